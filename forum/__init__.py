@@ -1,0 +1,38 @@
+"""Showboard: a discussion board for TV-show fan communities."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from forum import db
+from forum.config import load_config
+
+log = logging.getLogger(__name__)
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    project_root = Path(__file__).resolve().parent.parent
+    app = Flask(
+        __name__,
+        instance_path=str(project_root / "instance"),
+        template_folder=str(project_root / "templates"),
+        static_folder=str(project_root / "static"),
+    )
+    app.config.update(load_config(Path(app.instance_path), config))
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    db.init_app(app)
+
+    from forum import auth, cli, security, templating
+    from forum.views import register_blueprints
+
+    auth.init_app(app)
+    security.init_app(app)
+    templating.init_app(app)
+    register_blueprints(app)
+    cli.init_app(app)
+    return app

@@ -1,0 +1,85 @@
+"""Account rules: registration, authentication and credential changes. Never commits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from forum.models import Role, User
+from forum.passwords import hash_password, needs_rehash, verify_password
+from forum.text import identity_key
+
+
+@dataclass(frozen=True)
+class AccountConflict(Exception):
+    """A username or email is already taken; `field` names the form field to blame."""
+
+    field: str
+    message: str
+
+
+def find_by_username(session: Session, username: str) -> User | None:
+    return session.scalar(select(User).where(User.username_key == identity_key(username)))
+
+
+def ensure_available(
+    session: Session, username: str | None, email: str | None, exclude: User | None = None
+) -> None:
+    if username is not None:
+        taken = find_by_username(session, username)
+        if taken is not None and taken is not exclude:
+            raise AccountConflict("username", "That username is taken.")
+    if email is not None:
+        taken = session.scalar(select(User).where(User.email_key == identity_key(email)))
+        if taken is not None and taken is not exclude:
+            raise AccountConflict("email", "An account with that email already exists.")
+
+
+def create_user(
+    session: Session,
+    username: str,
+    email: str,
+    password: str | None = None,
+    *,
+    role: Role = Role.MEMBER,
+    password_hash: str | None = None,
+) -> User:
+    """Add a user; raises AccountConflict when the name or email is taken (look-alikes too)."""
+    ensure_available(session, username, email)
+    user = User(
+        username=username,
+        username_key=identity_key(username),
+        email=email,
+        email_key=identity_key(email),
+        password_hash=password_hash or hash_password(password or ""),
+        role=role.value,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def authenticate(session: Session, username: str, password: str) -> User | None:
+    """The user when the password matches; None otherwise, in the same time whether or not
+    the username exists."""
+    user = find_by_username(session, username)
+    if not verify_password(user.password_hash if user else None, password):
+        return None
+    assert user is not None
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+def change_password(user: User, new_password: str) -> None:
+    """Set a new password and end every other session (their cookies carry the old version)."""
+    user.password_hash = hash_password(new_password)
+    user.session_version += 1
+
+
+def change_email(session: Session, user: User, new_email: str) -> None:
+    ensure_available(session, None, new_email, exclude=user)
+    user.email = new_email
+    user.email_key = identity_key(new_email)

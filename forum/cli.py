@@ -1,0 +1,144 @@
+"""Flask CLI commands: init-db, boards import, users create, demo, posts rerender, db revision."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+from flask import Flask
+from sqlalchemy import select
+
+from forum import accounts, demo, markup, migrate, showfile
+from forum.db import db_session, engine
+from forum.models import Post, Role
+from forum.text import USERNAME_PATTERN
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(init_db)
+    app.cli.add_command(boards)
+    app.cli.add_command(users)
+    app.cli.add_command(demo_command)
+    app.cli.add_command(posts)
+    app.cli.add_command(db_group)
+
+
+@click.command("init-db")
+def init_db() -> None:
+    """Create or upgrade the schema (Alembic migrations)."""
+    migrate.upgrade(engine())
+    click.echo("Database is up to date.")
+
+
+@click.group()
+def boards() -> None:
+    """Manage show boards."""
+
+
+@boards.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_boards(path: Path) -> None:
+    """Create or update boards from a TOML show file (matched by slug)."""
+    try:
+        entries = showfile.parse(path.read_text(encoding="utf-8"))
+    except (showfile.ShowFileError, UnicodeDecodeError) as error:
+        raise click.ClickException(f"{path}: {error}. Nothing was imported.") from None
+    session = db_session()
+    result = showfile.upsert(session, entries)
+    session.commit()
+    click.echo(f"Imported {path}: {len(result.created)} created, {len(result.updated)} updated.")
+
+
+@click.group()
+def users() -> None:
+    """Manage user accounts."""
+
+
+@users.command("create")
+@click.argument("name")
+@click.option("--email", required=True)
+@click.option("--password", required=True)
+@click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.MEMBER.value,
+              show_default=True)
+def create_user(name: str, email: str, password: str, role: str) -> None:
+    """Create an account that can log in at once."""
+    if not USERNAME_PATTERN.match(name):
+        raise click.ClickException("Usernames are 3-30 letters, digits, _ or -.")
+    session = db_session()
+    try:
+        user = accounts.create_user(session, name, email, password, role=Role(role))
+    except accounts.AccountConflict as conflict:
+        raise click.ClickException(conflict.message) from None
+    session.commit()
+    click.echo(f"Created {user.role} {user.username}.")
+
+
+@click.command("demo")
+@click.option("--threads", type=click.IntRange(min=1), help="Bulk mode: this many threads.")
+@click.option("--posts", type=click.IntRange(min=1), help="Bulk mode: this many posts in all.")
+def demo_command(threads: int | None, posts: int | None) -> None:
+    """Seed the demo community once; with --threads/--posts, add bulk data for benchmarks."""
+    session = db_session()
+    if threads is None and posts is None:
+        if demo.seed_demo(session):
+            session.commit()
+            click.echo("Demo community added.")
+        else:
+            click.echo("Demo community is already there.")
+        click.echo(f"Log in as demo / {demo.DEMO_PASSWORD} (also mod_maria and admin).")
+        return
+    threads = threads or max(1, (posts or 0) // 20)
+    posts = posts or threads * 20
+    started = time.perf_counter()
+    with click.progressbar(length=posts, label="Adding posts", file=sys.stderr) as bar:
+        done = 0
+
+        def advance(written: int) -> None:
+            nonlocal done
+            bar.update(written - done)
+            done = written
+
+        try:
+            result = demo.bulk_generate(session, threads, posts, progress=advance)
+        except ValueError as error:
+            raise click.ClickException(str(error)) from None
+        session.commit()
+    elapsed = time.perf_counter() - started
+    click.echo(f"Added {result.threads} threads and {result.posts} posts in {elapsed:.1f} s "
+               f"({result.posts / elapsed:,.0f} posts/s).")
+
+
+@click.group()
+def posts() -> None:
+    """Maintain posts."""
+
+
+@posts.command("rerender")
+@click.option("--all", "everything", is_flag=True, help="Also posts already at this version.")
+def rerender(everything: bool) -> None:
+    """Re-render stored HTML from Markdown after the rendering rules changed."""
+    session = db_session()
+    stmt = select(Post).execution_options(yield_per=1000)
+    if not everything:
+        stmt = stmt.where(Post.render_version != markup.RENDER_VERSION)
+    count = 0
+    for post in session.scalars(stmt):
+        post.html = markup.render(post.source)
+        post.render_version = markup.RENDER_VERSION
+        count += 1
+    session.commit()
+    click.echo(f"Re-rendered {count} posts (render version {markup.RENDER_VERSION}).")
+
+
+@click.group("db")
+def db_group() -> None:
+    """Schema migrations."""
+
+
+@db_group.command("revision")
+@click.argument("message")
+def db_revision(message: str) -> None:
+    """Autogenerate a migration from the models (review it before committing)."""
+    migrate.new_revision(engine(), message)

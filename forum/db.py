@@ -1,0 +1,87 @@
+"""Engine, session factory and the one-session-per-request lifecycle.
+
+Views get the request's session from `db_session()`; the view commits once. Domain functions
+receive a session and never commit. Tests rebind the sessionmaker to a connection that rolls back.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, current_app, g, has_request_context, request
+from sqlalchemy import MetaData, create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def make_engine(url: str, echo: bool = False) -> Engine:
+    options: dict[str, Any] = {"echo": echo}
+    if url.startswith("sqlite"):
+        # Writers wait for the lock instead of failing with "database is locked".
+        options["connect_args"] = {"timeout": 15}
+    else:
+        options["pool_pre_ping"] = True
+    engine = create_engine(url, **options)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
+    return engine
+
+
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def _sqlite_begin(connection: Any) -> None:
+    """A request that may write takes SQLite's write lock when its transaction starts
+    (BEGIN IMMEDIATE), waiting up to the busy timeout. A deferred transaction that reads first
+    and writes later can fail at once with "database is locked" when another writer got in
+    between; reads stay deferred so they never wait for writers."""
+    writing = has_request_context() and request.method in WRITE_METHODS
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite's own handling is lazy).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=15000")
+    cursor.close()
+
+
+def init_app(app: Flask) -> None:
+    engine = make_engine(app.config["DATABASE_URL"], echo=app.config["SQL_ECHO"])
+    app.extensions["forum.engine"] = engine
+    app.extensions["forum.sessionmaker"] = sessionmaker(bind=engine, expire_on_commit=False)
+    app.teardown_appcontext(_close_session)
+
+
+def db_session() -> Session:
+    """The session of the current request (or CLI command), created on first use."""
+    if "db_session" not in g:
+        g.db_session = current_app.extensions["forum.sessionmaker"]()
+    return g.db_session
+
+
+def engine() -> Engine:
+    return current_app.extensions["forum.engine"]
+
+
+def _close_session(_exc: BaseException | None) -> None:
+    session: Session | None = g.pop("db_session", None)
+    if session is not None:
+        session.close()

@@ -1,0 +1,95 @@
+"""Starting threads, replying, editing and deleting posts: the rules and the counters.
+
+Never commits: the view that calls these owns the transaction. Counters are updated with
+atomic `SET x = x + 1` statements, and the thread row is locked (by its UPDATE) before the
+post gets its number, so concurrent replies never share a number or lose a count.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import case, update
+from sqlalchemy.orm import Session
+
+from forum import markup
+from forum.models import Board, Post, Thread, User, utcnow
+from forum.text import slugify
+
+
+def create_thread(session: Session, board: Board, author: User, title: str, body: str) -> Thread:
+    now = utcnow()
+    thread = Thread(
+        board_id=board.id,
+        author_id=author.id,
+        title=title,
+        slug=slugify(title),
+        created_at=now,
+        last_post_at=now,
+        post_count=0,
+    )
+    session.add(thread)
+    session.flush()
+    session.execute(
+        update(Board).where(Board.id == board.id).values(thread_count=Board.thread_count + 1)
+    )
+    add_post(session, thread, author, body)
+    return thread
+
+
+def add_post(session: Session, thread: Thread, author: User, body: str) -> Post:
+    """Append a post to a thread and keep thread, board and author counters exact."""
+    now = utcnow()
+    # The UPDATE takes the thread's row lock first; the number it returns is ours alone.
+    number = session.execute(
+        update(Thread)
+        .where(Thread.id == thread.id)
+        .values(post_count=Thread.post_count + 1)
+        .returning(Thread.post_count)
+    ).scalar_one()
+    post = Post(
+        thread_id=thread.id,
+        author_id=author.id,
+        number=number,
+        source=body,
+        html=markup.render(body),
+        render_version=markup.RENDER_VERSION,
+        created_at=now,
+    )
+    session.add(post)
+    session.flush()
+    session.execute(
+        update(Thread)
+        .where(Thread.id == thread.id)
+        .values(last_post_id=post.id, last_post_at=now, last_poster_id=author.id)
+    )
+    # Replies to other threads of the board race for the board row; a post only becomes the
+    # board's latest if it is newer than the one recorded, whatever the commit order.
+    newer = (Board.last_post_id.is_(None)) | (Board.last_post_id < post.id)
+    session.execute(
+        update(Board)
+        .where(Board.id == thread.board_id)
+        .values(
+            post_count=Board.post_count + 1,
+            last_post_id=case((newer, post.id), else_=Board.last_post_id),
+            last_post_at=case((newer, now), else_=Board.last_post_at),
+        )
+    )
+    session.execute(
+        update(User).where(User.id == author.id).values(post_count=User.post_count + 1)
+    )
+    # The ORM copies of the rows changed above are stale now.
+    for stale in (thread, author):
+        if stale in session:
+            session.expire(stale)
+    return post
+
+
+def edit_post(post: Post, body: str) -> None:
+    post.source = body
+    post.html = markup.render(body)
+    post.render_version = markup.RENDER_VERSION
+    post.edited_at = utcnow()
+
+
+def delete_post(post: Post) -> None:
+    """Soft delete: the post shows as removed, its row and text are kept."""
+    post.is_deleted = True

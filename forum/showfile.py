@@ -1,0 +1,145 @@
+"""Reading a show file (TOML, one [[boards]] table per show) into board upserts.
+
+The whole file is checked before anything is written; an error names the line and the field.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from forum.models import Board, BoardStatus
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+TEXT_FIELDS = {"name": 120, "description": 2000, "network": 80}
+KNOWN_FIELDS = {"slug", "status", "premiered", "facts", "position", *TEXT_FIELDS}
+
+
+class ShowFileError(ValueError):
+    def __init__(self, line: int, field_name: str, message: str) -> None:
+        super().__init__(f"line {line}, field '{field_name}': {message}")
+        self.line = line
+        self.field = field_name
+
+
+@dataclass
+class ShowEntry:
+    slug: str
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    created: list[str]
+    updated: list[str]
+
+
+def _table_lines(source: str) -> list[tuple[int, int]]:
+    """(first line, last line) of each [[boards]] table, 1-based, in file order."""
+    lines = source.splitlines()
+    starts = [n for n, text in enumerate(lines, 1) if text.strip().startswith("[[boards]]")]
+    ends = [*(s - 1 for s in starts[1:]), len(lines)]
+    return list(zip(starts, ends, strict=True))
+
+
+def _line_of(source: str, span: tuple[int, int], key: str) -> int:
+    lines = source.splitlines()
+    pattern = re.compile(rf"^\s*{re.escape(key)}\s*[=.]")
+    for number in range(span[0], span[1] + 1):
+        if pattern.match(lines[number - 1]):
+            return number
+    return span[0]
+
+
+def parse(source: str) -> list[ShowEntry]:
+    try:
+        document = tomllib.loads(source)
+    except tomllib.TOMLDecodeError as error:
+        match = re.search(r"line (\d+)", str(error))
+        raise ShowFileError(int(match.group(1)) if match else 1, "-", str(error)) from None
+    tables = document.get("boards")
+    if not isinstance(tables, list) or not tables:
+        raise ShowFileError(1, "boards", "the file needs at least one [[boards]] table")
+    spans = _table_lines(source)
+    entries: list[ShowEntry] = []
+    seen: set[str] = set()
+    for index, table in enumerate(tables):
+        span = spans[index] if index < len(spans) else (1, len(source.splitlines()))
+        entry = _entry(table, lambda key, span=span: _line_of(source, span, key), span[0])
+        if entry.slug in seen:
+            raise ShowFileError(_line_of(source, span, "slug"), "slug",
+                                f"'{entry.slug}' appears twice in the file")
+        seen.add(entry.slug)
+        entries.append(entry)
+    return entries
+
+
+def _entry(table: dict[str, Any], line_of: Any, start: int) -> ShowEntry:
+    def fail(key: str, message: str) -> ShowFileError:
+        return ShowFileError(line_of(key), key, message)
+
+    for key in table:
+        if key not in KNOWN_FIELDS:
+            raise fail(key, f"unknown field (known: {', '.join(sorted(KNOWN_FIELDS))})")
+    for required in ("slug", "name"):
+        if required not in table:
+            raise ShowFileError(start, required, "is required")
+    slug = table["slug"]
+    if not isinstance(slug, str) or not SLUG.match(slug):
+        raise fail("slug", "use lowercase letters, digits and hyphens (up to 64)")
+    values: dict[str, Any] = {}
+    for key, limit in TEXT_FIELDS.items():
+        if key in table:
+            value = table[key]
+            if not isinstance(value, str) or (key == "name" and not value.strip()):
+                raise fail(key, "must be a non-empty string" if key == "name" else
+                           "must be a string")
+            if len(value) > limit:
+                raise fail(key, f"is longer than {limit} characters")
+            values[key] = value.strip()
+    if "status" in table:
+        statuses = [s.value for s in BoardStatus]
+        if table["status"] not in statuses:
+            raise fail("status", f"must be one of: {', '.join(statuses)}")
+        values["status"] = table["status"]
+    for key, low, high in (("premiered", 1900, 2100), ("position", -10_000, 10_000)):
+        if key in table:
+            value = table[key]
+            if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+                raise fail(key, f"must be a whole number from {low} to {high}")
+            values[key] = value
+    if "facts" in table:
+        facts = table["facts"]
+        if not isinstance(facts, dict) or not all(
+            isinstance(v, str) and len(v) <= 300 for v in facts.values()
+        ):
+            raise fail("facts", "must be a table of short strings, e.g. facts.creator = \"...\"")
+        values["facts"] = {str(k): v for k, v in facts.items()}
+    return ShowEntry(slug=slug, values=values)
+
+
+def upsert(session: Session, entries: list[ShowEntry]) -> ImportResult:
+    """Create or update boards by slug. Never commits."""
+    existing = {
+        board.slug: board
+        for board in session.scalars(
+            select(Board).where(Board.slug.in_([e.slug for e in entries]))
+        )
+    }
+    created, updated = [], []
+    for entry in entries:
+        board = existing.get(entry.slug)
+        if board is None:
+            session.add(Board(slug=entry.slug, **entry.values))
+            created.append(entry.slug)
+        else:
+            for key, value in entry.values.items():
+                setattr(board, key, value)
+            updated.append(entry.slug)
+    session.flush()
+    return ImportResult(created, updated)

@@ -1,0 +1,58 @@
+"""Jinja filters and globals. Stored post HTML reaches templates only through `as_markup`,
+which lives in forum/markup.py; nothing here marks user text safe."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, url_for
+
+from forum import markup, permissions
+
+
+def time_ago(moment: datetime | None, now: datetime | None = None) -> str:
+    if moment is None:
+        return "never"
+    seconds = int(((now or datetime.now(UTC)) - moment).total_seconds())
+    if seconds < 60:
+        return "just now"
+    for size, unit in ((31_536_000, "year"), (2_592_000, "month"), (604_800, "week"),
+                       (86_400, "day"), (3_600, "hour"), (60, "minute")):
+        if seconds >= size:
+            count = seconds // size
+            return f"{count} {unit}{'s' if count != 1 else ''} ago"
+    return "just now"
+
+
+def iso(moment: datetime | None) -> str:
+    return moment.isoformat(timespec="seconds") if moment else ""
+
+
+def long_date(moment: datetime | None) -> str:
+    return f"{moment:%B} {moment.day}, {moment.year}" if moment else ""
+
+
+def init_app(app: Flask) -> None:
+    static_root = Path(app.static_folder or "static")
+
+    @cache
+    def fingerprint(filename: str) -> str:
+        return hashlib.sha256((static_root / filename).read_bytes()).hexdigest()[:12]
+
+    def asset(filename: str) -> str:
+        """A static URL that changes when the file does, so it can be cached for a year."""
+        return url_for("static", filename=filename, v=fingerprint(filename))
+
+    app.jinja_env.filters.update(time_ago=time_ago, iso=iso, long_date=long_date,
+                                 html=markup.as_markup)
+    app.jinja_env.globals.update(can=permissions, asset=asset)
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    @app.context_processor
+    def site() -> dict[str, Any]:
+        return {"site_name": app.config["SITE_NAME"]}

@@ -1,0 +1,56 @@
+"""The board index, a board's thread list, and starting a thread."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from forum import markup, permissions, posting, reading
+from forum.db import db_session
+from forum.forms import ThreadForm
+from forum.pagination import parse_page
+from forum.views.drafts import ask_to_log_in
+
+bp = Blueprint("boards", __name__)
+
+
+@bp.get("/")
+def index() -> str:
+    return render_template("boards/index.html", boards=reading.board_index(db_session()))
+
+
+@bp.get("/b/<slug>")
+def board(slug: str) -> str:
+    listing = reading.board_listing(
+        db_session(), slug, parse_page(request.args.get("page")),
+        current_app.config["THREADS_PER_PAGE"],
+    )
+    if listing is None:
+        abort(404)
+    return render_template("boards/board.html", listing=listing)
+
+
+@bp.route("/b/<slug>/new", methods=["GET", "POST"])
+def new_thread(slug: str) -> str | Response:
+    session = db_session()
+    board = reading.board_by_slug(session, slug)
+    if board is None:
+        abort(404)
+    if not current_user.is_authenticated:
+        return ask_to_log_in(request.path)
+    if not permissions.can_start_thread(current_user, board):
+        abort(403)
+    form = ThreadForm()
+    preview = None
+    if form.validate_on_submit():
+        if "preview" in request.form:
+            preview = markup.render(form.body.data)
+        else:
+            thread = posting.create_thread(
+                session, board, current_user, form.title.data, form.body.data
+            )
+            thread_id, thread_slug = thread.id, thread.slug
+            session.commit()
+            return redirect(url_for("threads.thread", thread_id=thread_id, slug=thread_slug))
+    return render_template("boards/new_thread.html", board=board, form=form, preview=preview)

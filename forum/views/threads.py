@@ -1,0 +1,141 @@
+"""Reading a thread, replying, editing and deleting posts, and the Markdown preview."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from forum import markup, permissions, posting, reading
+from forum.db import db_session
+from forum.forms import EditPostForm, EmptyForm, ReplyForm
+from forum.models import Post, Thread
+from forum.pagination import parse_page
+from forum.views.drafts import ask_to_log_in
+
+bp = Blueprint("threads", __name__)
+
+
+def _posts_per_page() -> int:
+    return current_app.config["POSTS_PER_PAGE"]
+
+
+def post_url(post: Post, thread: Thread) -> str:
+    page = (post.number - 1) // _posts_per_page() + 1
+    return url_for(
+        "threads.thread", thread_id=thread.id, slug=thread.slug,
+        page=page if page > 1 else None, _anchor=f"post-{post.id}",
+    )
+
+
+def _visible_thread_or_404(thread: Thread | None) -> Thread:
+    if thread is None or (thread.is_hidden and not permissions.is_moderator(current_user)):
+        abort(404)
+    return thread
+
+
+@bp.get("/t/<int:thread_id>")
+@bp.get("/t/<int:thread_id>/<slug>")
+def thread(thread_id: int, slug: str | None = None) -> str | Response:
+    listing = reading.thread_listing(
+        db_session(), thread_id, parse_page(request.args.get("page")), _posts_per_page()
+    )
+    if listing is None:
+        abort(404)
+    current = _visible_thread_or_404(listing.thread)
+    if slug != current.slug:
+        args = {"page": listing.page.number} if listing.page.number > 1 else {}
+        return redirect(url_for("threads.thread", thread_id=current.id, slug=current.slug,
+                                **args), 301)
+    return render_template("threads/thread.html", listing=listing, reply_form=ReplyForm(),
+                           action_form=EmptyForm(), preview=None)
+
+
+@bp.post("/t/<int:thread_id>/reply")
+def reply(thread_id: int) -> str | Response | tuple[str, int]:
+    session = db_session()
+    current = _visible_thread_or_404(reading.thread_with_board(session, thread_id))
+    if not current_user.is_authenticated:
+        return ask_to_log_in(request.path)
+    form = ReplyForm()
+    if not permissions.can_reply(current_user, current):
+        form.body.errors = ["This thread is locked: new replies are closed."
+                            if current.is_locked else "You can't reply to this thread."]
+        return _thread_with_reply_form(current, form, None), 403
+    if not form.validate():
+        return _thread_with_reply_form(current, form, None), 200
+    if "preview" in request.form:
+        return _thread_with_reply_form(current, form, markup.render(form.body.data))
+    post = posting.add_post(session, current, current_user, form.body.data)
+    target = post_url(post, current)
+    session.commit()
+    return redirect(target)
+
+
+def _thread_with_reply_form(current: Thread, form: ReplyForm, preview: str | None) -> str:
+    """The thread's last page with the reply form as the fan left it."""
+    listing = reading.thread_listing(db_session(), current.id, 10**9, _posts_per_page())
+    assert listing is not None
+    return render_template("threads/thread.html", listing=listing, reply_form=form,
+                           action_form=EmptyForm(), preview=preview)
+
+
+@bp.get("/p/<int:post_id>")
+def permalink(post_id: int) -> Response:
+    post = reading.post_in_thread(db_session(), post_id)
+    if post is None:
+        abort(404)
+    _visible_thread_or_404(post.thread)
+    return redirect(post_url(post, post.thread))
+
+
+@bp.route("/p/<int:post_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(post_id: int) -> str | Response | tuple[str, int]:
+    session = db_session()
+    post = reading.post_in_thread(session, post_id)
+    if post is None:
+        abort(404)
+    current = _visible_thread_or_404(post.thread)
+    if not permissions.can_edit_post(current_user, post, current):
+        abort(403)
+    form = EditPostForm(data={"body": post.source} if request.method == "GET" else None)
+    preview = None
+    if form.validate_on_submit():
+        if "preview" in request.form:
+            preview = markup.render(form.body.data)
+        else:
+            posting.edit_post(post, form.body.data)
+            target = post_url(post, current)
+            session.commit()
+            return redirect(target)
+    return render_template("threads/edit.html", post=post, thread=current, form=form,
+                           preview=preview)
+
+
+@bp.post("/p/<int:post_id>/delete")
+@login_required
+def delete(post_id: int) -> Response:
+    session = db_session()
+    post = reading.post_in_thread(session, post_id)
+    if post is None:
+        abort(404)
+    current = _visible_thread_or_404(post.thread)
+    if not permissions.can_delete_post(current_user, post, current):
+        abort(403)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    posting.delete_post(post)
+    target = post_url(post, current)
+    session.commit()
+    return redirect(target)
+
+
+@bp.post("/preview")
+@login_required
+def preview() -> tuple[str, int, dict[str, str]] | str:
+    """The live preview: the same renderer as saving, so what fans see is what they'll get."""
+    body = request.form.get("body", "")
+    if len(body) > 50_000:
+        return "Too long to preview.", 413, {"Content-Type": "text/plain"}
+    return render_template("threads/_preview.html", preview=markup.render(body))

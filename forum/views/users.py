@@ -1,0 +1,18 @@
+"""Public profiles."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template
+
+from forum import reading
+from forum.db import db_session
+
+bp = Blueprint("users", __name__)
+
+
+@bp.get("/u/<username>")
+def profile(username: str) -> str:
+    found = reading.profile(db_session(), username)
+    if found is None:
+        abort(404)
+    return render_template("users/profile.html", profile=found)
