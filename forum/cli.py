@@ -39,14 +39,16 @@ def boards() -> None:
 
 @boards.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def import_boards(path: Path) -> None:
+@click.option("--keep-existing", is_flag=True,
+              help="Only add boards that don't exist yet; leave edited ones alone.")
+def import_boards(path: Path, keep_existing: bool) -> None:
     """Create or update boards from a TOML show file (matched by slug)."""
     try:
         entries = showfile.parse(path.read_text(encoding="utf-8"))
     except (showfile.ShowFileError, UnicodeDecodeError) as error:
         raise click.ClickException(f"{path}: {error}. Nothing was imported.") from None
     session = db_session()
-    result = showfile.upsert(session, entries)
+    result = showfile.upsert(session, entries, keep_existing=keep_existing)
     session.commit()
     click.echo(f"Imported {path}: {len(result.created)} created, {len(result.updated)} updated.")
 

@@ -3,7 +3,6 @@ before validation, so NUL bytes and bidi overrides are never stored."""
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from typing import Any
 

@@ -52,7 +52,9 @@ def board_by_slug(session: Session, slug: str) -> Board | None:
     return session.scalar(select(Board).where(Board.slug == slug))
 
 
-def board_listing(session: Session, slug: str, page_number: int, per_page: int) -> BoardListing | None:
+def board_listing(
+    session: Session, slug: str, page_number: int, per_page: int
+) -> BoardListing | None:
     board = board_by_slug(session, slug)
     if board is None:
         return None

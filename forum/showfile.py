@@ -123,8 +123,8 @@ def _entry(table: dict[str, Any], line_of: Any, start: int) -> ShowEntry:
     return ShowEntry(slug=slug, values=values)
 
 
-def upsert(session: Session, entries: list[ShowEntry]) -> ImportResult:
-    """Create or update boards by slug. Never commits."""
+def upsert(session: Session, entries: list[ShowEntry], keep_existing: bool = False) -> ImportResult:
+    """Create or update boards by slug (or only create, with keep_existing). Never commits."""
     existing = {
         board.slug: board
         for board in session.scalars(
@@ -137,7 +137,7 @@ def upsert(session: Session, entries: list[ShowEntry]) -> ImportResult:
         if board is None:
             session.add(Board(slug=entry.slug, **entry.values))
             created.append(entry.slug)
-        else:
+        elif not keep_existing:
             for key, value in entry.values.items():
                 setattr(board, key, value)
             updated.append(entry.slug)

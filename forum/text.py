@@ -25,8 +25,8 @@ def has_control(text: str) -> bool:
 
 
 def identity_key(value: str) -> str:
-    """The comparison key for usernames and emails: NFKC then casefold, so 'ＡＤＭＩＮ',
-    'Admin' and 'admin' are the same account name."""
+    """The comparison key for usernames and emails: NFKC then casefold, so a fullwidth
+    'ADMIN' (U+FF21 ...), 'Admin' and 'admin' are the same account name."""
     return unicodedata.normalize("NFKC", value).casefold().strip()
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
-from forum.db import Base, make_engine
 from forum import models  # noqa: F401  (registers the tables on Base.metadata)
+from forum.db import Base, make_engine
 
 config = context.config
 

@@ -1,0 +1,42 @@
+# Showboard: `make run` serves a seeded forum, `make test` runs the whole suite.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app app
+PYTEST_WORKERS ?= 2
+
+.PHONY: run test lint bench install install-dev clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/activate pyproject.toml
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+run: install
+	$(FLASK) init-db
+	$(FLASK) boards import shows.example.toml --keep-existing
+	$(FLASK) demo
+	@echo "Serving on http://127.0.0.1:5000 (Ctrl-C stops)"
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+test: install-dev
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+lint: install-dev
+	$(BIN)/ruff check .
+
+bench: install-dev
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache test-artifacts

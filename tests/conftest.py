@@ -1,0 +1,241 @@
+"""Shared fixtures.
+
+Databases: SQLite by default; PostgreSQL when FORUM_TEST_DATABASE_URL points at one. Each
+pytest-xdist worker gets its own database, built by the Alembic migrations. Each test runs in an
+outer transaction that is rolled back; the app's commits become savepoints inside it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import event, make_url, text
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from forum import create_app, migrate, posting
+from forum.accounts import create_user
+from forum.db import make_engine
+from forum.models import Board, Post, Role, Thread, User
+from forum.passwords import hash_password
+
+PASSWORD = "correct horse battery"
+CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+# ------------------------------------------------------------------------------ databases
+
+
+def _worker() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+def fresh_database_url(tmp_root: Path, name: str) -> str:
+    """An empty database of the kind under test, unique to this worker and `name`."""
+    base = os.environ.get("FORUM_TEST_DATABASE_URL")
+    if not base:
+        return f"sqlite:///{tmp_root / f'{name}-{_worker()}.sqlite3'}"
+    url = make_url(base)
+    database = f"{url.database}_{name}_{_worker()}".lower()
+    admin = make_engine(base)
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{database}"'))
+    admin.dispose()
+    return url.set(database=database).render_as_string(hide_password=False)
+
+
+def is_postgres() -> bool:
+    return bool(os.environ.get("FORUM_TEST_DATABASE_URL"))
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = fresh_database_url(tmp_path_factory.getbasetemp(), "unit")
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def connection(engine: Engine) -> Iterator[Connection]:
+    with engine.connect() as connection:
+        outer = connection.begin()
+        yield connection
+        outer.rollback()
+
+
+@pytest.fixture
+def app(database_url: str, connection: Connection, tmp_path: Path) -> Flask:
+    app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "test", "TESTING": True,
+                      "RATE_LIMITS": "off"})
+    app.extensions["forum.sessionmaker"] = sessionmaker(
+        bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+    )
+    return app
+
+
+@pytest.fixture
+def db(app: Flask) -> Iterator[Session]:
+    """A session on the test's transaction, for arranging data and checking results."""
+    session = app.extensions["forum.sessionmaker"]()
+    yield session
+    session.close()
+
+
+# ------------------------------------------------------------------------------ statements
+
+
+@dataclass
+class StatementLog:
+    statements: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.statements)
+
+    def clear(self) -> None:
+        self.statements.clear()
+
+
+@pytest.fixture
+def sql(connection: Connection) -> Iterator[StatementLog]:
+    """Every SQL statement the app runs during the test (savepoints excluded)."""
+    log = StatementLog()
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if not re.match(r"\s*(SAVEPOINT|RELEASE|ROLLBACK TO)", statement):
+            log.statements.append(statement)
+
+    event.listen(connection, "before_cursor_execute", record)
+    yield log
+    event.remove(connection, "before_cursor_execute", record)
+
+
+# ------------------------------------------------------------------------------ data
+
+
+@pytest.fixture(scope="session")
+def password_hash() -> str:
+    return hash_password(PASSWORD)
+
+
+class Factory:
+    """Builds users, boards, threads and posts through the domain functions."""
+
+    def __init__(self, session: Session, password_hash: str) -> None:
+        self.session = session
+        self.password_hash = password_hash
+        self.counter = 0
+
+    def _next(self) -> int:
+        self.counter += 1
+        return self.counter
+
+    def user(self, username: str | None = None, role: Role = Role.MEMBER) -> User:
+        name = username or f"fan{self._next()}"
+        user = create_user(self.session, name, f"{name}@example.org", role=role,
+                           password_hash=self.password_hash)
+        self.session.commit()
+        return user
+
+    def board(self, slug: str | None = None, **values: Any) -> Board:
+        slug = slug or f"show-{self._next()}"
+        board = Board(slug=slug, name=values.pop("name", slug.replace("-", " ").title()),
+                      **values)
+        self.session.add(board)
+        self.session.commit()
+        return board
+
+    def thread(self, board: Board | None = None, author: User | None = None,
+               title: str | None = None, body: str = "Opening post", replies: int = 0) -> Thread:
+        board = board or self.board()
+        author = author or self.user()
+        thread = posting.create_thread(self.session, board, author,
+                                       title or f"Thread {self._next()}", body)
+        for n in range(replies):
+            posting.add_post(self.session, thread, author, f"Reply number {n + 1}")
+        self.session.commit()
+        self.session.refresh(thread)
+        return thread
+
+    def reply(self, thread: Thread, author: User, body: str = "A reply") -> Post:
+        post = posting.add_post(self.session, thread, author, body)
+        self.session.commit()
+        return post
+
+
+@pytest.fixture
+def make(db: Session, password_hash: str) -> Factory:
+    return Factory(db, password_hash)
+
+
+# ------------------------------------------------------------------------------ HTTP
+
+
+class Browserish:
+    """The Flask test client plus what a browser does with forms: it sends the CSRF token it
+    was given on the page."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+
+    def get(self, url: str, **kwargs: Any) -> Any:
+        return self.client.get(url, **kwargs)
+
+    def token(self, page: str = "/login") -> str:
+        html = self.client.get(page).get_data(as_text=True)
+        match = CSRF_INPUT.search(html)
+        assert match, f"no CSRF token on {page}"
+        return match.group(1)
+
+    def post(self, url: str, data: dict[str, Any] | None = None, *, page: str = "/login",
+             **kwargs: Any) -> Any:
+        payload = {"csrf_token": self.token(page), **(data or {})}
+        return self.client.post(url, data=payload, **kwargs)
+
+    def raw_post(self, url: str, data: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+        """A POST without a CSRF token, the way a forged cross-site request arrives."""
+        return self.client.post(url, data=data or {}, **kwargs)
+
+    def login(self, username: str, password: str = PASSWORD, remember: bool = False) -> Any:
+        data = {"username": username, "password": password}
+        if remember:
+            data["remember"] = "y"
+        response = self.post("/login", data)
+        assert response.status_code == 302, f"login as {username} failed"
+        return response
+
+    def logout(self) -> Any:
+        return self.post("/logout", page="/")
+
+
+@pytest.fixture
+def client(app: Flask) -> Browserish:
+    return Browserish(app.test_client())
+
+
+@pytest.fixture
+def member(make: Factory) -> User:
+    return make.user("member_mel")
+
+
+@pytest.fixture
+def member_client(client: Browserish, member: User) -> Browserish:
+    client.login(member.username)
+    return client
