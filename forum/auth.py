@@ -8,7 +8,7 @@ from flask_login import LoginManager
 from sqlalchemy import select
 
 from forum.db import db_session
-from forum.models import User
+from forum.models import BoardModerator, Role, User
 
 login_manager = LoginManager()
 login_manager.login_view = "accounts.login"
@@ -23,9 +23,18 @@ def load_user(cookie_id: str) -> User | None:
     user_id, _, version = cookie_id.partition(".")
     if not user_id.isdigit() or not version.isdigit():
         return None
-    return db_session().scalar(
+    session = db_session()
+    user = session.scalar(
         select(User).where(User.id == int(user_id), User.session_version == int(version))
     )
+    if user is not None and user.role == Role.MODERATOR:
+        # Only moderators pay for this query; members' pages keep their statement budget.
+        user.moderated_board_ids = frozenset(
+            session.scalars(
+                select(BoardModerator.board_id).where(BoardModerator.user_id == user.id)
+            )
+        )
+    return user
 
 
 def init_app(app: Flask) -> None:

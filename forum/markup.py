@@ -1,16 +1,14 @@
 """The one place where user text becomes HTML.
 
-Every post body goes through :func:`render` exactly once, when it is written, and the result is
-stored. Templates autoescape everything; the only way to show stored HTML unescaped is
-:func:`as_markup`. Keeping both halves in this module means there is a single, reviewable
-answer to "can user input reach the page as markup?": only after Markdown rendering *and*
-allowlist sanitising here. Nothing else in the codebase may build ``markupsafe.Markup`` from
-user-controlled data.
+A post body goes through :func:`render` when it is written and the result is stored. Templates
+autoescape everything, and the only way to show stored HTML unescaped is :func:`as_markup`.
+With both halves here, "can user input reach the page as markup?" has one reviewable answer:
+only after Markdown rendering *and* allowlist sanitising in this module. No other module may
+build ``markupsafe.Markup`` from user-controlled data (no ``|safe``, no ``Markup(...)``).
 
-Pipeline: markdown-it-py (CommonMark, raw HTML disabled, nesting capped) -> bleach allowlist
-(tags, attributes, URL protocols) -> a final html5lib filter that forces ``rel`` on links and
-keeps only ``http(s)`` images. Bump :data:`RENDER_VERSION` whenever any rule below changes, so
-stored posts can be re-rendered.
+Pipeline: markdown-it-py (CommonMark, raw HTML off, nesting capped) -> bleach allowlist (tags,
+attributes, URL protocols) -> a filter forcing ``rel`` on links and allowing only http(s)
+images. Bump :data:`RENDER_VERSION` whenever a rule changes, so stored posts get re-rendered.
 """
 
 from __future__ import annotations
@@ -22,14 +20,14 @@ from bleach.css_sanitizer import CSSSanitizer
 from bleach.html5lib_shim import Filter, getTreeWalker
 from bleach.sanitizer import Cleaner
 from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore
 from markupsafe import Markup
 
 RENDER_VERSION: int = 1
 
-# Block nesting (quotes, lists) deeper than this is rendered as plain text, which keeps both
-# markdown-it and html5lib far from Python's recursion limit whatever the input.
+# markdown-it drops block content (quotes, lists) nested deeper than this; _cap_inline_nesting
+# caps emphasis the same way. Keeps html5lib fast and far from the recursion limit.
 MAX_NESTING = 20
-
 LINK_REL = "nofollow ugc noopener"
 IMAGE_SCHEMES = ("http://", "https://")
 
@@ -41,43 +39,60 @@ ALLOWED_TAGS = frozenset(
 ALLOWED_ATTRIBUTES: dict[str, list[str]] = {
     "a": ["href", "title", "rel"],
     "img": ["src", "alt", "title", "loading", "referrerpolicy"],
-    "th": ["style"],  # markdown-it writes column alignment as style="text-align:..."
+    "th": ["style"],  # table column alignment, style="text-align:..."; only that property
     "td": ["style"],
     "ol": ["start"],
 }
 ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
 
+
+def _cap_inline_nesting(state: StateCore) -> None:
+    """maxNesting bounds blocks, but emphasis is paired after tokenizing and can nest thousands
+    deep (``*****...a...*****``). Drop the formatting tags below MAX_NESTING, keep the text."""
+    for block in state.tokens:
+        if block.type != "inline" or not block.children:
+            continue
+        kept, dropped, depth = [], [], 0  # dropped: one flag per open tag
+        for token in block.children:
+            if token.nesting == 1:
+                dropped.append(depth >= MAX_NESTING)
+                if dropped[-1]:
+                    continue
+                depth += 1
+            elif token.nesting == -1:
+                if dropped and dropped.pop():
+                    continue
+                depth -= 1
+            kept.append(token)
+        block.children = kept
+
+
 _md = MarkdownIt(
     "commonmark",
     {"html": False, "linkify": True, "typographer": False, "maxNesting": MAX_NESTING},
 ).enable(["table", "strikethrough", "linkify"])
+_md.core.ruler.push("cap_inline_nesting", _cap_inline_nesting)
 
 
 class _LinkImageFilter(Filter):
-    """Runs after bleach's sanitiser: set ``rel`` on every link, unwrap links whose href was
-    removed, and replace any image without an absolute http(s) ``src`` by its alt text."""
+    """Runs after bleach's sanitiser: sets ``rel`` on links, unwraps links that lost their href,
+    replaces images without an absolute http(s) ``src`` by their alt text."""
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
-        open_links: list[bool] = []  # per open <a>: was its tag kept?
+        kept_links: list[bool] = []
         for token in super().__iter__():
-            kind, name = token["type"], token.get("name")
+            kind, name, attrs = token["type"], token.get("name"), token.get("data")
             if name == "a" and kind == "StartTag":
-                attrs = token["data"]
-                keep = (None, "href") in attrs
-                open_links.append(keep)
-                if not keep:
+                kept_links.append((None, "href") in attrs)
+                if not kept_links[-1]:
                     continue
                 attrs[(None, "rel")] = LINK_REL
-            elif name == "a" and kind == "EndTag":
-                if open_links and not open_links.pop():
-                    continue
+            elif name == "a" and kind == "EndTag" and kept_links and not kept_links.pop():
+                continue
             elif name == "img" and kind in ("StartTag", "EmptyTag"):
-                attrs = token["data"]
-                src = attrs.get((None, "src"), "")
-                if not src.lower().startswith(IMAGE_SCHEMES):
-                    alt = attrs.get((None, "alt"), "")
-                    if alt:
-                        yield {"type": "Characters", "data": alt}
+                if not attrs.get((None, "src"), "").lower().startswith(IMAGE_SCHEMES):
+                    if attrs.get((None, "alt")):
+                        yield {"type": "Characters", "data": attrs[(None, "alt")]}
                     continue
                 attrs[(None, "loading")] = "lazy"
                 attrs[(None, "referrerpolicy")] = "no-referrer"
@@ -85,9 +100,8 @@ class _LinkImageFilter(Filter):
 
 
 class _Walker(getTreeWalker("etree")):  # type: ignore[misc]
-    """bleach's etree walker finds an element's position among its siblings with list.index
-    every time it climbs back up, which is quadratic: a 12,000-row table took over 10 s. Same
-    walk, but each parent's child positions are indexed once."""
+    """bleach's etree walker climbs back to a parent with list.index over its siblings, which
+    is quadratic (a 12,000-row table took 10 s). Same walk, positions indexed once per parent."""
 
     def __init__(self, tree: Any) -> None:
         super().__init__(tree)
@@ -98,29 +112,25 @@ class _Walker(getTreeWalker("etree")):  # type: ignore[misc]
             return super().getParentNode(node)
         parents = node[2]
         parent, grandparent = parents.pop(), parents[-1]
-        positions = self._positions.get(id(grandparent))
-        if positions is None:
-            positions = {id(child): i for i, child in enumerate(grandparent)}
-            self._positions[id(grandparent)] = positions
-        return parent, positions[id(parent)], parents, None
-
-
-_cleaner = Cleaner(
-    tags=ALLOWED_TAGS,
-    attributes=ALLOWED_ATTRIBUTES,
-    protocols=ALLOWED_PROTOCOLS,
-    strip=True,
-    strip_comments=True,
-    css_sanitizer=CSSSanitizer(allowed_css_properties=["text-align"]),
-    filters=[_LinkImageFilter],
-)
-_cleaner.walker = _Walker
+        if id(grandparent) not in self._positions:
+            self._positions[id(grandparent)] = {id(c): i for i, c in enumerate(grandparent)}
+        return parent, self._positions[id(grandparent)][id(parent)], parents, None
 
 
 def _sanitize(html: str) -> str:
-    """Allowlist-clean an HTML fragment. Disallowed tags are stripped (their text is kept,
-    escaped); disallowed attributes and URLs are dropped."""
-    return str(_cleaner.clean(html))
+    """Allowlist-clean an HTML fragment: disallowed tags are stripped (their text kept, escaped),
+    disallowed attributes and URLs dropped. A Cleaner per call: bleach's are not thread-safe."""
+    cleaner = Cleaner(
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        protocols=ALLOWED_PROTOCOLS,
+        strip=True,
+        strip_comments=True,
+        css_sanitizer=CSSSanitizer(allowed_css_properties=["text-align"]),
+        filters=[_LinkImageFilter],
+    )
+    cleaner.walker = _Walker  # clean() walks the parsed tree with this class
+    return str(cleaner.clean(html))
 
 
 def render(source: str) -> str:
@@ -129,9 +139,6 @@ def render(source: str) -> str:
 
 
 def as_markup(html: str) -> Markup:
-    """Mark stored post HTML as safe for templates.
-
-    ``html`` MUST be a value returned by :func:`render` (normally read back from the
-    database). Passing anything else here bypasses sanitising and is an XSS hole.
-    """
+    """Wrap stored post HTML for templates. ``html`` MUST be a value returned by :func:`render`
+    (normally read back from the database); anything else bypasses sanitising: an XSS hole."""
     return Markup(html)

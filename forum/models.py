@@ -11,6 +11,7 @@ from flask_login import UserMixin
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
     DateTime,
     ForeignKey,
     Index,
@@ -76,6 +77,13 @@ class User(UserMixin, Base):
     post_count: Mapped[int] = mapped_column(Integer, default=0)
     # Bumped when the password changes: it is part of the login cookie, so old sessions end.
     session_version: Mapped[int] = mapped_column(Integer, default=1)
+    # A suspension ends by itself when suspended_until passes; a ban has no end.
+    suspended_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    is_banned: Mapped[bool] = mapped_column(Boolean, default=False)
+    suspension_reason: Mapped[str] = mapped_column(Text, default="")
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Board-scoped moderators: loaded by the user loader only for moderators (see forum/auth.py).
+    moderated_board_ids: frozenset[int] = frozenset()
 
     def get_id(self) -> str:
         return f"{self.id}.{self.session_version}"
@@ -87,6 +95,11 @@ class User(UserMixin, Base):
     @property
     def is_moderator(self) -> bool:
         return self.role in (Role.MODERATOR, Role.ADMIN)
+
+    def is_suspended(self, now: datetime | None = None) -> bool:
+        if self.is_banned:
+            return True
+        return self.suspended_until is not None and self.suspended_until > (now or utcnow())
 
     def __repr__(self) -> str:
         return f"<User {self.username}>"
@@ -173,9 +186,124 @@ class Post(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     is_deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    hidden_reason: Mapped[str] = mapped_column(Text, default="")
+    revision_count: Mapped[int] = mapped_column(Integer, default=0)
 
     thread: Mapped[Thread] = relationship(foreign_keys=[thread_id], lazy="raise")
     author: Mapped[User | None] = relationship(foreign_keys=[author_id], lazy="raise")
 
     def __repr__(self) -> str:
         return f"<Post {self.id} #{self.number} in {self.thread_id}>"
+
+
+class BoardModerator(Base):
+    """A moderator limited to some boards. A moderator with no rows here moderates them all."""
+
+    __tablename__ = "board_moderators"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    board_id: Mapped[int] = mapped_column(ForeignKey("boards.id", ondelete="CASCADE"),
+                                          primary_key=True)
+
+
+class PostRevision(Base):
+    """The text of a post before one of its edits; revision 1 is the original."""
+
+    __tablename__ = "post_revisions"
+    __table_args__ = (UniqueConstraint("post_id", "number", name="uq_post_revisions_post_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(Text)
+    # Who wrote this version and when (the post's author, or the moderator who edited it).
+    editor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    editor: Mapped[User | None] = relationship(lazy="raise")
+
+
+class ReportReason(enum.StrEnum):
+    SPOILER = "spoiler"
+    HARASSMENT = "harassment"
+    SPAM = "spam"
+    OFF_TOPIC = "off-topic"
+    OTHER = "other"
+
+
+class ReportStatus(enum.StrEnum):
+    OPEN = "open"
+    RESOLVED = "resolved"
+    DISMISSED = "dismissed"
+
+
+class Report(Base):
+    __tablename__ = "reports"
+    __table_args__ = (
+        UniqueConstraint("post_id", "reporter_id", name="uq_reports_post_reporter"),
+        Index("ix_reports_status_created", "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    reporter_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    reason: Mapped[str] = mapped_column(String(20))
+    details: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    status: Mapped[str] = mapped_column(String(12), default=ReportStatus.OPEN.value)
+    handled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolution: Mapped[str] = mapped_column(Text, default="")
+
+    post: Mapped[Post] = relationship(lazy="raise")
+    reporter: Mapped[User | None] = relationship(foreign_keys=[reporter_id], lazy="raise")
+    handled_by: Mapped[User | None] = relationship(foreign_keys=[handled_by_id], lazy="raise")
+
+
+class ModAction(Base):
+    """One row of the public moderation log: who did what to exactly one target, and why."""
+
+    __tablename__ = "mod_actions"
+    __table_args__ = (
+        CheckConstraint(
+            "(CASE WHEN target_board_id IS NULL THEN 0 ELSE 1 END)"
+            " + (CASE WHEN target_thread_id IS NULL THEN 0 ELSE 1 END)"
+            " + (CASE WHEN target_post_id IS NULL THEN 0 ELSE 1 END)"
+            " + (CASE WHEN target_user_id IS NULL THEN 0 ELSE 1 END) <= 1",
+            name="one_target",
+        ),
+        Index("ix_mod_actions_created", "created_at", "id"),
+        Index("ix_mod_actions_board", "board_id", "created_at"),
+        Index("ix_mod_actions_actor", "actor_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(40))
+    # The board the action happened in (for filtering); None for site-wide actions.
+    board_id: Mapped[int | None] = mapped_column(ForeignKey("boards.id", ondelete="SET NULL"))
+    target_board_id: Mapped[int | None] = mapped_column(
+        ForeignKey("boards.id", ondelete="SET NULL"))
+    target_thread_id: Mapped[int | None] = mapped_column(
+        ForeignKey("threads.id", ondelete="SET NULL"))
+    target_post_id: Mapped[int | None] = mapped_column(
+        ForeignKey("posts.id", ondelete="SET NULL"))
+    target_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"))
+    # What the target was called when the action happened, so the log reads well forever.
+    target_label: Mapped[str] = mapped_column(String(200), default="")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    details: Mapped[str] = mapped_column(Text, default="")
+
+    actor: Mapped[User | None] = relationship(foreign_keys=[actor_id], lazy="raise")
+    board: Mapped[Board | None] = relationship(foreign_keys=[board_id], lazy="raise")
+
+
+class SiteSetting(Base):
+    __tablename__ = "site_settings"
+
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(Text, default="")

@@ -11,7 +11,7 @@ from sqlalchemy import case, update
 from sqlalchemy.orm import Session
 
 from forum import markup
-from forum.models import Board, Post, Thread, User, utcnow
+from forum.models import Board, Post, PostRevision, Thread, User, utcnow
 from forum.text import slugify
 
 
@@ -83,7 +83,16 @@ def add_post(session: Session, thread: Thread, author: User, body: str) -> Post:
     return post
 
 
-def edit_post(post: Post, body: str) -> None:
+def edit_post(session: Session, post: Post, body: str, editor: User) -> None:
+    """Replace a post's text, keeping the previous version as a revision."""
+    if post.revision_count == 0:
+        # The original text becomes revision 1 on the first edit.
+        session.add(PostRevision(post_id=post.id, number=1, source=post.source,
+                                 editor_id=post.author_id, created_at=post.created_at))
+        post.revision_count = 1
+    post.revision_count += 1
+    session.add(PostRevision(post_id=post.id, number=post.revision_count, source=body,
+                             editor_id=editor.id, created_at=utcnow()))
     post.source = body
     post.html = markup.render(body)
     post.render_version = markup.RENDER_VERSION

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from forum import markup, permissions, posting, reading
+from forum import markup, moderation, permissions, posting, reading
 from forum.db import db_session
 from forum.forms import EditPostForm, EmptyForm, ReplyForm
 from forum.models import Post, Thread
@@ -105,7 +105,10 @@ def edit(post_id: int) -> str | Response | tuple[str, int]:
         if "preview" in request.form:
             preview = markup.render(form.body.data)
         else:
-            posting.edit_post(post, form.body.data)
+            if post.author_id == current_user.id:
+                posting.edit_post(session, post, form.body.data, editor=current_user)
+            else:
+                moderation.edit_others_post(session, current_user, post, form.body.data)
             target = post_url(post, current)
             session.commit()
             return redirect(target)
