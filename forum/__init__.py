@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
-from forum import db
+from forum import db, passwords
 from forum.config import load_config
-
-log = logging.getLogger(__name__)
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -26,13 +23,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     db.init_app(app)
+    passwords.configure(app.config["ARGON2_TIME_COST"], app.config["ARGON2_MEMORY_KIB"])
 
-    from forum import auth, cli, security, templating
+    from forum import auth, cli, limits, security, templating
     from forum.views import register_blueprints
 
     auth.init_app(app)
     security.init_app(app)
     templating.init_app(app)
     register_blueprints(app)
+    limits.init_app(app)  # after the blueprints: it wraps their views
     cli.init_app(app)
     return app

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from forum.models import Role, User
+from forum.auth import end_other_sessions
+from forum.models import ModAction, Role, User, utcnow
 from forum.passwords import hash_password, needs_rehash, verify_password
 from forum.text import identity_key
 
@@ -45,8 +46,11 @@ def create_user(
     *,
     role: Role = Role.MEMBER,
     password_hash: str | None = None,
+    verified: bool = True,
+    trusted: bool = False,
 ) -> User:
-    """Add a user; raises AccountConflict when the name or email is taken (look-alikes too)."""
+    """Add a user; raises AccountConflict when the name or email is taken (look-alikes too).
+    `verified` marks the email as confirmed; `trusted` skips the new-member limits."""
     ensure_available(session, username, email)
     user = User(
         username=username,
@@ -55,6 +59,8 @@ def create_user(
         email_key=identity_key(email),
         password_hash=password_hash or hash_password(password or ""),
         role=role.value,
+        email_verified_at=utcnow() if verified else None,
+        is_trusted=trusted,
     )
     session.add(user)
     session.flush()
@@ -73,13 +79,36 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
     return user
 
 
-def change_password(user: User, new_password: str) -> None:
-    """Set a new password and end every other session (their cookies carry the old version)."""
+def change_password(session: Session, user: User, new_password: str) -> None:
+    """Set a new password and end every other session of the user."""
     user.password_hash = hash_password(new_password)
-    user.session_version += 1
+    end_other_sessions(session, user)
 
 
-def change_email(session: Session, user: User, new_email: str) -> None:
+def change_email(session: Session, user: User, new_email: str, verified: bool) -> None:
     ensure_available(session, None, new_email, exclude=user)
     user.email = new_email
     user.email_key = identity_key(new_email)
+    user.email_verified_at = utcnow() if verified else None
+
+
+def find_by_email(session: Session, email: str) -> User | None:
+    return session.scalar(select(User).where(User.email_key == identity_key(email)))
+
+
+def mark_verified(user: User) -> None:
+    if user.email_verified_at is None:
+        user.email_verified_at = utcnow()
+
+
+def delete_account(session: Session, user: User) -> None:
+    """Remove the account. Posts and threads stay, shown as by "deleted user" (their author
+    columns are set to NULL by the foreign keys); the profile, email and hash are gone."""
+    user_id = user.id
+    # The moderation log keeps its rows but stops naming the person.
+    session.execute(
+        update(ModAction).where(ModAction.target_user_id == user_id)
+        .values(target_label="deleted user")
+    )
+    session.expunge(user)
+    session.execute(delete(User).where(User.id == user_id))

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 from flask import Flask
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
 from forum import accounts, demo, markup, migrate, showfile
@@ -26,15 +27,14 @@ def init_app(app: Flask) -> None:
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db() -> None:
     """Create or upgrade the schema (Alembic migrations)."""
     migrate.upgrade(engine())
     click.echo("Database is up to date.")
 
 
-@click.group()
-def boards() -> None:
-    """Manage show boards."""
+boards = AppGroup("boards", help="Manage show boards.")
 
 
 @boards.command("import")
@@ -53,9 +53,7 @@ def import_boards(path: Path, keep_existing: bool) -> None:
     click.echo(f"Imported {path}: {len(result.created)} created, {len(result.updated)} updated.")
 
 
-@click.group()
-def users() -> None:
-    """Manage user accounts."""
+users = AppGroup("users", help="Manage user accounts.")
 
 
 @users.command("create")
@@ -70,7 +68,7 @@ def create_user(name: str, email: str, password: str, role: str) -> None:
         raise click.ClickException("Usernames are 3-30 letters, digits, _ or -.")
     session = db_session()
     try:
-        user = accounts.create_user(session, name, email, password, role=Role(role))
+        user = accounts.create_user(session, name, email, password, role=Role(role), trusted=True)
     except accounts.AccountConflict as conflict:
         raise click.ClickException(conflict.message) from None
     session.commit()
@@ -78,6 +76,7 @@ def create_user(name: str, email: str, password: str, role: str) -> None:
 
 
 @click.command("demo")
+@with_appcontext
 @click.option("--threads", type=click.IntRange(min=1), help="Bulk mode: this many threads.")
 @click.option("--posts", type=click.IntRange(min=1), help="Bulk mode: this many posts in all.")
 def demo_command(threads: int | None, posts: int | None) -> None:
@@ -112,9 +111,7 @@ def demo_command(threads: int | None, posts: int | None) -> None:
                f"({result.posts / elapsed:,.0f} posts/s).")
 
 
-@click.group()
-def posts() -> None:
-    """Maintain posts."""
+posts = AppGroup("posts", help="Maintain posts.")
 
 
 @posts.command("rerender")
@@ -134,9 +131,7 @@ def rerender(everything: bool) -> None:
     click.echo(f"Re-rendered {count} posts (render version {markup.RENDER_VERSION}).")
 
 
-@click.group("db")
-def db_group() -> None:
-    """Schema migrations."""
+db_group = AppGroup("db", help="Schema migrations.")
 
 
 @db_group.command("revision")

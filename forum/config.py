@@ -1,42 +1,59 @@
-"""Configuration defaults. The app factory overlays FORUM_* environment variables on these.
-
-Nothing here reads the environment at import time: `load_config` is called by `create_app`.
-"""
+"""Configuration defaults. The app factory overlays FORUM_* environment variables on these:
+any key below can be set as FORUM_<KEY> (FORUM_DATABASE_URL, FORUM_LIMIT_REPLIES, ...), parsed
+as the default's type. Nothing reads the environment at import time."""
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from pathlib import Path
 from typing import Any
 
+log = logging.getLogger(__name__)
+
 DEFAULTS: dict[str, Any] = {
     "ENV": "development",
     "SITE_NAME": "Showboard",
-    "DATABASE_URL": None,  # None means the SQLite file in the instance folder
+    "DATABASE_URL": None,  # None: the SQLite file in the instance folder
     "SECRET_KEY": None,
     "REDIS_URL": None,
+    # Mail: unset SMTP_URL means development mail, printed and saved to instance/outbox/.
+    "SMTP_URL": None,
+    "SMTP_TIMEOUT": 10,
+    "MAIL_FROM": "Showboard <no-reply@showboard.local>",
+    # None: required in production, not in development.
+    "REQUIRE_EMAIL_VERIFICATION": None,
+    # Abuse resistance. RATE_LIMITS=off switches off all of it (for load tests).
     "RATE_LIMITS": "on",
+    "LIMIT_LOGIN_IP": "20 per 15 minutes",
+    "LIMIT_LOGIN_ACCOUNT": "5 per 15 minutes",
+    "LIMIT_REGISTER": "5 per hour",
+    "LIMIT_PASSWORD_RESET": "5 per hour",
+    "LIMIT_THREADS": "10 per hour",
+    "LIMIT_REPLIES": "30 per 10 minutes",
+    "LIMIT_REPORTS": "20 per hour",
+    "NEW_MEMBER_HOURS": 24,
+    "NEW_MEMBER_MAX_THREADS": 3,
+    "NEW_MEMBER_MAX_LINKS": 2,
+    "FLOOD_WINDOW_SECONDS": 300,
+    # Argon2id cost: the library's recommended defaults (3 passes over 64 MiB).
+    "ARGON2_TIME_COST": 3,
+    "ARGON2_MEMORY_KIB": 65536,
     "THREADS_PER_PAGE": 30,
     "POSTS_PER_PAGE": 20,
-    "MAX_CONTENT_LENGTH": 1 * 1024 * 1024,
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
+    "SQL_ECHO": False,
+}
+
+# Flask settings that are not meant to be changed per deployment.
+FIXED: dict[str, Any] = {
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "REMEMBER_COOKIE_HTTPONLY": True,
     "REMEMBER_COOKIE_SAMESITE": "Lax",
-    "WTF_CSRF_TIME_LIMIT": None,  # tokens live as long as the session; see docs/architecture.md
-    "SQL_ECHO": False,
-}
-
-# Environment variables the app understands, with the type each is parsed as.
-ENV_VARIABLES: dict[str, type] = {
-    "FORUM_ENV": str,
-    "FORUM_SITE_NAME": str,
-    "FORUM_DATABASE_URL": str,
-    "FORUM_SECRET_KEY": str,
-    "FORUM_REDIS_URL": str,
-    "FORUM_RATE_LIMITS": str,
-    "FORUM_SQL_ECHO": bool,
+    # CSRF tokens live as long as the session; an expired form is handed back, not lost.
+    "WTF_CSRF_TIME_LIMIT": None,
 }
 
 
@@ -44,17 +61,25 @@ class ConfigError(RuntimeError):
     """The configuration cannot work (for example production without a secret key)."""
 
 
-def _parse(value: str, kind: type) -> Any:
-    if kind is bool:
-        return value.strip().lower() in {"1", "true", "yes", "on"}
-    return value
+def _parse(name: str, raw: str, default: Any) -> Any:
+    if isinstance(default, bool):
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(default, int):
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigError(f"FORUM_{name} must be a whole number, not {raw!r}.") from None
+    if name == "REQUIRE_EMAIL_VERIFICATION":
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    return raw
 
 
 def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
-    config = dict(DEFAULTS)
-    for name, kind in ENV_VARIABLES.items():
-        if name in os.environ:
-            config[name.removeprefix("FORUM_")] = _parse(os.environ[name], kind)
+    config = {**DEFAULTS, **FIXED}
+    for name, default in DEFAULTS.items():
+        raw = os.environ.get(f"FORUM_{name}")
+        if raw is not None:
+            config[name] = _parse(name, raw, default)
     config.update(overrides or {})
 
     production = config["ENV"] == "production"
@@ -64,10 +89,14 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         if production:
             raise ConfigError("FORUM_SECRET_KEY must be set when FORUM_ENV=production.")
         config["SECRET_KEY"] = _development_secret(instance_path)
+    if config["REQUIRE_EMAIL_VERIFICATION"] is None:
+        config["REQUIRE_EMAIL_VERIFICATION"] = production
     if production:
         config["SESSION_COOKIE_SECURE"] = True
         config["REMEMBER_COOKIE_SECURE"] = True
-    config["RATE_LIMITS_ENABLED"] = str(config["RATE_LIMITS"]).lower() not in {"off", "0", "false"}
+    enabled = str(config["RATE_LIMITS"]).strip().lower() not in {"off", "0", "false", "no"}
+    config["RATE_LIMITS_ENABLED"] = enabled
+    config["RATELIMIT_ENABLED"] = enabled  # Flask-Limiter's own switch
     return config
 
 

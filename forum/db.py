@@ -40,16 +40,16 @@ def make_engine(url: str, echo: bool = False) -> Engine:
     return engine
 
 
-WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
 def _sqlite_begin(connection: Any) -> None:
-    """A request that may write takes SQLite's write lock when its transaction starts
-    (BEGIN IMMEDIATE), waiting up to the busy timeout. A deferred transaction that reads first
-    and writes later can fail at once with "database is locked" when another writer got in
-    between; reads stay deferred so they never wait for writers."""
-    writing = has_request_context() and request.method in WRITE_METHODS
-    connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+    """Anything that may write (POST requests, CLI commands, scripts) takes SQLite's write lock
+    when its transaction starts (BEGIN IMMEDIATE), waiting up to the busy timeout. A deferred
+    transaction that reads first and writes later fails at once with "database is locked" when
+    another writer got in between. Page views stay deferred, so readers never wait."""
+    reading = has_request_context() and request.method in READ_METHODS
+    connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

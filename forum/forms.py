@@ -8,7 +8,7 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, PasswordField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
 from forum.text import USERNAME_PATTERN, strip_control
 
@@ -65,6 +65,8 @@ class RegisterForm(FlaskForm):
     confirm = PasswordField(
         "Confirm password", [EqualTo("password", "The two passwords don't match.")]
     )
+    # A honeypot: hidden from people by CSS, filled in by bots that fill in everything.
+    website = StringField("Leave this field empty")
 
 
 def _body_field(label: str = "Message") -> TextAreaField:
@@ -124,18 +126,30 @@ class EmailChangeForm(FlaskForm):
     )
 
 
+class ResetRequestForm(FlaskForm):
+    email = StringField(
+        "Email",
+        [DataRequired("Enter the email address of your account."),
+         Email("That doesn't look like an email.", check_deliverability=False)],
+        filters=[_clean],
+    )
+
+
+class ResetPasswordForm(FlaskForm):
+    new_password = PasswordField(
+        "New password",
+        [DataRequired("Choose a new password."), Length(*PASSWORD_LENGTH,
+                                                        "Use at least 8 characters.")],
+    )
+    confirm = PasswordField(
+        "Confirm new password", [EqualTo("new_password", "The two passwords don't match.")]
+    )
+
+
+class DeleteAccountForm(FlaskForm):
+    password = PasswordField("Your password", [DataRequired("Enter your password to confirm.")])
+
+
 class EmptyForm(FlaskForm):
     """CSRF only: for buttons such as log out and delete."""
 
-
-__all__ = [
-    "EditPostForm",
-    "EmailChangeForm",
-    "EmptyForm",
-    "LoginForm",
-    "Optional",
-    "PasswordChangeForm",
-    "RegisterForm",
-    "ReplyForm",
-    "ThreadForm",
-]

@@ -6,14 +6,15 @@ With both halves here, "can user input reach the page as markup?" has one review
 only after Markdown rendering *and* allowlist sanitising in this module. No other module may
 build ``markupsafe.Markup`` from user-controlled data (no ``|safe``, no ``Markup(...)``).
 
-Pipeline: markdown-it-py (CommonMark, raw HTML off, nesting capped) -> bleach allowlist (tags,
-attributes, URL protocols) -> a filter forcing ``rel`` on links and allowing only http(s)
-images. Bump :data:`RENDER_VERSION` whenever a rule changes, so stored posts get re-rendered.
+Pipeline: markdown-it-py (CommonMark, no raw HTML, nesting capped) -> bleach allowlist -> a
+filter forcing ``rel`` on links and allowing only http(s) images. Bump RENDER_VERSION whenever
+a rule changes, so stored posts get re-rendered.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from html import unescape
 from typing import Any
 
 from bleach.css_sanitizer import CSSSanitizer
@@ -21,6 +22,9 @@ from bleach.html5lib_shim import Filter, getTreeWalker
 from bleach.sanitizer import Cleaner
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
+from markdown_it.rules_inline import StateInline
+from markdown_it.rules_inline.linkify import linkify as _stock_linkify
+from markdown_it.token import Token
 from markupsafe import Markup
 
 RENDER_VERSION: int = 1
@@ -30,7 +34,6 @@ RENDER_VERSION: int = 1
 MAX_NESTING = 20
 LINK_REL = "nofollow ugc noopener"
 IMAGE_SCHEMES = ("http://", "https://")
-
 ALLOWED_TAGS = frozenset(
     {"p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "strong", "em", "del", "s", "code",
      "pre", "blockquote", "ul", "ol", "li", "a", "img", "table", "thead", "tbody", "tr", "th",
@@ -52,7 +55,9 @@ def _cap_inline_nesting(state: StateCore) -> None:
     for block in state.tokens:
         if block.type != "inline" or not block.children:
             continue
-        kept, dropped, depth = [], [], 0  # dropped: one flag per open tag
+        kept: list[Token] = []
+        dropped: list[bool] = []  # one flag per open tag: was it dropped?
+        depth = 0
         for token in block.children:
             if token.nesting == 1:
                 dropped.append(depth >= MAX_NESTING)
@@ -67,10 +72,20 @@ def _cap_inline_nesting(state: StateCore) -> None:
         block.children = kept
 
 
+def _linkify(state: StateInline, silent: bool) -> bool:
+    """markdown-it-py's linkify lacks upstream's guard against matches that do not advance, so
+    ``e.com[//x.p://`` raised RuntimeError. A silent probe only moves state.pos: try it first."""
+    start = state.pos
+    probe = _stock_linkify(state, True)
+    advanced, state.pos = state.pos > start, start
+    return probe and advanced and _stock_linkify(state, silent)
+
+
 _md = MarkdownIt(
     "commonmark",
     {"html": False, "linkify": True, "typographer": False, "maxNesting": MAX_NESTING},
 ).enable(["table", "strikethrough", "linkify"])
+_md.inline.ruler.at("linkify", _linkify)
 _md.core.ruler.push("cap_inline_nesting", _cap_inline_nesting)
 
 
@@ -91,8 +106,8 @@ class _LinkImageFilter(Filter):
                 continue
             elif name == "img" and kind in ("StartTag", "EmptyTag"):
                 if not attrs.get((None, "src"), "").lower().startswith(IMAGE_SCHEMES):
-                    if attrs.get((None, "alt")):
-                        yield {"type": "Characters", "data": attrs[(None, "alt")]}
+                    if attrs.get((None, "alt")):  # bleach keeps entities in values; unescape
+                        yield {"type": "Characters", "data": unescape(attrs[(None, "alt")])}
                     continue
                 attrs[(None, "loading")] = "lazy"
                 attrs[(None, "referrerpolicy")] = "no-referrer"
@@ -105,7 +120,7 @@ class _Walker(getTreeWalker("etree")):  # type: ignore[misc]
 
     def __init__(self, tree: Any) -> None:
         super().__init__(tree)
-        self._positions: dict[int, dict[int, int]] = {}
+        self._positions: dict[int, dict[int, int]] = {}  # id(element) -> {id(child): index}
 
     def getParentNode(self, node: Any) -> Any:
         if not isinstance(node, tuple) or node[3] == "text" or len(node[2]) < 2:
@@ -118,9 +133,8 @@ class _Walker(getTreeWalker("etree")):  # type: ignore[misc]
 
 
 def _sanitize(html: str) -> str:
-    """Allowlist-clean an HTML fragment: disallowed tags are stripped (their text kept, escaped),
-    disallowed attributes and URLs dropped. A Cleaner per call: bleach's are not thread-safe."""
-    cleaner = Cleaner(
+    # Disallowed tags are stripped (text kept, escaped), disallowed attributes and URLs dropped.
+    cleaner = Cleaner(  # one per call: bleach Cleaners are not thread-safe
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         protocols=ALLOWED_PROTOCOLS,

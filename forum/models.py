@@ -75,8 +75,8 @@ class User(UserMixin, Base):
     role: Mapped[str] = mapped_column(String(16), default=Role.MEMBER.value)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     post_count: Mapped[int] = mapped_column(Integer, default=0)
-    # Bumped when the password changes: it is part of the login cookie, so old sessions end.
-    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    # Accounts made by an admin on the CLI skip the new-member limits.
+    is_trusted: Mapped[bool] = mapped_column(Boolean, default=False)
     # A suspension ends by itself when suspended_until passes; a ban has no end.
     suspended_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     is_banned: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -85,8 +85,12 @@ class User(UserMixin, Base):
     # Board-scoped moderators: loaded by the user loader only for moderators (see forum/auth.py).
     moderated_board_ids: frozenset[int] = frozenset()
 
+    # The AuthSession this request was authenticated by (set by forum/auth.py); it is what the
+    # login and remember-me cookies carry, so deleting the row logs that device out.
+    session_token: str = ""
+
     def get_id(self) -> str:
-        return f"{self.id}.{self.session_version}"
+        return self.session_token
 
     @property
     def is_admin(self) -> bool:
@@ -307,3 +311,16 @@ class SiteSetting(Base):
 
     key: Mapped[str] = mapped_column(String(40), primary_key=True)
     value: Mapped[str] = mapped_column(Text, default="")
+
+
+class AuthSession(Base):
+    """One logged-in device. Cookies carry the token; the table keeps only its SHA-256, so a
+    leaked database can't be replayed. Deleting a row ends that session at once."""
+
+    __tablename__ = "auth_sessions"
+    __table_args__ = (Index("ix_auth_sessions_user", "user_id"),)
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    remember: Mapped[bool] = mapped_column(Boolean, default=False)

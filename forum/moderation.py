@@ -1,6 +1,9 @@
 """Moderator and admin actions. Each writes exactly one ModAction row, in the same transaction
 as the change it records; none of them commits. Who may call them is forum/permissions.py's
-business: these functions assume the caller already asked."""
+business: these functions assume the caller already asked.
+
+Reports start here too: `file_report` is a member's action, so it writes no log row (the log
+records what moderators do); handling a report is logged like every moderator action."""
 
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ from forum.models import (
     Post,
     PostRevision,
     Report,
+    ReportReason,
     ReportStatus,
     Role,
     SiteSetting,
@@ -26,6 +30,17 @@ from forum.models import (
     utcnow,
 )
 from forum.text import slugify
+
+# Every `action` a ModAction row can carry: the moderation log offers them as a filter.
+LOGGED_ACTIONS = (
+    "lock thread", "unlock thread", "pin thread", "unpin thread", "rename thread",
+    "move thread", "hide thread", "restore thread",
+    "hide post", "restore post", "edit post", "purge post",
+    "resolve report", "dismiss report",
+    "suspend user", "ban user", "lift suspension", "change role",
+    "create board", "edit board", "archive board", "unarchive board", "reorder boards",
+    "change settings",
+)  # fmt: skip
 
 
 def log_action(
@@ -191,6 +206,24 @@ def purge_post(session: Session, actor: User, post: Post, reason: str = "") -> N
 
 
 # ------------------------------------------------------------------------------ reports
+
+
+def has_reported(session: Session, reporter: User, post: Post) -> bool:
+    return session.scalar(
+        select(Report.id).where(Report.post_id == post.id, Report.reporter_id == reporter.id)
+    ) is not None
+
+
+def file_report(
+    session: Session, reporter: User, post: Post, reason: ReportReason, details: str = ""
+) -> Report:
+    """A member flags a post for the moderators of its board. One report per member and post
+    (a unique constraint): callers check has_reported first to answer kindly."""
+    report = Report(post_id=post.id, reporter_id=reporter.id, reason=reason.value,
+                    details=details, created_at=utcnow())
+    session.add(report)
+    session.flush()
+    return report
 
 
 def handle_report(

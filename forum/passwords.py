@@ -12,6 +12,15 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("showboard-no-such-user")
 
 
+def configure(time_cost: int, memory_kib: int) -> None:
+    """Set the Argon2id cost for this process (from FORUM_ARGON2_*). Hashes made with other
+    parameters still verify, and are upgraded at the next successful login."""
+    global _hasher, _DUMMY_HASH
+    if (time_cost, memory_kib) != (_hasher.time_cost, _hasher.memory_cost):
+        _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib)
+        _DUMMY_HASH = _hasher.hash("showboard-no-such-user")
+
+
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import current_app
+
 from forum.models import Board, Post, Role, Thread, User
 
 
@@ -17,8 +19,14 @@ def is_member(user: Any) -> bool:
 
 
 def is_active_member(user: Any) -> bool:
-    """Logged in and not suspended or banned: may post, reply, report."""
-    return is_member(user) and not user.is_suspended()
+    """Logged in, not suspended or banned, and verified where that is required: may post,
+    reply, report."""
+    return is_member(user) and not user.is_suspended() and not needs_verification(user)
+
+
+def needs_verification(user: Any) -> bool:
+    return (is_member(user) and user.email_verified_at is None
+            and bool(current_app.config["REQUIRE_EMAIL_VERIFICATION"]))
 
 
 def is_admin(user: Any) -> bool:
@@ -61,6 +69,38 @@ def can_reply(user: Any, thread: Thread) -> bool:
     return not thread.is_locked and not thread.is_hidden and not thread.board.is_archived
 
 
+def _standing_refusal(user: Any) -> str | None:
+    """Why a logged-in member can't post at all right now, in words for them."""
+    if user.is_suspended():
+        if user.is_banned:
+            return "Your account is banned, so you can't post."
+        return (f"Your account is suspended until {user.suspended_until:%B %d, %Y %H:%M} UTC, "
+                "so you can't post until then.")
+    if needs_verification(user):
+        return "Confirm your email address first: we sent you a link (you can ask for a new one)."
+    return None
+
+
+def posting_refusal(user: Any, board: Board) -> str | None:
+    """None when `user` may start a thread on `board`; otherwise the reason."""
+    if can_start_thread(user, board):
+        return None
+    return _standing_refusal(user) or "This board is archived: it's read-only now."
+
+
+def reply_refusal(user: Any, thread: Thread) -> str | None:
+    """None when `user` may reply to `thread`; otherwise the reason."""
+    if can_reply(user, thread):
+        return None
+    if reason := _standing_refusal(user):
+        return reason
+    if thread.is_locked:
+        return "This thread is locked: new replies are closed."
+    if thread.board.is_archived:
+        return "This board is archived: it's read-only now."
+    return "You can't reply to this thread."
+
+
 def can_see_thread(user: Any, thread: Thread) -> bool:
     return not thread.is_hidden or moderates(user, thread.board_id)
 
@@ -101,6 +141,17 @@ def can_report(user: Any, post: Post) -> bool:
     )
 
 
+def report_refusal(user: Any, post: Post) -> str | None:
+    """None when a logged-in `user` may report `post`; otherwise the reason, for them."""
+    if can_report(user, post):
+        return None
+    if reason := _standing_refusal(user):
+        return reason
+    if post.author_id == user.id:
+        return "That's your own post: you can edit or delete it instead."
+    return "That post has already been removed, so there is nothing left to report."
+
+
 # ------------------------------------------------------------------------------ moderators
 
 
@@ -138,3 +189,9 @@ def can_administer(user: Any) -> bool:
 
 def can_purge(user: Any) -> bool:
     return is_admin(user)
+
+
+def can_change_role(user: Any, target: User) -> bool:
+    """Admins change other people's roles, never their own: an admin can't lock the site out
+    of its last admin by accident."""
+    return is_admin(user) and target.id != user.id

@@ -15,7 +15,10 @@ from forum.models import Board, Post, PostRevision, Thread, User, utcnow
 from forum.text import slugify
 
 
-def create_thread(session: Session, board: Board, author: User, title: str, body: str) -> Thread:
+def create_thread(
+    session: Session, board: Board, author: User, title: str, body: str,
+    html: str | None = None,
+) -> Thread:
     now = utcnow()
     thread = Thread(
         board_id=board.id,
@@ -31,12 +34,15 @@ def create_thread(session: Session, board: Board, author: User, title: str, body
     session.execute(
         update(Board).where(Board.id == board.id).values(thread_count=Board.thread_count + 1)
     )
-    add_post(session, thread, author, body)
+    add_post(session, thread, author, body, html)
     return thread
 
 
-def add_post(session: Session, thread: Thread, author: User, body: str) -> Post:
-    """Append a post to a thread and keep thread, board and author counters exact."""
+def add_post(
+    session: Session, thread: Thread, author: User, body: str, html: str | None = None
+) -> Post:
+    """Append a post to a thread and keep thread, board and author counters exact. `html` is
+    markup.render(body) when the caller already has it."""
     now = utcnow()
     # The UPDATE takes the thread's row lock first; the number it returns is ours alone.
     number = session.execute(
@@ -50,7 +56,7 @@ def add_post(session: Session, thread: Thread, author: User, body: str) -> Post:
         author_id=author.id,
         number=number,
         source=body,
-        html=markup.render(body),
+        html=markup.render(body) if html is None else html,
         render_version=markup.RENDER_VERSION,
         created_at=now,
     )

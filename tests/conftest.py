@@ -21,13 +21,15 @@ from sqlalchemy import event, make_url, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from forum import create_app, migrate, posting
+from forum import create_app, migrate, passwords, posting
 from forum.accounts import create_user
 from forum.db import make_engine
 from forum.models import Board, Post, Role, Thread, User
 from forum.passwords import hash_password
 
 PASSWORD = "correct horse battery"
+# Argon2id at a test-sized cost: the suite hashes hundreds of passwords.
+FAST_HASHING = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_KIB": 1024}
 CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
@@ -84,7 +86,7 @@ def connection(engine: Engine) -> Iterator[Connection]:
 @pytest.fixture
 def app(database_url: str, connection: Connection, tmp_path: Path) -> Flask:
     app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "test", "TESTING": True,
-                      "RATE_LIMITS": "off"})
+                      "RATE_LIMITS": "off", **FAST_HASHING})
     app.extensions["forum.sessionmaker"] = sessionmaker(
         bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
     )
@@ -132,6 +134,7 @@ def sql(connection: Connection) -> Iterator[StatementLog]:
 
 @pytest.fixture(scope="session")
 def password_hash() -> str:
+    passwords.configure(FAST_HASHING["ARGON2_TIME_COST"], FAST_HASHING["ARGON2_MEMORY_KIB"])
     return hash_password(PASSWORD)
 
 

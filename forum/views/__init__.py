@@ -7,8 +7,10 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from forum.views import accounts, boards, errors, search, threads, users
+    from forum.views import accounts, admin, boards, errors, mod, reports, search, threads, users
 
-    for module in (accounts, boards, threads, users, search):
+    for module in (accounts, boards, threads, users, search, reports, mod, admin):
         app.register_blueprint(module.bp)
+    # The moderation log and edit history: public pages about moderation, outside the guard.
+    app.register_blueprint(mod.public)
     errors.init_app(app)

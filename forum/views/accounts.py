@@ -1,19 +1,52 @@
-"""Register, log in and out, and account settings."""
+"""Register, log in and out, password reset, email verification, settings, account deletion."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import current_user, fresh_login_required, login_user, logout_user
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user, fresh_login_required, login_required
 from werkzeug.wrappers import Response
 
-from forum import accounts
+from forum import accounts, auth, mail, permissions, tokens
 from forum.db import db_session
-from forum.forms import EmailChangeForm, EmptyForm, LoginForm, PasswordChangeForm, RegisterForm
+from forum.forms import (
+    DeleteAccountForm,
+    EmailChangeForm,
+    EmptyForm,
+    LoginForm,
+    PasswordChangeForm,
+    RegisterForm,
+    ResetPasswordForm,
+    ResetRequestForm,
+)
+from forum.models import User
 from forum.passwords import verify_password
 from forum.security import safe_next
 from forum.views.drafts import DRAFT_FIELDS, resubmit_page
 
 bp = Blueprint("accounts", __name__)
+
+
+def _verification_required() -> bool:
+    return bool(current_app.config["REQUIRE_EMAIL_VERIFICATION"])
+
+
+def _send_verification(user: User) -> None:
+    link = url_for("accounts.verify_email", token=tokens.verify_token(user), _external=True)
+    mail.send(mail.Mail(
+        to=user.email,
+        subject="Confirm your email for Showboard",
+        body=f"Hi {user.username},\n\nConfirm your email address to start posting:\n\n{link}\n\n"
+             "The link works for a week. If you didn't sign up, ignore this message.\n",
+    ))
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -23,16 +56,24 @@ def register() -> str | Response:
     form = RegisterForm()
     if form.validate_on_submit():
         session = db_session()
+        if form.website.data:
+            # Only bots see the honeypot; tell them nothing useful.
+            form.username.errors.append("We couldn't create that account. Please try again.")
+            return render_template("accounts/register.html", form=form)
+        verify = _verification_required()
         try:
-            user = accounts.create_user(
-                session, form.username.data, form.email.data, form.password.data
-            )
+            user = accounts.create_user(session, form.username.data, form.email.data,
+                                        form.password.data, verified=not verify)
         except accounts.AccountConflict as conflict:
             getattr(form, conflict.field).errors.append(conflict.message)
         else:
+            auth.start_session(session, user, remember=False)
             session.commit()
-            login_user(user)
-            flash(f"Welcome to Showboard, {user.username}!", "success")
+            if verify:
+                _send_verification(user)
+                flash("Welcome! We sent you an email: click its link to start posting.", "info")
+            else:
+                flash(f"Welcome to Showboard, {user.username}!", "success")
             return redirect(url_for("boards.index"))
     return render_template("accounts/register.html", form=form)
 
@@ -47,8 +88,8 @@ def login() -> str | Response | tuple[str, int]:
         session = db_session()
         user = accounts.authenticate(session, form.username.data, form.password.data)
         if user is not None:
+            auth.start_session(session, user, remember=form.remember.data)
             session.commit()
-            login_user(user, remember=form.remember.data)
             target = safe_next(form.next.data)
             if draft:
                 return resubmit_page(target, draft, "You're logged in. Your post is below: "
@@ -61,20 +102,99 @@ def login() -> str | Response | tuple[str, int]:
 
 @bp.post("/logout")
 def logout() -> Response:
-    if EmptyForm().validate_on_submit():
-        logout_user()
+    if EmptyForm().validate_on_submit() and current_user.is_authenticated:
+        session = db_session()
+        auth.end_session(session, current_user)
+        session.commit()
         flash("You're logged out.", "info")
     return redirect(url_for("boards.index"))
+
+
+# ---------------------------------------------------------------------- password reset
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+def reset_request() -> str | Response:
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        user = accounts.find_by_email(db_session(), form.email.data)
+        if user is not None:
+            link = url_for("accounts.reset_password", token=tokens.reset_token(user),
+                           _external=True)
+            mail.send(mail.Mail(
+                to=user.email,
+                subject="Reset your Showboard password",
+                body=f"Hi {user.username},\n\nSomeone (hopefully you) asked to reset your "
+                     f"password. Choose a new one here:\n\n{link}\n\nThe link works once, "
+                     "for one hour. If you didn't ask, ignore this message.\n",
+            ))
+        # The same answer whether or not the address has an account.
+        flash("If that address belongs to an account, a reset link is on its way.", "info")
+        return redirect(url_for("accounts.login"))
+    return render_template("accounts/reset_request.html", form=form)
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str) -> str | Response | tuple[str, int]:
+    session = db_session()
+    user = tokens.read_reset_token(token, lambda uid: session.get(User, uid))
+    if user is None:
+        return render_template("accounts/link_invalid.html", kind="password reset"), 400
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        accounts.change_password(session, user, form.new_password.data)
+        accounts.mark_verified(user)  # the link arrived by email, so the address works
+        auth.start_session(session, user, remember=False)
+        session.commit()
+        flash("Your password is changed and you're logged in. Other sessions were ended.",
+              "success")
+        return redirect(url_for("boards.index"))
+    return render_template("accounts/reset_password.html", form=form, token=token)
+
+
+# ---------------------------------------------------------------------- email verification
+
+
+@bp.get("/verify/<token>")
+def verify_email(token: str) -> str | Response | tuple[str, int]:
+    session = db_session()
+    user = tokens.read_verify_token(token, lambda uid: session.get(User, uid))
+    if user is None:
+        return render_template("accounts/link_invalid.html", kind="confirmation"), 400
+    accounts.mark_verified(user)
+    session.commit()
+    flash("Thanks, your email is confirmed. Happy posting!", "success")
+    return redirect(url_for("boards.index"))
+
+
+@bp.post("/verify/resend")
+@login_required
+def resend_verification() -> Response:
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    if current_user.email_verified_at is None:
+        _send_verification(current_user)
+        flash("We sent a new confirmation link to your email.", "info")
+    return redirect(safe_next(request.form.get("next"), url_for("boards.index")))
+
+
+# ---------------------------------------------------------------------- settings
+
+
+def _settings_page(**forms: object) -> str:
+    defaults = {
+        "password_form": PasswordChangeForm(prefix="pw"),
+        "email_form": EmailChangeForm(prefix="em", formdata=None, email=current_user.email),
+        "delete_form": DeleteAccountForm(prefix="del"),
+    }
+    return render_template("accounts/settings.html", **{**defaults, **forms},
+                           needs_verification=permissions.needs_verification(current_user))
 
 
 @bp.get("/settings")
 @fresh_login_required
 def settings() -> str:
-    return render_template(
-        "accounts/settings.html",
-        password_form=PasswordChangeForm(prefix="pw"),
-        email_form=EmailChangeForm(prefix="em", formdata=None, email=current_user.email),
-    )
+    return _settings_page()
 
 
 @bp.post("/settings/password")
@@ -83,17 +203,13 @@ def change_password() -> str | Response:
     form = PasswordChangeForm(prefix="pw")
     if form.validate_on_submit():
         if verify_password(current_user.password_hash, form.current_password.data):
-            accounts.change_password(current_user, form.new_password.data)
-            db_session().commit()
-            login_user(current_user)  # this session stays, under the new version
-            flash("Password changed. Other devices have been logged out.", "success")
+            session = db_session()
+            accounts.change_password(session, current_user, form.new_password.data)
+            session.commit()
+            flash("Password changed. Your other devices have been logged out.", "success")
             return redirect(url_for("accounts.settings"))
         form.current_password.errors.append("That isn't your current password.")
-    return render_template(
-        "accounts/settings.html",
-        password_form=form,
-        email_form=EmailChangeForm(prefix="em", formdata=None, email=current_user.email),
-    )
+    return _settings_page(password_form=form)
 
 
 @bp.post("/settings/email")
@@ -103,16 +219,37 @@ def change_email() -> str | Response:
     if form.validate_on_submit():
         if verify_password(current_user.password_hash, form.current_password.data):
             session = db_session()
+            verify = _verification_required()
             try:
-                accounts.change_email(session, current_user, form.email.data)
+                accounts.change_email(session, current_user, form.email.data, verified=not verify)
             except accounts.AccountConflict as conflict:
                 form.email.errors.append(conflict.message)
             else:
                 session.commit()
-                flash("Email address updated.", "success")
+                if verify:
+                    _send_verification(current_user)
+                    flash("Email updated. Click the link we sent to confirm it.", "info")
+                else:
+                    flash("Email address updated.", "success")
                 return redirect(url_for("accounts.settings"))
         else:
             form.current_password.errors.append("That isn't your current password.")
-    return render_template(
-        "accounts/settings.html", password_form=PasswordChangeForm(prefix="pw"), email_form=form
-    )
+    return _settings_page(email_form=form)
+
+
+@bp.post("/settings/delete")
+@fresh_login_required
+def delete_account() -> str | Response:
+    form = DeleteAccountForm(prefix="del")
+    if form.validate_on_submit():
+        if verify_password(current_user.password_hash, form.password.data):
+            session = db_session()
+            user = current_user._get_current_object()
+            auth.end_session(session, user)
+            accounts.delete_account(session, user)
+            session.commit()
+            flash("Your account is deleted. Your posts stay, shown as by “deleted user”.",
+                  "info")
+            return redirect(url_for("boards.index"))
+        form.password.errors.append("That isn't your password.")
+    return _settings_page(delete_form=form)

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from forum import markup, permissions, posting, reading
+from forum import antispam, markup, permissions, posting, reading
 from forum.db import db_session
 from forum.forms import ThreadForm
 from forum.pagination import parse_page
@@ -32,25 +32,35 @@ def board(slug: str) -> str:
 
 
 @bp.route("/b/<slug>/new", methods=["GET", "POST"])
-def new_thread(slug: str) -> str | Response:
+def new_thread(slug: str) -> str | Response | tuple[str, int]:
     session = db_session()
     board = reading.board_by_slug(session, slug)
     if board is None:
         abort(404)
     if not current_user.is_authenticated:
         return ask_to_log_in(request.path)
-    if not permissions.can_start_thread(current_user, board):
-        abort(403)
     form = ThreadForm()
+    refusal = permissions.posting_refusal(current_user, board)
+    if refusal:
+        form.validate_on_submit()  # keep what was typed, show why it can't be sent
+        return render_template("boards/new_thread.html", board=board, form=form, preview=None,
+                               refusal=refusal), 403
     preview = None
     if form.validate_on_submit():
+        html = markup.render(form.body.data)
         if "preview" in request.form:
-            preview = markup.render(form.body.data)
+            preview = html
+        elif message := antispam.posting_refusal(
+            session, current_user, html, form.body.data, starting_thread=True,
+            config=current_app.config,
+        ):
+            form.body.errors.append(message)
         else:
             thread = posting.create_thread(
-                session, board, current_user, form.title.data, form.body.data
+                session, board, current_user, form.title.data, form.body.data, html
             )
             thread_id, thread_slug = thread.id, thread.slug
             session.commit()
             return redirect(url_for("threads.thread", thread_id=thread_id, slug=thread_slug))
-    return render_template("boards/new_thread.html", board=board, form=form, preview=preview)
+    return render_template("boards/new_thread.html", board=board, form=form, preview=preview,
+                           refusal=None)

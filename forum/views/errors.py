@@ -33,6 +33,19 @@ def init_app(app: Flask) -> None:
             status=400,
         )
 
+    @app.errorhandler(429)
+    def too_many(_error: HTTPException) -> tuple[str, int]:
+        draft = draft_from_request()
+        if not draft:
+            return _page(429, "You've tried that too many times. Wait a few minutes, then "
+                              "try again.")
+        return resubmit_page(
+            request.path, draft,
+            "You're doing that a lot right now. Wait a few minutes and send it again: "
+            "your text is kept below.",
+            status=429,
+        )
+
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(error: RequestEntityTooLarge) -> tuple[str, int]:
         return _page(error.code or 413, "Posts can be up to 50,000 characters long.")

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from forum import markup, moderation, permissions, posting, reading
+from forum import antispam, markup, moderation, permissions, posting, reading
 from forum.db import db_session
 from forum.forms import EditPostForm, EmptyForm, ReplyForm
 from forum.models import Post, Thread
@@ -29,7 +29,7 @@ def post_url(post: Post, thread: Thread) -> str:
 
 
 def _visible_thread_or_404(thread: Thread | None) -> Thread:
-    if thread is None or (thread.is_hidden and not permissions.is_moderator(current_user)):
+    if thread is None or not permissions.can_see_thread(current_user, thread):
         abort(404)
     return thread
 
@@ -58,15 +58,22 @@ def reply(thread_id: int) -> str | Response | tuple[str, int]:
     if not current_user.is_authenticated:
         return ask_to_log_in(request.path)
     form = ReplyForm()
-    if not permissions.can_reply(current_user, current):
-        form.body.errors = ["This thread is locked: new replies are closed."
-                            if current.is_locked else "You can't reply to this thread."]
+    refusal = permissions.reply_refusal(current_user, current)
+    if refusal:
+        form.validate()  # keeps the typed text for the page
+        form.body.errors = [refusal]
         return _thread_with_reply_form(current, form, None), 403
     if not form.validate():
         return _thread_with_reply_form(current, form, None), 200
+    html = markup.render(form.body.data)
     if "preview" in request.form:
-        return _thread_with_reply_form(current, form, markup.render(form.body.data))
-    post = posting.add_post(session, current, current_user, form.body.data)
+        return _thread_with_reply_form(current, form, html)
+    message = antispam.posting_refusal(session, current_user, html, form.body.data,
+                                       starting_thread=False, config=current_app.config)
+    if message:
+        form.body.errors.append(message)
+        return _thread_with_reply_form(current, form, None), 200
+    post = posting.add_post(session, current, current_user, form.body.data, html)
     target = post_url(post, current)
     session.commit()
     return redirect(target)

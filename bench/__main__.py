@@ -1,0 +1,146 @@
+"""`python -m bench`: build (or reuse) the dataset, run the chosen parts, print the tables and
+write bench/results/<timestamp>.json. Every server it starts is stopped, also on errors."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from types import FrameType
+from typing import Any
+
+from bench import report
+from bench.dataset import (
+    RESULTS,
+    copy_sqlite,
+    pages_as_dicts,
+    postgres_dataset,
+    sqlite_dataset,
+)
+from bench.load import read_suite
+from bench.profile import profile_page
+from bench.servers import ROOT, WORKER_CLASSES
+from bench.writes import write_suite
+
+PARTS = ("reads", "writes", "profile")
+DATABASES = ("sqlite", "postgresql")
+POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/bench_pg"
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _arguments(argv)
+    # `kill <pid>` should stop the servers too: turn SIGTERM into the same path as Ctrl-C.
+    signal.signal(signal.SIGTERM, _interrupt)
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    logs = RESULTS / stamp
+    logs.mkdir(parents=True, exist_ok=True)
+    results: dict[str, Any] = {"started": stamp, "scale": args.scale, "options": vars(args),
+                               "machine": _machine()}
+    try:
+        _say(f"dataset: {args.scale} ({'rebuilding' if args.rebuild else 'cached if built'})")
+        dataset = sqlite_dataset(args.scale, args.rebuild)
+        results.update(dataset=dataset.build, pages=pages_as_dicts(dataset.pages))
+        if "reads" in args.parts:
+            results["reads"] = {}
+            for worker_class in args.worker_classes:
+                _say(f"reads: {worker_class}")
+                results["reads"][worker_class] = read_suite(
+                    dataset, worker_class, args.duration, args.warmup, args.pages, logs)
+        if "writes" in args.parts:
+            results["writes"] = []
+            for database in args.databases:
+                if database == "sqlite":
+                    url = copy_sqlite(dataset.url, f"writes-{args.scale}")
+                else:
+                    _say("writes: building a fresh PostgreSQL database")
+                    built = postgres_dataset(args.postgres_url)
+                    url, results["postgres_dataset"] = built.url, built.build
+                for worker_class in args.worker_classes:
+                    _say(f"writes: {database}, {worker_class}")
+                    results["writes"].append(write_suite(
+                        url, database, worker_class, args.write_duration, args.writers,
+                        args.hot_threads, logs))
+        if "profile" in args.parts:
+            results["profiles"] = []
+            for logged_in in (False, True):
+                _say(f"profile: thread page, {'logged in' if logged_in else 'anonymous'}")
+                results["profiles"].append(profile_page(
+                    dataset, "thread", logged_in, args.duration, args.warmup, logs))
+    except BaseException as error:
+        results["error"] = repr(error)
+        raise
+    finally:
+        saved = RESULTS / f"{stamp}.json"
+        report.save(results, saved)
+        if "dataset" in results:
+            print(report.markdown(results))
+        _say(f"results: {saved.relative_to(ROOT)}, logs in {logs.relative_to(ROOT)}/")
+    return 0
+
+
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--scale", choices=("small", "large"), default="small",
+                        help="small: 50k posts; large: 1M posts (default: small)")
+    parser.add_argument("--parts", type=_choices(PARTS), default=list(PARTS),
+                        help=f"comma-separated, any of {','.join(PARTS)} (default: all)")
+    parser.add_argument("--duration", type=float, default=10.0,
+                        help="seconds of wrk per page (default: 10)")
+    parser.add_argument("--warmup", type=float, default=2.0,
+                        help="seconds of wrk per page before measuring (default: 2)")
+    parser.add_argument("--pages", type=lambda v: v.split(","), default=None,
+                        help="only these pages, e.g. thread,board (default: all)")
+    parser.add_argument("--worker-classes", type=_choices(WORKER_CLASSES),
+                        default=list(WORKER_CLASSES), help="default: sync,gthread")
+    parser.add_argument("--write-duration", type=float, default=30.0,
+                        help="seconds of replying per run (default: 30)")
+    parser.add_argument("--writers", type=int, default=8, help="concurrent clients (default: 8)")
+    parser.add_argument("--hot-threads", type=int, default=4,
+                        help="threads the writers reply to (default: 4)")
+    parser.add_argument("--databases", type=_choices(DATABASES), default=list(DATABASES),
+                        help="for the write benchmark (default: sqlite,postgresql)")
+    parser.add_argument("--postgres-url", default=POSTGRES_URL,
+                        help="dropped and created afresh (default: %(default)s)")
+    parser.add_argument("--rebuild", action="store_true",
+                        help="build the SQLite dataset again even if cached")
+    return parser.parse_args(argv)
+
+
+def _choices(allowed: tuple[str, ...]) -> Any:
+    def parse(value: str) -> list[str]:
+        chosen = [item for item in value.split(",") if item]
+        unknown = set(chosen) - set(allowed)
+        if unknown:
+            raise argparse.ArgumentTypeError(f"unknown: {', '.join(sorted(unknown))}")
+        return chosen
+
+    return parse
+
+
+def _machine() -> dict[str, Any]:
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True)
+        return done.stdout.strip()
+
+    dirty = " (with uncommitted changes)" if git("status", "--porcelain") else ""
+    return {"cpus": os.cpu_count(), "load_at_start": round(os.getloadavg()[0], 1),
+            "python": platform.python_version(), "sqlite": sqlite3.sqlite_version,
+            "commit": git("rev-parse", "--short", "HEAD") + dirty}
+
+
+def _interrupt(_signal: int, _frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def _say(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,179 @@
+"""The figures as Markdown tables (stdout, pasted into docs/performance.md), the targets as
+PASS/FAIL, and everything as JSON in bench/results/<timestamp>.json."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+Cell = tuple[str, bool | None]  # what was measured, and whether it meets the target
+
+RSS_LIMIT_MB = 150
+PG_REPLIES_PER_S = 200
+
+
+def targets(results: dict[str, Any]) -> list[tuple[str, dict[str, Cell]]]:
+    """Each target with one cell per worker class it was measured under."""
+    rows: dict[str, dict[str, Cell]] = {}
+
+    def add(name: str, column: str, cell: Cell | None) -> None:
+        if cell is not None:
+            rows.setdefault(name, {})[column] = cell
+
+    for worker_class, run in results.get("reads", {}).items():
+        for name, cell in _read_targets(run):
+            add(name, worker_class, cell)
+    for run in results.get("writes", []):
+        exact = not run["counters_after"]
+        if run["database"] == "postgresql":
+            ok = run["replies_per_s"] >= PG_REPLIES_PER_S and run["lost"] == 0 and exact
+            add(f"PostgreSQL >= {PG_REPLIES_PER_S} replies/s, none lost, counters exact",
+                run["worker_class"],
+                (f"{run['replies_per_s']:.0f}/s, {run['lost']} lost, "
+                 f"{'exact' if exact else 'WRONG'}", ok))
+        else:
+            add("SQLite: no 'database is locked'", run["worker_class"],
+                (f"{run['database_locked']} locked", run["database_locked"] == 0))
+            add("SQLite: none lost, counters exact", run["worker_class"],
+                (f"{run['lost']} lost, {'exact' if exact else 'WRONG'}",
+                 run["lost"] == 0 and exact))
+    return list(rows.items())
+
+
+def _read_targets(run: dict[str, Any]) -> list[tuple[str, Cell | None]]:
+    pages, ceiling = run["pages"], run["ceiling_requests_per_s"]
+
+    def ratio(key: str, at_least: float) -> Cell | None:
+        if key not in pages:
+            return None
+        share = pages[key]["requests_per_s"] / ceiling
+        return f"{share:.2f}x", share >= at_least
+
+    def deep(key: str, first: str) -> Cell | None:
+        if key not in pages or first not in pages:
+            return None
+        times = pages[key]["p50_ms"] / max(pages[first]["p50_ms"], 0.01)
+        return f"{times:.2f}x page 1", times <= 1.5
+
+    peak = max((w["rss_kb"] for w in run["workers"]), default=0) / 1024
+    return [
+        ("thread page, anonymous >= 0.5x ceiling", ratio("thread/anonymous", 0.5)),
+        ("thread page, logged in >= 0.3x ceiling", ratio("thread/logged_in", 0.3)),
+        ("board index, anonymous >= 0.4x ceiling", ratio("index/anonymous", 0.4)),
+        ("board page, anonymous >= 0.4x ceiling", ratio("board/anonymous", 0.4)),
+        ("last page of the long thread <= 1.5x page 1 (p50)",
+         deep("thread_long_last/anonymous", "thread_long/anonymous")),
+        ("deep board page <= 1.5x page 1 (p50)", deep("board_deep/anonymous", "board/anonymous")),
+        (f"worker RSS < {RSS_LIMIT_MB} MB",
+         (f"{peak:.0f} MB", peak < RSS_LIMIT_MB) if run["workers"] else None),
+    ]
+
+
+def markdown(results: dict[str, Any]) -> str:
+    parts = [_dataset(results)]
+    for worker_class, run in results.get("reads", {}).items():
+        parts.append(_reads(worker_class, run, results["pages"]))
+    if results.get("writes"):
+        parts.append(_writes(results["writes"]))
+    checks = targets(results)
+    if checks:
+        parts.append(_targets(checks))
+    for profile in results.get("profiles", []):
+        parts.append(_profile(profile))
+    return "\n\n".join(parts) + "\n"
+
+
+def save(results: dict[str, Any], path: Path) -> None:
+    results = {**results, "targets": [
+        {"target": name, **{column: {"measured": text, "pass": ok}
+                            for column, (text, ok) in cells.items()}}
+        for name, cells in targets(results)]}
+    path.write_text(json.dumps(results, indent=2, default=str))
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _dataset(results: dict[str, Any]) -> str:
+    build = results["dataset"]
+    cached = " (cached: built by an earlier run)" if build.get("cached") else ""
+    machine = results["machine"]
+    return (
+        f"Scale `{results['scale']}`: {build['posts']:,} bulk posts in {build['threads']:,} "
+        f"threads. Build{cached}: {build['seconds']} s in all, {build['posts_per_s']:,} posts/s "
+        f"end to end; the bulk inserts alone {build['bulk_posts_per_s']:,} posts/s "
+        f"({build['cli_posts_per_s']:,} posts/s by `flask demo`'s own clock).\n"
+        f"Machine: {machine['cpus']} CPUs, load average {machine['load_at_start']} at start; "
+        f"commit {machine['commit']}. wrk -t1 -c8, {results['options']['duration']} s a page "
+        f"after {results['options']['warmup']} s warm-up; gunicorn 2 workers."
+    )
+
+
+def _reads(worker_class: str, run: dict[str, Any], pages: list[dict[str, str]]) -> str:
+    ceiling = run["ceiling_requests_per_s"]
+    first, last = run["ceiling_runs"][0], run["ceiling_runs"][-1]
+    rows = [["hello world (ceiling)", "`/`", "-", f"{ceiling:,.0f}", _ms(first["p50_ms"]),
+             _ms(first["p99_ms"]), "1.00", "-",
+             f"{first['load_1m']} / {last['load_1m']}"]]
+    for who in ("anonymous", "logged_in"):
+        for page in pages:
+            result = run["pages"].get(f"{page['name']}/{who}")
+            if result is None:
+                continue
+            errors = result["errors"] + result["socket_errors"]
+            rows.append([page["about"], f"`{page['path']}`", who.replace("_", " "),
+                         f"{result['requests_per_s']:,.0f}", _ms(result["p50_ms"]),
+                         _ms(result["p99_ms"]), f"{result['requests_per_s'] / ceiling:.2f}",
+                         str(errors), str(result["load_1m"])])
+    runs = " and ".join(f"{r['requests_per_s']:,.0f}" for r in run["ceiling_runs"])
+    memory = ", ".join(f"{w['rss_kb'] / 1024:.0f} MB (peak {w['peak_kb'] / 1024:.0f})"
+                       for w in run["workers"])
+    title = (f"**Reads, `--worker-class {worker_class}`**"
+             f"{' --threads 4' if worker_class == 'gthread' else ''} (ceiling measured before "
+             f"and after the pages: {runs} req/s; worker RSS at the end: {memory})")
+    header = ["Page", "URL", "Who", "req/s", "p50 ms", "p99 ms", "x ceiling", "errors", "load"]
+    return f"{title}\n\n{_table(header, rows)}"
+
+
+def _writes(runs: list[dict[str, Any]]) -> str:
+    rows = []
+    for run in runs:
+        errors = ", ".join(f"{k}: {v}" for k, v in run["errors"].items()) or "0"
+        counters = "exact" if not run["counters_after"] else f"{len(run['counters_after'])} wrong"
+        rows.append([run["database"], run["worker_class"], str(run["clients"]),
+                     f"{run['replies_per_s']:,.1f}", _ms(run["p50_ms"]), _ms(run["p99_ms"]),
+                     f"{run['acknowledged']:,}", errors, str(run["database_locked"]),
+                     str(run["lost"]), counters])
+    header = ["Database", "Workers", "Clients", "replies/s", "p50 ms", "p99 ms", "acknowledged",
+              "errors", "locked", "lost", "counters"]
+    return f"**Writes** (replies through the form to hot threads)\n\n{_table(header, rows)}"
+
+
+def _targets(checks: list[tuple[str, dict[str, Cell]]]) -> str:
+    columns = sorted({column for _, cells in checks for column in cells})
+    rows = []
+    for name, cells in checks:
+        row = [name]
+        for column in columns:
+            text, ok = cells.get(column, ("-", None))
+            row.append(text if ok is None else f"{text} {'PASS' if ok else 'FAIL'}")
+        rows.append(row)
+    return f"**Targets**\n\n{_table(['Target', *columns], rows)}"
+
+
+def _profile(profile: dict[str, Any]) -> str:
+    rows = [[step, f"{share:.1f}"] for step, share in profile["steps_percent"].items()]
+    packages = ", ".join(f"{name} {share:.0f}%"
+                         for name, share in profile["innermost_package_percent"].items()
+                         if share >= 1)
+    return (f"**Profile: {profile['page']} page, {profile['who'].replace('_', ' ')}** "
+            f"({profile['samples']:,} samples; innermost frame by package: {packages})\n\n"
+            + _table(["Step (inclusive)", "% of request samples"], rows))
+
+
+def _ms(value: float) -> str:
+    return f"{value:,.1f}"

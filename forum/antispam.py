@@ -1,0 +1,50 @@
+"""Limits on new members and flood control, in the spirit of Discourse's trust levels.
+
+Each check returns a message for the fan, or None when the post may go ahead. All of it is off
+when FORUM_RATE_LIMITS=off, and accounts created on the CLI (trusted) skip the new-member part.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from forum.models import Post, Thread, User, utcnow
+
+
+def _is_new_member(user: User, config: dict[str, Any]) -> bool:
+    if user.is_trusted or user.role != "member":
+        return False
+    return utcnow() - user.created_at < timedelta(hours=config["NEW_MEMBER_HOURS"])
+
+
+def posting_refusal(
+    session: Session, user: User, body_html: str, body_source: str, *, starting_thread: bool,
+    config: dict[str, Any],
+) -> str | None:
+    if not config["RATE_LIMITS_ENABLED"]:
+        return None
+    if _is_new_member(user, config):
+        max_links = config["NEW_MEMBER_MAX_LINKS"]
+        if body_html.count("<a ") > max_links:
+            return (f"New members can include up to {max_links} links per post during their "
+                    "first day. Remove some links and try again.")
+        if starting_thread:
+            started = session.scalar(
+                select(func.count()).select_from(Thread).where(
+                    Thread.author_id == user.id, Thread.created_at >= user.created_at)
+            ) or 0
+            if started >= config["NEW_MEMBER_MAX_THREADS"]:
+                return (f"New members can start up to {config['NEW_MEMBER_MAX_THREADS']} threads "
+                        "on their first day. You can still reply to threads.")
+    window = utcnow() - timedelta(seconds=config["FLOOD_WINDOW_SECONDS"])
+    duplicate = session.scalar(
+        select(Post.id).where(Post.author_id == user.id, Post.created_at >= window,
+                              Post.source == body_source).limit(1)
+    )
+    if duplicate is not None:
+        return "You just posted exactly this. Edit your earlier post or write something new."
+    return None

@@ -1,0 +1,60 @@
+"""Signed, expiring tokens for emailed links (itsdangerous).
+
+A password-reset token embeds a fingerprint of the current password hash: once the password
+changes, every earlier reset link stops working, which makes each link single-use. A
+verification token embeds the address it was sent to, so it can't verify a later address.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from forum.models import User
+
+RESET_MAX_AGE = 60 * 60  # one hour
+VERIFY_MAX_AGE = 7 * 24 * 60 * 60  # one week
+
+
+def _serializer(purpose: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"showboard-{purpose}")
+
+
+def _fingerprint(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()[:16]
+
+
+def reset_token(user: User) -> str:
+    return _serializer("reset").dumps({"u": user.id, "p": _fingerprint(user.password_hash)})
+
+
+def verify_token(user: User) -> str:
+    return _serializer("verify").dumps({"u": user.id, "e": _fingerprint(user.email_key)})
+
+
+def read_reset_token(token: str, load_user: Callable[[int], User | None]) -> User | None:
+    data = _load("reset", token, RESET_MAX_AGE)
+    user = load_user(data["u"]) if data else None
+    if user is None or data is None or data.get("p") != _fingerprint(user.password_hash):
+        return None
+    return user
+
+
+def read_verify_token(token: str, load_user: Callable[[int], User | None]) -> User | None:
+    data = _load("verify", token, VERIFY_MAX_AGE)
+    user = load_user(data["u"]) if data else None
+    if user is None or data is None or data.get("e") != _fingerprint(user.email_key):
+        return None
+    return user
+
+
+def _load(purpose: str, token: str, max_age: int) -> dict[str, Any] | None:
+    try:
+        data = _serializer(purpose).loads(token, max_age=max_age)
+    except (SignatureExpired, BadSignature):
+        return None
+    return data if isinstance(data, dict) and isinstance(data.get("u"), int) else None

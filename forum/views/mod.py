@@ -1,0 +1,309 @@
+"""The moderator area (/mod) and the public pages that show what moderators did.
+
+`bp` is for moderators only: one guard (`moderators_only`) runs before every view in it, like
+lobsters' mod controller, and each view then asks forum/permissions.py about the one board or
+user it touches. `public` holds the pages everyone may read: the moderation log and a post's
+edit history. Every action is a POST with a CSRF token, writes one log row (forum/moderation.py)
+and commits once; refused attempts change nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response
+
+from forum import accounts, mod_reading, moderation, permissions, reading
+from forum.db import db_session
+from forum.mod_forms import (
+    HandleReportsForm,
+    HideForm,
+    MoveThreadForm,
+    ReasonForm,
+    RenameThreadForm,
+    SuspendForm,
+    ThreadActionForm,
+    first_error,
+)
+from forum.models import Board, Post, ReportStatus, Thread, User, utcnow
+from forum.pagination import parse_page
+from forum.security import safe_next
+
+bp = Blueprint("mod", __name__, url_prefix="/mod")
+public = Blueprint("history", __name__)
+
+
+def to_login() -> Response:
+    """Visitors go to the login page, and come back to the page they were on."""
+    back = request.full_path.rstrip("?") if request.method == "GET" else request.form.get("next")
+    return redirect(url_for("accounts.login", next=safe_next(back, "") or None))
+
+
+@bp.before_request
+def moderators_only() -> Response | None:
+    if not current_user.is_authenticated:
+        return to_login()
+    if not permissions.can_use_mod_area(current_user):
+        if current_user.is_moderator and current_user.is_suspended():
+            abort(403, "Your account is suspended, so the moderator tools are off until it ends.")
+        abort(403, "The moderator area is for moderators.")
+    return None
+
+
+# ------------------------------------------------------------------------------ helpers
+
+
+def _moderated_thread(thread_id: int) -> Thread:
+    thread = reading.thread_with_board(db_session(), thread_id)
+    if thread is None:
+        abort(404)
+    if not permissions.can_moderate_thread(current_user, thread):
+        abort(403, f"You don't moderate {thread.board.name}.")
+    return thread
+
+
+def _moderated_post(post_id: int) -> Post:
+    post = mod_reading.post_in_context(db_session(), post_id)
+    if post is None:
+        abort(404)
+    if not permissions.can_moderate_post(current_user, post.thread):
+        abort(403, f"You don't moderate {post.thread.board.name}.")
+    return post
+
+
+def _suspendable(username: str) -> User:
+    user = accounts.find_by_username(db_session(), username)
+    if user is None:
+        abort(404)
+    if not permissions.can_suspend(current_user, user):
+        abort(403, "You can't suspend yourself." if user.id == current_user.id else
+              "Only admins can suspend moderators and admins.")
+    return user
+
+
+def thread_url(thread: Thread) -> str:
+    return url_for("threads.thread", thread_id=thread.id, slug=thread.slug)
+
+
+def post_url(post: Post) -> str:
+    return url_for("threads.permalink", post_id=post.id)
+
+
+def _done(session: Session, next_field: str | None, default: str) -> Response:
+    """Commit the action and send the moderator back where they were."""
+    target = safe_next(next_field, default)
+    session.commit()
+    return redirect(target)
+
+
+def _next_from_query() -> dict[str, str]:
+    return {"next": safe_next(request.args.get("next"), "")}
+
+
+# ------------------------------------------------------------------------------ dashboard
+
+
+@bp.get("")
+def dashboard() -> str:
+    session = db_session()
+    return render_template(
+        "mod/dashboard.html",
+        counts=mod_reading.open_report_counts(session, current_user),
+        recent=mod_reading.recent_actions(session),
+    )
+
+
+# ------------------------------------------------------------------------------ reports
+
+
+@bp.get("/reports")
+def reports() -> str:
+    queue = mod_reading.report_queue(db_session(), current_user,
+                                     parse_page(request.args.get("page")))
+    return render_template("mod/reports.html", queue=queue, form=HandleReportsForm())
+
+
+@bp.post("/reports/<int:post_id>")
+def handle_reports(post_id: int) -> Response:
+    session = db_session()
+    post = _moderated_post(post_id)
+    form = HandleReportsForm()
+    back = safe_next(form.next.data, url_for("mod.reports"))
+    if not form.validate_on_submit():
+        # Posted from the queue, which has room for one message: say what was missing there.
+        flash(first_error(form), "error")
+        return redirect(back)
+    report = mod_reading.oldest_open_report(session, post.id)
+    if report is None:
+        # Another moderator got there first: nothing to do, nothing to log.
+        flash("Those reports were already handled.", "info")
+        return redirect(back)
+    status = ReportStatus.RESOLVED if form.action.data == "resolve" else ReportStatus.DISMISSED
+    moderation.handle_report(session, current_user, report, status, form.resolution.data)
+    flash(f"Reports on post #{post.number} {status.value}.", "success")
+    return _done(session, back, back)
+
+
+# ------------------------------------------------------------------------------ threads
+
+ThreadAction = Callable[[Session, User, Thread, str], None]
+THREAD_ACTIONS: dict[str, ThreadAction] = {
+    "lock": lambda s, actor, t, why: moderation.set_locked(s, actor, t, True, why),
+    "unlock": lambda s, actor, t, why: moderation.set_locked(s, actor, t, False, why),
+    "pin": lambda s, actor, t, why: moderation.set_pinned(s, actor, t, True, why),
+    "unpin": lambda s, actor, t, why: moderation.set_pinned(s, actor, t, False, why),
+    "restore": lambda s, actor, t, why: moderation.set_thread_hidden(s, actor, t, False, why),
+}
+
+
+@bp.post("/threads/<int:thread_id>")
+def thread_action(thread_id: int) -> Response:
+    """Lock, unlock, pin, unpin or restore: the thread tools' buttons, one per action."""
+    session = db_session()
+    thread = _moderated_thread(thread_id)
+    form = ThreadActionForm()
+    if not form.validate_on_submit():
+        abort(400, first_error(form))
+    THREAD_ACTIONS[form.action.data](session, current_user, thread, form.reason.data)
+    return _done(session, form.next.data, thread_url(thread))
+
+
+@bp.get("/threads/<int:thread_id>/hide/confirm")
+def confirm_hide_thread(thread_id: int) -> str:
+    thread = _moderated_thread(thread_id)
+    return render_template("mod/confirm_hide_thread.html", thread=thread,
+                           form=HideForm(data=_next_from_query()))
+
+
+@bp.post("/threads/<int:thread_id>/hide")
+def hide_thread(thread_id: int) -> str | Response:
+    session = db_session()
+    thread = _moderated_thread(thread_id)
+    form = HideForm()
+    if not form.validate_on_submit():
+        return render_template("mod/confirm_hide_thread.html", thread=thread, form=form)
+    moderation.set_thread_hidden(session, current_user, thread, True, form.reason.data)
+    return _done(session, form.next.data, thread_url(thread))
+
+
+@bp.post("/threads/<int:thread_id>/move")
+def move_thread(thread_id: int) -> Response:
+    session = db_session()
+    thread = _moderated_thread(thread_id)
+    form = MoveThreadForm()
+    if not form.validate_on_submit():
+        abort(400, first_error(form))
+    destination = session.get(Board, form.board.data)
+    if destination is None:
+        abort(404)
+    if not permissions.can_move_thread(current_user, thread, destination):
+        abort(403, f"You can only move threads between boards you moderate, and you don't "
+                   f"moderate {destination.name}.")
+    if destination.id == thread.board_id:
+        flash(f"That thread is already on {destination.name}.", "info")
+        return redirect(safe_next(form.next.data, thread_url(thread)))
+    moderation.move_thread(session, current_user, thread, destination, form.reason.data)
+    flash(f"Moved to {destination.name}.", "success")
+    return _done(session, form.next.data, thread_url(thread))
+
+
+@bp.route("/threads/<int:thread_id>/rename", methods=["GET", "POST"])
+def rename_thread(thread_id: int) -> str | Response:
+    session = db_session()
+    thread = _moderated_thread(thread_id)
+    form = RenameThreadForm(data={"title": thread.title, **_next_from_query()}
+                            if request.method == "GET" else None)
+    if form.validate_on_submit():
+        moderation.rename_thread(session, current_user, thread, form.title.data,
+                                 form.reason.data)
+        return _done(session, form.next.data, thread_url(thread))
+    return render_template("mod/rename_thread.html", thread=thread, form=form)
+
+
+# ------------------------------------------------------------------------------ posts
+
+
+@bp.get("/posts/<int:post_id>/hide/confirm")
+def confirm_hide_post(post_id: int) -> str:
+    post = _moderated_post(post_id)
+    return render_template("mod/confirm_hide_post.html", post=post,
+                           form=HideForm(data=_next_from_query()))
+
+
+@bp.post("/posts/<int:post_id>/hide")
+def hide_post(post_id: int) -> str | Response:
+    session = db_session()
+    post = _moderated_post(post_id)
+    form = HideForm()
+    if not form.validate_on_submit():
+        return render_template("mod/confirm_hide_post.html", post=post, form=form)
+    moderation.set_post_hidden(session, current_user, post, True, form.reason.data)
+    return _done(session, form.next.data, post_url(post))
+
+
+@bp.post("/posts/<int:post_id>/restore")
+def restore_post(post_id: int) -> Response:
+    session = db_session()
+    post = _moderated_post(post_id)
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        abort(400, first_error(form))
+    moderation.set_post_hidden(session, current_user, post, False, form.reason.data)
+    return _done(session, form.next.data, post_url(post))
+
+
+# ------------------------------------------------------------------------------ users
+
+
+@bp.route("/users/<username>/suspend", methods=["GET", "POST"])
+def suspend_user(username: str) -> str | Response:
+    session = db_session()
+    user = _suspendable(username)
+    form = SuspendForm(data=_next_from_query() if request.method == "GET" else None)
+    if form.validate_on_submit():
+        until = form.ends_at(utcnow())
+        moderation.suspend(session, current_user, user, until, form.reason.data)
+        flash(f"{user.username} is banned." if until is None else
+              f"{user.username} is suspended until {until:%B %d, %Y %H:%M} UTC.", "success")
+        return _done(session, form.next.data, url_for("mod.suspend_user", username=username))
+    return render_template("mod/suspend.html", user=user, form=form,
+                           lift_form=ReasonForm(formdata=None))
+
+
+@bp.post("/users/<username>/lift")
+def lift_suspension(username: str) -> Response:
+    session = db_session()
+    user = _suspendable(username)
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        abort(400, first_error(form))
+    moderation.lift_suspension(session, current_user, user, form.reason.data)
+    flash(f"{user.username} can post again.", "success")
+    return _done(session, form.next.data, url_for("mod.suspend_user", username=username))
+
+
+# ------------------------------------------------------------------------------ public pages
+
+
+@public.get("/mod/log")
+def log() -> str:
+    filters = mod_reading.LogFilters.from_args(request.args)
+    found = mod_reading.mod_log(db_session(), filters, parse_page(request.args.get("page")))
+    return render_template("mod/log.html", log=found, actions=moderation.LOGGED_ACTIONS)
+
+
+@public.get("/p/<int:post_id>/revisions")
+def revisions(post_id: int) -> str:
+    history = mod_reading.edit_history(db_session(), post_id)
+    if history is None or not permissions.can_see_thread(current_user, history.post.thread):
+        abort(404)
+    post = history.post
+    if post.revision_count == 0:
+        abort(404, "This post has never been edited.")
+    if not permissions.can_see_revisions(current_user, post, post.thread):
+        abort(403, "This post was removed, and so was its edit history.")
+    return render_template("mod/revisions.html", history=history, post=post,
+                           thread=post.thread)

@@ -1,0 +1,65 @@
+"""Members flag posts for the moderators, and see what became of their reports."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy.exc import IntegrityError
+from werkzeug.wrappers import Response
+
+from forum import mod_reading, moderation, permissions, reading
+from forum.db import db_session
+from forum.mod_forms import REPORT_REASON_LABELS, ReportForm
+from forum.models import Post, ReportReason
+from forum.pagination import parse_page
+from forum.views.drafts import ask_to_log_in
+
+bp = Blueprint("reports", __name__)
+
+
+def _reportable_post(post_id: int) -> Post:
+    post = mod_reading.post_in_context(db_session(), post_id)
+    if post is None or not permissions.can_see_thread(current_user, post.thread):
+        abort(404)
+    return post
+
+
+@bp.route("/p/<int:post_id>/report", methods=["GET", "POST"])
+def report(post_id: int) -> str | Response | tuple[str, int]:
+    # Named `report`: forum/limits.py rate-limits this endpoint ("reports.report").
+    session = db_session()
+    post = _reportable_post(post_id)
+    if not current_user.is_authenticated:
+        return ask_to_log_in(request.path)
+    refusal = permissions.report_refusal(current_user, post)
+    if refusal:
+        abort(403, refusal)
+    # Checked first so a second report gets a kind answer, not the unique constraint.
+    if moderation.has_reported(session, current_user, post):
+        return _already_reported(post)
+    form = ReportForm()
+    if form.validate_on_submit():
+        moderation.file_report(session, current_user, post, ReportReason(form.reason.data),
+                               form.details.data or "")
+        try:
+            session.commit()
+        except IntegrityError:
+            # The same member reported twice at once (a double click): the first one counts.
+            session.rollback()
+            return _already_reported(post)
+        flash("Thanks: the moderators will take a look. You can follow it under "
+              "“My reports”.", "success")
+        return redirect(url_for("threads.permalink", post_id=post.id))
+    return render_template("reports/report.html", post=post, thread=post.thread, form=form)
+
+
+def _already_reported(post: Post) -> str:
+    return render_template("reports/already_reported.html", post=post, thread=post.thread)
+
+
+@bp.get("/reports/mine")
+@login_required
+def mine() -> str:
+    found = mod_reading.reports_filed_by(db_session(), current_user,
+                                         parse_page(request.args.get("page")))
+    return render_template("reports/mine.html", found=found, labels=REPORT_REASON_LABELS)

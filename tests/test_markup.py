@@ -1,0 +1,320 @@
+"""forum.markup pinned byte for byte: any change to these outputs needs a RENDER_VERSION bump."""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+from html.parser import HTMLParser
+
+import pytest
+from bleach.html5lib_shim import getTreeWalker
+from bleach.sanitizer import Cleaner
+from markupsafe import Markup
+
+from forum import markup
+from forum.markup import MAX_NESTING, RENDER_VERSION, as_markup, render
+
+REL = 'rel="nofollow ugc noopener"'
+IMG = 'loading="lazy" referrerpolicy="no-referrer"'
+
+
+def test_render_version_starts_at_one() -> None:
+    assert RENDER_VERSION == 1
+
+
+def test_render_returns_plain_str_and_as_markup_wraps_it() -> None:
+    html = render("*hi* <b>")
+    assert type(html) is str
+    assert html == "<p><em>hi</em> &lt;b&gt;</p>\n"
+    wrapped = as_markup(html)
+    assert isinstance(wrapped, Markup)
+    assert str(wrapped) == html
+    assert Markup("<div>{}</div>").format(wrapped) == f"<div>{html}</div>"
+
+
+def test_empty_source() -> None:
+    assert render("") == ""
+
+
+FORMATTING = [
+    (
+        "*em* **strong** _u_ __uu__ `code`",
+        "<p><em>em</em> <strong>strong</strong> <em>u</em> <strong>uu</strong>"
+        " <code>code</code></p>\n",
+    ),
+    (  # the language class is not in the allowlist, so it is dropped
+        '```python\nif a < b:\n    print("&")\n```',
+        "<pre><code>if a &lt; b:\n    print(&quot;&amp;&quot;)\n</code></pre>\n",
+    ),
+    ("    indented <code>", "<pre><code>indented &lt;code&gt;\n</code></pre>\n"),
+    (
+        "| Show | Rating | Notes |\n|:-----|------:|:-----:|\n| Lost | 9 | *twist* |",
+        "<table>\n<thead>\n<tr>\n"
+        '<th style="text-align:left;">Show</th>\n'
+        '<th style="text-align:right;">Rating</th>\n'
+        '<th style="text-align:center;">Notes</th>\n'
+        "</tr>\n</thead>\n<tbody>\n<tr>\n"
+        '<td style="text-align:left;">Lost</td>\n'
+        '<td style="text-align:right;">9</td>\n'
+        '<td style="text-align:center;"><em>twist</em></td>\n'
+        "</tr>\n</tbody>\n</table>\n",
+    ),
+    ("~~spoiler~~", "<p><s>spoiler</s></p>\n"),
+    (
+        "see https://example.com/ep?id=1&s=2 now",
+        f'<p>see <a href="https://example.com/ep?id=1&amp;s=2" {REL}>'
+        "https://example.com/ep?id=1&amp;s=2</a> now</p>\n",
+    ),
+    (
+        "see www.example.com",
+        f'<p>see <a href="http://www.example.com" {REL}>www.example.com</a></p>\n',
+    ),
+    ("<http://e.com>", f'<p><a href="http://e.com" {REL}>http://e.com</a></p>\n'),
+    ("a@b.co", f'<p><a href="mailto:a@b.co" {REL}>a@b.co</a></p>\n'),
+    (
+        '[Episode guide](https://example.com/guide "Guide")',
+        f'<p><a href="https://example.com/guide" title="Guide" {REL}>Episode guide</a></p>\n',
+    ),
+    (
+        '![Poster](https://img.example.com/p.png "The poster")',
+        f'<p><img src="https://img.example.com/p.png" alt="Poster" title="The poster" {IMG}></p>\n',
+    ),
+    (
+        "[![i](http://e.com/i.png)](http://e.com)",
+        f'<p><a href="http://e.com" {REL}><img src="http://e.com/i.png" alt="i" {IMG}></a></p>\n',
+    ),
+    ("# Title\n\n## Sub\n\n###### six", "<h1>Title</h1>\n<h2>Sub</h2>\n<h6>six</h6>\n"),
+    (
+        "- one\n- two\n  - nested\n\n3. three\n4. four",
+        "<ul>\n<li>one</li>\n<li>two\n<ul>\n<li>nested</li>\n</ul>\n</li>\n</ul>\n"
+        '<ol start="3">\n<li>three</li>\n<li>four</li>\n</ol>\n',
+    ),
+    (
+        "> quoted\n>\n> > inner",
+        "<blockquote>\n<p>quoted</p>\n<blockquote>\n<p>inner</p>\n</blockquote>\n</blockquote>\n",
+    ),
+    ("line one  \nline two", "<p>line one<br>\nline two</p>\n"),
+    ("a\n\n***\n\nb", "<p>a</p>\n<hr>\n<p>b</p>\n"),
+]
+
+
+@pytest.mark.parametrize(("source", "expected"), FORMATTING)
+def test_formatting(source: str, expected: str) -> None:
+    assert render(source) == expected
+
+
+HOSTILE = [
+    # Raw HTML is never passed through: it is shown as text.
+    ("<script>alert(1)</script>", "<p>&lt;script&gt;alert(1)&lt;/script&gt;</p>\n"),
+    ("<img src=x onerror=alert(1)>", "<p>&lt;img src=x onerror=alert(1)&gt;</p>\n"),
+    (
+        '<a href="javascript:alert(1)">x</a>',
+        "<p>&lt;a href=&quot;javascript:alert(1)&quot;&gt;x&lt;/a&gt;</p>\n",
+    ),
+    ("<!-- c -->", "<p>&lt;!-- c --&gt;</p>\n"),
+    # markdown-it's validateLink refuses these schemes: the link stays literal text.
+    ("[click](javascript:alert(1))", "<p>[click](javascript:alert(1))</p>\n"),
+    ("[x](JaVaScRiPt:alert(1))", "<p>[x](JaVaScRiPt:alert(1))</p>\n"),
+    ("[x](&#106;avascript:alert(1))", "<p>[x](javascript:alert(1))</p>\n"),
+    ("[x](javascript&colon;alert(1))", "<p>[x](javascript:alert(1))</p>\n"),
+    ("[x]( javascript:alert(1))", "<p>[x]( javascript:alert(1))</p>\n"),
+    ("[x](\tjavascript:alert(1))", "<p>[x](\tjavascript:alert(1))</p>\n"),
+    ("[x](\njavascript:alert(1))", "<p>[x](\njavascript:alert(1))</p>\n"),
+    ("[x](java\tscript:alert(1))", "<p>[x](java\tscript:alert(1))</p>\n"),
+    ("[x](java\nscript:alert(1))", "<p>[x](java\nscript:alert(1))</p>\n"),
+    ("[x](vbscript:msgbox)", "<p>[x](vbscript:msgbox)</p>\n"),
+    (
+        "[x](data:text/html;base64,PHNjcmlwdD4=)",
+        "<p>[x](data:text/html;base64,PHNjcmlwdD4=)</p>\n",
+    ),
+    ("[x]: javascript:alert(1)\n\n[x]", "<p>[x]: javascript:alert(1)</p>\n<p>[x]</p>\n"),
+    # Whitespace inside <...> is percent-encoded: a harmless relative URL, not a scheme.
+    ("[x](<java script:alert(1)>)", f'<p><a href="java%20script:alert(1)" {REL}>x</a></p>\n'),
+    # Schemes markdown-it lets through but bleach does not: the link is unwrapped to its text.
+    ("[x](data:image/png;base64,AAAA)", "<p>x</p>\n"),
+    ("[x](ftp://e.com/f)", "<p>x</p>\n"),
+    # Images: only absolute http(s) sources; anything else becomes the alt text.
+    ("![x](javascript:alert(1))", "<p>![x](javascript:alert(1))</p>\n"),
+    (
+        "![x](data:image/svg+xml;base64,PHN2ZyBvbmxvYWQ9YWxlcnQoMSk+)",
+        "<p>![x](data:image/svg+xml;base64,PHN2ZyBvbmxvYWQ9YWxlcnQoMSk+)</p>\n",
+    ),
+    ("![x](data:image/png;base64,iVBORw0KGgo=)", "<p>x</p>\n"),
+    ("![x](/relative.png)", "<p>x</p>\n"),
+    ("![x](//evil.example/a.png)", "<p>x</p>\n"),
+    ("![<script>](/x.png)", "<p>&lt;script&gt;</p>\n"),
+    ("[![i](/i.png)](/x)", f'<p><a href="/x" {REL}>i</a></p>\n'),
+    (
+        '![a" onerror="alert(1)](http://example.com/a.png)',
+        f'<p><img src="http://example.com/a.png" alt="a&quot; onerror=&quot;alert(1)" {IMG}></p>\n',
+    ),
+    (
+        '![x](http://e.com/a.png "title\\" onload=\\"x")',
+        f'<p><img src="http://e.com/a.png" alt="x" title="title&quot; onload=&quot;x" {IMG}></p>\n',
+    ),
+    ("![x](HTTPS://E.COM/A.PNG)", f'<p><img src="HTTPS://E.COM/A.PNG" alt="x" {IMG}></p>\n'),
+    # Allowed link targets.
+    ("[x](mailto:a@b.c)", f'<p><a href="mailto:a@b.c" {REL}>x</a></p>\n'),
+    ("[x](/t/5)", f'<p><a href="/t/5" {REL}>x</a></p>\n'),
+    # Template syntax is just text; nothing is ever evaluated.
+    ("{{7*7}}", "<p>{{7*7}}</p>\n"),
+    ("{% if 1 %}x{% endif %}", "<p>{% if 1 %}x{% endif %}</p>\n"),
+    ("{% raw %}{{ x }}{% endraw %}", "<p>{% raw %}{{ x }}{% endraw %}</p>\n"),
+]
+
+
+@pytest.mark.parametrize(("source", "expected"), HOSTILE)
+def test_hostile_input(source: str, expected: str) -> None:
+    assert render(source) == expected
+
+
+def test_sanitizer_strips_disallowed_tags_and_keeps_their_text() -> None:
+    """markdown-it never emits these; pins what the bleach stage does if anything ever does."""
+    dirty = (
+        '<div onclick="x">a<script>alert(1)</script><b>b</b></div><!-- c -->'
+        '<a href="javascript:alert(1)">x</a><img src="/x.png" alt="y">'
+        '<img src="http://e.com/i.png" onerror="z">'
+        '<table><tr><td style="color:red;text-align:right">1</td></tr></table>'
+        '<p style="text-align:right">p</p>'
+    )
+    assert markup._sanitize(dirty) == (
+        f'aalert(1)bxy<img src="http://e.com/i.png" {IMG}>'
+        '<table><tbody><tr><td style="text-align:right;">1</td></tr></tbody></table><p>p</p>'
+    )
+
+
+def test_quotes_nested_thousands_deep_are_capped() -> None:
+    expected = (
+        "<blockquote>\n" * (MAX_NESTING - 1)
+        + "<blockquote></blockquote>\n"
+        + "</blockquote>\n" * (MAX_NESTING - 1)
+    )
+    for depth in (5000, 10_000):
+        assert render(">" * depth + " hi") == expected
+    assert render(">" * 5000 + " hi") == render(">" * 5000 + " hi")
+
+
+def test_content_after_a_too_deep_block_survives() -> None:
+    html = render("> " * 30 + "deep\n\nafter")
+    assert html.count("<blockquote>") == MAX_NESTING
+    assert html.endswith("</blockquote>\n<p>after</p>\n")
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "- " * 10_000 + "x",
+        "1. " * 10_000 + "x",
+        "> - " * 5000 + "x",
+        "".join("  " * i + "- x\n" for i in range(300)),
+    ],
+)
+def test_lists_nested_deep_are_capped(source: str) -> None:
+    html = render(source)
+    assert html.count("<ul>") + html.count("<ol>") + html.count("<blockquote>") <= MAX_NESTING
+
+
+def test_emphasis_nested_deep_is_capped() -> None:
+    html = render("*" * 24_999 + "a" + "*" * 24_999)
+    assert html.count("<em>") + html.count("<strong>") == MAX_NESTING
+    assert html.count("</em>") + html.count("</strong>") == MAX_NESTING
+    assert ">a<" in html
+
+
+@pytest.mark.parametrize("char", ["*", "_", "`", "~"])
+def test_fifty_thousand_marker_characters(char: str) -> None:
+    html = render(char * 50_000)
+    assert len(html) < 100
+
+
+def test_fifty_thousand_open_brackets() -> None:
+    assert render("[" * 50_000) == "<p>" + "[" * 50_000 + "</p>\n"
+
+
+@pytest.mark.parametrize("chunk", ["![", "<", "[a](", "*a _b "])
+def test_long_runs_of_unclosed_syntax(chunk: str) -> None:
+    html = render(chunk * (10_000 // len(chunk)))
+    assert html.startswith("<p>")
+    assert "<a" not in html and "<img" not in html
+
+
+def test_a_long_table_renders() -> None:
+    """Stock bleach needs quadratic time for many sibling rows; markup._Walker does not."""
+    html = render("|a|\n|-|\n" + "|x|\n" * 5000)
+    assert html.count("<tr>") == 5001
+
+
+def test_walker_matches_the_stock_bleach_walker() -> None:
+    document = (
+        render(
+            "| a | *b* |\n|---|:-:|\n| [l](http://e.com) | **c** |\n\n> - x\n>   - *y* `z`\n\n"
+            "1. ![p](https://e.com/p.png)\n2. ~~s~~ www.e.com\n"
+        )
+        * 3
+    )
+    stock = getTreeWalker("etree")
+    parsed = Cleaner().parser.parseFragment(document)
+    assert list(markup._Walker(parsed)) == list(stock(parsed))
+
+
+# Property-style: no executable HTML survives, however the input is crafted. Escaped text may
+# legitimately *show* "<script>", "javascript:" or " onerror=" (in text, and inside quoted
+# attribute values such as alt), so tags and attributes are checked as a browser parses them.
+ATTACKS = [source for source, _ in HOSTILE] + [
+    "<svg onload=alert(1)>",
+    "<iframe src=javascript:alert(1)></iframe>",
+    "<style>*{x:expression(alert(1))}</style>",
+    '"><img src=x onerror=alert(1)>',
+    "<math><mi xlink:href=javascript:alert(1)>x</mi></math>",
+    "[<img src=x onerror=alert(1)>](http://e.com)",
+    '[x](http://e.com" onclick="alert(1))',
+    "[x](http://e.com 'a' onclick='alert(1)')",
+    "[x](javas&#99;ript:alert(1))",
+    "[x](jav&#x09;ascript:alert(1))",
+    "[x](\x01javascript:alert(1))",
+    "[x](javascript://%0aalert(1))",
+    "[x](%6Aavascript:alert(1))",
+    "<javascript:alert(1)>",
+    "javascript:alert(1) www.javascript:alert(1)",
+    "```\n</code><script>alert(1)</script>\n```",
+    "![x][i]\n\n[i]: data:image/svg+xml,<svg onload=alert(1)>",
+    "| <script> | x |\n|-|-|\n| [a](javascript:b) | ![c](data:image/gif;base64,R0) |",
+    "*<script>*alert(1)*</script>*",
+    "[a](data:text/html,<script>alert(1)</script>)",
+]
+SCHEME = re.compile(r"^([a-z][a-z0-9+.-]*):")
+SAFE_SCHEMES = {"http", "https", "mailto"}
+
+
+class _Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, list[tuple[str, str | None]]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, attrs))
+
+
+@pytest.mark.parametrize("source", ATTACKS)
+def test_no_executable_html_survives(source: str) -> None:
+    html = render(source)
+    assert "<script" not in html.lower()
+    parser = _Tags()  # attribute values come back entity-decoded, as html.unescape would
+    parser.feed(html)
+    for name, attrs in parser.tags:
+        assert name in markup.ALLOWED_TAGS
+        for attr, value in attrs:
+            assert not attr.startswith("on"), (name, attr)
+            assert attr in markup.ALLOWED_ATTRIBUTES.get(name, []), (name, attr)
+            if attr not in ("href", "src"):  # the only URL attributes; alt/title are text
+                continue
+            # The URL as a browser sees it: entities decoded, whitespace and controls ignored.
+            url = re.sub(r"[\x00-\x20]", "", unescape(value or "")).lower()
+            assert not url.startswith(("javascript:", "vbscript:", "data:")), (name, value)
+            if scheme := SCHEME.match(url):
+                assert scheme[1] in SAFE_SCHEMES, (name, value)
+        if name == "a":
+            assert ("rel", "nofollow ugc noopener") in attrs
+        if name == "img":
+            assert dict(attrs)["src"].lower().startswith(("http://", "https://"))
+            assert ("loading", "lazy") in attrs and ("referrerpolicy", "no-referrer") in attrs
