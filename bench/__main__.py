@@ -24,7 +24,7 @@ from bench.dataset import (
     sqlite_dataset,
 )
 from bench.load import read_suite
-from bench.profile import profile_page
+from bench.profile import profile_page, py_spy
 from bench.servers import ROOT, WORKER_CLASSES
 from bench.writes import write_suite
 
@@ -66,7 +66,9 @@ def main(argv: list[str] | None = None) -> int:
                     results["writes"].append(write_suite(
                         url, database, worker_class, args.write_duration, args.writers,
                         args.hot_threads, logs))
-        if "profile" in args.parts:
+        if "profile" in args.parts and py_spy() is None:
+            _say("profile: skipped, py-spy is not installed (.venv/bin/pip install py-spy)")
+        elif "profile" in args.parts:
             results["profiles"] = []
             for logged_in in (False, True):
                 _say(f"profile: thread page, {'logged in' if logged_in else 'anonymous'}")

@@ -24,6 +24,7 @@ class Reply:
     status: int
     location: str
     body: str
+    sets_cookie: bool
 
 
 class Client:
@@ -74,10 +75,12 @@ class Client:
         self._connection.request(method, path, body=body, headers=headers)
         response = self._connection.getresponse()
         text = response.read().decode("utf-8", "replace")
-        for header in response.headers.get_all("Set-Cookie") or []:
+        set_cookies = response.headers.get_all("Set-Cookie") or []
+        for header in set_cookies:
             for name, morsel in SimpleCookie(header).items():
                 if morsel.value:
                     self.cookies[name] = morsel.value
                 else:
                     self.cookies.pop(name, None)
-        return Reply(response.status, response.headers.get("Location", ""), text)
+        return Reply(response.status, response.headers.get("Location", ""), text,
+                     bool(set_cookies))

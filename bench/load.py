@@ -79,9 +79,10 @@ def read_suite(dataset: Dataset, worker_class: str, seconds: float, warmup: floa
             for who, client in (("anonymous", visitor), ("logged_in", member)):
                 cookie = member.cookie_header() if client is member else ""
                 for page in chosen:
-                    _check(app, page.path, client, logged_in=client is member)
-                    results[f"{page.name}/{who}"] = _measure(app.url(page.path), seconds,
-                                                             warmup, cookie)
+                    sets_cookie = _check(app, page.path, client, logged_in=client is member)
+                    results[f"{page.name}/{who}"] = {
+                        **_measure(app.url(page.path), seconds, warmup, cookie),
+                        "sets_cookie": sets_cookie}
         finally:
             visitor.close()
             member.close()
@@ -99,8 +100,9 @@ def _measure(url: str, seconds: float, warmup: float, cookie: str = "") -> dict[
     return {**asdict(result), "load_1m": round(os.getloadavg()[0], 1)}
 
 
-def _check(server: Server, path: str, client: Client, logged_in: bool) -> None:
-    """Load only pages that work: a 404 or a redirect would be measured at a flattering speed."""
+def _check(server: Server, path: str, client: Client, logged_in: bool) -> bool:
+    """Load only pages that work: a 404 or a redirect would be measured at a flattering speed.
+    True when the page sets a cookie (which makes it uncacheable for shared caches)."""
     reply = client.get(path)
     if reply.status != 200:
         raise RuntimeError(f"GET {path} answered {reply.status}; not benchmarking it")
@@ -108,3 +110,4 @@ def _check(server: Server, path: str, client: Client, logged_in: bool) -> None:
         raise RuntimeError(f"GET {path}: expected logged_in={logged_in}, the page disagrees")
     if "Traceback" in server.log_text():
         raise RuntimeError(f"the app logged an error:\n{server.log_text()[-3000:]}")
+    return reply.sets_cookie

@@ -117,7 +117,7 @@ def _reads(worker_class: str, run: dict[str, Any], pages: list[dict[str, str]]) 
     ceiling = run["ceiling_requests_per_s"]
     first, last = run["ceiling_runs"][0], run["ceiling_runs"][-1]
     rows = [["hello world (ceiling)", "`/`", "-", f"{ceiling:,.0f}", _ms(first["p50_ms"]),
-             _ms(first["p99_ms"]), "1.00", "-",
+             _ms(first["p99_ms"]), "1.00", "-", "no",
              f"{first['load_1m']} / {last['load_1m']}"]]
     for who in ("anonymous", "logged_in"):
         for page in pages:
@@ -128,14 +128,16 @@ def _reads(worker_class: str, run: dict[str, Any], pages: list[dict[str, str]]) 
             rows.append([page["about"], f"`{page['path']}`", who.replace("_", " "),
                          f"{result['requests_per_s']:,.0f}", _ms(result["p50_ms"]),
                          _ms(result["p99_ms"]), f"{result['requests_per_s'] / ceiling:.2f}",
-                         str(errors), str(result["load_1m"])])
+                         str(errors), "yes" if result.get("sets_cookie") else "no",
+                         str(result["load_1m"])])
     runs = " and ".join(f"{r['requests_per_s']:,.0f}" for r in run["ceiling_runs"])
     memory = ", ".join(f"{w['rss_kb'] / 1024:.0f} MB (peak {w['peak_kb'] / 1024:.0f})"
                        for w in run["workers"])
     title = (f"**Reads, `--worker-class {worker_class}`**"
              f"{' --threads 4' if worker_class == 'gthread' else ''} (ceiling measured before "
              f"and after the pages: {runs} req/s; worker RSS at the end: {memory})")
-    header = ["Page", "URL", "Who", "req/s", "p50 ms", "p99 ms", "x ceiling", "errors", "load"]
+    header = ["Page", "URL", "Who", "req/s", "p50 ms", "p99 ms", "x ceiling", "errors",
+              "Set-Cookie", "load"]
     return f"{title}\n\n{_table(header, rows)}"
 
 

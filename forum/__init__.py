@@ -25,11 +25,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     passwords.configure(app.config["ARGON2_TIME_COST"], app.config["ARGON2_MEMORY_KIB"])
 
-    from forum import auth, cli, limits, security, templating
+    from forum import auth, cli, limits, pagecache, security, templating
     from forum.views import register_blueprints
 
     auth.init_app(app)
     security.init_app(app)
+    pagecache.init_app(app)
     templating.init_app(app)
     register_blueprints(app)
     limits.init_app(app)  # after the blueprints: it wraps their views

@@ -1,10 +1,10 @@
 """The one place where user text becomes HTML.
 
 A post body goes through :func:`render` when it is written and the result is stored. Templates
-autoescape everything, and the only way to show stored HTML unescaped is :func:`as_markup`.
-With both halves here, "can user input reach the page as markup?" has one reviewable answer:
-only after Markdown rendering *and* allowlist sanitising in this module. No other module may
-build ``markupsafe.Markup`` from user-controlled data (no ``|safe``, no ``Markup(...)``).
+autoescape everything; the only way to show stored HTML unescaped is :func:`as_markup`. With
+both halves here, "can user input reach a page as markup?" has one reviewable answer: only via
+Markdown rendering *and* allowlist sanitising in this module. No other module may build
+``markupsafe.Markup`` from user-controlled data (no ``|safe``, no ``Markup(...)``).
 
 Pipeline: markdown-it-py (CommonMark, no raw HTML, nesting capped) -> bleach allowlist -> a
 filter forcing ``rel`` on links and allowing only http(s) images. Bump RENDER_VERSION whenever
@@ -29,8 +29,7 @@ from markupsafe import Markup
 
 RENDER_VERSION: int = 1
 
-# markdown-it drops block content (quotes, lists) nested deeper than this; _cap_inline_nesting
-# caps emphasis the same way. Keeps html5lib fast and far from the recursion limit.
+# Deeper quotes/lists are cut off (content dropped) by markdown-it, emphasis by _cap_inline_nesting
 MAX_NESTING = 20
 LINK_REL = "nofollow ugc noopener"
 IMAGE_SCHEMES = ("http://", "https://")
@@ -56,19 +55,12 @@ def _cap_inline_nesting(state: StateCore) -> None:
         if block.type != "inline" or not block.children:
             continue
         kept: list[Token] = []
-        dropped: list[bool] = []  # one flag per open tag: was it dropped?
-        depth = 0
+        depth = 0  # tags open around the current token; markdown-it nests them properly
         for token in block.children:
-            if token.nesting == 1:
-                dropped.append(depth >= MAX_NESTING)
-                if dropped[-1]:
-                    continue
-                depth += 1
-            elif token.nesting == -1:
-                if dropped and dropped.pop():
-                    continue
-                depth -= 1
-            kept.append(token)
+            depth -= token.nesting == -1
+            if token.nesting == 0 or depth < MAX_NESTING:
+                kept.append(token)
+            depth += token.nesting == 1
         block.children = kept
 
 

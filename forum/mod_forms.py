@@ -266,7 +266,7 @@ class BoardForm(FlaskForm):
     )
     network = _text("Network", "network")
     status = SelectField(
-        "Status",
+        "Status", default="",
         choices=[choice("", "(none)"),
                  *(choice(status.value, status.value.capitalize()) for status in BoardStatus)],
     )

@@ -324,3 +324,15 @@ class AuthSession(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     remember: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class CacheState(Base):
+    """A single row: the content version. Every transaction that writes bumps it (see
+    forum/pagecache.py), so cached pages keyed by it are never served stale. The namespace is
+    random per database, so databases sharing one Redis never read each other's pages."""
+
+    __tablename__ = "cache_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    namespace: Mapped[str] = mapped_column(String(32))
+    version: Mapped[int] = mapped_column(Integer, default=0)

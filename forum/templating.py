@@ -9,7 +9,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, url_for
+from flask import Flask, request, url_for
 
 from forum import markup, permissions
 
@@ -46,6 +46,12 @@ def init_app(app: Flask) -> None:
     def asset(filename: str) -> str:
         """A static URL that changes when the file does, so it can be cached for a year."""
         return url_for("static", filename=filename, v=fingerprint(filename))
+
+    def static_max_age(_filename: str | None) -> int | None:
+        # Fingerprinted URLs never change content; plain ones revalidate.
+        return 31_536_000 if request.args.get("v") else None
+
+    app.get_send_file_max_age = static_max_age  # type: ignore[method-assign]
 
     app.jinja_env.filters.update(time_ago=time_ago, iso=iso, long_date=long_date,
                                  html=markup.as_markup)

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
-from forum import mod_reading, moderation, permissions, reading
+from forum import mod_reading, moderation, permissions
 from forum.db import db_session
 from forum.mod_forms import REPORT_REASON_LABELS, ReportForm
 from forum.models import Post, ReportReason

@@ -47,8 +47,12 @@ def thread(thread_id: int, slug: str | None = None) -> str | Response:
         args = {"page": listing.page.number} if listing.page.number > 1 else {}
         return redirect(url_for("threads.thread", thread_id=current.id, slug=current.slug,
                                 **args), 301)
-    return render_template("threads/thread.html", listing=listing, reply_form=ReplyForm(),
-                           action_form=EmptyForm(), preview=None)
+    # Forms put a CSRF token in the session: only members get them, so anonymous pages stay
+    # cookie-free and cacheable (forum/pagecache.py).
+    member = current_user.is_authenticated
+    return render_template("threads/thread.html", listing=listing,
+                           reply_form=ReplyForm() if member else None,
+                           action_form=EmptyForm() if member else None, preview=None)
 
 
 @bp.post("/t/<int:thread_id>/reply")

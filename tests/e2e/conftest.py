@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 from werkzeug.serving import make_server
 
 from forum import create_app, demo, migrate, showfile
@@ -49,23 +49,17 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 
-# A test waits at most this long for something to appear; nothing here should take a second.
-expect.set_options(timeout=5_000)
+# How long expect() waits for a page to get there. Pages take well under a second; the margin is
+# for a busy 2-core CI machine. Only a failing assertion ever waits this long.
+expect.set_options(timeout=10_000)
 
 
 # ------------------------------------------------------------------------------ server
 
 
-class LiveServer:
-    def __init__(self, url: str) -> None:
-        self.url = url
-
-    def __call__(self, path: str = "/") -> str:
-        return self.url + path
-
-
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The base URL of the app, served from a thread of this process."""
     url = fresh_database_url(tmp_path_factory.getbasetemp(), "e2e")
     engine = make_engine(url)
     migrate.upgrade(engine)
@@ -75,7 +69,6 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     with app.app_context():
         session = db_session()
         showfile.upsert(session, showfile.parse(SHOW_FILE.read_text(encoding="utf-8")))
-        session.flush()  # demo content is placed on the boards by slug
         assert demo.seed_demo(session), "the fresh e2e database already had demo content"
         session.commit()
 
@@ -83,7 +76,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     thread = threading.Thread(target=server.serve_forever, name="e2e-server", daemon=True)
     thread.start()
     try:
-        yield LiveServer(f"http://127.0.0.1:{server.server_port}")
+        yield f"http://127.0.0.1:{server.server_port}"
     finally:
         server.shutdown()
         thread.join(timeout=10)
@@ -93,7 +86,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
 # ------------------------------------------------------------------------------ browser
 
 
-def _chromium_or_skip() -> str:
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """The system chromium's path; skips (fails in CI) when there is none."""
     path = shutil.which("chromium")
     if path:
         return path
@@ -107,38 +102,33 @@ def _chromium_or_skip() -> str:
 
 
 @pytest.fixture(scope="session")
-def playwright_driver() -> Iterator[Playwright]:
-    executable = _chromium_or_skip()  # before starting the driver, so a skip costs nothing
-    assert executable
+def browser(chromium: str) -> Iterator[Browser]:
     with sync_playwright() as driver:
-        yield driver
+        browser = driver.chromium.launch(
+            executable_path=chromium, headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
 
 
-@pytest.fixture(scope="session")
-def browser(playwright_driver: Playwright) -> Iterator[Browser]:
-    browser = playwright_driver.chromium.launch(
-        executable_path=shutil.which("chromium"), headless=True, args=CHROMIUM_ARGS
-    )
-    yield browser
-    browser.close()
+_FAILED = pytest.StashKey[bool]()
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """Remember whether the test itself failed, for `new_page` to take screenshots."""
     report = yield
     if report.when == "call":
         item.stash[_FAILED] = report.failed
     return report
 
 
-_FAILED = pytest.StashKey[bool]()
-
 PageFactory = Callable[..., Page]
 
 
 @pytest.fixture
 def new_page(
-    browser: Browser, live_server: LiveServer, request: pytest.FixtureRequest
+    browser: Browser, live_server: str, request: pytest.FixtureRequest
 ) -> Iterator[PageFactory]:
     """Open pages in fresh contexts (own cookies): `new_page(viewport=PHONE,
     color_scheme="dark")`. A failing test leaves a screenshot of each of its pages behind."""
@@ -146,7 +136,7 @@ def new_page(
 
     def factory(**options: Any) -> Page:
         options.setdefault("viewport", DESKTOP)
-        context = browser.new_context(base_url=live_server.url, **options)
+        context = browser.new_context(base_url=live_server, **options)
         contexts.append(context)
         return context.new_page()
 
@@ -212,24 +202,16 @@ def register(page: Page, username: str, password: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def demo_login_state(browser: Browser, live_server: LiveServer) -> dict[str, Any]:
-    """The demo member's cookies, logged in once through the form and reused by read-only
-    tests (logging out elsewhere only drops that context's cookie)."""
-    context = browser.new_context(base_url=live_server.url)
+def demo_login_state(browser: Browser, live_server: str) -> dict[str, Any]:
+    """The demo member's cookies, logged in once through the form and shared by read-only
+    tests. Never log out with them: that would end the session for every test sharing it."""
+    context = browser.new_context(base_url=live_server)
     try:
         page = context.new_page()
         log_in(page, DEMO_USER, DEMO_PASSWORD)
         return context.storage_state()
     finally:
         context.close()
-
-
-@pytest.fixture
-def member_page(new_page: PageFactory, live_server: LiveServer) -> Page:
-    """A desktop page of a freshly registered fan (through the sign-up form)."""
-    page = new_page()
-    register(page, unique_name("fan"), "e2e password 1")
-    return page
 
 
 def start_thread(page: Page, board_slug: str, title: str, body: str) -> str:
@@ -243,10 +225,10 @@ def start_thread(page: Page, board_slug: str, title: str, body: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def season_two_path(browser: Browser, live_server: LiveServer) -> str:
+def season_two_path(browser: Browser, live_server: str) -> str:
     """The path of the demo thread "Will Partner Track get a season 2?", found the way a fan
     finds it: by its link on the board."""
-    context = browser.new_context(base_url=live_server.url)
+    context = browser.new_context(base_url=live_server)
     try:
         page = context.new_page()
         page.goto("/b/partner-track")

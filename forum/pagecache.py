@@ -1,0 +1,147 @@
+"""Whole-page cache for anonymous visitors.
+
+A page is stored under (database namespace, content version, URL). Every transaction that
+writes bumps the content version in the same commit (the session events below), so a page
+cached before a reply is simply never looked up again: a reply is visible on the next request
+in every worker. Pages live in Redis when FORUM_REDIS_URL is set (shared by all workers),
+otherwise in a bounded in-process LRU. Responses carry an ETag of the same key, so a browser's
+revalidation costs one indexed read and no rendering.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from typing import Any, Protocol
+
+from flask import Flask, Response, current_app, g, request, session
+from sqlalchemy import event, select, update
+from sqlalchemy.orm import ORMExecuteState, Session
+
+from forum.db import db_session
+from forum.models import CacheState
+
+CACHEABLE_ENDPOINTS = {"boards.index", "boards.board", "threads.thread", "users.profile"}
+PAGE_TTL_SECONDS = 600
+
+
+class PageStore(Protocol):
+    def get(self, key: str) -> bytes | None: ...
+    def set(self, key: str, page: bytes) -> None: ...
+
+
+class LocalStore:
+    def __init__(self, max_pages: int = 2000) -> None:
+        self._pages: OrderedDict[str, bytes] = OrderedDict()
+        self._max = max_pages
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> bytes | None:
+        with self._lock:
+            page = self._pages.get(key)
+            if page is not None:
+                self._pages.move_to_end(key)
+            return page
+
+    def set(self, key: str, page: bytes) -> None:
+        with self._lock:
+            self._pages[key] = page
+            self._pages.move_to_end(key)
+            while len(self._pages) > self._max:
+                self._pages.popitem(last=False)
+
+
+class RedisStore:
+    def __init__(self, url: str) -> None:
+        import redis
+
+        self._redis = redis.Redis.from_url(url, socket_timeout=0.5)
+
+    def get(self, key: str) -> bytes | None:
+        try:
+            return self._redis.get(f"showboard:page:{key}")  # type: ignore[return-value]
+        except Exception:  # a cache that is down is a miss, never an error page
+            return None
+
+    def set(self, key: str, page: bytes) -> None:
+        try:
+            self._redis.set(f"showboard:page:{key}", page, ex=PAGE_TTL_SECONDS)
+        except Exception:
+            return
+
+
+def _personal() -> bool:
+    """Pages for logged-in members, or carrying a one-off message, are never shared."""
+    return ("_user_id" in session or "_flashes" in session
+            or current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies)
+
+
+def _serve_cached() -> Response | None:
+    if request.method != "GET" or request.endpoint not in CACHEABLE_ENDPOINTS or _personal():
+        return None
+    namespace, version = db_session().execute(
+        select(CacheState.namespace, CacheState.version)
+    ).one()
+    key = f"{namespace}:{version}:{request.full_path}"
+    etag = hashlib.blake2b(key.encode(), digest_size=12).hexdigest()
+    g.page_cache = (key, etag)
+    if etag in request.if_none_match:
+        return _with_cache_headers(Response(status=304), etag, "revalidated")
+    page = current_app.extensions["forum.pagecache"].get(key)
+    if page is None:
+        return None
+    return _with_cache_headers(Response(page, mimetype="text/html"), etag, "hit")
+
+
+def _store_page(response: Response) -> Response:
+    cached = g.pop("page_cache", None)
+    if cached is None or response.status_code != 200 or response.headers.get("X-Cache"):
+        return response
+    if session.modified or response.headers.get("Set-Cookie"):
+        return response
+    key, etag = cached
+    current_app.extensions["forum.pagecache"].set(key, response.get_data())
+    return _with_cache_headers(response, etag, "miss")
+
+
+def _with_cache_headers(response: Response, etag: str, state: str) -> Response:
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "no-cache"  # revalidate every time: cheap with the ETag
+    response.headers["X-Cache"] = state
+    return response
+
+
+def init_app(app: Flask) -> None:
+    store: PageStore = RedisStore(app.config["REDIS_URL"]) if app.config["REDIS_URL"] \
+        else LocalStore()
+    app.extensions["forum.pagecache"] = store
+    app.before_request(_serve_cached)
+    app.after_request(_store_page)
+
+
+# ---------------------------------------------------------------- the content version
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _note_statement_write(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info["wrote"] = True
+
+
+@event.listens_for(Session, "after_flush")
+def _note_flush(session: Session, _context: Any) -> None:
+    session.info["wrote"] = True
+
+
+@event.listens_for(Session, "before_commit")
+def _bump_version(session: Session) -> None:
+    if session.info.get("wrote"):
+        session.execute(update(CacheState).values(version=CacheState.version + 1))
+        session.flush()
+    session.info["wrote"] = False
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_writes(session: Session) -> None:
+    session.info["wrote"] = False
