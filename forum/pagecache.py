@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from collections import OrderedDict
 from typing import Any, Protocol
 
@@ -23,7 +24,8 @@ from forum.db import db_session
 from forum.models import CacheState
 
 CACHEABLE_ENDPOINTS = {"boards.index", "boards.board", "threads.thread", "users.profile"}
-PAGE_TTL_SECONDS = 600
+# Pages show relative times ("5 minutes ago"), so even an unchanged page is re-rendered soon.
+PAGE_TTL_SECONDS = 60
 
 
 class PageStore(Protocol):
@@ -33,20 +35,24 @@ class PageStore(Protocol):
 
 class LocalStore:
     def __init__(self, max_pages: int = 2000) -> None:
-        self._pages: OrderedDict[str, bytes] = OrderedDict()
+        self._pages: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
         self._max = max_pages
         self._lock = threading.Lock()
 
     def get(self, key: str) -> bytes | None:
         with self._lock:
-            page = self._pages.get(key)
-            if page is not None:
-                self._pages.move_to_end(key)
-            return page
+            entry = self._pages.get(key)
+            if entry is None:
+                return None
+            if entry[0] < time.monotonic():
+                del self._pages[key]
+                return None
+            self._pages.move_to_end(key)
+            return entry[1]
 
     def set(self, key: str, page: bytes) -> None:
         with self._lock:
-            self._pages[key] = page
+            self._pages[key] = (time.monotonic() + PAGE_TTL_SECONDS, page)
             self._pages.move_to_end(key)
             while len(self._pages) > self._max:
                 self._pages.popitem(last=False)

@@ -45,12 +45,12 @@ def add_post(
     markup.render(body) when the caller already has it."""
     now = utcnow()
     # The UPDATE takes the thread's row lock first; the number it returns is ours alone.
-    number = session.execute(
+    number, thread_hidden = session.execute(
         update(Thread)
         .where(Thread.id == thread.id)
         .values(post_count=Thread.post_count + 1)
-        .returning(Thread.post_count)
-    ).scalar_one()
+        .returning(Thread.post_count, Thread.is_hidden)
+    ).one()
     post = Post(
         thread_id=thread.id,
         author_id=author.id,
@@ -69,22 +69,25 @@ def add_post(
     )
     # Replies to other threads of the board race for the board row; a post only becomes the
     # board's latest if it is newer than the one recorded, whatever the commit order.
-    newer = (Board.last_post_id.is_(None)) | (Board.last_post_id < post.id)
-    session.execute(
-        update(Board)
-        .where(Board.id == thread.board_id)
-        .values(
-            post_count=Board.post_count + 1,
-            last_post_id=case((newer, post.id), else_=Board.last_post_id),
-            last_post_at=case((newer, now), else_=Board.last_post_at),
+    # A hidden thread is outside its board's counts until restored (forum/moderation.py).
+    if not thread_hidden:
+        newer = (Board.last_post_id.is_(None)) | (Board.last_post_id < post.id)
+        session.execute(
+            update(Board)
+            .where(Board.id == thread.board_id)
+            .values(
+                post_count=Board.post_count + 1,
+                last_post_id=case((newer, post.id), else_=Board.last_post_id),
+                last_post_at=case((newer, now), else_=Board.last_post_at),
+            )
         )
-    )
     session.execute(
         update(User).where(User.id == author.id).values(post_count=User.post_count + 1)
     )
     # The ORM copies of the rows changed above are stale now.
-    for stale in (thread, author):
-        if stale in session:
+    board = session.get(Board, thread.board_id) if not thread_hidden else None
+    for stale in (thread, author, board):
+        if stale is not None and stale in session:
             session.expire(stale)
     return post
 

@@ -112,6 +112,7 @@ def profile(session: Session, username: str, limit: int = 10) -> Profile | None:
         .where(
             Post.author_id == user.id,
             Post.is_deleted.is_(False),
+            Post.is_hidden.is_(False),
             Thread.is_hidden.is_(False),
         )
         .options(contains_eager(Post.thread))

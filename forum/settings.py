@@ -72,9 +72,8 @@ def forget_cached() -> None:
 
 def load(session: Session) -> SiteSettings:
     """The stored settings, past the cache (the admin form shows these)."""
-    stored = dict(session.execute(
-        select(SiteSetting.key, SiteSetting.value).where(SiteSetting.key.in_(KEYS))
-    ).tuples().all())
+    stored = {key: value for key, value in session.execute(
+        select(SiteSetting.key, SiteSetting.value).where(SiteSetting.key.in_(KEYS)))}
     rules = stored.get("rules_markdown", "")
     return SiteSettings(
         site_name=stored.get("site_name") or _default_site_name(),

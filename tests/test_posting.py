@@ -7,14 +7,15 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from forum import markup, posting
-from forum.models import Board, Post, PostRevision, Thread, User
+from forum import markup, moderation, posting
+from forum.models import Board, Post, PostRevision, Role, Thread, User
 from tests.conftest import Factory
 
 
 def recount_mismatches(session: Session) -> list[str]:
     """Every denormalised counter that disagrees with a COUNT/MAX over the rows it summarises,
-    as readable lines; an empty list means the counters are exact."""
+    as readable lines; an empty list means the counters are exact. A board's counters cover its
+    visible threads only: hiding a thread takes it out of them (forum/moderation.py)."""
     problems: list[str] = []
 
     thread_rows = session.execute(
@@ -34,12 +35,16 @@ def recount_mismatches(session: Session) -> list[str]:
                 f"thread {thread_id}: last_poster_id {last_poster_id}, newest by {newest_author}"
             )
 
+    visible = Thread.is_hidden.is_(False)
     threads_per_board = (
-        select(Thread.board_id, func.count(Thread.id).label("n")).group_by(Thread.board_id)
+        select(Thread.board_id, func.count(Thread.id).label("n"))
+        .where(visible)
+        .group_by(Thread.board_id)
     ).subquery()
     posts_per_board = (
         select(Thread.board_id, func.count(Post.id).label("n"), func.max(Post.id).label("newest"))
         .join(Post, Post.thread_id == Thread.id)
+        .where(visible)
         .group_by(Thread.board_id)
     ).subquery()
     board_rows = session.execute(
@@ -334,6 +339,58 @@ def test_counters_match_a_recount_after_mixed_activity(db: Session, make: Factor
     db.commit()
 
     assert recount_mismatches(db) == []
+
+
+def test_counters_match_a_recount_after_hiding_and_restoring_a_thread(
+    db: Session, make: Factory
+) -> None:
+    board = make.board()
+    moderator = make.user(role=Role.MODERATOR)
+    spoilers = make.thread(board=board, title="Finale leak", replies=2)
+    make.thread(board=board, replies=1)
+
+    moderation.set_thread_hidden(db, moderator, spoilers, True)
+    db.commit()
+    assert recount_mismatches(db) == []
+
+    moderation.set_thread_hidden(db, moderator, spoilers, False)
+    db.commit()
+    assert recount_mismatches(db) == []
+
+
+def test_a_reply_in_a_hidden_thread_is_counted_once_after_restoring(
+    db: Session, make: Factory
+) -> None:
+    board = make.board()
+    moderator = make.user(role=Role.MODERATOR)
+    spoilers = make.thread(board=board, title="Finale leak", replies=2)
+    moderation.set_thread_hidden(db, moderator, spoilers, True)
+    db.commit()
+
+    make.reply(spoilers, moderator, "Hidden until the episode airs")
+    moderation.set_thread_hidden(db, moderator, spoilers, False)
+    db.commit()
+
+    db.refresh(board)
+    assert board.post_count == 4
+    assert recount_mismatches(db) == []
+
+
+def test_a_reply_in_a_hidden_thread_does_not_become_the_boards_latest_post(
+    db: Session, make: Factory
+) -> None:
+    board = make.board()
+    moderator = make.user(role=Role.MODERATOR)
+    visible = make.thread(board=board, title="Episode 1 discussion")
+    spoilers = make.thread(board=board, title="Finale leak")
+    moderation.set_thread_hidden(db, moderator, spoilers, True)
+    db.commit()
+
+    make.reply(spoilers, moderator, "Hidden until the episode airs")
+
+    db.refresh(board)
+    assert board.last_post_id == visible.last_post_id
+    assert board.post_count == 1
 
 
 def test_recount_reports_a_drifted_counter(db: Session, make: Factory) -> None:
