@@ -37,6 +37,15 @@ def _username_chars(_form: Any, field: Any) -> None:
         )
 
 
+def _email_field(label: str, required: str) -> StringField:
+    return StringField(
+        label,
+        [DataRequired(required),
+         Email("That doesn't look like an email.", check_deliverability=False)],
+        filters=[_clean],
+    )
+
+
 class LoginForm(FlaskForm):
     username = StringField("Username", [DataRequired("Enter your username.")], filters=[_clean])
     password = PasswordField("Password", [DataRequired("Enter your password.")])
@@ -51,12 +60,7 @@ class RegisterForm(FlaskForm):
         filters=[_nfkc, lambda v: v.strip() if isinstance(v, str) else v],
         description="3 to 30 letters, digits, _ or -. This is how fans will see you.",
     )
-    email = StringField(
-        "Email",
-        [DataRequired("Enter your email address."), Email("That doesn't look like an email.",
-                                                          check_deliverability=False)],
-        filters=[_clean],
-    )
+    email = _email_field("Email", "Enter your email address.")
     password = PasswordField(
         "Password",
         [DataRequired("Choose a password."), Length(*PASSWORD_LENGTH,
@@ -101,49 +105,32 @@ class EditPostForm(FlaskForm):
     body = _body_field("Post")
 
 
-class PasswordChangeForm(FlaskForm):
-    current_password = PasswordField("Current password", [DataRequired("Enter your current "
-                                                                       "password.")])
+class ResetPasswordForm(FlaskForm):
     new_password = PasswordField(
         "New password",
-        [DataRequired("Choose a new password."), Length(*PASSWORD_LENGTH,
-                                                        "Use at least 8 characters.")],
+        [DataRequired("Choose a new password."),
+         Length(*PASSWORD_LENGTH, "Use at least 8 characters.")],
     )
     confirm = PasswordField(
         "Confirm new password", [EqualTo("new_password", "The two passwords don't match.")]
     )
 
 
-class EmailChangeForm(FlaskForm):
-    email = StringField(
-        "New email",
-        [DataRequired("Enter an email address."), Email("That doesn't look like an email.",
-                                                        check_deliverability=False)],
-        filters=[_clean],
+class PasswordChangeForm(ResetPasswordForm):
+    current_password = PasswordField(
+        "Current password", [DataRequired("Enter your current password.")]
     )
+
+
+class EmailChangeForm(FlaskForm):
+    email = _email_field("New email", "Enter an email address.")
     current_password = PasswordField(
         "Current password", [DataRequired("Enter your current password.")]
     )
 
 
 class ResetRequestForm(FlaskForm):
-    email = StringField(
-        "Email",
-        [DataRequired("Enter the email address of your account."),
-         Email("That doesn't look like an email.", check_deliverability=False)],
-        filters=[_clean],
-    )
-
-
-class ResetPasswordForm(FlaskForm):
-    new_password = PasswordField(
-        "New password",
-        [DataRequired("Choose a new password."), Length(*PASSWORD_LENGTH,
-                                                        "Use at least 8 characters.")],
-    )
-    confirm = PasswordField(
-        "Confirm new password", [EqualTo("new_password", "The two passwords don't match.")]
-    )
+    email = _email_field("Email", "Enter the email address of your account.")
 
 
 class DeleteAccountForm(FlaskForm):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
@@ -32,6 +35,20 @@ def _visible_thread_or_404(thread: Thread | None) -> Thread:
     if thread is None or not permissions.can_see_thread(current_user, thread):
         abort(404)
     return thread
+
+
+def _post_or_abort(
+    post_id: int, allowed: Callable[[Any, Post, Thread], bool]
+) -> tuple[Post, Thread]:
+    """The post and its thread, or 404 when either is missing or invisible, 403 when the
+    current user may not do what `allowed` asks."""
+    post = reading.post_in_thread(db_session(), post_id)
+    if post is None:
+        abort(404)
+    thread = _visible_thread_or_404(post.thread)
+    if not allowed(current_user, post, thread):
+        abort(403)
+    return post, thread
 
 
 @bp.get("/t/<int:thread_id>")
@@ -104,12 +121,7 @@ def permalink(post_id: int) -> Response:
 @login_required
 def edit(post_id: int) -> str | Response | tuple[str, int]:
     session = db_session()
-    post = reading.post_in_thread(session, post_id)
-    if post is None:
-        abort(404)
-    current = _visible_thread_or_404(post.thread)
-    if not permissions.can_edit_post(current_user, post, current):
-        abort(403)
+    post, current = _post_or_abort(post_id, permissions.can_edit_post)
     form = EditPostForm(data={"body": post.source} if request.method == "GET" else None)
     preview = None
     if form.validate_on_submit():
@@ -131,12 +143,7 @@ def edit(post_id: int) -> str | Response | tuple[str, int]:
 @login_required
 def delete(post_id: int) -> Response:
     session = db_session()
-    post = reading.post_in_thread(session, post_id)
-    if post is None:
-        abort(404)
-    current = _visible_thread_or_404(post.thread)
-    if not permissions.can_delete_post(current_user, post, current):
-        abort(403)
+    post, current = _post_or_abort(post_id, permissions.can_delete_post)
     if not EmptyForm().validate_on_submit():
         abort(400)
     posting.delete_post(post)
