@@ -22,7 +22,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Locator,
+    Page,
+    expect,
+    sync_playwright,
+)
 from werkzeug.serving import make_server
 
 from forum import create_app, demo, migrate, showfile
@@ -212,6 +219,15 @@ def demo_login_state(browser: Browser, live_server: str) -> dict[str, Any]:
         return context.storage_state()
     finally:
         context.close()
+
+
+def click_and_reload(page: Page, button: Locator) -> None:
+    """Click a button that posts its form back to the same URL, and wait until the server's new
+    page has replaced this one (its URL may not change, so tag the old document and wait for
+    the tag to go)."""
+    page.evaluate("document.documentElement.dataset.replaced = 'soon'")
+    button.click()
+    expect(page.locator("html[data-replaced]")).to_have_count(0)
 
 
 def start_thread(page: Page, board_slug: str, title: str, body: str) -> str:

@@ -20,18 +20,6 @@ pytestmark = pytest.mark.browser
 BLOCKING = {"serious", "critical"}
 
 
-class NoneAttributeBug(AssertionError):
-    """The known bug below, and nothing else, is what failed."""
-
-
-NONE_ATTRIBUTES = pytest.mark.xfail(
-    raises=NoneAttributeBug,
-    strict=True,
-    reason="BUG: templates/_macros.html field() passes Jinja `none` to WTForms, which renders "
-    'aria-invalid="None", aria-describedby="None" and autofocus="None" on every field without '
-    "errors (axe: aria-valid-attr-value, critical)",
-)
-
 # name -> (path, or None for the demo thread; log in as demo?; the page's main heading)
 PAGES: dict[str, tuple[str | None, bool, str]] = {
     "board-index": ("/", False, "Show boards"),
@@ -43,9 +31,6 @@ PAGES: dict[str, tuple[str | None, bool, str]] = {
     "new-thread": ("/b/partner-track/new", True, "Start a thread in Partner Track"),
     "profile": ("/u/ingrid_stan", False, "ingrid_stan"),
 }
-# Pages with form fields. The xfail only accepts NoneAttributeBug, so any other serious
-# violation on these pages still fails the build while the bug is open.
-FORM_PAGES = {"thread-logged-in", "login", "register", "new-thread"}
 
 
 @pytest.fixture(scope="module")
@@ -69,17 +54,8 @@ def describe(violations: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def _is_none_attribute_bug(violation: dict[str, Any]) -> bool:
-    return violation["id"] == "aria-valid-attr-value" and all(
-        '="None"' in node["html"] for node in violation["nodes"]
-    )
-
-
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-@pytest.mark.parametrize(
-    "name",
-    [pytest.param(name, marks=NONE_ATTRIBUTES) if name in FORM_PAGES else name for name in PAGES],
-)
+@pytest.mark.parametrize("name", list(PAGES))
 def test_no_serious_axe_violations(
     name: str,
     scheme: str,
@@ -103,24 +79,16 @@ def test_no_serious_axe_violations(
     others = [v for v in violations if v.get("impact") not in BLOCKING]
     if others:
         print(f"\n{name} ({scheme}): minor axe findings\n{describe(others)}")
-    known = [v for v in blocking if _is_none_attribute_bug(v)]
-    unknown = [v for v in blocking if not _is_none_attribute_bug(v)]
-    assert not unknown, (
-        f"axe found {len(unknown)} serious/critical problem(s) on {name} ({scheme}):\n"
-        f"{describe(unknown)}"
+    assert not blocking, (
+        f"axe found {len(blocking)} serious/critical problem(s) on {name} ({scheme}):\n"
+        f"{describe(blocking)}"
     )
-    if known:
-        raise NoneAttributeBug(f"{name} ({scheme}):\n{describe(known)}")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason='BUG: _macros.html field() renders aria-invalid="None", aria-describedby="None" and '
-    'autofocus="None"; pass `false` (which WTForms omits) instead of `none`',
-)
 def test_form_fields_carry_only_meaningful_aria(page: Page) -> None:
     """A field without errors has no aria-invalid, describes itself only by elements that
-    exist, and only the first field of the form asks for focus."""
+    exist, and only the first field of the form asks for focus. (Regression: the field macro
+    once printed aria-invalid="None", aria-describedby="None" and autofocus="None".)"""
     page.goto("/register")
     expect(page.get_by_label("Username")).to_be_focused()
     fields = page.locator("main form input:not([type=hidden]), main form textarea")

@@ -9,12 +9,19 @@ javascript:/data: URL.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
 from playwright.sync_api import Dialog, Page, expect
 
-from tests.e2e.conftest import PageFactory, register, start_thread, unique_name
+from tests.e2e.conftest import (
+    PageFactory,
+    click_and_reload,
+    register,
+    start_thread,
+    unique_name,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -69,6 +76,8 @@ SCAN = """() => {
 
 
 def assert_inert(page: Page, at_least: int) -> None:
+    # Titles and names are outside the post bodies: nowhere on the page may script hide.
+    expect(page.locator("script:not([src]), [onerror], [onload], [onclick]")).to_have_count(0)
     result: dict[str, Any] = page.evaluate(SCAN)
     assert result["bodies"] >= at_least, (
         f"expected at least {at_least} post bodies on {page.url}, found {result['bodies']}"
@@ -117,7 +126,8 @@ def test_hostile_posts_render_inert(new_page: PageFactory) -> None:
     page.get_by_label("Your reply").fill(everything)
     expect(preview).to_contain_text("<svg onload=alert(1)>")
     assert_inert(page, at_least=len(HOSTILE) + 1)
-    page.get_by_role("button", name="Preview").click()
+    click_and_reload(page, page.get_by_role("button", name="Preview"))
+    expect(page).to_have_url(re.compile(r"/reply$"))
     expect(preview).to_contain_text("<svg onload=alert(1)>")
     expect(page.get_by_label("Your reply")).to_have_value(everything)
     assert_inert(page, at_least=len(HOSTILE) + 1)
@@ -128,7 +138,9 @@ def test_hostile_posts_render_inert(new_page: PageFactory) -> None:
     assert_inert(page, at_least=len(HOSTILE))
     page.goto("/b/mindhunter")
     expect(page.get_by_role("link", name=title)).to_be_visible()
+    assert_inert(page, at_least=0)
     page.goto("/")
-    expect(page.get_by_role("heading", level=1)).to_have_text("Show boards")
+    expect(page.locator(".board-card", has_text="Mindhunter")).to_contain_text(title)
+    assert_inert(page, at_least=0)
 
     assert not dialogs, f"a hostile post ran script: {dialogs}"
