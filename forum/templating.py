@@ -12,6 +12,8 @@ from typing import Any
 from flask import Flask, request, url_for
 
 from forum import markup, permissions
+from forum.db import db_session
+from forum.settings import get_settings
 
 
 def time_ago(moment: datetime | None, now: datetime | None = None) -> str:
@@ -61,4 +63,5 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def site() -> dict[str, Any]:
-        return {"site_name": app.config["SITE_NAME"]}
+        settings = get_settings(db_session())
+        return {"site_name": settings.site_name, "site_tagline": settings.tagline}

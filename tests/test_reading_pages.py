@@ -274,11 +274,6 @@ def hidden_post(make: Factory, db: Session, others_thread: Thread) -> Post:
     return post
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: templates/threads/thread.html shows a hidden post's text to everyone; it "
-    "never asks permissions.can_see_post_text",
-)
 def test_thread_page_hides_a_hidden_posts_text_from_members(
     member_client: Browserish, others_thread: Thread, hidden_post: Post
 ) -> None:

@@ -30,6 +30,7 @@ from forum.forms import (
 from forum.models import User
 from forum.passwords import verify_password
 from forum.security import safe_next
+from forum.settings import get_settings
 from forum.views.drafts import DRAFT_FIELDS, resubmit_page
 
 bp = Blueprint("accounts", __name__)
@@ -50,16 +51,19 @@ def _send_verification(user: User) -> None:
 
 
 @bp.route("/register", methods=["GET", "POST"])
-def register() -> str | Response:
+def register() -> str | Response | tuple[str, int]:
     if current_user.is_authenticated:
         return redirect(url_for("boards.index"))
+    site = get_settings(db_session())
+    if not site.registration_open:
+        return render_template("accounts/registration_closed.html"), 403
     form = RegisterForm()
     if form.validate_on_submit():
         session = db_session()
         if form.website.data:
             # Only bots see the honeypot; tell them nothing useful.
             form.username.errors.append("We couldn't create that account. Please try again.")
-            return render_template("accounts/register.html", form=form)
+            return render_template("accounts/register.html", form=form, site=site)
         verify = _verification_required()
         try:
             user = accounts.create_user(session, form.username.data, form.email.data,
@@ -75,7 +79,7 @@ def register() -> str | Response:
             else:
                 flash(f"Welcome to Showboard, {user.username}!", "success")
             return redirect(url_for("boards.index"))
-    return render_template("accounts/register.html", form=form)
+    return render_template("accounts/register.html", form=form, site=site)
 
 
 @bp.route("/login", methods=["GET", "POST"])
