@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
@@ -23,13 +25,36 @@ def alembic_config(url: str | None = None, connection: Connection | None = None)
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    with engine.begin() as connection:
+    with _migrating(engine) as connection:
         command.upgrade(alembic_config(connection=connection), revision)
 
 
 def downgrade(engine: Engine, revision: str) -> None:
-    with engine.begin() as connection:
+    with _migrating(engine) as connection:
         command.downgrade(alembic_config(connection=connection), revision)
+
+
+@contextmanager
+def _migrating(engine: Engine) -> Iterator[Connection]:
+    """A transaction for migrations. On SQLite, foreign keys are off meanwhile: batch mode
+    rebuilds a table by copying it and dropping the old one, and with foreign keys on, the drop
+    would fire ON DELETE SET NULL on every row pointing at it (wiping post authors)."""
+    with engine.connect() as connection:
+        sqlite = engine.dialect.name == "sqlite"
+        raw = connection.connection.dbapi_connection
+        if sqlite:
+            # Must run outside a transaction, or SQLite ignores it.
+            raw.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
+        try:
+            with connection.begin():
+                yield connection
+                if sqlite:
+                    problems = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                    if problems:
+                        raise RuntimeError(f"migration broke foreign keys: {problems[:5]}")
+        finally:
+            if sqlite:
+                raw.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]
 
 
 def new_revision(engine: Engine, message: str) -> None:

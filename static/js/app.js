@@ -40,7 +40,19 @@ function setUpConfirmations() {
   });
 }
 
+// Code blocks and tables that scroll sideways must be reachable by keyboard (WCAG 2.1.1).
+function makeScrollersFocusable() {
+  document.querySelectorAll(".post-body pre, .post-body table, .table-scroll").forEach((el) => {
+    if (el.scrollWidth > el.clientWidth && !el.hasAttribute("tabindex")) {
+      el.setAttribute("tabindex", "0");
+      if (!el.hasAttribute("role")) el.setAttribute("role", "region");
+      if (!el.hasAttribute("aria-label")) el.setAttribute("aria-label", "Scrollable content");
+    }
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll(".editor").forEach(setUpLivePreview);
   setUpConfirmations();
+  makeScrollersFocusable();
 });
