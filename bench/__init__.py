@@ -1,6 +1,10 @@
 """Showboard's load and scale benchmarks (not tests): `python -m bench --help`.
 
-dataset.py builds the databases with the app's own CLI, servers.py runs gunicorn, load.py drives
-the read pages with wrk, writes.py replies through the real form and checks nothing was lost,
-profile.py samples a worker with py-spy, report.py prints the table and writes the JSON.
+dataset.py    builds the databases with the app's own CLI and finds the URLs worth loading
+servers.py    runs gunicorn (Showboard, or hello.py: the ceiling) and stops it, whatever happens
+client.py     a logged-in HTTP client from the standard library (cookies, CSRF tokens)
+load.py       wrk against each page: anonymous, anonymous with a cache miss, logged in
+writes.py     replies through the real form, then checks none was lost and counters are exact
+profile.py    py-spy samples of the thread page and of replies, summarised by step
+report.py     Markdown tables, targets PASS/FAIL, bench/results/<timestamp>.json
 """

@@ -12,23 +12,27 @@ import subprocess
 import sys
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
 from bench import report
+from bench.ablations import ablations
 from bench.dataset import (
     RESULTS,
+    Dataset,
     copy_sqlite,
+    ensure_users,
     pages_as_dicts,
     postgres_dataset,
     sqlite_dataset,
 )
-from bench.load import read_suite
-from bench.profile import profile_page, py_spy
+from bench.load import MODES, read_suite
+from bench.profile import profile_page, profile_replies, py_spy
 from bench.servers import ROOT, WORKER_CLASSES
-from bench.writes import write_suite
+from bench.writes import WRITER_PASSWORD, write_suite, writer_names
 
-PARTS = ("reads", "writes", "profile")
+PARTS = ("reads", "writes", "profile", "ablations")
 DATABASES = ("sqlite", "postgresql")
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/bench_pg"
 
@@ -46,34 +50,30 @@ def main(argv: list[str] | None = None) -> int:
         _say(f"dataset: {args.scale} ({'rebuilding' if args.rebuild else 'cached if built'})")
         dataset = sqlite_dataset(args.scale, args.rebuild)
         results.update(dataset=dataset.build, pages=pages_as_dicts(dataset.pages))
+        databases = WriteDatabases(args, dataset, results)
         if "reads" in args.parts:
             results["reads"] = {}
             for worker_class in args.worker_classes:
                 _say(f"reads: {worker_class}")
                 results["reads"][worker_class] = read_suite(
-                    dataset, worker_class, args.duration, args.warmup, args.pages, logs)
+                    dataset, worker_class, args.duration, args.warmup, args.pages, args.modes,
+                    logs)
         if "writes" in args.parts:
             results["writes"] = []
             for database in args.databases:
-                if database == "sqlite":
-                    url = copy_sqlite(dataset.url, f"writes-{args.scale}")
-                else:
-                    _say("writes: building a fresh PostgreSQL database")
-                    built = postgres_dataset(args.postgres_url)
-                    url, results["postgres_dataset"] = built.url, built.build
                 for worker_class in args.worker_classes:
+                    url = databases.url(database)
                     _say(f"writes: {database}, {worker_class}")
                     results["writes"].append(write_suite(
                         url, database, worker_class, args.write_duration, args.writers,
                         args.hot_threads, logs))
+        if "ablations" in args.parts:
+            _say("ablations: what each optimisation buys")
+            results["ablations"] = ablations(dataset)
         if "profile" in args.parts and py_spy() is None:
             _say("profile: skipped, py-spy is not installed (.venv/bin/pip install py-spy)")
         elif "profile" in args.parts:
-            results["profiles"] = []
-            for logged_in in (False, True):
-                _say(f"profile: thread page, {'logged in' if logged_in else 'anonymous'}")
-                results["profiles"].append(profile_page(
-                    dataset, "thread", logged_in, args.duration, args.warmup, logs))
+            results["profiles"] = _profiles(args, dataset, databases, logs)
     except BaseException as error:
         results["error"] = repr(error)
         raise
@@ -84,6 +84,44 @@ def main(argv: list[str] | None = None) -> int:
             print(report.markdown(results))
         _say(f"results: {saved.relative_to(ROOT)}, logs in {logs.relative_to(ROOT)}/")
     return 0
+
+
+class WriteDatabases:
+    """The databases the writes go to, made once per run: a copy of the SQLite dataset (the
+    cached one stays as built) and a PostgreSQL database created afresh."""
+
+    def __init__(self, args: argparse.Namespace, dataset: Dataset,
+                 results: dict[str, Any]) -> None:
+        self._args, self._dataset, self._results = args, dataset, results
+        self._urls: dict[str, str] = {}
+
+    def url(self, database: str) -> str:
+        if database not in self._urls:
+            if database == "sqlite":
+                # Writers created once in the cached dataset, so later copies have them.
+                ensure_users(self._dataset.url, writer_names(self._args.writers),
+                             WRITER_PASSWORD)
+                self._urls[database] = copy_sqlite(self._dataset.url, f"writes-{self._args.scale}")
+            else:
+                _say("writes: building a fresh PostgreSQL database")
+                built = postgres_dataset(self._args.postgres_url)
+                self._urls[database] = built.url
+                self._results["postgres_dataset"] = built.build
+        return self._urls[database]
+
+
+def _profiles(args: argparse.Namespace, dataset: Dataset, databases: WriteDatabases,
+              logs: Path) -> list[dict[str, Any]]:
+    profiles = []
+    for logged_in in (False, True):
+        _say(f"profile: thread page, {'logged in' if logged_in else 'anonymous, cache miss'}")
+        profiles.append(profile_page(dataset, "thread", logged_in, args.duration, args.warmup,
+                                     uncached=not logged_in, out=logs))
+    database = "postgresql" if "postgresql" in args.databases else "sqlite"
+    _say(f"profile: replies, {database}")
+    profiles.append(profile_replies(databases.url(database), database, args.duration,
+                                    args.writers, args.hot_threads, logs))
+    return profiles
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -98,6 +136,9 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
                         help="seconds of wrk per page before measuring (default: 2)")
     parser.add_argument("--pages", type=lambda v: v.split(","), default=None,
                         help="only these pages, e.g. thread,board (default: all)")
+    parser.add_argument("--modes", type=_choices(MODES), default=list(MODES),
+                        help="anonymous (page cache as served), uncached (a fresh URL per "
+                             "request: always a cache miss), logged_in (default: all)")
     parser.add_argument("--worker-classes", type=_choices(WORKER_CLASSES),
                         default=list(WORKER_CLASSES), help="default: sync,gthread")
     parser.add_argument("--write-duration", type=float, default=30.0,

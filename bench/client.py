@@ -25,6 +25,7 @@ class Reply:
     location: str
     body: str
     sets_cookie: bool
+    cache: str  # the app's X-Cache header: hit, miss, revalidated, or ""
 
 
 class Client:
@@ -83,4 +84,4 @@ class Client:
                 else:
                     self.cookies.pop(name, None)
         return Reply(response.status, response.headers.get("Location", ""), text,
-                     bool(set_cookies))
+                     bool(set_cookies), response.headers.get("X-Cache", ""))

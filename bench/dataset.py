@@ -115,8 +115,9 @@ def copy_sqlite(source_url: str, name: str) -> str:
 
 
 def ensure_users(database_url: str, names: list[str], password: str) -> None:
-    """Create the accounts that don't exist yet through the CLI, all at once (each command
-    spends most of its time starting Python)."""
+    """Create the accounts that don't exist yet through the CLI. On PostgreSQL all at once
+    (each command spends most of its time starting Python); SQLite takes them one by one,
+    because each command holds the write lock while it hashes the password."""
     engine = create_engine(database_url)
     try:
         with engine.connect() as connection:
@@ -125,6 +126,10 @@ def ensure_users(database_url: str, names: list[str], password: str) -> None:
         engine.dispose()
     commands = [("users", "create", name, "--email", f"{name}@example.org",
                  "--password", password) for name in names if name not in existing]
+    if database_url.startswith("sqlite"):
+        for args in commands:
+            flask(database_url, *args)
+        return
     running: list[subprocess.Popen[str]] = []
     failed = []
     try:

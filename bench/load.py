@@ -1,19 +1,35 @@
-"""Read load: wrk against each page, anonymous and logged in, next to the hello-world ceiling
-served by the same gunicorn settings in the same run."""
+"""Read load: wrk against each page, next to the hello-world ceiling served by the same gunicorn
+settings in the same run.
+
+Each page is measured three ways: anonymous as served (the anonymous page cache answers after
+the first request), anonymous with a fresh URL per request (a cache miss every time: what a
+visitor gets right after any write, since every write invalidates the cache) and logged in.
+"""
 
 from __future__ import annotations
 
 import os
 import re
+import secrets
 import subprocess
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from bench.client import USER_AGENT, Client
 from bench.dataset import BENCH_LOGIN, Dataset
-from bench.servers import HELLO, SHOWBOARD, Server, app_env, gunicorn, worker_memory
+from bench.servers import (
+    HELLO,
+    SHOWBOARD,
+    Server,
+    app_env,
+    cpu_seconds,
+    gunicorn,
+    worker_memory,
+)
 
 CONNECTIONS = 8
+MODES = ("anonymous", "uncached", "logged_in")
+UNCACHED_SCRIPT = Path(__file__).with_name("uncached.lua")
 UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
 
 
@@ -27,12 +43,16 @@ class WrkResult:
     socket_errors: int
 
 
-def wrk(url: str, seconds: float, cookie: str = "") -> WrkResult:
+def wrk(url: str, seconds: float, cookie: str = "", uncached: bool = False) -> WrkResult:
     command = ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds:g}s", "--latency",
                "-H", f"User-Agent: {USER_AGENT}"]
     if cookie:
         command += ["-H", f"Cookie: {cookie}"]
-    done = subprocess.run([*command, url], capture_output=True, text=True, check=True,
+    if uncached:
+        command += ["-s", str(UNCACHED_SCRIPT), url, "--", secrets.token_hex(4)]
+    else:
+        command.append(url)
+    done = subprocess.run(command, capture_output=True, text=True, check=True,
                           timeout=seconds + 60)
     return parse_wrk(done.stdout)
 
@@ -64,50 +84,66 @@ def parse_wrk(output: str) -> WrkResult:
 
 
 def read_suite(dataset: Dataset, worker_class: str, seconds: float, warmup: float,
-               pages: list[str] | None, logs: Path) -> dict[str, object]:
-    """Every page anonymous and logged in, between two measurements of the ceiling (their
-    difference shows how much the machine's other load moved during the run)."""
+               pages: list[str] | None, modes: list[str], logs: Path) -> dict[str, object]:
+    """Every page in every mode, between two measurements of the ceiling (their difference
+    shows how much the machine's other load moved during the run)."""
     chosen = [page for page in dataset.pages if pages is None or page.name in pages]
     env = app_env(dataset.url)
     results: dict[str, dict[str, object]] = {}
     with (gunicorn(HELLO, worker_class, env, logs / f"hello-{worker_class}.log") as hello,
           gunicorn(SHOWBOARD, worker_class, env, logs / f"app-{worker_class}.log") as app):
-        ceiling = [_measure(hello.url(), seconds, warmup)]
+        wrk(hello.url(), warmup)
+        ceiling = [_measure(hello, "/", seconds)]
         visitor, member = Client(app.port), Client(app.port)
         try:
             member.log_in(*BENCH_LOGIN)
-            for who, client in (("anonymous", visitor), ("logged_in", member)):
-                cookie = member.cookie_header() if client is member else ""
+            for mode in modes:
+                client = member if mode == "logged_in" else visitor
+                cookie = client.cookie_header() if client is member else ""
+                uncached = mode == "uncached"
                 for page in chosen:
-                    sets_cookie = _check(app, page.path, client, logged_in=client is member)
-                    results[f"{page.name}/{who}"] = {
-                        **_measure(app.url(page.path), seconds, warmup, cookie),
-                        "sets_cookie": sets_cookie}
+                    wrk(app.url(page.path), warmup, cookie, uncached)
+                    # After the warm-up, so every worker had its chance to cache the page.
+                    seen = _check(app, page.path, client, client is member, uncached)
+                    results[f"{page.name}/{mode}"] = {
+                        **_measure(app, page.path, seconds, cookie, uncached), **seen}
         finally:
             visitor.close()
             member.close()
-        ceiling.append(_measure(hello.url(), seconds, warmup))
+        ceiling.append(_measure(hello, "/", seconds))
         memory = worker_memory(app)
-    mean = sum(float(run["requests_per_s"]) for run in ceiling) / len(ceiling)
-    return {"ceiling_requests_per_s": round(mean, 1), "ceiling_runs": ceiling,
+    def mean(key: str) -> float:
+        return round(sum(float(run[key]) for run in ceiling) / len(ceiling), 2)
+
+    return {"ceiling_requests_per_s": mean("requests_per_s"),
+            "ceiling_cpu_ms_per_request": mean("cpu_ms_per_request"), "ceiling_runs": ceiling,
             "pages": results, "workers": memory}
 
 
-def _measure(url: str, seconds: float, warmup: float, cookie: str = "") -> dict[str, object]:
-    wrk(url, warmup, cookie)
-    result = wrk(url, seconds, cookie)
-    # Other work on this machine skews everything: keep the load average next to each figure.
-    return {**asdict(result), "load_1m": round(os.getloadavg()[0], 1)}
+def _measure(server: Server, path: str, seconds: float, cookie: str = "",
+             uncached: bool = False) -> dict[str, object]:
+    cpu_before = cpu_seconds(server)
+    result = wrk(server.url(path), seconds, cookie, uncached)
+    cpu = cpu_seconds(server) - cpu_before
+    # Other work on this machine skews throughput; the server's CPU time per request much
+    # less so. Keep both, and the load average next to them.
+    return {**asdict(result), "cpu_ms_per_request": round(1000 * cpu / max(result.requests, 1), 2),
+            "load_1m": round(os.getloadavg()[0], 1)}
 
 
-def _check(server: Server, path: str, client: Client, logged_in: bool) -> bool:
+def _check(server: Server, path: str, client: Client, logged_in: bool,
+           uncached: bool) -> dict[str, object]:
     """Load only pages that work: a 404 or a redirect would be measured at a flattering speed.
-    True when the page sets a cookie (which makes it uncacheable for shared caches)."""
+    Reports what the page said about caching and cookies (asked twice unless uncached)."""
+    if uncached:
+        path += ("&" if "?" in path else "?") + f"nocache={secrets.token_hex(4)}"
     reply = client.get(path)
+    if not uncached:
+        reply = client.get(path)
     if reply.status != 200:
         raise RuntimeError(f"GET {path} answered {reply.status}; not benchmarking it")
     if logged_in != ("Log out" in reply.body):
         raise RuntimeError(f"GET {path}: expected logged_in={logged_in}, the page disagrees")
     if "Traceback" in server.log_text():
         raise RuntimeError(f"the app logged an error:\n{server.log_text()[-3000:]}")
-    return reply.sets_cookie
+    return {"sets_cookie": reply.sets_cookie, "x_cache": reply.cache or "-"}

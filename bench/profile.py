@@ -1,5 +1,6 @@
-"""Where a thread-page request spends its time: py-spy samples the gunicorn workers (sync, so a
-sample is one request's stack) while wrk loads the page.
+"""Where a request spends its time: py-spy samples the gunicorn workers (sync, so a sample is
+one request's stack) while wrk loads a page or writers reply. Samples include time spent
+waiting (--idle), so a request waiting on the database shows as such.
 
 py-spy is a dev tool, not a dependency: `.venv/bin/pip install py-spy` to enable this part.
 """
@@ -7,20 +8,24 @@ py-spy is a dev tool, not a dependency: `.venv/bin/pip install py-spy` to enable
 from __future__ import annotations
 
 import re
+import secrets
 import shutil
 import subprocess
 import sys
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 from bench.client import Client
-from bench.dataset import BENCH_LOGIN, Dataset
+from bench.dataset import BENCH_LOGIN, Dataset, ensure_users
 from bench.load import wrk
-from bench.servers import SHOWBOARD, app_env, gunicorn
+from bench.servers import SHOWBOARD, Server, app_env, gunicorn
+from bench.writes import WRITER_PASSWORD, close, hot_threads, log_in_writers, race, writer_names
 
-# Steps of a request worth naming: (label, a substring of the py-spy frame, without line).
-STEPS = [
+# Steps worth naming: (label, a substring of a py-spy frame with its line number removed).
+THREAD_STEPS = [
     ("whole request in Flask", "Flask.wsgi_app (flask/app.py)"),
+    ("page cache lookup (forum/pagecache.py)", "_serve_cached (forum/pagecache.py)"),
     ("view: load rows (forum/reading.py)", "(forum/reading.py)"),
     ("  of which SQL on the driver (do_execute)", "do_execute (sqlalchemy/engine/default.py)"),
     ("  of which fetching rows from the driver", "fetchall (sqlalchemy/engine/cursor.py)"),
@@ -35,7 +40,23 @@ STEPS = [
     ("log-in cookie -> user (forum/auth.py load_user)", "load_user (forum/auth.py)"),
     ("save session cookie", "save_session (flask/sessions.py)"),
     ("teardown (close the DB session)", "Flask.do_teardown_appcontext (flask/app.py)"),
-    ("gunicorn: parse request, send response", "SyncWorker.handle (gunicorn/workers/sync.py)"),
+    ("gunicorn outside Flask: read request, send response", None),
+]
+REPLY_STEPS = [
+    ("whole request in Flask", "Flask.wsgi_app (flask/app.py)"),
+    ("log-in cookie -> user (forum/auth.py load_user)", "load_user (forum/auth.py)"),
+    ("load the thread (reading.thread_with_board)", "thread_with_board (forum/reading.py)"),
+    ("Markdown -> sanitised HTML (forum/markup.py)", "render (forum/markup.py)"),
+    ("flood control (forum/antispam.py)", "posting_refusal (forum/antispam.py)"),
+    ("add_post: number, insert, counters", "add_post (forum/posting.py)"),
+    ("commit", "Session.commit (sqlalchemy/orm/session.py)"),
+    ("  of which the page-cache version bump", "_bump_version (forum/pagecache.py)"),
+    ("redirect target after commit (post_url)", "post_url (forum/views/threads.py)"),
+    ("in the database driver: statements (do_execute)",
+     "do_execute (sqlalchemy/engine/default.py)"),
+    ("in the database driver: commit (do_commit)", "do_commit (sqlalchemy/engine/default.py)"),
+    ("waiting for PostgreSQL (psycopg Connection.wait)", "Connection.wait (psycopg/connection.py)"),
+    ("gunicorn outside Flask: read request, send response", None),
 ]
 LINE_NUMBER = re.compile(r":\d+\)$")
 
@@ -45,38 +66,59 @@ def py_spy() -> str | None:
 
 
 def profile_page(dataset: Dataset, page: str, logged_in: bool, seconds: float, warmup: float,
-                 out: Path) -> dict[str, object]:
-    spy = py_spy()
-    if spy is None:
-        raise RuntimeError("py-spy is not installed: .venv/bin/pip install py-spy")
+                 uncached: bool, out: Path) -> dict[str, object]:
     path = next(p.path for p in dataset.pages if p.name == page)
-    who = "logged_in" if logged_in else "anonymous"
+    who = "logged_in" if logged_in else "uncached" if uncached else "anonymous"
     raw = out / f"profile-{page}-{who}.txt"
-    with gunicorn(SHOWBOARD, "sync", app_env(dataset.url), out / "profile.log") as app:
+    with gunicorn(SHOWBOARD, "sync", app_env(dataset.url), out / "profile-read.log") as app:
         cookie = ""
         if logged_in:
             member = Client(app.port)
             member.log_in(*BENCH_LOGIN)
             cookie = member.cookie_header()
             member.close()
-        wrk(app.url(path), warmup, cookie)
-        sampler = subprocess.Popen(
-            [spy, "record", "--pid", str(app.pid), "--subprocesses", "--rate", "200",
-             "--duration", f"{seconds:g}", "--format", "raw", "--output", str(raw)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wrk(app.url(path), warmup, cookie, uncached)
+        _sample(app, raw, seconds, lambda: wrk(app.url(path), seconds + 2, cookie, uncached))
+    return {"page": page, "who": who, "raw": str(raw),
+            **summarise(raw.read_text(), THREAD_STEPS)}
+
+
+def profile_replies(database_url: str, database: str, seconds: float, clients: int, hot: int,
+                    out: Path) -> dict[str, object]:
+    threads = hot_threads(database_url, hot)
+    names = writer_names(clients)
+    ensure_users(database_url, names, WRITER_PASSWORD)
+    raw = out / f"profile-reply-{database}.txt"
+    with gunicorn(SHOWBOARD, "sync", app_env(database_url), out / "profile-reply.log") as app:
+        writers = log_in_writers(app.port, names, threads)  # before sampling: logins are slow
         try:
-            wrk(app.url(path), seconds + 2, cookie)
-            sampler.wait(timeout=seconds + 60)
+            _sample(app, raw, seconds, lambda: race(writers, seconds + 2, secrets.token_hex(4)))
         finally:
-            if sampler.poll() is None:
-                sampler.terminate()
-                sampler.wait(timeout=10)
-    return {"page": page, "who": who, "raw": str(raw), **summarise(raw.read_text())}
+            close(writers)
+    return {"page": "reply", "who": f"{clients} writers, {database}", "raw": str(raw),
+            **summarise(raw.read_text(), REPLY_STEPS)}
 
 
-def summarise(raw: str) -> dict[str, object]:
-    """Share of request samples under each step, by package of the innermost frame, and the
-    innermost functions that take the most samples."""
+def _sample(app: Server, raw: Path, seconds: float, load: Callable[[], object]) -> None:
+    spy = py_spy()
+    if spy is None:
+        raise RuntimeError("py-spy is not installed: .venv/bin/pip install py-spy")
+    sampler = subprocess.Popen(
+        [spy, "record", "--pid", str(app.pid), "--subprocesses", "--idle", "--rate", "200",
+         "--duration", f"{seconds:g}", "--format", "raw", "--output", str(raw)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        load()
+        sampler.wait(timeout=seconds + 60)
+    finally:
+        if sampler.poll() is None:
+            sampler.terminate()
+            sampler.wait(timeout=10)
+
+
+def summarise(raw: str, steps: list[tuple[str, str | None]]) -> dict[str, object]:
+    """Share of request samples under each step (None: outside Flask), by package of the
+    innermost frame, and the innermost functions that take the most samples."""
     inclusive: Counter[str] = Counter()
     by_package: Counter[str] = Counter()
     leaves: Counter[str] = Counter()
@@ -89,21 +131,24 @@ def summarise(raw: str) -> dict[str, object]:
             continue  # the master, or a worker waiting for a connection
         samples = int(count)
         total += samples
-        for step, needle in STEPS:
-            if any(needle in frame for frame in frames):
+        for step, needle in steps:
+            if needle is None:
+                hit = not any(frame.startswith("Flask.wsgi_app (") for frame in frames)
+            else:
+                hit = any(needle in frame for frame in frames)
+            if hit:
                 inclusive[step] += samples
         by_package[_package(frames[-1])] += samples
         leaves[frames[-1]] += samples
 
-    def shares(counter: Counter[str], top: int | None = None) -> dict[str, float]:
-        return {name: round(100 * n / max(total, 1), 1) for name, n in counter.most_common(top)}
+    def share(n: int) -> float:
+        return round(100 * n / max(total, 1), 1)
 
     return {
         "samples": total,
-        "steps_percent": {step: round(100 * inclusive[step] / max(total, 1), 1)
-                          for step, _ in STEPS},
-        "innermost_package_percent": shares(by_package),
-        "innermost_functions_percent": shares(leaves, 15),
+        "steps_percent": {step: share(inclusive[step]) for step, _ in steps},
+        "innermost_package_percent": {k: share(n) for k, n in by_package.most_common()},
+        "innermost_functions_percent": {k: share(n) for k, n in leaves.most_common(15)},
     }
 
 

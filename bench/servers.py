@@ -86,6 +86,19 @@ def worker_pids(server: Server) -> list[int]:
     return _children(server.pid)
 
 
+def cpu_seconds(server: Server) -> float:
+    """User + system CPU time used so far by the master and its workers. Per request, this is
+    what a page costs, whatever else the machine is busy with."""
+    ticks = 0
+    for pid in [server.pid, *_children(server.pid)]:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime and stime, fields 14 and 15
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -91,36 +91,17 @@ class Writer:
 def write_suite(database_url: str, database: str, worker_class: str, seconds: float,
                 clients: int, hot: int, logs: Path) -> dict[str, object]:
     threads = hot_threads(database_url, hot)
-    names = [f"bench_w{index:02d}" for index in range(clients)]
+    names = writer_names(clients)
     ensure_users(database_url, names, WRITER_PASSWORD)
     before = recount(database_url, boards=[])
     run_id = secrets.token_hex(4)
-    log = logs / f"writes-{database}.log"
-    opened: list[Client] = []
-    writers: list[Writer] = []
+    log = logs / f"writes-{database}-{worker_class}.log"
     with gunicorn(SHOWBOARD, worker_class, app_env(database_url), log) as app:
+        writers = log_in_writers(app.port, names, threads)
         try:
-            for index, name in enumerate(names):
-                client = Client(app.port)
-                opened.append(client)
-                client.log_in(name, WRITER_PASSWORD)
-                thread = threads[index % len(threads)]
-                token = client.csrf_token(f"/t/{thread.id}/{thread.slug}")
-                writers.append(Writer(index, client, thread.id, token))
-                # Idle while the others log in, the connection would outlive gunicorn's
-                # keep-alive; the first reply opens a fresh one.
-                client.close()
-            started = time.monotonic()
-            until = started + seconds
-            workers = [threading.Thread(target=w.run, args=(run_id, until)) for w in writers]
-            for worker in workers:
-                worker.start()
-            for worker in workers:
-                worker.join()
-            elapsed = time.monotonic() - started
+            elapsed = race(writers, seconds, run_id)
         finally:
-            for client in opened:
-                client.close()
+            close(writers)
     acknowledged = [marker for w in writers for marker in w.acknowledged]
     latencies = sorted(ms for w in writers for ms in w.latencies_ms)
     errors: Counter[str] = Counter()
@@ -143,6 +124,46 @@ def write_suite(database_url: str, database: str, worker_class: str, seconds: fl
         "counters_before": before,
         "counters_after": recount(database_url, boards=sorted({t.board_id for t in threads})),
     }
+
+
+def writer_names(clients: int) -> list[str]:
+    return [f"bench_w{index:02d}" for index in range(clients)]
+
+
+def log_in_writers(port: int, names: list[str], threads: list[HotThread]) -> list[Writer]:
+    """A logged-in client per name, each with the CSRF token of the thread it will reply to."""
+    writers: list[Writer] = []
+    try:
+        for index, name in enumerate(names):
+            client = Client(port)
+            writers.append(Writer(index, client, 0, ""))
+            client.log_in(name, WRITER_PASSWORD)
+            thread = threads[index % len(threads)]
+            writers[-1].thread_id = thread.id
+            writers[-1].token = client.csrf_token(f"/t/{thread.id}/{thread.slug}")
+            # Idle while the others log in, the connection would outlive gunicorn's
+            # keep-alive; the first reply opens a fresh one.
+            client.close()
+    except BaseException:
+        close(writers)
+        raise
+    return writers
+
+
+def race(writers: list[Writer], seconds: float, run_id: str) -> float:
+    """All writers reply at once for `seconds`; the time it took."""
+    started = time.monotonic()
+    workers = [threading.Thread(target=w.run, args=(run_id, started + seconds)) for w in writers]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return time.monotonic() - started
+
+
+def close(writers: list[Writer]) -> None:
+    for writer in writers:
+        writer.client.close()
 
 
 @dataclass(frozen=True)

@@ -241,6 +241,20 @@ def test_remember_cookie_logs_in_after_the_session_cookie_is_gone(
     assert signed_in_as(client) == member.username
 
 
+def test_logout_revokes_the_remember_cookie(
+    app: Flask, client: Browserish, member: User
+) -> None:
+    client.login(member.username, remember=True)
+    remember = client.client.get_cookie("remember_token")
+    assert remember is not None
+
+    client.logout()
+    copied = new_client(app)
+    copied.client.set_cookie("remember_token", remember.value)
+
+    assert signed_in_as(copied) is None
+
+
 def test_logout_by_get_is_not_allowed(member_client: Browserish, member: User) -> None:
     assert member_client.get("/logout").status_code == 405
     assert signed_in_as(member_client) == member.username

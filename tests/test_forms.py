@@ -102,17 +102,23 @@ def opening_post(db: Session, thread: Thread) -> Post | None:
 # ------------------------------------------------------------------------------ titles
 
 
-@pytest.mark.parametrize("length", [3, 150])
+@pytest.mark.parametrize(
+    "typed, stored",
+    [
+        pytest.param(text_of(3), text_of(3), id="3-chars"),
+        pytest.param(text_of(150), text_of(150), id="150-chars"),
+        pytest.param("🎬" * 150, "🎬" * 150, id="150-four-byte-chars"),
+        pytest.param(f"  {text_of(150)}  ", text_of(150), id="150-chars-padded-with-spaces"),
+    ],
+)
 def test_title_within_limits_is_saved(
-    member_client: Browserish, board: Board, db: Session, length: int
+    member_client: Browserish, board: Board, db: Session, typed: str, stored: str
 ) -> None:
-    title = text_of(length)
-
-    response = start_thread(member_client, board, title=title)
+    response = start_thread(member_client, board, title=typed)
 
     assert response.status_code == 302
     thread = newest_thread(db)
-    assert thread is not None and thread.title == title
+    assert thread is not None and thread.title == stored
 
 
 @pytest.mark.parametrize(

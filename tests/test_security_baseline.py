@@ -17,11 +17,11 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.test import TestResponse
 
-from forum import create_app
+from forum import create_app, tokens
 from forum.config import ConfigError
 from forum.db import Base
-from forum.models import Post, Role, Thread, User
-from tests.conftest import PASSWORD, Browserish, Factory
+from forum.models import Post, Report, ReportReason, Role, Thread, User
+from tests.conftest import PASSWORD, Browserish, Factory, is_postgres
 
 INJECTIONS = ["{{7*7}}", "{% print 1 %}"]
 ATTACKER = "{{7*7}} and {% print 1 %}"
@@ -82,7 +82,7 @@ class Site:
 
 
 @pytest.fixture
-def site(make: Factory) -> Site:
+def site(make: Factory, db: Session) -> Site:
     admin = make.user("admin_ada", role=Role.ADMIN)
     victim = make.user("victim_vic")
     board = make.board("partner-track", name="Partner Track")
@@ -90,6 +90,8 @@ def site(make: Factory) -> Site:
     thread = make.thread(board=board, author=admin, title="Will Partner Track get a season 2?",
                          replies=1)
     post = make.reply(thread, victim, "A reply from the victim")
+    db.add(Report(post_id=post.id, reporter_id=victim.id, reason=ReportReason.SPAM.value))
+    db.commit()
     return Site(board.slug, other.id, thread.id, thread.slug, post.id, admin, victim)
 
 
@@ -253,8 +255,14 @@ def forged_payload(site: Site) -> dict[str, Any]:
         "slug": "forged-board", "name": "Forged board", "description": "Forged",
         "network": "Forged", "status": "ended", "premiered": "2000", "facts": "forged: yes",
         "site_name": "Forged", "tagline": "Forged", "registration": "closed",
-        "rules_markdown": "Forged", "preview": "", "post": "1",
+        "rules_markdown": "Forged", "post": "1", "del-password": PASSWORD,
     }
+
+
+# Where one field name means different things on different forms.
+PAYLOAD_OVERRIDES: dict[str, dict[str, Any]] = {
+    "/mod/reports/<int:post_id>": {"action": "resolve"},
+}
 
 
 def rule_url(rule: str, site: Site, token: str) -> str:
@@ -270,8 +278,6 @@ def rule_url(rule: str, site: Site, token: str) -> str:
 
 
 def reset_token(app: Flask, user: User) -> str:
-    from forum import tokens
-
     with app.test_request_context():
         return tokens.reset_token(user)
 
@@ -300,10 +306,14 @@ def test_post_without_csrf_token_changes_nothing(
     url = rule_url(rule, site, reset_token(app, site.victim))
     before = database_rows(db)
 
-    response = visitor.raw_post(url, forged_payload(site))
+    response = visitor.raw_post(url, {**forged_payload(site), **PAYLOAD_OVERRIDES.get(rule, {})})
 
     assert response.status_code < 500
     assert database_rows(db) == before
+
+
+def header_user(client: Browserish) -> list[str]:
+    return re.findall(r'class="user-chip"[^>]*>', client.get("/").get_data(as_text=True))
 
 
 @pytest.mark.parametrize("rule", POST_RULES)
@@ -311,12 +321,30 @@ def test_post_without_csrf_token_keeps_the_visitor_who_they_were(
     app: Flask, visitor: Browserish, site: Site, rule: str
 ) -> None:
     url = rule_url(rule, site, reset_token(app, site.victim))
-    header_before = re.findall(r'class="user-chip"[^>]*>', visitor.get("/").get_data(as_text=True))
+    before = header_user(visitor)
 
-    visitor.raw_post(url, forged_payload(site))
+    visitor.raw_post(url, {**forged_payload(site), **PAYLOAD_OVERRIDES.get(rule, {})})
 
-    assert re.findall(r'class="user-chip"[^>]*>',
-                      visitor.get("/").get_data(as_text=True)) == header_before
+    assert header_user(visitor) == before
+
+
+@pytest.mark.parametrize(
+    "rule",
+    ["/b/<slug>/new", "/t/<int:thread_id>/reply", "/p/<int:post_id>/edit",
+     "/p/<int:post_id>/delete", "/settings/password", "/settings/email", "/logout"],
+)
+def test_forged_payload_would_change_state_without_csrf_protection(
+    app: Flask, client: Browserish, site: Site, db: Session, rule: str
+) -> None:
+    # The control for the two tests above: with CSRF switched off the same payload does
+    # change the database, so their "nothing changed" means the token check stopped it.
+    client.login(site.admin.username)
+    app.config["WTF_CSRF_ENABLED"] = False
+    before = database_rows(db)
+
+    client.raw_post(rule_url(rule, site, ""), forged_payload(site))
+
+    assert database_rows(db) != before
 
 
 # ------------------------------------------------------------------------------ template injection
@@ -406,20 +434,21 @@ TEN_MEGABYTES = 10 * 1024 * 1024
 
 
 @pytest.mark.parametrize(
-    "url, page",
+    "url, page, logged_in",
     [
-        ("/login", "/login"),
-        ("/register", "/register"),
-        ("/b/{slug}/new", "/b/{slug}/new"),
-        ("/t/{thread_id}/reply", "/t/{thread_id}/{thread_slug}"),
-        ("/preview", "/t/{thread_id}/{thread_slug}"),
+        ("/login", "/login", False),
+        ("/register", "/register", False),
+        ("/b/{slug}/new", "/b/{slug}/new", True),
+        ("/t/{thread_id}/reply", "/t/{thread_id}/{thread_slug}", True),
+        ("/preview", "/t/{thread_id}/{thread_slug}", True),
     ],
 )
 def test_ten_megabyte_body_is_refused_with_a_friendly_413(
-    client: Browserish, site: Site, db: Session, url: str, page: str
+    client: Browserish, site: Site, db: Session, url: str, page: str, logged_in: bool
 ) -> None:
-    client.login(site.admin.username)
-    posts = db.scalar(select(func.count()).select_from(Post))
+    if logged_in:
+        client.login(site.admin.username)
+    rows = database_rows(db)
 
     response = client.post(site.url(url), {"title": "Big", "body": "x" * TEN_MEGABYTES},
                            page=site.url(page))
@@ -427,7 +456,7 @@ def test_ten_megabyte_body_is_refused_with_a_friendly_413(
     assert response.status_code == 413
     assert response.mimetype == "text/html"
     assert "too big" in page_text(response).lower()
-    assert db.scalar(select(func.count()).select_from(Post)) == posts
+    assert database_rows(db) == rows
 
 
 # ------------------------------------------------------------------------------ malformed input
@@ -534,13 +563,25 @@ def test_invalid_utf8_in_url_never_5xx(client: Browserish, site: Site, url: str)
     assert client.get(url).status_code < 500
 
 
+NUL_IN_QUERY_BUG = pytest.mark.xfail(
+    is_postgres(), strict=True,
+    reason="BUG: a NUL byte from the URL reaches a PostgreSQL query (boards.board, "
+    "users.profile): psycopg raises DataError and the page is a 500",
+)
+
+
 @pytest.mark.parametrize(
     "url",
-    ["/b/%00", "/u/%00", "/u/fan%00", "/search?q=%00", "/login?next=/%00",
-     "/t/1/%00"],
+    [
+        pytest.param("/b/%00", marks=NUL_IN_QUERY_BUG),
+        pytest.param("/b/%00/new", marks=NUL_IN_QUERY_BUG),
+        pytest.param("/u/%00", marks=NUL_IN_QUERY_BUG),
+        pytest.param("/u/fan%00", marks=NUL_IN_QUERY_BUG),
+        "/search?q=%00",
+        "/login?next=/%00",
+        "/t/1/%00",
+    ],
 )
 def test_nul_byte_in_url_never_5xx(client: Browserish, site: Site, url: str) -> None:
-    client.login(site.admin.username)
-
     assert client.get(url).status_code < 500
 

@@ -45,8 +45,6 @@ function makeScrollersFocusable() {
   document.querySelectorAll(".post-body pre, .post-body table, .table-scroll").forEach((el) => {
     if (el.scrollWidth > el.clientWidth && !el.hasAttribute("tabindex")) {
       el.setAttribute("tabindex", "0");
-      if (!el.hasAttribute("role")) el.setAttribute("role", "region");
-      if (!el.hasAttribute("aria-label")) el.setAttribute("aria-label", "Scrollable content");
     }
   });
 }
