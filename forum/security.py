@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, Response
+from flask import Flask, Response, abort, request
 from flask_wtf.csrf import CSRFProtect
+
+from forum.text import has_control
 
 csrf = CSRFProtect()
 
@@ -26,6 +28,14 @@ CONTENT_SECURITY_POLICY = "; ".join(
 
 def init_app(app: Flask) -> None:
     csrf.init_app(app)
+
+    @app.before_request
+    def refuse_control_characters_in_urls() -> None:
+        # No slug, username or id contains a control character; PostgreSQL can't even
+        # compare text with a NUL in it. Such a URL names nothing: 404.
+        if any(isinstance(value, str) and has_control(value)
+               for value in (request.view_args or {}).values()):
+            abort(404)
     production = app.config["ENV"] == "production"
 
     @app.after_request

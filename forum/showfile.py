@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from forum.models import Board, BoardStatus
 
+BOARDS_HEADER = re.compile(r"^\s*\[\[\s*boards\s*\]\]")
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 TEXT_FIELDS = {"name": 120, "description": 2000, "network": 80}
 KNOWN_FIELDS = {"slug", "status", "premiered", "facts", "position", *TEXT_FIELDS}
@@ -42,14 +43,17 @@ class ImportResult:
 def _table_lines(source: str) -> list[tuple[int, int]]:
     """(first line, last line) of each [[boards]] table, 1-based, in file order."""
     lines = source.splitlines()
-    starts = [n for n, text in enumerate(lines, 1) if text.strip().startswith("[[boards]]")]
+    starts = [n for n, text in enumerate(lines, 1) if BOARDS_HEADER.match(text)]
     ends = [*(s - 1 for s in starts[1:]), len(lines)]
     return list(zip(starts, ends, strict=True))
 
 
 def _line_of(source: str, span: tuple[int, int], key: str) -> int:
     lines = source.splitlines()
-    pattern = re.compile(rf"^\s*{re.escape(key)}\s*[=.]")
+    # `key = ...`, `key.sub = ...`, or a `[boards.key]` sub-table header.
+    pattern = re.compile(
+        rf"^\s*(?:{re.escape(key)}\s*[=.]|\[\s*boards\s*\.\s*{re.escape(key)}\s*\])"
+    )
     for number in range(span[0], span[1] + 1):
         if pattern.match(lines[number - 1]):
             return number

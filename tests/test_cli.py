@@ -130,11 +130,6 @@ def test_bad_show_file_names_line_and_field(
     assert field in result.output
 
 
-@pytest.mark.xfail(
-    reason="BUG: forum/showfile.py _table_lines only knows '[[boards]]' written without spaces, "
-    "so an error in a '[[ boards ]]' table is reported at the first board's line",
-    strict=True,
-)
 def test_error_line_is_right_when_table_header_has_spaces(app: Flask) -> None:
     result = flask(app, "boards", "import", str(SHOWS / "spaced_header.toml"))
 
