@@ -142,9 +142,11 @@ def _note_flush(session: Session, _context: Any) -> None:
 
 @event.listens_for(Session, "before_commit")
 def _bump_version(session: Session) -> None:
+    # Pending attribute changes (a pin, a rename) are flushed only after this hook, so flush
+    # them now: that is what marks the transaction as writing.
+    session.flush()
     if session.info.get("wrote"):
         session.execute(update(CacheState).values(version=CacheState.version + 1))
-        session.flush()
     session.info["wrote"] = False
 
 
