@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from forum import posting
+from forum import accounts, posting
 from forum.models import (
     Board,
     BoardModerator,
@@ -267,6 +267,12 @@ def lift_suspension(session: Session, actor: User, user: User, reason: str = "")
     user.suspended_until = None
     user.suspension_reason = ""
     log_action(session, actor, "lift suspension", target=user, reason=reason)
+
+
+def delete_account(session: Session, actor: User, user: User, reason: str) -> None:
+    """Admin only: remove an account; posts stay as by "deleted user" (forum/accounts.py)."""
+    log_action(session, actor, "delete account", target=user, reason=reason)
+    accounts.delete_account(session, user)
 
 
 def set_role(

@@ -183,6 +183,33 @@ def change_role(username: str) -> str | Response:
     return redirect(target)
 
 
+@bp.get("/users/<username>/delete/confirm")
+def confirm_delete_user(username: str) -> str:
+    user = _deletable_user(username)
+    return render_template("admin/confirm_delete_user.html", user=user, form=ReasonForm())
+
+
+@bp.post("/users/<username>/delete")
+def delete_user(username: str) -> Response:
+    session = db_session()
+    user = _deletable_user(username)
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        abort(400, first_error(form))
+    name = user.username
+    moderation.delete_account(session, current_user, user, form.reason.data)
+    session.commit()
+    flash(f"The account {name} is deleted; its posts now show as by “deleted user”.", "success")
+    return redirect(url_for("admin.users"))
+
+
+def _deletable_user(username: str) -> User:
+    user = _user_or_404(username)
+    if user.id == current_user.id:
+        abort(403, "Delete your own account from your settings page.")
+    return user
+
+
 # ------------------------------------------------------------------------------ settings
 
 

@@ -1,0 +1,449 @@
+"""Flows that go through email, with a REAL SMTP server (aiosmtpd) listening in this process:
+password reset, email verification, development mail in instance/outbox/, and account deletion.
+
+Links are taken from the messages the server received, the way a fan clicks them.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import threading
+import uuid
+from collections.abc import Iterator
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from aiosmtpd.controller import Controller
+from flask import Flask
+from itsdangerous.timed import TimestampSigner
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from werkzeug.test import TestResponse
+
+from forum import tokens
+from forum.accounts import create_user
+from forum.models import AuthSession, Post, Role, User
+from tests.conftest import PASSWORD, Browserish, Factory
+from tests.security.html_scan import TextAndFields, read, signed_in_as, textarea_value
+
+NEW_PASSWORD = "a fresh passphrase for the finale"
+
+
+# ------------------------------------------------------------------------------ the SMTP server
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps every message it is handed."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self._lock = threading.Lock()
+
+    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
+        message = message_from_bytes(envelope.content, policy=policy.default)
+        assert isinstance(message, EmailMessage)
+        with self._lock:
+            self.messages.append(message)
+        return "250 Message accepted for delivery"
+
+    def clear(self) -> None:
+        with self._lock:
+            self.messages.clear()
+
+    def to(self, address: str) -> list[EmailMessage]:
+        with self._lock:
+            return [m for m in self.messages if m["To"] == address]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def smtp_server() -> Iterator[tuple[str, Inbox]]:
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield f"smtp://127.0.0.1:{controller.port}", inbox
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def inbox(app: Flask, smtp_server: tuple[str, Inbox]) -> Inbox:
+    """The app now sends its mail to the real server above (read per message, so setting it
+    here takes effect at once)."""
+    url, server_inbox = smtp_server
+    app.config["SMTP_URL"] = url
+    server_inbox.clear()
+    return server_inbox
+
+
+def link_in(message: EmailMessage, kind: str) -> str:
+    """The path of the one /reset/ or /verify/ link in a message's text."""
+    body = message.get_content()
+    links = [urlsplit(url).path for url in re.findall(r"https?://\S+", body)]
+    found = [path for path in links if path.startswith(f"/{kind}/")]
+    assert len(found) == 1, f"expected one /{kind}/ link in: {body}"
+    return found[0]
+
+
+def only(messages: list[EmailMessage]) -> EmailMessage:
+    assert len(messages) == 1, f"expected one message, got {len(messages)}"
+    return messages[0]
+
+
+def fresh(app: Flask) -> Browserish:
+    return Browserish(app.test_client())
+
+
+def who(client: Browserish) -> str | None:
+    return signed_in_as(client.get("/search").get_data(as_text=True))
+
+
+def shown(response: TestResponse) -> TextAndFields:
+    return read(response.get_data(as_text=True))
+
+
+def request_reset(client: Browserish, email: str) -> TestResponse:
+    return client.post("/reset", {"email": email}, page="/reset")
+
+
+def without_token(page: str) -> str:
+    token = read(page).values.get("csrf_token")
+    return page.replace(token, "<token>") if token else page
+
+
+# ------------------------------------------------------------------------------ password reset
+
+
+def test_reset_request_answers_alike_and_mails_only_real_accounts(
+    app: Flask, inbox: Inbox, make: Factory
+) -> None:
+    fan = make.user("reset_fan")
+    answers = {}
+    for email in (fan.email, "no-such-fan@example.org"):
+        client = fresh(app)
+        response = request_reset(client, email)
+        landing = client.get(response.headers.get("Location", "/"))
+        answers[email] = (response.status_code, response.headers.get("Location"),
+                          without_token(landing.get_data(as_text=True)))
+
+    real, unknown = answers[fan.email], answers["no-such-fan@example.org"]
+    assert real[:2] == unknown[:2] == (302, "/login")
+    assert real[2] == unknown[2], "the page after a reset request tells the two apart"
+    assert "If that address belongs to an account" in read(real[2]).text
+    message = only(inbox.messages)
+    assert message["To"] == fan.email
+    assert "reset" in message["Subject"].lower()
+    assert link_in(message, "reset")
+
+
+def test_reset_request_finds_the_account_in_any_case(
+    app: Flask, inbox: Inbox, make: Factory
+) -> None:
+    fan = make.user("case_fan")
+
+    request_reset(fresh(app), fan.email.upper())
+
+    assert only(inbox.messages)["To"] == fan.email
+
+
+def test_reset_link_works_once(app: Flask, inbox: Inbox, make: Factory) -> None:
+    fan = make.user("once_fan")
+    request_reset(fresh(app), fan.email)
+    link = link_in(only(inbox.to(fan.email)), "reset")
+    client = fresh(app)
+
+    assert client.get(link).status_code == 200
+    changed = client.post(link, {"new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+                          page=link)
+    assert changed.status_code == 302
+    assert who(client) == fan.username
+
+    again = fresh(app)
+    reused = again.get(link)
+    assert reused.status_code == 400
+    assert "That link doesn't work" in shown(reused).text
+    token = read(again.get("/login").get_data(as_text=True)).values["csrf_token"]
+    second_use = again.client.post(link, data={"csrf_token": token, "new_password": "x" * 12,
+                                               "confirm": "x" * 12})
+    assert second_use.status_code == 400
+    assert fresh(app).post("/login", {"username": fan.username,
+                                      "password": NEW_PASSWORD}).status_code == 302
+    assert fresh(app).post("/login", {"username": fan.username,
+                                      "password": PASSWORD}).status_code == 200
+
+
+@pytest.mark.parametrize("age, works", [
+    pytest.param(tokens.RESET_MAX_AGE + 60, False, id="an-hour-and-a-minute-old"),
+    pytest.param(tokens.RESET_MAX_AGE - 60, True, id="fifty-nine-minutes-old"),
+])
+def test_reset_link_expires_after_an_hour(
+    app: Flask, inbox: Inbox, make: Factory, monkeypatch: pytest.MonkeyPatch, age: int,
+    works: bool
+) -> None:
+    fan = make.user("slow_fan")
+    # The mail is sent `age` seconds ago: itsdangerous stamps the token with its clock.
+    with monkeypatch.context() as past:
+        now = TimestampSigner.get_timestamp
+        past.setattr(TimestampSigner, "get_timestamp", lambda self: now(self) - age)
+        request_reset(fresh(app), fan.email)
+    link = link_in(only(inbox.to(fan.email)), "reset")
+
+    response = fresh(app).get(link)
+
+    assert response.status_code == (200 if works else 400)
+    if not works:
+        assert "That link doesn't work" in shown(response).text
+
+
+def test_reset_ends_every_other_session(
+    app: Flask, inbox: Inbox, make: Factory, db: Session
+) -> None:
+    fan = make.user("shared_laptop_fan")
+    other_device = fresh(app)
+    other_device.login(fan.username, remember=True)
+    remember = other_device.client.get_cookie("remember_token")
+    assert remember is not None and who(other_device) == fan.username
+
+    request_reset(fresh(app), fan.email)
+    link = link_in(only(inbox.to(fan.email)), "reset")
+    resetting = fresh(app)
+    resetting.post(link, {"new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD}, page=link)
+
+    assert who(resetting) == fan.username
+    assert who(other_device) is None
+    replay = app.test_client()
+    replay.set_cookie("remember_token", remember.value)
+    assert who(Browserish(replay)) is None
+    sessions = db.scalar(select(func.count()).select_from(AuthSession)
+                         .where(AuthSession.user_id == fan.id))
+    assert sessions == 1  # only the session the reset started
+
+
+# ------------------------------------------------------------------------------ verification
+
+
+@pytest.fixture
+def verifying(app: Flask, inbox: Inbox) -> Inbox:
+    app.config["REQUIRE_EMAIL_VERIFICATION"] = True
+    return inbox
+
+
+def sign_up(client: Browserish, username: str, email: str) -> TestResponse:
+    response = client.post("/register", {"username": username, "email": email,
+                                         "password": PASSWORD, "confirm": PASSWORD},
+                           page="/register")
+    assert response.status_code == 302
+    return response
+
+
+def is_verified(db: Session, username: str) -> bool:
+    db.expire_all()
+    user = db.scalar(select(User).where(User.username == username))
+    assert user is not None
+    return user.email_verified_at is not None
+
+
+def test_a_new_registration_gets_a_confirmation_mail(
+    app: Flask, verifying: Inbox, db: Session
+) -> None:
+    client = fresh(app)
+
+    sign_up(client, "new_fan", "new.fan@example.org")
+
+    message = only(verifying.to("new.fan@example.org"))
+    assert link_in(message, "verify")
+    assert "We sent you an email" in shown(client.get("/")).text
+    assert not is_verified(db, "new_fan")
+
+
+def test_an_unverified_member_can_read_but_not_post(
+    app: Flask, verifying: Inbox, make: Factory, db: Session
+) -> None:
+    board = make.board("finale-board")
+    thread = make.thread(board=board, title="Season finale thread")
+    client = fresh(app)
+    sign_up(client, "unconfirmed_fan", "unconfirmed@example.org")
+    url = f"/t/{thread.id}/{thread.slug}"
+    posts = db.scalar(select(func.count()).select_from(Post))
+
+    read_page = client.get(url)
+    started = client.post(f"/b/{board.slug}/new",
+                          {"title": "My theory", "body": "The twin did it"}, page="/settings")
+    replied = client.post(f"/t/{thread.id}/reply", {"body": "Agreed, the twin!"}, page=url)
+
+    assert read_page.status_code == 200
+    for response in (started, replied):
+        page = shown(response)
+        assert response.status_code == 403
+        assert "Confirm your email address first" in page.text
+    assert shown(started).values["title"] == "My theory"
+    assert textarea_value(shown(started).values["body"]) == "The twin did it"
+    assert textarea_value(shown(replied).values["kept-body"]) == "Agreed, the twin!"
+    assert db.scalar(select(func.count()).select_from(Post)) == posts
+
+
+def test_a_new_link_can_be_requested_and_it_verifies(
+    app: Flask, verifying: Inbox, make: Factory, db: Session
+) -> None:
+    thread = make.thread(title="Confirmed thread")
+    client = fresh(app)
+    sign_up(client, "resend_fan", "resend@example.org")
+    verifying.clear()
+
+    resent = client.post("/verify/resend", {}, page="/settings")
+    link = link_in(only(verifying.to("resend@example.org")), "verify")
+    confirmed = client.get(link)
+
+    assert resent.status_code == 302
+    assert confirmed.status_code == 302
+    assert "your email is confirmed" in shown(client.get("/")).text
+    assert is_verified(db, "resend_fan")
+    url = f"/t/{thread.id}/{thread.slug}"
+    assert client.post(f"/t/{thread.id}/reply", {"body": "Finally!"}, page=url).status_code == 302
+
+
+def test_a_link_for_an_old_address_does_not_verify_a_new_one(
+    app: Flask, verifying: Inbox, db: Session
+) -> None:
+    client = fresh(app)
+    sign_up(client, "moving_fan", "old.address@example.org")
+    old_link = link_in(only(verifying.to("old.address@example.org")), "verify")
+
+    changed = client.post("/settings/email", {"em-email": "new.address@example.org",
+                                              "em-current_password": PASSWORD},
+                          page="/settings")
+    new_link = link_in(only(verifying.to("new.address@example.org")), "verify")
+
+    assert changed.status_code == 302
+    stale = client.get(old_link)
+    assert stale.status_code == 400
+    assert "That link doesn't work" in shown(stale).text
+    assert not is_verified(db, "moving_fan")
+    assert client.get(new_link).status_code == 302
+    assert is_verified(db, "moving_fan")
+
+
+def test_a_verification_link_is_not_a_reset_link(app: Flask, verifying: Inbox) -> None:
+    client = fresh(app)
+    sign_up(client, "mixed_fan", "mixed@example.org")
+    link = link_in(only(verifying.to("mixed@example.org")), "verify")
+
+    assert fresh(app).get(link.replace("/verify/", "/reset/")).status_code == 400
+
+
+# ------------------------------------------------------------------------------ development mail
+
+
+def test_without_smtp_url_mail_goes_to_the_instance_outbox(
+    app: Flask, db: Session, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert not app.config["SMTP_URL"]
+    address = f"outbox-{uuid.uuid4().hex[:10]}@example.org"
+    create_user(db, f"outbox_{uuid.uuid4().hex[:8]}", address, PASSWORD)
+    db.commit()
+    outbox = Path(app.instance_path) / "outbox"
+    # create_app can't be pointed elsewhere, so this is the project's instance/outbox/: find
+    # the file this test causes (other tests may write there too) and delete it afterwards.
+    mine: list[Path] = []
+    try:
+        with caplog.at_level("WARNING", logger="forum.mail"):
+            response = request_reset(fresh(app), address)
+        mine = [path for path in outbox.glob("*.eml") if address.encode() in path.read_bytes()]
+
+        assert response.status_code == 302
+        assert len(mine) == 1
+        message = message_from_bytes(mine[0].read_bytes(), policy=policy.default)
+        assert isinstance(message, EmailMessage)
+        assert message["To"] == address
+        assert link_in(message, "reset")
+        assert any(address in record.getMessage() for record in caplog.records)
+    finally:
+        for path in mine:
+            path.unlink(missing_ok=True)
+
+
+# ------------------------------------------------------------------------------ account deletion
+
+
+def test_a_member_deletes_their_account(
+    app: Flask, make: Factory, db: Session
+) -> None:
+    fan = make.user("leaving_fan")
+    fan_id, email = fan.id, fan.email
+    thread = make.thread(author=fan, title="My last thread")
+    make.reply(thread, fan, "My last words")
+    url = f"/t/{thread.id}/{thread.slug}"
+    phone = fresh(app)
+    phone.login(fan.username, remember=True)
+    remember = phone.client.get_cookie("remember_token")
+    assert remember is not None
+    laptop = fresh(app)
+    laptop.login(fan.username)
+
+    wrong = laptop.post("/settings/delete", {"del-password": "not my password"},
+                        page="/settings")
+    assert wrong.status_code == 200 and "That isn't your password." in shown(wrong).errors
+    deleted = laptop.post("/settings/delete", {"del-password": PASSWORD}, page="/settings")
+
+    assert deleted.status_code == 302
+    db.expunge_all()
+    assert db.get(User, fan_id) is None
+    assert db.scalar(select(func.count()).select_from(AuthSession)
+                     .where(AuthSession.user_id == fan_id)) == 0
+    page = fresh(app).get(url)
+    text = shown(page).text
+    assert page.status_code == 200
+    assert "My last words" in text and text.count("deleted user") >= 2
+    assert "leaving_fan" not in page.get_data(as_text=True)
+    assert fresh(app).get("/u/leaving_fan").status_code == 404
+    assert who(laptop) is None and who(phone) is None
+    replay = app.test_client()
+    replay.set_cookie("remember_token", remember.value)
+    assert who(Browserish(replay)) is None
+    # The address (and the name) are free again.
+    again = fresh(app)
+    sign_up(again, "leaving_fan", email)
+    assert who(again) == "leaving_fan"
+
+
+def test_an_admin_deletes_an_account(app: Flask, make: Factory, db: Session) -> None:
+    admin = make.user("deleting_admin", role=Role.ADMIN)
+    spammer = make.user("spammer_sam")
+    spammer_id, email = spammer.id, spammer.email
+    thread = make.thread(author=spammer, title="Spam thread")
+    spammer_device = fresh(app)
+    spammer_device.login(spammer.username, remember=True)
+    remember = spammer_device.client.get_cookie("remember_token")
+    assert remember is not None
+    client = fresh(app)
+    client.login(admin.username)
+
+    themselves = client.post(f"/admin/users/{admin.username}/delete", {"reason": "oops"},
+                             page="/settings")
+    response = client.post("/admin/users/spammer_sam/delete", {"reason": "spam"},
+                           page="/settings")
+
+    assert themselves.status_code == 403, "an admin deletes their own account in settings"
+    assert response.status_code == 302
+    db.expunge_all()
+    assert db.get(User, spammer_id) is None
+    assert fresh(app).get("/u/spammer_sam").status_code == 404
+    text = shown(fresh(app).get(f"/t/{thread.id}/{thread.slug}")).text
+    assert "deleted user" in text and "spammer_sam" not in text
+    assert who(spammer_device) is None
+    replay = app.test_client()
+    replay.set_cookie("remember_token", remember.value)
+    assert who(Browserish(replay)) is None
+    assert "delete account" in shown(fresh(app).get("/mod/log")).text
+    sign_up(fresh(app), "spammer_sam", email)  # the name and address are free again
