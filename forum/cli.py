@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from forum import accounts, demo, markup, migrate, showfile
 from forum.db import db_session, engine
-from forum.models import Post, Role
+from forum.models import Board, BoardModerator, Post, Role
 from forum.text import USERNAME_PATTERN
 
 
@@ -62,17 +62,30 @@ users = AppGroup("users", help="Manage user accounts.")
 @click.option("--password", required=True)
 @click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.MEMBER.value,
               show_default=True)
-def create_user(name: str, email: str, password: str, role: str) -> None:
-    """Create an account that can log in at once."""
+@click.option("--board", "boards_moderated", multiple=True, metavar="SLUG",
+              help="With --role moderator: moderate only this board (repeatable).")
+def create_user(name: str, email: str, password: str, role: str,
+                boards_moderated: tuple[str, ...]) -> None:
+    """Create an account that can log in at once (verified, no new-member limits)."""
     if not USERNAME_PATTERN.match(name):
         raise click.ClickException("Usernames are 3-30 letters, digits, _ or -.")
+    if boards_moderated and role != Role.MODERATOR.value:
+        raise click.ClickException("--board only applies to --role moderator.")
     session = db_session()
+    board_ids = []
+    for slug in boards_moderated:
+        board_id = session.scalar(select(Board.id).where(Board.slug == slug))
+        if board_id is None:
+            raise click.ClickException(f"No board with the slug '{slug}'.")
+        board_ids.append(board_id)
     try:
         user = accounts.create_user(session, name, email, password, role=Role(role), trusted=True)
     except accounts.AccountConflict as conflict:
         raise click.ClickException(conflict.message) from None
+    session.add_all(BoardModerator(user_id=user.id, board_id=b) for b in board_ids)
     session.commit()
-    click.echo(f"Created {user.role} {user.username}.")
+    scope = f" of {', '.join(boards_moderated)}" if boards_moderated else ""
+    click.echo(f"Created {user.role} {user.username}{scope}.")
 
 
 @click.command("demo")

@@ -16,7 +16,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from forum import demo, markup
-from forum.models import Board, Post, Role, Thread, User
+from forum.models import Board, BoardModerator, Post, Role, Thread, User
 from tests.conftest import Browserish, Factory
 
 SHOWS = Path(__file__).parent / "fixtures" / "shows"
@@ -437,3 +437,29 @@ def test_rerender_all_updates_current_posts_too(app: Flask, db: Session, make: F
 
     html = db.scalar(select(Post.html).where(Post.thread_id == thread.id))
     assert html is not None and "<strong>please</strong>" in html
+
+
+def test_moderator_created_with_boards_moderates_only_those(app: Flask, db: Session) -> None:
+    for slug in ("partner-track", "severance"):
+        db.add(Board(slug=slug, name=slug.title()))
+    db.commit()
+
+    result = flask(app, "users", "create", "scoped_mod", "--email", "s@example.org",
+                   "--password", "long-enough-pw", "--role", "moderator",
+                   "--board", "partner-track")
+
+    assert result.exit_code == 0, result.output
+    user = db.scalar(select(User).where(User.username == "scoped_mod"))
+    assert user is not None and user.role == "moderator"
+    boards = db.scalars(select(Board.slug).join(BoardModerator,
+                                                BoardModerator.board_id == Board.id)
+                        .where(BoardModerator.user_id == user.id)).all()
+    assert boards == ["partner-track"]
+
+
+def test_board_scope_needs_an_existing_board(app: Flask) -> None:
+    result = flask(app, "users", "create", "lost_mod", "--email", "l@example.org",
+                   "--password", "long-enough-pw", "--role", "moderator", "--board", "no-such")
+
+    assert result.exit_code != 0
+    assert "no-such" in result.output
