@@ -113,10 +113,11 @@ class WriteDatabases:
 def _profiles(args: argparse.Namespace, dataset: Dataset, databases: WriteDatabases,
               logs: Path) -> list[dict[str, Any]]:
     profiles = []
-    for logged_in in (False, True):
-        _say(f"profile: thread page, {'logged in' if logged_in else 'anonymous, cache miss'}")
-        profiles.append(profile_page(dataset, "thread", logged_in, args.duration, args.warmup,
-                                     uncached=not logged_in, out=logs))
+    for page in args.profile_pages:
+        for logged_in in (False, True):
+            _say(f"profile: {page}, {'logged in' if logged_in else 'anonymous, cache miss'}")
+            profiles.append(profile_page(dataset, page, logged_in, args.duration, args.warmup,
+                                         uncached=not logged_in, out=logs))
     database = "postgresql" if "postgresql" in args.databases else "sqlite"
     _say(f"profile: replies, {database}")
     profiles.append(profile_replies(databases.url(database), database, args.duration,
@@ -150,6 +151,8 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
                         help="for the write benchmark (default: sqlite,postgresql)")
     parser.add_argument("--postgres-url", default=POSTGRES_URL,
                         help="dropped and created afresh (default: %(default)s)")
+    parser.add_argument("--profile-pages", type=lambda v: v.split(","), default=["thread"],
+                        help="pages to profile, e.g. thread,board (default: thread)")
     parser.add_argument("--rebuild", action="store_true",
                         help="build the SQLite dataset again even if cached")
     return parser.parse_args(argv)

@@ -36,7 +36,8 @@ THREAD_STEPS = [
     ("  of which url_for", "Flask.url_for (flask/app.py)"),
     ("  of which date filters (time_ago, iso, long_date)", "(forum/templating.py)"),
     ("  of which escaping (markupsafe)", "(markupsafe/__init__.py)"),
-    ("  of which template loading/compiling", "Environment.get_template (jinja2/environment.py)"),
+    ("  of which template lookups (includes, imports)",
+     "Environment.get_template (jinja2/environment.py)"),
     ("log-in cookie -> user (forum/auth.py load_user)", "load_user (forum/auth.py)"),
     ("save session cookie", "save_session (flask/sessions.py)"),
     ("teardown (close the DB session)", "Flask.do_teardown_appcontext (flask/app.py)"),
@@ -153,7 +154,9 @@ def summarise(raw: str, steps: list[tuple[str, str | None]]) -> dict[str, object
 
 
 def _package(frame: str) -> str:
-    location = frame.rsplit("(", 1)[-1].rstrip(")")
+    location = frame[frame.find(" (") + 2:-1]
+    if location.startswith("<"):  # <frozen os>, <sqlalchemy generated ...>, <werkzeug routing>
+        return location[1:].split()[0]
     if location.endswith(".html"):
         return "templates (compiled Jinja)"
     top = location.split("/", 1)[0]

@@ -171,10 +171,11 @@ def _writes(runs: list[dict[str, Any]]) -> str:
         counters = "exact" if not run["counters_after"] else f"{len(run['counters_after'])} wrong"
         rows.append([run["database"], run["worker_class"], str(run["clients"]),
                      f"{run['replies_per_s']:,.1f}", _ms(run["p50_ms"]), _ms(run["p99_ms"]),
+                     f"{run['cpu_ms_per_reply']:.1f}" if "cpu_ms_per_reply" in run else "-",
                      f"{run['acknowledged']:,}", errors, str(run["database_locked"]),
                      str(run["lost"]), counters])
-    header = ["Database", "Workers", "Clients", "replies/s", "p50 ms", "p99 ms", "acknowledged",
-              "errors", "locked", "lost", "counters"]
+    header = ["Database", "Workers", "Clients", "replies/s", "p50 ms", "p99 ms", "CPU ms/reply",
+              "acknowledged", "errors", "locked", "lost", "counters"]
     return f"**Writes** (replies through the form to hot threads)\n\n{_table(header, rows)}"
 
 

@@ -82,10 +82,6 @@ def worker_memory(server: Server) -> list[dict[str, int]]:
     return workers
 
 
-def worker_pids(server: Server) -> list[int]:
-    return _children(server.pid)
-
-
 def cpu_seconds(server: Server) -> float:
     """User + system CPU time used so far by the master and its workers. Per request, this is
     what a page costs, whatever else the machine is busy with."""

@@ -16,7 +16,7 @@ from sqlalchemy import bindparam, create_engine, text
 
 from bench.client import Client
 from bench.dataset import ensure_users
-from bench.servers import SHOWBOARD, app_env, gunicorn
+from bench.servers import SHOWBOARD, app_env, cpu_seconds, gunicorn
 
 WRITER_PASSWORD = "bench-password-1"
 BODY = "Reply {marker} from the write benchmark: that finale still hurts."
@@ -99,7 +99,9 @@ def write_suite(database_url: str, database: str, worker_class: str, seconds: fl
     with gunicorn(SHOWBOARD, worker_class, app_env(database_url), log) as app:
         writers = log_in_writers(app.port, names, threads)
         try:
+            cpu_before = cpu_seconds(app)
             elapsed = race(writers, seconds, run_id)
+            cpu = cpu_seconds(app) - cpu_before
         finally:
             close(writers)
     acknowledged = [marker for w in writers for marker in w.acknowledged]
@@ -115,6 +117,7 @@ def write_suite(database_url: str, database: str, worker_class: str, seconds: fl
         "acknowledged": len(acknowledged),
         "replies_per_s": round(len(acknowledged) / elapsed, 1),
         "p50_ms": _percentile(latencies, 0.50), "p99_ms": _percentile(latencies, 0.99),
+        "cpu_ms_per_reply": round(1000 * cpu / max(len(acknowledged), 1), 2),
         "errors": dict(errors),
         "database_locked": server_log.count("database is locked"),
         "tracebacks": server_log.count("Traceback"),
@@ -133,20 +136,17 @@ def writer_names(clients: int) -> list[str]:
 def log_in_writers(port: int, names: list[str], threads: list[HotThread]) -> list[Writer]:
     """A logged-in client per name, each with the CSRF token of the thread it will reply to."""
     writers: list[Writer] = []
-    try:
-        for index, name in enumerate(names):
-            client = Client(port)
-            writers.append(Writer(index, client, 0, ""))
+    for index, name in enumerate(names):
+        client = Client(port)
+        thread = threads[index % len(threads)]
+        try:
             client.log_in(name, WRITER_PASSWORD)
-            thread = threads[index % len(threads)]
-            writers[-1].thread_id = thread.id
-            writers[-1].token = client.csrf_token(f"/t/{thread.id}/{thread.slug}")
-            # Idle while the others log in, the connection would outlive gunicorn's
-            # keep-alive; the first reply opens a fresh one.
+            token = client.csrf_token(f"/t/{thread.id}/{thread.slug}")
+        finally:
+            # Idle while the others log in, the connection would outlive gunicorn's keep-alive:
+            # close it (on errors too); the first reply opens a fresh one.
             client.close()
-    except BaseException:
-        close(writers)
-        raise
+        writers.append(Writer(index, client, thread.id, token))
     return writers
 
 

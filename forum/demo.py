@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import bindparam, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from forum import markup, posting
@@ -241,14 +241,19 @@ def _flush_rows(session: Session, threads: list[dict[str, object]],
                 posts: list[dict[str, object]]) -> None:
     # Threads point at their last post and posts at their thread: insert threads without the
     # pointer, then posts, then set it (foreign keys are checked on every statement).
+    # Core executemany on the tables, not ORM bulk inserts: several times faster.
+    connection = session.connection()
     if threads:
-        session.execute(insert(Thread), [{**row, "last_post_id": None} for row in threads])
+        connection.execute(insert(Thread.__table__),
+                           [{**row, "last_post_id": None} for row in threads])
     if posts:
-        session.execute(insert(Post), posts)
+        connection.execute(insert(Post.__table__), posts)
     if threads:
-        session.execute(
-            update(Thread).execution_options(synchronize_session=False),
-            [{"id": row["id"], "last_post_id": row["last_post_id"]} for row in threads],
+        table = Thread.__table__
+        connection.execute(
+            update(table).where(table.c.id == bindparam("thread_id"))
+            .values(last_post_id=bindparam("last_post")),
+            [{"thread_id": row["id"], "last_post": row["last_post_id"]} for row in threads],
         )
 
 

@@ -65,7 +65,8 @@ def add_post(
     session.execute(
         update(Thread)
         .where(Thread.id == thread.id)
-        .values(last_post_id=post.id, last_post_at=now, last_poster_id=author.id)
+        .values(last_post_id=post.id, last_post_at=now, last_poster_id=author.id),
+        execution_options={"synchronize_session": False},
     )
     # Replies to other threads of the board race for the board row; a post only becomes the
     # board's latest if it is newer than the one recorded, whatever the commit order.
@@ -79,10 +80,12 @@ def add_post(
                 post_count=Board.post_count + 1,
                 last_post_id=case((newer, post.id), else_=Board.last_post_id),
                 last_post_at=case((newer, now), else_=Board.last_post_at),
-            )
+            ),
+            execution_options={"synchronize_session": False},
         )
     session.execute(
-        update(User).where(User.id == author.id).values(post_count=User.post_count + 1)
+        update(User).where(User.id == author.id).values(post_count=User.post_count + 1),
+        execution_options={"synchronize_session": False},
     )
     # The ORM copies of the rows changed above are stale now.
     board = session.get(Board, thread.board_id) if not thread_hidden else None
