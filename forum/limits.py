@@ -52,6 +52,8 @@ RULES: dict[str, list[tuple[str, Callable[[], str], Callable[[Response], bool]]]
     "boards.new_thread": [("LIMIT_THREADS", by_member_or_ip, _succeeded)],
     "threads.reply": [("LIMIT_REPLIES", by_member_or_ip, _succeeded)],
     "reports.report": [("LIMIT_REPORTS", by_member_or_ip, _succeeded)],
+    # Previews render Markdown (CPU) without saving anything: every request counts.
+    "threads.preview": [("LIMIT_PREVIEWS", by_member_or_ip, lambda _r: True)],
 }
 
 
