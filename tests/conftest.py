@@ -40,19 +40,41 @@ def _worker() -> str:
     return os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 
+def _run_id() -> str:
+    """Shared by the workers of one pytest run, different between runs: two runs on one
+    PostgreSQL server (a developer's and CI's) never drop each other's databases."""
+    return os.environ.get("PYTEST_XDIST_TESTRUNUID", f"p{os.getpid()}")[:8]
+
+
+_created_databases: list[str] = []
+
+
 def fresh_database_url(tmp_root: Path, name: str) -> str:
-    """An empty database of the kind under test, unique to this worker and `name`."""
+    """An empty database of the kind under test, unique to this run, worker and `name`."""
     base = os.environ.get("FORUM_TEST_DATABASE_URL")
     if not base:
         return f"sqlite:///{tmp_root / f'{name}-{_worker()}.sqlite3'}"
     url = make_url(base)
-    database = f"{url.database}_{name}_{_worker()}".lower()
+    database = f"{url.database}_{name}_{_run_id()}_{_worker()}".lower()[:63]
     admin = make_engine(base)
     with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
         connection.execute(text(f'CREATE DATABASE "{database}"'))
     admin.dispose()
+    _created_databases.append(database)
     return url.set(database=database).render_as_string(hide_password=False)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Drop the PostgreSQL databases this process made, so runs don't pile them up."""
+    base = os.environ.get("FORUM_TEST_DATABASE_URL")
+    if not base or not _created_databases:
+        return
+    admin = make_engine(base)
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        for database in _created_databases:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+    admin.dispose()
 
 
 def is_postgres() -> bool:
