@@ -4,7 +4,6 @@ which lives in forum/markup.py; nothing here marks user text safe."""
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -13,29 +12,8 @@ from flask import Flask, request, url_for
 
 from forum import markup, permissions
 from forum.db import db_session
+from forum.presenting import iso, long_date, time_ago
 from forum.settings import get_settings
-
-
-def time_ago(moment: datetime | None, now: datetime | None = None) -> str:
-    if moment is None:
-        return "never"
-    seconds = int(((now or datetime.now(UTC)) - moment).total_seconds())
-    if seconds < 60:
-        return "just now"
-    for size, unit in ((31_536_000, "year"), (2_592_000, "month"), (604_800, "week"),
-                       (86_400, "day"), (3_600, "hour"), (60, "minute")):
-        if seconds >= size:
-            count = seconds // size
-            return f"{count} {unit}{'s' if count != 1 else ''} ago"
-    return "just now"
-
-
-def iso(moment: datetime | None) -> str:
-    return moment.isoformat(timespec="seconds") if moment else ""
-
-
-def long_date(moment: datetime | None) -> str:
-    return f"{moment:%B} {moment.day}, {moment.year}" if moment else ""
 
 
 def init_app(app: Flask) -> None:

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from forum import antispam, markup, permissions, posting, reading
+from forum import antispam, markup, permissions, posting, presenting, reading
 from forum.db import db_session
 from forum.forms import ThreadForm
 from forum.pagination import parse_page
@@ -28,7 +28,8 @@ def board(slug: str) -> str:
     )
     if listing is None:
         abort(404)
-    return render_template("boards/board.html", listing=listing)
+    return render_template("boards/board.html", listing=listing,
+                           rows=presenting.thread_rows(listing.threads))
 
 
 @bp.route("/b/<slug>/new", methods=["GET", "POST"])

@@ -9,7 +9,16 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from forum import antispam, markup, mod_reading, moderation, permissions, posting, reading
+from forum import (
+    antispam,
+    markup,
+    mod_reading,
+    moderation,
+    permissions,
+    posting,
+    presenting,
+    reading,
+)
 from forum.db import db_session
 from forum.forms import EditPostForm, EmptyForm, ReplyForm
 from forum.models import Post, Thread
@@ -68,6 +77,7 @@ def thread(thread_id: int, slug: str | None = None) -> str | Response:
     # cookie-free and cacheable (forum/pagecache.py).
     member = current_user.is_authenticated
     return render_template("threads/thread.html", listing=listing,
+                           cards=presenting.post_cards(listing.posts, current, current_user),
                            reply_form=ReplyForm() if member else None,
                            action_form=EmptyForm() if member else None, preview=None,
                            boards=mod_reading.boards_for_move(db_session(), current_user))
@@ -106,6 +116,7 @@ def _thread_with_reply_form(current: Thread, form: ReplyForm, preview: str | Non
     listing = reading.thread_listing(db_session(), current.id, 10**9, _posts_per_page())
     assert listing is not None
     return render_template("threads/thread.html", listing=listing, reply_form=form,
+                           cards=presenting.post_cards(listing.posts, current, current_user),
                            action_form=EmptyForm(), preview=preview,
                            boards=mod_reading.boards_for_move(db_session(), current_user))
 

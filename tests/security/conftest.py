@@ -1,8 +1,9 @@
-"""Fixtures for the security tests: a small forum with people in every role and objects of
-every type, apps with the rate limits switched on, and database snapshots.
+"""Fixtures for the security tests: one shared app, a small forum with people in every role
+and objects of every type, every state-changing route with a working form, apps with the rate
+limits switched on (in memory or on Redis), and database snapshots.
 
-Everything runs on the test's rolled-back transaction (see tests/conftest.py). Apps built here
-with their own settings get the same sessionmaker trick as the `app` fixture.
+Everything runs on the test's rolled-back transaction (see tests/conftest.py); apps built here
+get the same sessionmaker trick as the `app` fixture there.
 """
 
 from __future__ import annotations
@@ -18,16 +19,47 @@ from urllib.parse import quote
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
-from forum import create_app, moderation, posting
+from forum import create_app, moderation, posting, settings
 from forum.accounts import create_user
 from forum.db import Base
 from forum.models import Board, BoardModerator, Report, ReportReason, Role, User
+from forum.pagecache import LocalStore
 from tests.conftest import FAST_HASHING, PASSWORD, Browserish
 from tests.security.html_scan import read
+
+# ------------------------------------------------------------------------------ one app
+
+
+@pytest.fixture(scope="session")
+def shared_app(database_url: str) -> Iterator[Flask]:
+    app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "test", "TESTING": True,
+                      "RATE_LIMITS": "off", **FAST_HASHING})
+    yield app
+    app.extensions["forum.engine"].dispose()
+
+
+@pytest.fixture
+def app(shared_app: Flask, connection: Connection) -> Iterator[Flask]:
+    """Overrides tests/conftest.py's `app` for this folder: building an app costs about as
+    much as a whole test here (Werkzeug compiles every URL rule), so one app per worker is
+    rebound to each test's rolled-back transaction, with its caches emptied and its config
+    restored afterwards. Settings under test get their own app from `make_app`."""
+    config = dict(shared_app.config)
+    shared_app.extensions["forum.sessionmaker"] = sessionmaker(
+        bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+    )
+    # Both caches are keyed by data that repeats once a test's transaction is rolled back.
+    shared_app.extensions["forum.pagecache"] = LocalStore()
+    with shared_app.app_context():
+        settings.forget_cached()
+    yield shared_app
+    shared_app.config.clear()
+    shared_app.config.update(config)
+
 
 # ------------------------------------------------------------------------------ forms
 
@@ -61,10 +93,6 @@ def snapshot(db: Session) -> dict[str, tuple[int, str]]:
 def changed_tables(before: dict[str, tuple[int, str]],
                    after: dict[str, tuple[int, str]]) -> list[str]:
     return sorted(name for name in before if before[name] != after.get(name))
-
-
-def count(db: Session, model: Any, *where: Any) -> int:
-    return db.scalar(select(func.count()).select_from(model).where(*where)) or 0
 
 
 # ------------------------------------------------------------------------------ a small forum
@@ -103,8 +131,7 @@ class Forum:
     partner_track: Aim
     severance: Aim
     hidden_thread_id: int
-    mallory_thread_id: int
-    report_id: int  # victor's report on Partner Track
+    hidden_thread_post_id: int  # its opening post
 
     @property
     def main(self) -> Aim:
@@ -141,19 +168,15 @@ def forum(db: Session, password_hash: str) -> Forum:
     pt, pt_board = _board_objects(db, admin, victor, mallory, "partner-track", "Partner Track")
     sv, _board = _board_objects(db, admin, victor, mallory, "severance", "Severance")
     db.add(BoardModerator(user_id=moderator.id, board_id=pt_board.id))
-    mallory_thread = posting.create_thread(db, pt_board, mallory, "Mallory's own thread",
-                                           "Mallory's opening post")
     hidden_thread = posting.create_thread(db, pt_board, victor, "A thread about to vanish",
                                           f"Hidden thread body: {SECRET}")
     moderation.set_thread_hidden(db, admin, hidden_thread, True, "spoilers")
     db.commit()
-    report_id = db.scalar(select(Report.id).where(Report.post_id == pt.reported_post_id))
-    assert report_id is not None
     return Forum(admin=admin, moderator=moderator, mallory=mallory, victor=victor,
                  partner_track=replace(pt, destination_board_id=sv.board_id),
                  severance=replace(sv, destination_board_id=pt.board_id),
-                 hidden_thread_id=hidden_thread.id, mallory_thread_id=mallory_thread.id,
-                 report_id=report_id)
+                 hidden_thread_id=hidden_thread.id,
+                 hidden_thread_post_id=hidden_thread.last_post_id or 0)
 
 
 def logged_in(app: Flask, username: str) -> Browserish:

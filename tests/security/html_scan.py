@@ -71,11 +71,78 @@ def _classes(attrs: list[tuple[str, str | None]]) -> set[str]:
     return {name for key, value in attrs if key == "class" for name in (value or "").split()}
 
 
-class _Scan(HTMLParser):
-    """One pass over a page: findings inside and outside `.post-body`, and the outside shape."""
+class TextAndFields(HTMLParser):
+    """What a fan sees of a page: its text (no scripts or styles), the first <title> and <h1>,
+    error messages (class "error" or role "alert") and the values of form fields."""
+
+    def __init__(self, page: str | None = None) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.values: dict[str, str] = {}
+        self.errors: list[str] = []
+        self.title = ""
+        self.h1 = ""
+        self._skip = 0
+        self._textarea: str | None = None
+        self._capture: str | None = None  # "title", "h1" or "error"
+        self._captured: list[str] = []
+        self._depth_tag: str | None = None
+        if page is not None:
+            self.feed(page)
+            self.close()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {name: value or "" for name, value in attrs}
+        self._skip += tag in ("script", "style")
+        if tag == "input" and "name" in values:
+            self.values[values["name"]] = values.get("value", "")
+        elif tag == "textarea":
+            self._textarea = values.get("name") or values.get("id") or "textarea"
+            self.values[self._textarea] = ""
+        elif self._capture is None and (
+            (tag == "title" and not self.title) or (tag == "h1" and not self.h1)
+            or "error" in _classes(attrs) or values.get("role") == "alert"
+        ):  # the first <title> and <h1> only: post bodies have headings of their own
+            self._capture = tag if tag in ("title", "h1") else "error"
+            self._depth_tag, self._captured = tag, []
+
+    def handle_endtag(self, tag: str) -> None:
+        self._skip -= tag in ("script", "style")
+        if tag == "textarea":
+            self._textarea = None
+        if self._capture and tag == self._depth_tag:
+            text = "".join(self._captured)
+            if self._capture == "error":
+                self.errors.append(" ".join(text.split()))
+            elif self._capture == "title":
+                self.title = text.strip()
+            else:
+                self.h1 = text.strip()
+            self._capture = None
+
+    def handle_data(self, data: str) -> None:
+        if self._textarea is not None:
+            self.values[self._textarea] += data
+        if self._capture:
+            self._captured.append(data)
+        if not self._skip:
+            self.parts.append(data)
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.parts)
+
+
+def read(page: str) -> TextAndFields:
+    return TextAndFields(page)
+
+
+class _Scan(TextAndFields):
+    """One pass over a page: what a fan sees, findings inside and outside `.post-body`, and
+    the shape outside."""
 
     def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
+        super().__init__()
         self.body_findings: list[str] = []
         self.page_findings: list[str] = []
         self.shape: list[str] = []
@@ -85,6 +152,7 @@ class _Scan(HTMLParser):
 
     # html.parser calls these for <tag ...> and <tag .../>
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        super().handle_starttag(tag, attrs)
         self._element(tag, attrs)
         if tag not in VOID_ELEMENTS:
             opens_body = "post-body" in _classes(attrs)
@@ -94,9 +162,11 @@ class _Scan(HTMLParser):
                 self.post_bodies += 1
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        super().handle_starttag(tag, attrs)
         self._element(tag, attrs)
 
     def handle_endtag(self, tag: str) -> None:
+        super().handle_endtag(tag)
         # Close up to the matching element (browsers close unclosed children the same way).
         for index in range(len(self._stack) - 1, -1, -1):
             if self._stack[index][0] == tag:
@@ -106,6 +176,7 @@ class _Scan(HTMLParser):
                 return
 
     def handle_data(self, data: str) -> None:
+        super().handle_data(data)
         if self._stack and self._stack[-1][0] == "script" and data.strip():
             where = self.body_findings if self._body_depth else self.page_findings
             where.append(f"inline script: {data.strip()[:60]!r}")
@@ -169,6 +240,7 @@ class PageScan:
     page_findings: list[str]
     shape: list[str]
     post_bodies: int
+    seen: TextAndFields  # what a fan sees of the page, from the same parse
 
     @property
     def findings(self) -> list[str]:
@@ -183,71 +255,7 @@ def scan(page: str, *, fragment_is_post_body: bool = False) -> PageScan:
     parser.feed(page)
     parser.close()
     return PageScan(parser.body_findings, parser.page_findings, parser.shape,
-                    parser.post_bodies)
-
-
-class TextAndFields(HTMLParser):
-    """The text a reader sees (no scripts or styles), and the values of form fields."""
-
-    def __init__(self, page: str) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.values: dict[str, str] = {}
-        self.errors: list[str] = []
-        self.title = ""
-        self.h1 = ""
-        self._skip = 0
-        self._textarea: str | None = None
-        self._capture: str | None = None  # "title", "h1" or "error"
-        self._captured: list[str] = []
-        self._depth_tag: str | None = None
-        self.feed(page)
-        self.close()
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        values = {name: value or "" for name, value in attrs}
-        self._skip += tag in ("script", "style")
-        if tag == "input" and "name" in values:
-            self.values[values["name"]] = values.get("value", "")
-        elif tag == "textarea":
-            self._textarea = values.get("name") or values.get("id") or "textarea"
-            self.values[self._textarea] = ""
-        elif self._capture is None and (
-            (tag == "title" and not self.title) or (tag == "h1" and not self.h1)
-            or "error" in _classes(attrs) or values.get("role") == "alert"
-        ):  # the first <title> and <h1> only: post bodies have headings of their own
-            self._capture = tag if tag in ("title", "h1") else "error"
-            self._depth_tag, self._captured = tag, []
-
-    def handle_endtag(self, tag: str) -> None:
-        self._skip -= tag in ("script", "style")
-        if tag == "textarea":
-            self._textarea = None
-        if self._capture and tag == self._depth_tag:
-            text = "".join(self._captured)
-            if self._capture == "error":
-                self.errors.append(" ".join(text.split()))
-            elif self._capture == "title":
-                self.title = text.strip()
-            else:
-                self.h1 = text.strip()
-            self._capture = None
-
-    def handle_data(self, data: str) -> None:
-        if self._textarea is not None:
-            self.values[self._textarea] += data
-        if self._capture:
-            self._captured.append(data)
-        if not self._skip:
-            self.parts.append(data)
-
-    @property
-    def text(self) -> str:
-        return " ".join(self.parts)
-
-
-def read(page: str) -> TextAndFields:
-    return TextAndFields(page)
+                    parser.post_bodies, parser)
 
 
 def textarea_value(raw: str) -> str:

@@ -20,7 +20,7 @@ from werkzeug.test import TestResponse
 
 from forum.models import Board, Post, Thread, User, utcnow
 from tests.conftest import PASSWORD, Browserish, Factory
-from tests.security.conftest import AppFactory, Cluster, csrf_token, token_for
+from tests.security.conftest import AppFactory, Cluster, csrf_token
 from tests.security.html_scan import read, textarea_value
 
 BIG = "1000 per minute"
@@ -233,6 +233,21 @@ def test_report_limit(cluster_factory: ClusterFactory, make: Factory, db: Sessio
     assert is_friendly_429(answers[2])
 
 
+def test_preview_limit_keeps_the_typed_text(
+    cluster_factory: ClusterFactory, make: Factory, db: Session
+) -> None:
+    cluster = cluster_factory(LIMIT_PREVIEWS="2 per minute")
+    writer = trusted(make, db, "previewing_fan")
+    browsers = [member_on(app, writer.username) for app in cluster.apps]
+
+    answers = [browsers[n % len(browsers)].post("/preview", {"body": f"Draft number {n}"},
+                                                page="/settings") for n in range(3)]
+
+    assert [r.status_code for r in answers[:2]] == [200, 200]
+    assert answers[2].status_code == 429
+    assert kept_draft(answers[2]) == {"body": "Draft number 2"}
+
+
 # ------------------------------------------------------------------------------ switched off
 
 
@@ -264,7 +279,8 @@ def test_rate_limits_off_switches_every_limit_off(
                    LIMIT_LOGIN_IP="1 per minute", LIMIT_REGISTER="1 per minute",
                    LIMIT_PASSWORD_RESET="1 per minute", LIMIT_THREADS="1 per minute",
                    LIMIT_REPLIES="1 per minute", LIMIT_REPORTS="1 per minute",
-                   NEW_MEMBER_MAX_THREADS=1, NEW_MEMBER_MAX_LINKS=1)
+                   LIMIT_PREVIEWS="1 per minute", NEW_MEMBER_MAX_THREADS=1,
+                   NEW_MEMBER_MAX_LINKS=1)
     newcomer = make.user("brand_new_fan")  # untrusted and minutes old
     board = make.board("open-board")
     thread = make.thread(board=board, title="Open thread", replies=3)
@@ -294,6 +310,7 @@ def test_rate_limits_off_switches_every_limit_off(
                                          page=new))
         expect(f"report {n}", member.post(f"/p/{posts[n]}/report", {"reason": "spam"},
                                           page=new))
+        expect(f"preview {n}", member.post("/preview", {"body": "Same words"}, page=new), 200)
 
     assert refused == []
 
@@ -458,8 +475,3 @@ def test_closed_registration_creates_no_accounts(
     assert response.status_code != 302
     assert db.scalar(select(User).where(User.username == "late_fan")) is None
 
-
-def test_token_helper_reads_forms(make_app: AppFactory) -> None:
-    """Guards the helpers above: a page's CSRF token is found by the HTML parser."""
-    app = make_app()
-    assert token_for(visitor(app, "198.51.100.61"), "/login")

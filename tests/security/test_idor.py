@@ -144,11 +144,11 @@ def test_moderator_queue_shows_only_reports_from_their_boards(app: Flask, forum:
 # ------------------------------------------------------------------------------ posts
 
 
-@pytest.mark.parametrize("post", ["post_id", "reported_post_id"])
+@pytest.mark.parametrize("board", ["partner_track", "severance"])
 def test_member_cannot_edit_or_delete_someone_elses_post(
-    app: Flask, forum: Forum, db: Session, post: str
+    app: Flask, forum: Forum, db: Session, board: str
 ) -> None:
-    post_id = getattr(forum.main, post) if post == "post_id" else forum.severance.post_id
+    post_id = getattr(forum, board).post_id  # victor's reply on that board
     mallory = logged_in(app, forum.mallory.username)
     token = token_for(mallory, "/settings")
     before = snapshot(db)
@@ -182,11 +182,16 @@ def test_member_cannot_reply_to_or_report_in_a_hidden_thread(
     hidden = forum.hidden_thread_id
     before = snapshot(db)
 
+    post = forum.hidden_thread_post_id
+
     reply = mallory.client.post(f"/t/{hidden}/reply", data={"csrf_token": token,
                                                             "body": "Found it"})
+    report = mallory.client.post(f"/p/{post}/report", data={"csrf_token": token,
+                                                            "reason": "spam"})
 
-    assert reply.status_code == 404
-    assert mallory.get(f"/t/{hidden}").status_code == 404
+    assert (reply.status_code, report.status_code) == (404, 404)
+    assert [mallory.get(url).status_code for url in (
+        f"/t/{hidden}", f"/p/{post}", f"/p/{post}/report", f"/p/{post}/revisions")] == [404] * 4
     assert changed_tables(before, snapshot(db)) == []
 
 

@@ -25,7 +25,7 @@ from forum.models import Board, User
 from forum.text import strip_control
 from tests.conftest import PASSWORD, Browserish, Factory
 from tests.security.conftest import csrf_token, token_for
-from tests.security.html_scan import PageScan, read, scan
+from tests.security.html_scan import PageScan, TextAndFields, scan
 from tests.security.xss_corpus import CORPUS
 
 
@@ -56,18 +56,24 @@ class Tally:
         assert not self.through, self.summary()
 
 
-def problems_on(response: TestResponse, baseline_shape: list[str] | None,
-                where: str) -> list[str]:
-    """What is wrong with a page that shows hostile input: a server error, live markup in a
-    post body or elsewhere, or an element structure that differs from the harmless page's."""
-    if response.status_code >= 500:
-        return [f"{where}: HTTP {response.status_code}"]
+def inspect(response: TestResponse, baseline_shape: list[str] | None,
+            where: str) -> tuple[list[str], TextAndFields]:
+    """What is wrong with a page that shows hostile input (a server error, live markup in a
+    post body or elsewhere, an element structure unlike the harmless page's), and what a fan
+    sees of it."""
     page: PageScan = scan(response.get_data(as_text=True))
     found = [f"{where}: {finding}" for finding in page.findings]
+    if response.status_code >= 500:
+        found.append(f"{where}: HTTP {response.status_code}")
     if baseline_shape is not None and page.shape != baseline_shape:
         extra = [tag for tag in page.shape if tag not in baseline_shape][:3]
         found.append(f"{where}: page structure changed (new elements: {extra})")
-    return found
+    return found, page.seen
+
+
+def problems_on(response: TestResponse, baseline_shape: list[str] | None,
+                where: str) -> list[str]:
+    return inspect(response, baseline_shape, where)[0]
 
 
 def valid_title(text: str) -> str:
@@ -119,8 +125,7 @@ def test_hostile_titles_and_opening_posts_render_inert(
                                 *problems_on(response, None, "form")])
             continue
         page = member_client.get(response.headers["Location"])
-        problems = problems_on(page, baseline.shape, "thread page")
-        shown = read(page.get_data(as_text=True))
+        problems, shown = inspect(page, baseline.shape, "thread page")
         expected = strip_control(title).strip()
         if shown.h1 != expected:
             problems.append(f"heading shows {shown.h1!r}, not the title typed")
@@ -139,7 +144,7 @@ def test_hostile_titles_and_opening_posts_render_inert(
 def test_hostile_replies_render_inert(
     app: Flask, member_client: Browserish, make: Factory, board: Board
 ) -> None:
-    """Replies go into threads of one full page each (an opening post and REPLIES_PER_PAGE
+    """Replies go into threads of one full page each (an opening post and POSTS_PER_PAGE - 1
     replies), so one page view checks a batch; the last batch is topped up with harmless
     replies, and every page must have the shape of a page of harmless replies."""
     tally = Tally("reply")
@@ -222,9 +227,9 @@ def test_hostile_search_queries_render_inert(client: Browserish) -> None:
 
     for name, text in CORPUS:
         response = client.get(f"/search?q={quote(text)}")
-        problems = problems_on(response, baseline.shape, "search page")
+        problems, page = inspect(response, baseline.shape, "search page")
         expected = strip_control(text)[:200].strip()
-        shown = read(response.get_data(as_text=True)).values.get("q")
+        shown = page.values.get("q")
         if shown != expected:
             problems.append(f"search box shows {shown!r}, not the query typed")
         tally.record(name, problems)
@@ -262,9 +267,9 @@ def test_hostile_usernames_are_refused_or_escaped(client: Browserish, db: Sessio
                 client.get("/").get_data(as_text=True))})
             token = token_for(client, "/register")
             continue
-        problems = problems_on(response, baseline.shape, "sign-up form")
+        problems, page = inspect(response, baseline.shape, "sign-up form")
         typed = unicodedata.normalize("NFKC", text).strip()
-        shown = read(response.get_data(as_text=True)).values.get("username")
+        shown = page.values.get("username")
         if shown != typed:
             problems.append(f"username box shows {shown!r}, not what was typed")
         tally.record(name, problems)
