@@ -139,8 +139,11 @@ class Board(Base):
 class Thread(Base):
     __tablename__ = "threads"
     __table_args__ = (
-        # Board listing: pinned first, then latest activity; the id breaks ties for keyset paging.
-        Index("ix_threads_board_listing", "board_id", "is_pinned", "last_post_at", "id"),
+        # Board listing: visible threads, pinned first, then latest activity; the id breaks
+        # ties. It holds every column the listing filters and sorts on, so a page's thread ids
+        # come from the index alone, however deep the page (forum/reading.py).
+        Index("ix_threads_board_listing", "board_id", "is_hidden", "is_pinned", "last_post_at",
+              "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import case, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from forum import markup
 from forum.models import Board, Post, PostRevision, Thread, User, utcnow
@@ -87,9 +88,14 @@ def add_post(
         update(User).where(User.id == author.id).values(post_count=User.post_count + 1),
         execution_options={"synchronize_session": False},
     )
-    # The ORM copies of the rows changed above are stale now.
-    board = session.get(Board, thread.board_id) if not thread_hidden else None
-    for stale in (thread, author, board):
+    # The ORM copies of the rows changed above are stale now. The thread's new values are
+    # known, so it is kept current rather than expired: the caller builds the post's URL from
+    # it, and an expired thread would cost a reload.
+    for name, value in (("post_count", number), ("last_post_id", post.id),
+                        ("last_post_at", now), ("last_poster_id", author.id)):
+        set_committed_value(thread, name, value)
+    board = session.identity_map.get(session.identity_key(Board, thread.board_id))
+    for stale in (author, board):
         if stale is not None and stale in session:
             session.expire(stale)
     return post

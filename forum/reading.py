@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import false, select
 from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from forum.models import Board, Post, Thread, User
@@ -59,13 +59,22 @@ def board_listing(
     if board is None:
         return None
     page = page_of(board.thread_count, per_page, page_number)
-    stmt = (
-        select(Thread)
-        .where(Thread.board_id == board.id, Thread.is_hidden.is_(False))
-        .options(joinedload(Thread.author), joinedload(Thread.last_poster))
-        .order_by(Thread.is_pinned.desc(), Thread.last_post_at.desc(), Thread.id.desc())
+    listing_order = (Thread.is_pinned.desc(), Thread.last_post_at.desc(), Thread.id.desc())
+    # The page's ids come from ix_threads_board_listing alone (`= false`, not `IS false`, so
+    # PostgreSQL can use it), so page 200 skips 6,000 index entries rather than 6,000 rows;
+    # only the page's own threads are then read.
+    page_ids = (
+        select(Thread.id)
+        .where(Thread.board_id == board.id, Thread.is_hidden == false())
+        .order_by(*listing_order)
         .offset(page.offset)
         .limit(per_page)
+    )
+    stmt = (
+        select(Thread)
+        .where(Thread.id.in_(page_ids.scalar_subquery()))
+        .options(joinedload(Thread.author), joinedload(Thread.last_poster))
+        .order_by(*listing_order)
     )
     return BoardListing(board, session.scalars(stmt).all(), page)
 
