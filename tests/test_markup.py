@@ -18,8 +18,10 @@ REL = 'rel="nofollow ugc noopener"'
 IMG = 'loading="lazy" referrerpolicy="no-referrer"'
 
 
-def test_render_version_starts_at_one() -> None:
-    assert RENDER_VERSION == 1
+def test_render_version_counts_rule_changes() -> None:
+    # 2: table alignment as a class, and posts past MAX_LINK_BRACKETS render without links.
+    # Bump it with every rule change; `flask posts rerender` brings stored posts up to date.
+    assert RENDER_VERSION == 2
 
 
 def test_render_returns_plain_str_and_as_markup_wraps_it() -> None:
@@ -50,13 +52,13 @@ FORMATTING = [
     (
         "| Show | Rating | Notes |\n|:-----|------:|:-----:|\n| Lost | 9 | *twist* |",
         "<table>\n<thead>\n<tr>\n"
-        '<th style="text-align:left;">Show</th>\n'
-        '<th style="text-align:right;">Rating</th>\n'
-        '<th style="text-align:center;">Notes</th>\n'
+        '<th class="align-left">Show</th>\n'
+        '<th class="align-right">Rating</th>\n'
+        '<th class="align-center">Notes</th>\n'
         "</tr>\n</thead>\n<tbody>\n<tr>\n"
-        '<td style="text-align:left;">Lost</td>\n'
-        '<td style="text-align:right;">9</td>\n'
-        '<td style="text-align:center;"><em>twist</em></td>\n'
+        '<td class="align-left">Lost</td>\n'
+        '<td class="align-right">9</td>\n'
+        '<td class="align-center"><em>twist</em></td>\n'
         "</tr>\n</tbody>\n</table>\n",
     ),
     ("~~spoiler~~", "<p><s>spoiler</s></p>\n"),
@@ -179,12 +181,14 @@ def test_sanitizer_strips_disallowed_tags_and_keeps_their_text() -> None:
         '<div onclick="x">a<script>alert(1)</script><b>b</b></div><!-- c -->'
         '<a href="javascript:alert(1)">x</a><img src="/x.png" alt="y">'
         '<img src="http://e.com/i.png" onerror="z">'
-        '<table><tr><td style="color:red;text-align:right">1</td></tr></table>'
-        '<p style="text-align:right">p</p>'
+        '<table><tr><td style="text-align:right" class="align-left x">1</td>'
+        '<td class="align-center">2</td></tr></table>'
+        '<p style="text-align:right" class="align-right">p</p>'
     )
     assert markup._sanitize(dirty) == (
         f'aalert(1)bxy<img src="http://e.com/i.png" {IMG}>'
-        '<table><tbody><tr><td style="text-align:right;">1</td></tr></tbody></table><p>p</p>'
+        '<table><tbody><tr><td>1</td><td class="align-center">2</td></tr></tbody></table>'
+        '<p>p</p>'
     )
 
 
@@ -234,6 +238,21 @@ def test_fifty_thousand_marker_characters(char: str) -> None:
 
 def test_fifty_thousand_open_brackets() -> None:
     assert render("[" * 50_000) == "<p>" + "[" * 50_000 + "</p>\n"
+
+
+def test_links_render_up_to_the_bracket_limit() -> None:
+    filler = "[x] " * (markup.MAX_LINK_BRACKETS - 1)
+    html = render(filler + "[the finale](https://example.com/s1e10)")
+    assert '<a href="https://example.com/s1e10"' in html
+
+
+def test_past_the_bracket_limit_brackets_are_text_and_bare_urls_still_link() -> None:
+    filler = "[x] " * markup.MAX_LINK_BRACKETS
+    source = filler + "[the finale](https://example.com/s1e10)\n\n```\nxs = [1, [2]]\n```"
+    html = render(source)
+    assert "[the finale](" in html  # the Markdown link is left as written ...
+    assert '<a href="https://example.com/s1e10"' in html  # ... its bare URL still links
+    assert "<pre><code>xs = [1, [2]]\n</code></pre>" in html  # code is untouched
 
 
 @pytest.mark.parametrize("chunk", ["![", "<", "[a](", "*a _b "])
@@ -310,7 +329,9 @@ def test_no_executable_html_survives(source: str) -> None:
         assert name in markup.ALLOWED_TAGS
         for attr, value in attrs:
             assert not attr.startswith("on"), (name, attr)
-            assert attr in markup.ALLOWED_ATTRIBUTES.get(name, []), (name, attr)
+            allowed = markup.ALLOWED_ATTRIBUTES.get(name, [])
+            assert allowed(name, attr, value) if callable(allowed) else attr in allowed, (
+                name, attr)
             if attr not in ("href", "src"):  # the only URL attributes; alt/title are text
                 continue
             # The URL as a browser sees it: entities decoded, whitespace and controls ignored.

@@ -33,6 +33,8 @@ MARKDOWN_TAGS = frozenset({
 })  # fmt: skip
 MARKDOWN_ATTRIBUTES = frozenset({"href", "title", "rel", "src", "alt", "loading",
                                  "referrerpolicy", "start"})
+# The one class a post body may carry: table column alignment on a cell.
+CELL_ALIGNMENTS = frozenset({"align-left", "align-center", "align-right"})
 
 # Elements that run script, load documents, submit forms or restyle the page.
 DANGEROUS_TAGS = frozenset({
@@ -209,6 +211,9 @@ class _Scan(TextAndFields):
                 found.append(f"style attribute in {where}")
             elif name == "srcdoc":
                 found.append(f"srcdoc in {where}")
+            elif name == "class":
+                if tag not in ("th", "td") or value not in CELL_ALIGNMENTS:
+                    found.append(f"class other than a cell alignment in {where}")
             elif name not in MARKDOWN_ATTRIBUTES:
                 found.append(f"attribute {name} Markdown never makes in {where}")
             if name in URL_ATTRIBUTES and value and dangerous_url(value):

@@ -286,14 +286,6 @@ def _render_seconds(member: Browserish, token: str, body: str) -> float:
     return time.perf_counter() - started
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: CPU denial of service. markdown-it-py's link-label scan (parseLinkLabel/skipToken) "
-    "costs ~0.1-0.2 ms per character on input like '![' * 25000: one 50,000-character post "
-    "or preview takes seconds of CPU to render (about 10 s on CI), ~50x plain text of the "
-    "same length; LIMIT_PREVIEWS (60 a minute) still lets one member burn minutes of CPU per "
-    "minute. Fix in forum/markup.py render(): bound the work before Markdown, e.g. escape '[' "
-    "(as '\\[') once a post holds more than ~1,000 of them, or render under a time budget "
-    "and fall back to escaped text."))
 def test_pathological_markdown_costs_about_what_plain_text_costs(
     member: Browserish, forum: Forum
 ) -> None:

@@ -198,12 +198,6 @@ def test_hostile_previews_render_inert(member_client: Browserish) -> None:
     tally.check()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: Markdown table alignment is emitted as an inline style attribute "
-    "(<th style=\"text-align:left;\">). Post bodies should carry no style attributes; the "
-    "site's CSP (style-src 'self') blocks inline styles anyway, so the alignment never shows. "
-    "Fix in forum/markup.py: render alignment as a class (e.g. class=\"align-left\") and drop "
-    "'style' from ALLOWED_ATTRIBUTES."))
 def test_aligned_tables_render_without_inline_style(member_client: Browserish,
                                                     make: Factory) -> None:
     thread = make.thread(title="Ratings table")
