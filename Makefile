@@ -24,6 +24,7 @@ install-dev: $(VENV)/.installed-dev
 
 run: install
 	$(FLASK) init-db
+	$(FLASK) posts rerender
 	$(FLASK) boards import shows.example.toml --keep-existing
 	$(FLASK) demo
 	@echo "Serving on http://127.0.0.1:5000 (Ctrl-C stops)"

@@ -75,6 +75,8 @@ class User(UserMixin, Base):
     role: Mapped[str] = mapped_column(String(16), default=Role.MEMBER.value)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     post_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Bumped with every change this row's public pages show (forum/pagecache.py).
+    cache_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Accounts made by an admin on the CLI skip the new-member limits.
     is_trusted: Mapped[bool] = mapped_column(Boolean, default=False)
     # A suspension ends by itself when suspended_until passes; a ban has no end.
@@ -125,6 +127,8 @@ class Board(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     thread_count: Mapped[int] = mapped_column(Integer, default=0)
     post_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Bumped with every change this row's public pages show (forum/pagecache.py).
+    cache_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_post_id: Mapped[int | None] = mapped_column(
         ForeignKey("posts.id", use_alter=True, ondelete="SET NULL")
     )
@@ -153,6 +157,8 @@ class Thread(Base):
     slug: Mapped[str] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     post_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Bumped with every change this row's public pages show (forum/pagecache.py).
+    cache_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_post_id: Mapped[int | None] = mapped_column(
         ForeignKey("posts.id", use_alter=True, ondelete="SET NULL")
     )

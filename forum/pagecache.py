@@ -1,11 +1,20 @@
 """Whole-page cache for anonymous visitors.
 
-A page is stored under (database namespace, content version, URL). Every transaction that
-writes bumps the content version in the same commit (the session events below), so a page
-cached before a reply is simply never looked up again: a reply is visible on the next request
-in every worker. Pages live in Redis when FORUM_REDIS_URL is set (shared by all workers),
-otherwise in a bounded in-process LRU. Responses carry an ETag of the same key, so a browser's
-revalidation costs one indexed read and no rendering.
+A page is stored under (database namespace, content versions, URL). Two versions key a page:
+
+- the site-wide version (`cache_state`), which every writing transaction bumps in its own
+  commit (the session events below), unless its view declared with `pages_follow_rows` that
+  its changes reach public pages only through rows it versions itself, or not at all;
+- the `cache_version` of the row the page is about (the thread, the board, the member; the
+  board index sums its boards'), which forum/posting.py bumps in the same statements that keep
+  the counters.
+
+So a reply makes its own thread, board, the index and its author's profile miss, and leaves
+every other cached page valid; anything else (a moderator's action, a rename) empties the
+cache. Either way the next request after the commit sees the change, in every worker. Pages
+live in Redis when FORUM_REDIS_URL is set (shared by all workers), otherwise in a bounded
+in-process LRU. Responses carry an ETag of the same key, so a browser's revalidation costs one
+indexed read and no rendering.
 """
 
 from __future__ import annotations
@@ -14,6 +23,8 @@ import hashlib
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
+from functools import lru_cache
 from typing import Any, Protocol
 
 from flask import Flask, Response, current_app, g, request, session
@@ -22,8 +33,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from forum.models import CacheState
+from forum.text import identity_key
 
-CACHEABLE_ENDPOINTS = {"boards.index", "boards.board", "threads.thread", "users.profile"}
 # Pages show relative times ("5 minutes ago"), so even an unchanged page is re-rendered soon.
 PAGE_TTL_SECONDS = 60
 
@@ -97,30 +108,54 @@ def _serve_cached() -> Response | None:
     return _with_cache_headers(Response(page, mimetype="text/html"), etag, "hit")
 
 
-_VERSION_QUERY = "SELECT namespace, version FROM cache_state"
+# Per cacheable endpoint: the row version that belongs in the key, as a scalar subquery with
+# one parameter ({p}), and that parameter from the URL's view arguments.
+_ROW_VERSIONS: dict[str, tuple[str, Callable[[dict[str, Any]], object] | None]] = {
+    "threads.thread": ("(SELECT cache_version FROM threads WHERE id = {p})",
+                       lambda args: args["thread_id"]),
+    "boards.board": ("(SELECT cache_version FROM boards WHERE slug = {p})",
+                     lambda args: args["slug"]),
+    "users.profile": ("(SELECT cache_version FROM users WHERE username_key = {p})",
+                      lambda args: identity_key(args["username"])),
+    # The index shows every board's totals and latest post.
+    "boards.index": ("(SELECT SUM(cache_version) FROM boards)", None),
+}
+CACHEABLE_ENDPOINTS = frozenset(_ROW_VERSIONS)
+_PLACEHOLDERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
+
+
+@lru_cache(maxsize=16)
+def _version_query(endpoint: str, paramstyle: str) -> str:
+    row_version = _ROW_VERSIONS[endpoint][0].format(p=_PLACEHOLDERS[paramstyle])
+    return f"SELECT namespace, version, {row_version} FROM cache_state"
 
 
 def _content_version() -> str:
-    """The database's namespace and content version, read with one plain statement.
+    """The namespace, the site-wide version and the page's row version, read with one plain
+    statement.
 
     A cache hit must cost next to nothing, so this skips the ORM session (and, on SQLite, the
-    explicit BEGIN every session transaction takes): one indexed single-row read on a pooled
-    connection, which is an implicit transaction of its own. When the sessions are bound to a
-    connection rather than an engine (the tests' rolled-back transaction), read through it, so
-    the version is the one the request's own transaction sees."""
+    explicit BEGIN every session transaction takes): one indexed read on a pooled connection,
+    which is an implicit transaction of its own. When the sessions are bound to a connection
+    rather than an engine (the tests' rolled-back transaction), read through it, so the
+    versions are the ones the request's own transaction sees."""
+    endpoint = str(request.endpoint)
+    argument = _ROW_VERSIONS[endpoint][1]
+    parameters = (argument(request.view_args or {}),) if argument else ()
     bind = current_app.extensions["forum.sessionmaker"].kw["bind"]
+    query = _version_query(endpoint, bind.dialect.paramstyle)
     if isinstance(bind, Connection):
-        namespace, version = bind.exec_driver_sql(_VERSION_QUERY).one()
-        return f"{namespace}:{version}"
+        namespace, site, row = bind.exec_driver_sql(query, parameters).one()
+        return f"{namespace}:{site}:{row}"
     raw = bind.raw_connection()
     try:
         cursor = raw.cursor()
-        cursor.execute(_VERSION_QUERY)
-        namespace, version = cursor.fetchone()
+        cursor.execute(query, parameters)
+        namespace, site, row = cursor.fetchone()
         cursor.close()
     finally:
         raw.close()
-    return f"{namespace}:{version}"
+    return f"{namespace}:{site}:{row}"
 
 
 def _store_page(response: Response) -> Response:
@@ -163,16 +198,25 @@ def _note_flush(session: Session, _context: Any) -> None:
     session.info["wrote"] = True
 
 
+def pages_follow_rows(session: Session) -> None:
+    """Declare that this transaction's changes show on public pages only through rows whose
+    `cache_version` it bumps (replies, new threads, edits: forum/posting.py), or nowhere (a
+    login): its commit leaves the site-wide version, and so every other cached page, alone.
+    The view that owns the transaction says so, because only it knows everything it wrote."""
+    session.info["follows_rows"] = True
+
+
 @event.listens_for(Session, "before_commit")
 def _bump_version(session: Session) -> None:
     # Pending attribute changes (a pin, a rename) are flushed only after this hook, so flush
     # them now: that is what marks the transaction as writing.
     session.flush()
-    if session.info.get("wrote"):
+    if session.info.get("wrote") and not session.info.get("follows_rows"):
         session.execute(update(CacheState).values(version=CacheState.version + 1))
-    session.info["wrote"] = False
+    _forget_writes(session)
 
 
 @event.listens_for(Session, "after_rollback")
-def _forget_writes(session: Session) -> None:
+def _forget_writes(session: Session, *_: Any) -> None:
     session.info["wrote"] = False
+    session.info["follows_rows"] = False

@@ -2,7 +2,8 @@
 
 Never commits: the view that calls these owns the transaction. Counters are updated with
 atomic `SET x = x + 1` statements, and the thread row is locked (by its UPDATE) before the
-post gets its number, so concurrent replies never share a number or lose a count.
+post gets its number, so concurrent replies never share a number or lose a count. The same
+statements bump the rows' `cache_version`, which keys their cached pages (forum/pagecache.py).
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ def add_post(
     number, thread_hidden = session.execute(
         update(Thread)
         .where(Thread.id == thread.id)
-        .values(post_count=Thread.post_count + 1)
+        .values(post_count=Thread.post_count + 1, cache_version=Thread.cache_version + 1)
         .returning(Thread.post_count, Thread.is_hidden)
     ).one()
     post = Post(
@@ -79,13 +80,15 @@ def add_post(
             .where(Board.id == thread.board_id)
             .values(
                 post_count=Board.post_count + 1,
+                cache_version=Board.cache_version + 1,
                 last_post_id=case((newer, post.id), else_=Board.last_post_id),
                 last_post_at=case((newer, now), else_=Board.last_post_at),
             ),
             execution_options={"synchronize_session": False},
         )
     session.execute(
-        update(User).where(User.id == author.id).values(post_count=User.post_count + 1),
+        update(User).where(User.id == author.id)
+        .values(post_count=User.post_count + 1, cache_version=User.cache_version + 1),
         execution_options={"synchronize_session": False},
     )
     # The ORM copies of the rows changed above are stale now. The thread's new values are
@@ -94,6 +97,7 @@ def add_post(
     for name, value in (("post_count", number), ("last_post_id", post.id),
                         ("last_post_at", now), ("last_poster_id", author.id)):
         set_committed_value(thread, name, value)
+    session.expire(thread, ["cache_version"])
     board = session.identity_map.get(session.identity_key(Board, thread.board_id))
     for stale in (author, board):
         if stale is not None and stale in session:
@@ -115,6 +119,19 @@ def edit_post(session: Session, post: Post, body: str, editor: User) -> None:
     post.html = markup.render(body)
     post.render_version = markup.RENDER_VERSION
     post.edited_at = utcnow()
+    # The post shows on its thread's pages and in its author's recent posts.
+    touch_pages(session, thread_id=post.thread_id, user_id=post.author_id)
+
+
+def touch_pages(session: Session, thread_id: int, user_id: int | None) -> None:
+    """Bump the cache versions of a thread and a user: their cached pages are stale now."""
+    session.execute(update(Thread).where(Thread.id == thread_id)
+                    .values(cache_version=Thread.cache_version + 1),
+                    execution_options={"synchronize_session": False})
+    if user_id is not None:
+        session.execute(update(User).where(User.id == user_id)
+                        .values(cache_version=User.cache_version + 1),
+                        execution_options={"synchronize_session": False})
 
 
 def delete_post(post: Post) -> None:

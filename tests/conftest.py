@@ -65,6 +65,15 @@ def fresh_database_url(tmp_root: Path, name: str) -> str:
     return url.set(database=database).render_as_string(hide_password=False)
 
 
+def migrated_database_url(tmp_root: Path, name: str) -> str:
+    """A fresh database (see fresh_database_url) built by the Alembic migrations."""
+    url = fresh_database_url(tmp_root, name)
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    engine.dispose()
+    return url
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Drop the PostgreSQL databases this process made, so runs don't pile them up."""
     base = os.environ.get("FORUM_TEST_DATABASE_URL")
@@ -83,11 +92,7 @@ def is_postgres() -> bool:
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    url = fresh_database_url(tmp_path_factory.getbasetemp(), "unit")
-    engine = make_engine(url)
-    migrate.upgrade(engine)
-    engine.dispose()
-    return url
+    return migrated_database_url(tmp_path_factory.getbasetemp(), "unit")
 
 
 @pytest.fixture(scope="session")

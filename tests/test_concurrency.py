@@ -18,11 +18,11 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from forum import create_app, migrate, posting
+from forum import create_app, posting
 from forum.accounts import create_user
 from forum.db import make_engine
 from forum.models import Board, Post, Thread, User
-from tests.conftest import FAST_HASHING, Browserish, fresh_database_url, is_postgres
+from tests.conftest import FAST_HASHING, Browserish, is_postgres, migrated_database_url
 from tests.test_posting import recount_mismatches
 
 NEEDS_POSTGRES = "needs PostgreSQL (set FORUM_TEST_DATABASE_URL): SQLite has no concurrent writers"
@@ -32,10 +32,7 @@ postgres_only = [pytest.mark.postgres_only, skip_unless_postgres]
 
 @pytest.fixture(scope="module")
 def committed_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    url = fresh_database_url(tmp_path_factory.getbasetemp(), "concurrency")
-    engine = make_engine(url)
-    migrate.upgrade(engine)
-    engine.dispose()
+    url = migrated_database_url(tmp_path_factory.getbasetemp(), "concurrency")
     return url
 
 

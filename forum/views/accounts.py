@@ -15,7 +15,7 @@ from flask import (
 from flask_login import current_user, fresh_login_required, login_required
 from werkzeug.wrappers import Response
 
-from forum import accounts, auth, mail, permissions, tokens
+from forum import accounts, auth, mail, pagecache, permissions, tokens
 from forum.db import db_session
 from forum.forms import (
     DeleteAccountForm,
@@ -93,6 +93,7 @@ def login() -> str | Response | tuple[str, int]:
         user = accounts.authenticate(session, form.username.data, form.password.data)
         if user is not None:
             auth.start_session(session, user, remember=form.remember.data)
+            pagecache.pages_follow_rows(session)  # a login changes no public page
             session.commit()
             target = safe_next(form.next.data)
             if draft:
@@ -109,6 +110,7 @@ def logout() -> Response:
     if EmptyForm().validate_on_submit() and current_user.is_authenticated:
         session = db_session()
         auth.end_session(session, current_user)
+        pagecache.pages_follow_rows(session)
         session.commit()
         flash("You're logged out.", "info")
     return redirect(url_for("boards.index"))

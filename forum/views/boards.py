@@ -6,7 +6,7 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from forum import antispam, markup, permissions, posting, presenting, reading
+from forum import antispam, markup, pagecache, permissions, posting, presenting, reading
 from forum.db import db_session
 from forum.forms import ThreadForm
 from forum.pagination import parse_page
@@ -61,6 +61,7 @@ def new_thread(slug: str) -> str | Response | tuple[str, int]:
                 session, board, current_user, form.title.data, form.body.data, html
             )
             thread_id, thread_slug = thread.id, thread.slug
+            pagecache.pages_follow_rows(session)
             session.commit()
             return redirect(url_for("threads.thread", thread_id=thread_id, slug=thread_slug))
     return render_template("boards/new_thread.html", board=board, form=form, preview=preview,

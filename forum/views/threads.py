@@ -14,6 +14,7 @@ from forum import (
     markup,
     mod_reading,
     moderation,
+    pagecache,
     permissions,
     posting,
     presenting,
@@ -107,6 +108,7 @@ def reply(thread_id: int) -> str | Response | tuple[str, int]:
         return _thread_with_reply_form(current, form, None), 200
     post = posting.add_post(session, current, current_user, form.body.data, html)
     target = post_url(post, current)
+    pagecache.pages_follow_rows(session)
     session.commit()
     return redirect(target)
 
@@ -143,6 +145,7 @@ def edit(post_id: int) -> str | Response | tuple[str, int]:
         else:
             if post.author_id == current_user.id:
                 posting.edit_post(session, post, form.body.data, editor=current_user)
+                pagecache.pages_follow_rows(session)
             else:
                 moderation.edit_others_post(session, current_user, post, form.body.data)
             target = post_url(post, current)

@@ -32,9 +32,9 @@ from playwright.sync_api import (
 )
 from werkzeug.serving import make_server
 
-from forum import create_app, demo, migrate, showfile
-from forum.db import db_session, make_engine
-from tests.conftest import fresh_database_url
+from forum import create_app, demo, showfile
+from forum.db import db_session
+from tests.conftest import migrated_database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOW_FILE = ROOT / "shows.example.toml"
@@ -67,10 +67,7 @@ expect.set_options(timeout=10_000)
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The base URL of the app, served from a thread of this process."""
-    url = fresh_database_url(tmp_path_factory.getbasetemp(), "e2e")
-    engine = make_engine(url)
-    migrate.upgrade(engine)
-    engine.dispose()
+    url = migrated_database_url(tmp_path_factory.getbasetemp(), "e2e")
 
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "e2e", "RATE_LIMITS": "off"})
     with app.app_context():

@@ -27,11 +27,11 @@ from flask import Flask
 from playwright.sync_api import Browser, BrowserContext, Dialog, Page, Route, sync_playwright
 from werkzeug.serving import make_server
 
-from forum import create_app, migrate
+from forum import create_app
 from forum.accounts import create_user
-from forum.db import db_session, make_engine
+from forum.db import db_session
 from forum.models import Board
-from tests.conftest import FAST_HASHING, PASSWORD, fresh_database_url
+from tests.conftest import FAST_HASHING, PASSWORD, migrated_database_url
 from tests.security.xss_corpus import CORPUS
 
 pytestmark = pytest.mark.browser
@@ -94,10 +94,7 @@ def chromium() -> str:
 @pytest.fixture(scope="module")
 def live_forum(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveForum]:
     """The app on a real socket, on a fresh database of its own, with one member and board."""
-    url = fresh_database_url(tmp_path_factory.getbasetemp(), "xssbrowser")
-    engine = make_engine(url)
-    migrate.upgrade(engine)
-    engine.dispose()
+    url = migrated_database_url(tmp_path_factory.getbasetemp(), "xssbrowser")
     app: Flask = create_app({"DATABASE_URL": url, "SECRET_KEY": "xss-browser",
                              "RATE_LIMITS": "off", "POSTS_PER_PAGE": 200,
                              "THREADS_PER_PAGE": 200, **FAST_HASHING})

@@ -1,0 +1,177 @@
+"""The anonymous page cache (forum/pagecache.py): what a write invalidates, and what it leaves.
+
+A reply, a new thread or an edit of one's own post makes exactly the pages that show it miss
+(its thread, its board, the board index, its author's profile); every other cached page stays
+a hit. A login or logout changes no page. Anything else (here a moderator's lock) empties it.
+"""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from forum.models import Board, Post, Role, Thread, User
+from tests.conftest import Browserish, Factory
+
+
+def url_of(thread: Thread) -> str:
+    return f"/t/{thread.id}/{thread.slug}"
+
+
+class Forum:
+    """Two boards with a thread each, and every cacheable page of them."""
+
+    def __init__(self, make: Factory) -> None:
+        self.author = make.user("writer_wes")
+        self.bystander = make.user("bystander_bo")
+        self.board = make.board("partner-track", name="Partner Track")
+        self.other_board = make.board("the-bear", name="The Bear")
+        self.thread = make.thread(board=self.board, author=self.bystander, title="Finale")
+        self.other_thread = make.thread(board=self.board, author=self.bystander,
+                                        title="Casting news")
+        self.elsewhere = make.thread(board=self.other_board, author=self.bystander,
+                                     title="Fishes")
+
+    def pages(self) -> dict[str, str]:
+        return {
+            "thread": url_of(self.thread),
+            "other thread": url_of(self.other_thread),
+            "thread on the other board": url_of(self.elsewhere),
+            "board": "/b/partner-track",
+            "other board": "/b/the-bear",
+            "index": "/",
+            "author's profile": "/u/writer_wes",
+            "bystander's profile": "/u/bystander_bo",
+        }
+
+
+@pytest.fixture
+def forum(make: Factory) -> Forum:
+    return Forum(make)
+
+
+@pytest.fixture
+def visitor(app: Flask) -> Browserish:
+    return Browserish(app.test_client())
+
+
+def warm(visitor: Browserish, forum: Forum) -> None:
+    """Visit every page twice: the second visit of each must be a cache hit."""
+    for name, url in forum.pages().items():
+        visitor.get(url)
+        assert visitor.get(url).headers["X-Cache"] == "hit", name
+
+
+def cache_states(visitor: Browserish, forum: Forum) -> dict[str, str]:
+    return {name: visitor.get(url).headers["X-Cache"] for name, url in forum.pages().items()}
+
+
+def writer(app: Flask, user: User) -> Browserish:
+    browser = Browserish(app.test_client())
+    browser.login(user.username)
+    return browser
+
+
+def test_a_reply_misses_only_the_pages_that_show_it(
+    app: Flask, visitor: Browserish, forum: Forum
+) -> None:
+    wes = writer(app, forum.author)
+    warm(visitor, forum)
+
+    reply = wes.post(f"/t/{forum.thread.id}/reply", {"body": "Sydney deserves better"},
+                     page=url_of(forum.thread))
+    assert reply.status_code == 302
+
+    assert cache_states(visitor, forum) == {
+        "thread": "miss", "other thread": "hit", "thread on the other board": "hit",
+        "board": "miss", "other board": "hit", "index": "miss",
+        "author's profile": "miss", "bystander's profile": "hit",
+    }
+    assert "Sydney deserves better" in visitor.get(url_of(forum.thread)).get_data(as_text=True)
+    assert "Sydney deserves better" in visitor.get("/u/writer_wes").get_data(as_text=True)
+
+
+def test_a_new_thread_shows_on_its_board_and_the_index_at_once(
+    app: Flask, visitor: Browserish, forum: Forum
+) -> None:
+    wes = writer(app, forum.author)
+    warm(visitor, forum)
+
+    started = wes.post("/b/partner-track/new", {"title": "Season two cast list",
+                                                "body": "Who is back?"},
+                       page="/b/partner-track/new")
+    assert started.status_code == 302
+
+    states = cache_states(visitor, forum)
+    assert [name for name, state in states.items() if state == "miss"] == [
+        "board", "index", "author's profile"]
+    assert "Season two cast list" in visitor.get("/b/partner-track").get_data(as_text=True)
+
+
+def test_editing_ones_own_post_misses_its_thread_and_profile_only(
+    app: Flask, visitor: Browserish, forum: Forum, db: Session
+) -> None:
+    wes = writer(app, forum.author)
+    wes.post(f"/t/{forum.thread.id}/reply", {"body": "First take"}, page=url_of(forum.thread))
+    post = db.scalar(select(Post).where(Post.thread_id == forum.thread.id,
+                                        Post.author_id == forum.author.id))
+    assert post is not None
+    warm(visitor, forum)
+
+    edited = wes.post(f"/p/{post.id}/edit", {"body": "Second take"}, page=f"/p/{post.id}/edit")
+    assert edited.status_code == 302
+
+    states = cache_states(visitor, forum)
+    assert [name for name, state in states.items() if state == "miss"] == [
+        "thread", "author's profile"]
+    assert "Second take" in visitor.get(url_of(forum.thread)).get_data(as_text=True)
+
+
+def test_logging_in_and_out_leaves_every_cached_page_valid(
+    app: Flask, visitor: Browserish, forum: Forum
+) -> None:
+    warm(visitor, forum)
+
+    wes = writer(app, forum.author)
+    wes.logout()
+
+    assert set(cache_states(visitor, forum).values()) == {"hit"}
+
+
+def test_a_moderators_action_empties_the_cache(
+    app: Flask, visitor: Browserish, forum: Forum, make: Factory
+) -> None:
+    moderator = writer(app, make.user("mod_maria", role=Role.MODERATOR))
+    warm(visitor, forum)
+
+    locked = moderator.post(f"/mod/threads/{forum.thread.id}", {"action": "lock"},
+                            page=url_of(forum.thread))
+    assert locked.status_code == 302
+
+    assert set(cache_states(visitor, forum).values()) == {"miss"}
+    assert "badge-locked" in visitor.get(url_of(forum.thread)).get_data(as_text=True)
+
+
+def test_a_reply_to_a_hidden_thread_leaves_its_board_and_the_index_cached(
+    app: Flask, visitor: Browserish, forum: Forum, make: Factory, db: Session
+) -> None:
+    """A hidden thread is outside its board's listing and counts, so a moderator's reply in it
+    changes neither."""
+    moderator = make.user("mod_maria", role=Role.MODERATOR)
+    hidden = db.get(Thread, forum.other_thread.id)
+    assert hidden is not None
+    hidden.is_hidden = True
+    db.commit()
+    maria = writer(app, moderator)
+    for url in ("/b/partner-track", "/", "/b/partner-track", "/"):
+        visitor.get(url)
+
+    replied = maria.post(f"/t/{hidden.id}/reply", {"body": "Noted"}, page=url_of(hidden))
+    assert replied.status_code == 302
+
+    assert visitor.get("/b/partner-track").headers["X-Cache"] == "hit"
+    assert visitor.get("/").headers["X-Cache"] == "hit"
+    board = db.get(Board, forum.board.id)
+    assert board is not None and board.post_count == 2  # the two visible threads' posts
