@@ -27,12 +27,13 @@ from bench.dataset import (
     postgres_dataset,
     sqlite_dataset,
 )
+from bench.finale import finale_suite
 from bench.load import MODES, read_suite
 from bench.profile import profile_page, profile_replies, py_spy
 from bench.servers import ROOT, WORKER_CLASSES
 from bench.writes import WRITER_PASSWORD, write_suite, writer_names
 
-PARTS = ("reads", "writes", "profile", "ablations")
+PARTS = ("reads", "writes", "finale", "profile", "ablations")
 DATABASES = ("sqlite", "postgresql")
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/bench_pg"
 
@@ -67,6 +68,13 @@ def main(argv: list[str] | None = None) -> int:
                     results["writes"].append(write_suite(
                         url, database, worker_class, args.write_duration, args.writers,
                         args.hot_threads, logs))
+        if "finale" in args.parts:
+            results["finale"] = []
+            for worker_class in args.worker_classes:
+                _say(f"finale: anonymous reads while members reply, {worker_class}")
+                results["finale"] += finale_suite(
+                    dataset, copy_sqlite(dataset.url, f"finale-{args.scale}"), worker_class,
+                    args.duration, args.writers, args.hot_threads, logs)
         if "ablations" in args.parts:
             _say("ablations: what each optimisation buys")
             results["ablations"] = ablations(dataset)

@@ -83,6 +83,8 @@ def markdown(results: dict[str, Any]) -> str:
         parts.append(_reads(worker_class, run, results["pages"]))
     if results.get("writes"):
         parts.append(_writes(results["writes"]))
+    if results.get("finale"):
+        parts.append(_finale(results["finale"]))
     checks = targets(results)
     if checks:
         parts.append(_targets(checks))
@@ -177,6 +179,19 @@ def _writes(runs: list[dict[str, Any]]) -> str:
     header = ["Database", "Workers", "Clients", "replies/s", "p50 ms", "p99 ms", "CPU ms/reply",
               "acknowledged", "errors", "locked", "lost", "counters"]
     return f"**Writes** (replies through the form to hot threads)\n\n{_table(header, rows)}"
+
+
+def _finale(runs: list[dict[str, Any]]) -> str:
+    rows = [[run["worker_class"], run["page"], f"{run['reads_per_s']:,.0f}", _ms(run["p50_ms"]),
+             _ms(run["p99_ms"]), f"{100 * run['hit_share']:.0f}%",
+             f"{run['cache']['hit']:,} / {run['cache']['miss']:,}",
+             f"{run['replies_per_s']:,.1f}", str(run["read_errors"] + run["reply_errors"])]
+            for run in runs]
+    header = ["Workers", "Page read", "reads/s", "p50 ms", "p99 ms", "cache hits",
+              "hits / misses", "replies/s meanwhile", "errors"]
+    first = runs[0]
+    return (f"**Finale night** (anonymous wrk on one page while {first['writers']} members "
+            f"reply to {first['hot_threads']} hot threads; SQLite)\n\n{_table(header, rows)}")
 
 
 def _targets(checks: list[tuple[str, dict[str, Cell]]]) -> str:
