@@ -73,10 +73,13 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
     user = find_by_username(session, username)
     if not verify_password(user.password_hash if user else None, password):
         return None
-    assert user is not None
-    if needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
     return user
+
+
+def upgraded_hash(user: User, password: str) -> str | None:
+    """A new hash of the (just verified) password when the stored one was made with weaker
+    settings than today's; None when it is current. The caller stores it."""
+    return hash_password(password) if needs_rehash(user.password_hash) else None
 
 
 def change_password(session: Session, user: User, new_password: str) -> None:

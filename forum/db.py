@@ -6,6 +6,8 @@ receive a session and never commit. Tests rebind the sessionmaker to a connectio
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask, current_app, g, has_request_context, request
@@ -48,8 +50,26 @@ def _sqlite_begin(connection: Any) -> None:
     when its transaction starts (BEGIN IMMEDIATE), waiting up to the busy timeout. A deferred
     transaction that reads first and writes later fails at once with "database is locked" when
     another writer got in between. Page views stay deferred, so readers never wait."""
-    reading = has_request_context() and request.method in READ_METHODS
+    reading = has_request_context() and (request.method in READ_METHODS
+                                         or g.get("sqlite_reads_first", False))
     connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
+
+
+@contextmanager
+def reads_first(session: Session) -> Iterator[None]:
+    """Run slow work that only reads (checking a password) outside SQLite's write lock.
+
+    A POST takes the write lock with its first statement and holds it to the commit, so an
+    Argon2id check after a lookup would stall every other writer for half a second. Inside this
+    block the transaction starts as a plain deferred one; on leaving it is committed (it wrote
+    nothing), so the request's writes start a transaction of their own, BEGIN IMMEDIATE again.
+    No effect on PostgreSQL, where readers never block writers."""
+    g.sqlite_reads_first = True
+    try:
+        yield
+    finally:
+        g.sqlite_reads_first = False
+    session.commit()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -16,7 +16,7 @@ from flask_login import current_user, fresh_login_required, login_required
 from werkzeug.wrappers import Response
 
 from forum import accounts, auth, mail, pagecache, permissions, tokens
-from forum.db import db_session
+from forum.db import db_session, reads_first
 from forum.forms import (
     DeleteAccountForm,
     EmailChangeForm,
@@ -28,7 +28,7 @@ from forum.forms import (
     ResetRequestForm,
 )
 from forum.models import User
-from forum.passwords import verify_password
+from forum.passwords import hash_password, verify_password
 from forum.security import safe_next
 from forum.settings import get_settings
 from forum.views.drafts import DRAFT_FIELDS, resubmit_page
@@ -54,20 +54,23 @@ def _send_verification(user: User) -> None:
 def register() -> str | Response | tuple[str, int]:
     if current_user.is_authenticated:
         return redirect(url_for("boards.index"))
-    site = get_settings(db_session())
+    session = db_session()
+    with reads_first(session):
+        site = get_settings(session)
     if not site.registration_open:
         return render_template("accounts/registration_closed.html"), 403
     form = RegisterForm()
     if form.validate_on_submit():
-        session = db_session()
         if form.website.data:
             # Only bots see the honeypot; tell them nothing useful.
             form.username.errors.append("We couldn't create that account. Please try again.")
             return render_template("accounts/register.html", form=form, site=site)
         verify = _verification_required()
         try:
+            # Hashed before the first write, so SQLite's write lock isn't held through Argon2id.
             user = accounts.create_user(session, form.username.data, form.email.data,
-                                        form.password.data, verified=not verify)
+                                        password_hash=hash_password(form.password.data),
+                                        verified=not verify)
         except accounts.AccountConflict as conflict:
             getattr(form, conflict.field).errors.append(conflict.message)
         else:
@@ -90,8 +93,12 @@ def login() -> str | Response | tuple[str, int]:
         form.next.data = request.args.get("next", "")
     if form.validate_on_submit():
         session = db_session()
-        user = accounts.authenticate(session, form.username.data, form.password.data)
+        with reads_first(session):
+            user = accounts.authenticate(session, form.username.data, form.password.data)
+            upgraded_hash = accounts.upgraded_hash(user, form.password.data) if user else None
         if user is not None:
+            if upgraded_hash:
+                user.password_hash = upgraded_hash
             auth.start_session(session, user, remember=form.remember.data)
             pagecache.pages_follow_rows(session)  # a login changes no public page
             session.commit()
