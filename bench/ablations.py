@@ -15,8 +15,14 @@ from sqlalchemy.engine import make_url
 from bench.dataset import POSTS_PER_PAGE, THREADS_PER_PAGE, Dataset
 from forum import markup
 
-BOARD_LISTING = ("SELECT * FROM threads {hint} WHERE board_id = ? AND is_hidden = 0 "
-                 "ORDER BY is_pinned DESC, last_post_at DESC, id DESC LIMIT ? OFFSET ?")
+LISTING_ORDER = "ORDER BY is_pinned DESC, last_post_at DESC, id DESC"
+# forum/reading.py board_listing: the page's ids from the covering index, then those rows.
+BOARD_LISTING = ("SELECT * FROM threads WHERE id IN (SELECT id FROM threads {hint} "
+                 f"WHERE board_id = ? AND is_hidden = 0 {LISTING_ORDER} LIMIT ? OFFSET ?) "
+                 f"{LISTING_ORDER}")
+# What it did before the index covered is_hidden: whole rows, skipped by OFFSET.
+WHOLE_ROWS_LISTING = ("SELECT * FROM threads WHERE board_id = ? AND is_hidden = 0 "
+                      f"{LISTING_ORDER} LIMIT ? OFFSET ?")
 
 
 def ablations(dataset: Dataset) -> list[dict[str, Any]]:
@@ -70,6 +76,12 @@ def ablations(dataset: Dataset) -> list[dict[str, Any]]:
                 "without it (NOT INDEXED: scan and sort)",
                 query(BOARD_LISTING.format(hint="NOT INDEXED"), board_id, THREADS_PER_PAGE,
                       deep)),
+            _compare(
+                "ids from the covering index",
+                f"board page {deep // THREADS_PER_PAGE + 1}: ids from the index, then 30 rows",
+                query(BOARD_LISTING.format(hint=""), board_id, THREADS_PER_PAGE, deep),
+                f"whole rows, the first {deep:,} skipped by OFFSET",
+                query(WHOLE_ROWS_LISTING, board_id, THREADS_PER_PAGE, deep)),
             _compare(
                 "board-listing index", "board page 1 with the index",
                 query(BOARD_LISTING.format(hint=""), board_id, THREADS_PER_PAGE, 0),

@@ -8,12 +8,12 @@ statements bump the rows' `cache_version`, which keys their cached pages (forum/
 
 from __future__ import annotations
 
-from sqlalchemy import case, update
+from sqlalchemy import bindparam, case, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from forum import markup
-from forum.models import Board, Post, PostRevision, Thread, User, utcnow
+from forum.models import Board, Post, PostRevision, Thread, User, UTCDateTime, utcnow
 from forum.text import slugify
 
 
@@ -40,19 +40,47 @@ def create_thread(
     return thread
 
 
+# add_post's statements, built once: a reply runs four of them, and building and running them
+# through the ORM's bulk-update path cost more than the SQL itself. Core statements with bound
+# parameters go straight to the connection.
+_COUNT_POST = (
+    update(Thread).where(Thread.id == bindparam("b_thread"))
+    .values(post_count=Thread.post_count + 1, cache_version=Thread.cache_version + 1)
+    .returning(Thread.post_count, Thread.is_hidden)
+)
+_THREAD_LATEST = (
+    update(Thread).where(Thread.id == bindparam("b_thread"))
+    .values(last_post_id=bindparam("b_post"), last_post_at=bindparam("b_now"),
+            last_poster_id=bindparam("b_author"))
+)
+# Replies to other threads of the board race for the board row; a post only becomes the
+# board's latest if it is newer than the one recorded, whatever the commit order.
+_newer_than_latest = Board.last_post_id.is_(None) | (Board.last_post_id < bindparam("b_post"))
+_BOARD_COUNTS = (
+    update(Board).where(Board.id == bindparam("b_board"))
+    .values(
+        post_count=Board.post_count + 1,
+        cache_version=Board.cache_version + 1,
+        last_post_id=case((_newer_than_latest, bindparam("b_post")), else_=Board.last_post_id),
+        last_post_at=case((_newer_than_latest, bindparam("b_now", type_=UTCDateTime())),
+                          else_=Board.last_post_at),
+    )
+)
+_AUTHOR_COUNTS = (
+    update(User).where(User.id == bindparam("b_author"))
+    .values(post_count=User.post_count + 1, cache_version=User.cache_version + 1)
+)
+
+
 def add_post(
     session: Session, thread: Thread, author: User, body: str, html: str | None = None
 ) -> Post:
     """Append a post to a thread and keep thread, board and author counters exact. `html` is
     markup.render(body) when the caller already has it."""
     now = utcnow()
+    connection = session.connection()
     # The UPDATE takes the thread's row lock first; the number it returns is ours alone.
-    number, thread_hidden = session.execute(
-        update(Thread)
-        .where(Thread.id == thread.id)
-        .values(post_count=Thread.post_count + 1, cache_version=Thread.cache_version + 1)
-        .returning(Thread.post_count, Thread.is_hidden)
-    ).one()
+    number, thread_hidden = connection.execute(_COUNT_POST, {"b_thread": thread.id}).one()
     post = Post(
         thread_id=thread.id,
         author_id=author.id,
@@ -64,33 +92,13 @@ def add_post(
     )
     session.add(post)
     session.flush()
-    session.execute(
-        update(Thread)
-        .where(Thread.id == thread.id)
-        .values(last_post_id=post.id, last_post_at=now, last_poster_id=author.id),
-        execution_options={"synchronize_session": False},
-    )
-    # Replies to other threads of the board race for the board row; a post only becomes the
-    # board's latest if it is newer than the one recorded, whatever the commit order.
+    latest = {"b_thread": thread.id, "b_board": thread.board_id, "b_post": post.id,
+              "b_now": now, "b_author": author.id}
+    connection.execute(_THREAD_LATEST, latest)
     # A hidden thread is outside its board's counts until restored (forum/moderation.py).
     if not thread_hidden:
-        newer = (Board.last_post_id.is_(None)) | (Board.last_post_id < post.id)
-        session.execute(
-            update(Board)
-            .where(Board.id == thread.board_id)
-            .values(
-                post_count=Board.post_count + 1,
-                cache_version=Board.cache_version + 1,
-                last_post_id=case((newer, post.id), else_=Board.last_post_id),
-                last_post_at=case((newer, now), else_=Board.last_post_at),
-            ),
-            execution_options={"synchronize_session": False},
-        )
-    session.execute(
-        update(User).where(User.id == author.id)
-        .values(post_count=User.post_count + 1, cache_version=User.cache_version + 1),
-        execution_options={"synchronize_session": False},
-    )
+        connection.execute(_BOARD_COUNTS, latest)
+    connection.execute(_AUTHOR_COUNTS, latest)
     # The ORM copies of the rows changed above are stale now. The thread's new values are
     # known, so it is kept current rather than expired: the caller builds the post's URL from
     # it, and an expired thread would cost a reload.
