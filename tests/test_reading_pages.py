@@ -284,6 +284,21 @@ def test_thread_page_hides_a_hidden_posts_text_from_members(
     assert 'class="post-body"' not in article
 
 
+def test_each_post_shows_the_buttons_its_viewer_may_use_and_no_empty_footer(
+    app: Flask, member_client: Browserish, member: User, make: Factory, others_thread: Thread
+) -> None:
+    own = make.reply(others_thread, member, "My own take")
+    visitor = page_text(Browserish(app.test_client()).get(thread_url(others_thread)))
+    mine = page_text(member_client.get(thread_url(others_thread)))
+
+    assert 'class="post-actions"' not in visitor  # no buttons, so no footer either
+    by_post = dict(articles(mine))
+    assert f'href="/p/{own.id}/edit"' in by_post[own.id]
+    assert "report-link" not in by_post[own.id]
+    (opening,) = [body for post_id, body in articles(mine) if post_id != own.id]
+    assert "report-link" in opening and "/edit" not in opening
+
+
 # ------------------------------------------------------------------------------ permalinks
 
 
