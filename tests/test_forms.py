@@ -9,7 +9,6 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
-from html.parser import HTMLParser
 
 import pytest
 from sqlalchemy import func, select
@@ -18,50 +17,10 @@ from werkzeug.test import TestResponse
 
 from forum.models import Board, Post, Thread, User
 from tests.conftest import Browserish, Factory
+from tests.form_pages import form_page
 
 VALID_TITLE = "Will Partner Track get a season 2?"
 VALID_BODY = "Hear me out: the finale was set-up for more."
-
-
-class FormPage(HTMLParser):
-    """Field values (inputs, textareas) and `.error` messages of a rendered form page."""
-
-    def __init__(self, html: str) -> None:
-        super().__init__(convert_charrefs=True)
-        self.values: dict[str, str] = {}
-        self.errors: list[str] = []
-        self._capture: tuple[str, str] | None = None
-        self._text: list[str] = []
-        self.feed(html)
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        found = {name: value or "" for name, value in attrs}
-        if tag == "input" and "name" in found:
-            self.values[found["name"]] = found.get("value", "")
-        elif tag == "textarea" and "name" in found:
-            self._capture, self._text = ("textarea", found["name"]), []
-        elif "error" in found.get("class", "").split():
-            self._capture, self._text = ("error", tag), []
-
-    def handle_data(self, data: str) -> None:
-        if self._capture:
-            self._text.append(data)
-
-    def handle_endtag(self, tag: str) -> None:
-        if self._capture is None:
-            return
-        kind, name = self._capture
-        if kind == "textarea" and tag == "textarea":
-            # The HTML parser drops one newline right after <textarea>; WTForms writes one.
-            self.values[name] = "".join(self._text).removeprefix("\r\n").removeprefix("\n")
-            self._capture = None
-        elif kind == "error" and tag == name:
-            self.errors.append(" ".join("".join(self._text).split()))
-            self._capture = None
-
-
-def form_page(response: TestResponse) -> FormPage:
-    return FormPage(response.get_data(as_text=True))
 
 
 def text_of(length: int) -> str:
