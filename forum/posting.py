@@ -128,10 +128,10 @@ def edit_post(session: Session, post: Post, body: str, editor: User) -> None:
     post.render_version = markup.RENDER_VERSION
     post.edited_at = utcnow()
     # The post shows on its thread's pages and in its author's recent posts.
-    touch_pages(session, thread_id=post.thread_id, user_id=post.author_id)
+    _touch_pages(session, thread_id=post.thread_id, user_id=post.author_id)
 
 
-def touch_pages(session: Session, thread_id: int, user_id: int | None) -> None:
+def _touch_pages(session: Session, thread_id: int, user_id: int | None) -> None:
     """Bump the cache versions of a thread and a user: their cached pages are stale now."""
     session.execute(update(Thread).where(Thread.id == thread_id)
                     .values(cache_version=Thread.cache_version + 1),

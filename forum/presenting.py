@@ -78,7 +78,7 @@ class PostCard:
     delete_url: str | None
     revisions_url: str | None
     report_url: str | None
-    can_moderate: bool
+    can_moderate: bool  # whether to include mod/_post_tools.html
 
 
 def author_of(user: User | None, cache: dict[int, Author]) -> Author | None:
@@ -97,27 +97,25 @@ def post_cards(posts: Sequence[Post], thread: Thread, viewer: Any) -> list[PostC
     viewer = getattr(viewer, "_get_current_object", lambda: viewer)()
     now = datetime.now(UTC)
     authors: dict[int, Author] = {}
-    member = permissions.is_active_member(viewer)
-    moderator = permissions.moderates(viewer, thread.board_id)
+    # mod/_post_tools.html decides per post what a moderator's tools offer.
+    moderator = permissions.can_moderate_post(viewer, thread)
     cards = []
     for post in posts:
-        shows_text = permissions.can_see_post_text(viewer, post, thread)
-        can_edit = member and permissions.can_edit_post(viewer, post, thread)
+        can_edit = permissions.can_edit_post(viewer, post, thread)
         cards.append(PostCard(
             post=post,
             author=author_of(post.author, authors),
             url=link("threads.permalink", post_id=post.id),
             posted=Moment.of(post.created_at, now),
             edited=long_date(post.edited_at) if post.edited_at and not post.is_deleted else "",
-            shows_text=shows_text,
+            shows_text=permissions.can_see_post_text(viewer, post, thread),
             edit_url=link("threads.edit", post_id=post.id) if can_edit else None,
             delete_url=link("threads.delete", post_id=post.id) if can_edit else None,
             revisions_url=link("history.revisions", post_id=post.id)
-            if post.revision_count > 0 and shows_text
-            and permissions.can_see_revisions(viewer, post, thread) else None,
+            if permissions.can_see_revisions(viewer, post, thread) else None,
             report_url=link("reports.report", post_id=post.id)
-            if member and permissions.can_report(viewer, post) else None,
-            can_moderate=moderator and not (post.is_deleted and not post.source),
+            if permissions.can_report(viewer, post) else None,
+            can_moderate=moderator,
         ))
     return cards
 
