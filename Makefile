@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test lint bench install install-dev clean
+.PHONY: run test lint bench cluster-check install install-dev clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ lint: install-dev
 
 bench: install-dev
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# The deploy guide's layout on one machine: two app hosts in network namespaces behind nginx.
+cluster-check: install-dev
+	bash ops/cluster-check.sh
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache test-artifacts

@@ -25,9 +25,24 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     passwords.configure(app.config["ARGON2_TIME_COST"], app.config["ARGON2_MEMORY_KIB"])
 
-    from forum import auth, cli, limits, pagecache, security, templating
+    from forum import (
+        auth,
+        cli,
+        health,
+        jobs,
+        limits,
+        pagecache,
+        publicurl,
+        requestlog,
+        security,
+        templating,
+    )
     from forum.views import register_blueprints
 
+    publicurl.init_app(app)  # proxies, the Host check and absolute links
+    requestlog.init_app(app)
+    health.init_app(app)
+    jobs.init_app(app)
     auth.init_app(app)
     security.init_app(app)
     pagecache.init_app(app)

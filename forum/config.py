@@ -45,6 +45,15 @@ DEFAULTS: dict[str, Any] = {
     "POSTS_PER_PAGE": 20,
     "MAX_CONTENT_LENGTH": 1024 * 1024,
     "SQL_ECHO": False,
+    # Operations (deploy guide: docs/deploy.md).
+    # The site's public address (https://fans.example.org); every absolute link is built from
+    # it, never from the request. Required in production.
+    "PUBLIC_URL": None,
+    # How many reverse proxies stand in front; 0 ignores X-Forwarded-* headers.
+    "TRUSTED_PROXIES": 0,
+    "LOG_FORMAT": "text",  # text | json
+    # The job queue's SQLite file when FORUM_REDIS_URL is unset (None: instance/jobs.sqlite3).
+    "JOBS_PATH": None,
 }
 
 # Flask settings that are not meant to be changed per deployment.

@@ -1,0 +1,9 @@
+"""Liveness and readiness: /healthz and /readyz."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Placeholder until this module is built."""
