@@ -29,6 +29,7 @@ from forum.forms import (
 )
 from forum.models import User
 from forum.passwords import hash_password, verify_password
+from forum.publicurl import external_url
 from forum.security import safe_next
 from forum.settings import get_settings
 from forum.views.drafts import DRAFT_FIELDS, resubmit_page
@@ -41,7 +42,7 @@ def _verification_required() -> bool:
 
 
 def _send_verification(user: User) -> None:
-    link = url_for("accounts.verify_email", token=tokens.verify_token(user), _external=True)
+    link = external_url("accounts.verify_email", token=tokens.verify_token(user))
     mail.send(mail.Mail(
         to=user.email,
         subject="Confirm your email for Showboard",
@@ -132,8 +133,7 @@ def reset_request() -> str | Response:
     if form.validate_on_submit():
         user = accounts.find_by_email(db_session(), form.email.data)
         if user is not None:
-            link = url_for("accounts.reset_password", token=tokens.reset_token(user),
-                           _external=True)
+            link = external_url("accounts.reset_password", token=tokens.reset_token(user))
             mail.send(mail.Mail(
                 to=user.email,
                 subject="Reset your Showboard password",
