@@ -54,6 +54,13 @@ DEFAULTS: dict[str, Any] = {
     "LOG_FORMAT": "text",  # text | json
     # The job queue's SQLite file when FORUM_REDIS_URL is unset (None: instance/jobs.sqlite3).
     "JOBS_PATH": None,
+    # Mail bombing: confirmation resends and email changes per member, and every mail the
+    # site sends to one address (sign-up, resend, change, reset) whoever asks for it.
+    "LIMIT_VERIFY_RESEND": "3 per hour",
+    "LIMIT_EMAIL_CHANGE": "5 per hour",
+    "LIMIT_MAIL_PER_ADDRESS": "5 per hour",
+    # The in-process page cache's size per worker (without Redis), in bytes of stored pages.
+    "PAGE_CACHE_MAX_BYTES": 64 * 1024 * 1024,
 }
 
 # Flask settings that are not meant to be changed per deployment.
