@@ -10,6 +10,8 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from forum.configcheck import ConfigError, check, check_environment, parse
+
 log = logging.getLogger(__name__)
 
 DEFAULTS: dict[str, Any] = {
@@ -54,6 +56,10 @@ DEFAULTS: dict[str, Any] = {
     "LOG_FORMAT": "text",  # text | json
     # The job queue's SQLite file when FORUM_REDIS_URL is unset (None: instance/jobs.sqlite3).
     "JOBS_PATH": None,
+    # The queue's name (its Redis keys): sites sharing one Redis keep separate queues.
+    "JOBS_NAME": "showboard",
+    # Run jobs inside the request instead of queueing them. None: on under TESTING only.
+    "JOBS_IMMEDIATE": None,
     # Mail bombing: confirmation resends and email changes per member, and every mail the
     # site sends to one address (sign-up, resend, change, reset) whoever asks for it.
     "LIMIT_VERIFY_RESEND": "3 per hour",
@@ -74,38 +80,29 @@ FIXED: dict[str, Any] = {
 }
 
 
-class ConfigError(RuntimeError):
-    """The configuration cannot work (for example production without a secret key)."""
-
-
-def _parse(name: str, raw: str, default: Any) -> Any:
-    if isinstance(default, bool):
-        return raw.strip().lower() in {"1", "true", "yes", "on"}
-    if isinstance(default, int):
-        try:
-            return int(raw)
-        except ValueError:
-            raise ConfigError(f"FORUM_{name} must be a whole number, not {raw!r}.") from None
-    if name == "REQUIRE_EMAIL_VERIFICATION":
-        return raw.strip().lower() in {"1", "true", "yes", "on"}
-    return raw
+__all__ = ["DEFAULTS", "FIXED", "ConfigError", "load_config"]
 
 
 def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Defaults, then FORUM_* variables, then `overrides` (tests), checked together: a
+    ConfigError names the first variable that cannot work (forum/configcheck.py)."""
+    check_environment(os.environ, DEFAULTS)
     config = {**DEFAULTS, **FIXED}
     for name, default in DEFAULTS.items():
         raw = os.environ.get(f"FORUM_{name}")
         if raw is not None:
-            config[name] = _parse(name, raw, default)
-    config.update(overrides or {})
+            config[name] = parse(name, raw, default)
+    for name, value in (overrides or {}).items():
+        # Tests may write settings as the environment would ("3", "off").
+        is_text = isinstance(value, str) and name in DEFAULTS
+        config[name] = parse(name, value, DEFAULTS[name]) if is_text else value
+    check(config, DEFAULTS)
 
     production = config["ENV"] == "production"
     if not config["DATABASE_URL"]:
         config["DATABASE_URL"] = f"sqlite:///{instance_path / 'showboard.sqlite3'}"
     if not config["SECRET_KEY"]:
-        if production:
-            raise ConfigError("FORUM_SECRET_KEY must be set when FORUM_ENV=production.")
-        config["SECRET_KEY"] = _development_secret(instance_path)
+        config["SECRET_KEY"] = _development_secret(instance_path)  # production has one (check)
     if config["REQUIRE_EMAIL_VERIFICATION"] is None:
         config["REQUIRE_EMAIL_VERIFICATION"] = production
     if production:

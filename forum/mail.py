@@ -1,5 +1,8 @@
-"""Sending email: SMTP when FORUM_SMTP_URL is set; otherwise (development) each message is
-printed to the console and written to instance/outbox/ so a newcomer can click its link.
+"""Sending email, always through a background job (forum/jobs.py): a request only queues the
+message, so a slow or broken SMTP server never holds or fails it. The job delivers by SMTP when
+FORUM_SMTP_URL is set; otherwise (development) each message is printed to the console and
+written to instance/outbox/ so a newcomer can click its link. A failed delivery is retried with
+exponential backoff (see `deliver`) and, when every try fails, recorded for admins.
 
 FORUM_SMTP_URL forms: smtp://user:pass@host:587?starttls=true, smtps://user:pass@host:465,
 smtp://localhost:1025 (no auth, no TLS).
@@ -18,6 +21,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from flask import current_app
 
+from forum import jobs
+
 log = logging.getLogger(__name__)
 
 
@@ -29,11 +34,23 @@ class Mail:
 
 
 def send(mail: Mail) -> None:
+    """Queue `mail` for delivery. Call it after the request's commit."""
+    deliver.enqueue(mail.to, mail.subject, mail.body)
+
+
+def _summary(to: str, subject: str, _body: str) -> str:
+    # The body holds one-time links: never kept with a failure.
+    return f"to={to} subject={subject!r}"
+
+
+# Five tries over an hour: at once, then after 4, 8, 16 and 32 more minutes.
+@jobs.task(retries=4, retry_delay=240, backoff=2, summary=_summary)
+def deliver(to: str, subject: str, body: str) -> None:
     message = EmailMessage()
     message["From"] = current_app.config["MAIL_FROM"]
-    message["To"] = mail.to
-    message["Subject"] = mail.subject
-    message.set_content(mail.body)
+    message["To"] = to
+    message["Subject"] = subject
+    message.set_content(body)
     url = current_app.config.get("SMTP_URL")
     if url:
         _send_smtp(url, message, current_app.config["SMTP_TIMEOUT"])

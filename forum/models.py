@@ -345,3 +345,19 @@ class CacheState(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     namespace: Mapped[str] = mapped_column(String(32))
     version: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class FailedJob(Base):
+    """A background job that ran out of retries (forum/jobs.py), kept so admins see it on
+    /admin instead of it vanishing from the queue. `arguments` is a summary that leaves out
+    secrets and message bodies."""
+
+    __tablename__ = "failed_jobs"
+    __table_args__ = (Index("ix_failed_jobs_failed_at", "failed_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task: Mapped[str] = mapped_column(String(100))
+    arguments: Mapped[str] = mapped_column(Text, default="")
+    error: Mapped[str] = mapped_column(Text, default="")
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    failed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

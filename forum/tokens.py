@@ -1,7 +1,8 @@
 """Signed, expiring tokens for emailed links (itsdangerous).
 
-A password-reset token embeds a fingerprint of the current password hash: once the password
-changes, every earlier reset link stops working, which makes each link single-use. A
+A password-reset token embeds a fingerprint of the current password hash and email address:
+once the password changes, every earlier reset link stops working, which makes each link
+single-use, and a link mailed to an old address stops working when the address changes. A
 verification token embeds the address it was sent to, so it can't verify a later address.
 """
 
@@ -28,8 +29,12 @@ def _fingerprint(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()[:16]
 
 
+def _reset_fingerprint(user: User) -> str:
+    return _fingerprint(f"{user.password_hash}\n{user.email_key}")
+
+
 def reset_token(user: User) -> str:
-    return _serializer("reset").dumps({"u": user.id, "p": _fingerprint(user.password_hash)})
+    return _serializer("reset").dumps({"u": user.id, "p": _reset_fingerprint(user)})
 
 
 def verify_token(user: User) -> str:
@@ -39,7 +44,7 @@ def verify_token(user: User) -> str:
 def read_reset_token(token: str, load_user: Callable[[int], User | None]) -> User | None:
     data = _load("reset", token, RESET_MAX_AGE)
     user = load_user(data["u"]) if data else None
-    if user is None or data is None or data.get("p") != _fingerprint(user.password_hash):
+    if user is None or data is None or data.get("p") != _reset_fingerprint(user):
         return None
     return user
 

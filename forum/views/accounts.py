@@ -51,6 +51,37 @@ def _send_verification(user: User) -> None:
     ))
 
 
+def _send_reset(user: User) -> None:
+    link = external_url("accounts.reset_password", token=tokens.reset_token(user))
+    mail.send(mail.Mail(
+        to=user.email,
+        subject="Reset your Showboard password",
+        body=f"Hi {user.username},\n\nSomeone (hopefully you) asked to reset your "
+             f"password. Choose a new one here:\n\n{link}\n\nThe link works once, "
+             "for one hour. If you didn't ask, ignore this message.\n",
+    ))
+
+
+def _send_already_registered(owner: User) -> None:
+    link = external_url("accounts.reset_password", token=tokens.reset_token(owner))
+    mail.send(mail.Mail(
+        to=owner.email,
+        subject="Someone tried to sign up to Showboard with your email",
+        body=f"Hi {owner.username},\n\nSomeone (maybe you) tried to create a new Showboard "
+             "account with this email address. It already belongs to your account, so no "
+             f"new account was made.\n\nYour username is {owner.username}. If you forgot "
+             f"your password, choose a new one here (the link works once, for one hour):"
+             f"\n\n{link}\n\nIf it wasn't you, ignore this message: nothing changed.\n",
+    ))
+
+
+def _welcome(username: str, verify: bool) -> None:
+    if verify:
+        flash("Welcome! We sent you an email: click its link to start posting.", "info")
+    else:
+        flash(f"Welcome to Showboard, {username}!", "success")
+
+
 @bp.route("/register", methods=["GET", "POST"])
 def register() -> str | Response | tuple[str, int]:
     if current_user.is_authenticated:
@@ -73,16 +104,25 @@ def register() -> str | Response | tuple[str, int]:
                                         password_hash=hash_password(form.password.data),
                                         verified=not verify)
         except accounts.AccountConflict as conflict:
-            getattr(form, conflict.field).errors.append(conflict.message)
-        else:
-            auth.start_session(session, user, remember=False)
-            session.commit()
-            if verify:
-                _send_verification(user)
-                flash("Welcome! We sent you an email: click its link to start posting.", "info")
-            else:
-                flash(f"Welcome to Showboard, {user.username}!", "success")
+            if conflict.field != "email":
+                # Usernames are public on every profile: saying one is taken reveals nothing.
+                getattr(form, conflict.field).errors.append(conflict.message)
+                return render_template("accounts/register.html", form=form, site=site)
+            # The address has an account: answer as for a new one (no oracle of who is a
+            # member) and tell its owner instead.
+            session.rollback()
+            owner = accounts.find_by_email(session, form.email.data)
+            if owner is not None:
+                _send_already_registered(owner)
+            _welcome(form.username.data, verify)
             return redirect(url_for("boards.index"))
+        auth.start_session(session, user, remember=False)
+        session.commit()
+        # Queued after the commit: the account is whole before any mail is about it.
+        if verify:
+            _send_verification(user)
+        _welcome(user.username, verify)
+        return redirect(url_for("boards.index"))
     return render_template("accounts/register.html", form=form, site=site)
 
 
@@ -133,15 +173,9 @@ def reset_request() -> str | Response:
     if form.validate_on_submit():
         user = accounts.find_by_email(db_session(), form.email.data)
         if user is not None:
-            link = external_url("accounts.reset_password", token=tokens.reset_token(user))
-            mail.send(mail.Mail(
-                to=user.email,
-                subject="Reset your Showboard password",
-                body=f"Hi {user.username},\n\nSomeone (hopefully you) asked to reset your "
-                     f"password. Choose a new one here:\n\n{link}\n\nThe link works once, "
-                     "for one hour. If you didn't ask, ignore this message.\n",
-            ))
-        # The same answer whether or not the address has an account.
+            _send_reset(user)
+        # The same answer whether or not the address has an account (and the mail is only
+        # queued, so a down or slow SMTP server changes nothing here either).
         flash("If that address belongs to an account, a reset link is on its way.", "info")
         return redirect(url_for("accounts.login"))
     return render_template("accounts/reset_request.html", form=form)
@@ -238,12 +272,16 @@ def change_email() -> str | Response:
             except accounts.AccountConflict as conflict:
                 form.email.errors.append(conflict.message)
             else:
+                # Whoever else is logged in may be who the address is being moved away from.
+                auth.end_other_sessions(session, current_user)
                 session.commit()
                 if verify:
                     _send_verification(current_user)
-                    flash("Email updated. Click the link we sent to confirm it.", "info")
+                    flash("Email updated. Click the link we sent to confirm it. Your other "
+                          "devices have been logged out.", "info")
                 else:
-                    flash("Email address updated.", "success")
+                    flash("Email address updated. Your other devices have been logged out.",
+                          "success")
                 return redirect(url_for("accounts.settings"))
         else:
             form.current_password.errors.append("That isn't your current password.")
