@@ -1,5 +1,8 @@
-"""Entry point for `flask run` and gunicorn (`gunicorn app:app`)."""
+"""Entry point for `flask run`, every `flask` command and gunicorn (`gunicorn app:app`).
 
-from forum import create_app
+A setting that cannot work stops the process here with one line naming it and exit code 2
+(forum/startup.py); gunicorn checks the same in its master first (gunicorn.conf.py)."""
 
-app = create_app()
+from forum.startup import load_app
+
+app = load_app()

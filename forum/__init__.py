@@ -12,6 +12,8 @@ from forum.config import load_config
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """The app, with `config` over the FORUM_* environment over the defaults. A setting that
+    cannot work raises ConfigError (forum/startup.py turns it into one line and exit 2)."""
     project_root = Path(__file__).resolve().parent.parent
     app = Flask(
         __name__,
@@ -35,6 +37,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         publicurl,
         requestlog,
         security,
+        startup,
         templating,
     )
     from forum.views import register_blueprints
@@ -50,4 +53,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_blueprints(app)
     limits.init_app(app)  # after the blueprints: it wraps their views
     cli.init_app(app)
+    startup.guard_commands(app)  # after every command is added: each waits for the database
+    publicurl.trust_proxies(app)  # last: the outermost WSGI wrapper
     return app

@@ -12,6 +12,8 @@ from typing import Any
 
 from forum.configcheck import ConfigError, check, check_environment, parse
 
+__all__ = ["DEFAULTS", "FIXED", "ConfigError", "load_config"]
+
 log = logging.getLogger(__name__)
 
 DEFAULTS: dict[str, Any] = {
@@ -53,6 +55,9 @@ DEFAULTS: dict[str, Any] = {
     "PUBLIC_URL": None,
     # How many reverse proxies stand in front; 0 ignores X-Forwarded-* headers.
     "TRUSTED_PROXIES": 0,
+    # How long the web server, the worker and CLI commands wait for an unreachable database
+    # at start (retrying every 2 s) before giving up with exit code 2.
+    "STARTUP_WAIT_SECONDS": 60,
     "LOG_FORMAT": "text",  # text | json
     # The job queue's SQLite file when FORUM_REDIS_URL is unset (None: instance/jobs.sqlite3).
     "JOBS_PATH": None,
@@ -78,9 +83,6 @@ FIXED: dict[str, Any] = {
     # CSRF tokens live as long as the session; an expired form is handed back, not lost.
     "WTF_CSRF_TIME_LIMIT": None,
 }
-
-
-__all__ = ["DEFAULTS", "FIXED", "ConfigError", "load_config"]
 
 
 def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
