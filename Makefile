@@ -27,7 +27,12 @@ run: install
 	$(FLASK) posts rerender
 	$(FLASK) boards import shows.example.toml --keep-existing
 	$(FLASK) demo
-	@echo "Serving on http://127.0.0.1:5000 (Ctrl-C stops)"
+	@echo "Serving on http://127.0.0.1:5000 with a job worker beside it (Ctrl-C stops both)"
+	@# The worker (mail, periodic jobs) runs in the background; whichever way the web server
+	@# ends (Ctrl-C reaches both, or it fails to start), the trap stops the worker and waits.
+	@$(FLASK) worker & worker=$$!; \
+	trap 'kill -INT $$worker 2>/dev/null; wait $$worker' EXIT; \
+	trap 'exit 130' INT TERM; \
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
 test: install-dev

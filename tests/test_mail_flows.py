@@ -6,19 +6,12 @@ Links are taken from the messages the server received, the way a fan clicks them
 
 from __future__ import annotations
 
-import re
-import socket
-import threading
 import uuid
-from collections.abc import Iterator
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
-from aiosmtpd.controller import Controller
 from flask import Flask
 from itsdangerous.timed import TimestampSigner
 from sqlalchemy import func, select
@@ -29,76 +22,16 @@ from forum import tokens
 from forum.accounts import create_user
 from forum.models import AuthSession, Post, Role, User
 from tests.conftest import PASSWORD, Browserish, Factory
+from tests.mail_server import (  # noqa: F401 (fixtures)
+    Inbox,
+    inbox_fixture,
+    link_in,
+    only,
+    smtp_server_fixture,
+)
 from tests.security.html_scan import TextAndFields, read, signed_in_as, textarea_value
 
 NEW_PASSWORD = "a fresh passphrase for the finale"
-
-
-# ------------------------------------------------------------------------------ the SMTP server
-
-
-class Inbox:
-    """An aiosmtpd handler that keeps every message it is handed."""
-
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-        self._lock = threading.Lock()
-
-    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
-        message = message_from_bytes(envelope.content, policy=policy.default)
-        assert isinstance(message, EmailMessage)
-        with self._lock:
-            self.messages.append(message)
-        return "250 Message accepted for delivery"
-
-    def clear(self) -> None:
-        with self._lock:
-            self.messages.clear()
-
-    def to(self, address: str) -> list[EmailMessage]:
-        with self._lock:
-            return [m for m in self.messages if m["To"] == address]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def smtp_server() -> Iterator[tuple[str, Inbox]]:
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        yield f"smtp://127.0.0.1:{controller.port}", inbox
-    finally:
-        controller.stop()
-
-
-@pytest.fixture
-def inbox(app: Flask, smtp_server: tuple[str, Inbox]) -> Inbox:
-    """The app now sends its mail to the real server above (read per message, so setting it
-    here takes effect at once)."""
-    url, server_inbox = smtp_server
-    app.config["SMTP_URL"] = url
-    server_inbox.clear()
-    return server_inbox
-
-
-def link_in(message: EmailMessage, kind: str) -> str:
-    """The path of the one /reset/ or /verify/ link in a message's text."""
-    body = message.get_content()
-    links = [urlsplit(url).path for url in re.findall(r"https?://\S+", body)]
-    found = [path for path in links if path.startswith(f"/{kind}/")]
-    assert len(found) == 1, f"expected one /{kind}/ link in: {body}"
-    return found[0]
-
-
-def only(messages: list[EmailMessage]) -> EmailMessage:
-    assert len(messages) == 1, f"expected one message, got {len(messages)}"
-    return messages[0]
 
 
 def fresh(app: Flask) -> Browserish:

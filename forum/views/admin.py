@@ -13,7 +13,7 @@ from flask_login import current_user
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from forum import accounts, mod_reading, moderation, permissions, reading, settings
+from forum import accounts, jobs, mod_reading, moderation, permissions, reading, settings
 from forum.db import db_session
 from forum.forms import EmptyForm
 from forum.mod_forms import (
@@ -62,8 +62,10 @@ def _user_or_404(username: str) -> User:
 
 @bp.get("")
 def index() -> str:
-    return render_template("admin/boards.html", boards=mod_reading.all_boards(db_session()),
-                           order_form=BoardOrderForm())
+    session = db_session()
+    # Failed background jobs show here, on the page admins open first, so none goes unseen.
+    return render_template("admin/boards.html", boards=mod_reading.all_boards(session),
+                           order_form=BoardOrderForm(), failed_jobs=jobs.failures(session))
 
 
 @bp.route("/boards/new", methods=["GET", "POST"])
