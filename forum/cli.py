@@ -1,4 +1,5 @@
-"""Flask CLI commands: init-db, boards import, users create, demo, posts rerender, db revision."""
+"""Flask CLI commands: init-db, backup, restore, boards import, users create, demo, posts rerender,
+db revision."""
 
 from __future__ import annotations
 
@@ -7,11 +8,12 @@ import time
 from pathlib import Path
 
 import click
+from alembic.util import CommandError
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
-from forum import accounts, demo, markup, migrate, showfile
+from forum import accounts, backup, demo, markup, migrate, showfile
 from forum.db import db_session, engine
 from forum.models import Board, BoardModerator, Post, Role
 from forum.text import USERNAME_PATTERN
@@ -19,6 +21,8 @@ from forum.text import USERNAME_PATTERN
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(init_db)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
     app.cli.add_command(boards)
     app.cli.add_command(users)
     app.cli.add_command(demo_command)
@@ -29,9 +33,69 @@ def init_app(app: Flask) -> None:
 @click.command("init-db")
 @with_appcontext
 def init_db() -> None:
-    """Create or upgrade the schema (Alembic migrations)."""
-    migrate.upgrade(engine())
-    click.echo("Database is up to date.")
+    """Create or upgrade the schema (Alembic migrations). Safe to run twice at once: the second
+    waits for the first and then has nothing to do."""
+    try:
+        result = migrate.upgrade(engine())
+    except CommandError as error:
+        # The usual cause: the database was migrated by newer code than this checkout.
+        raise click.ClickException(f"{error}. Is this code older than the database?") from None
+    for migration in result.applied:
+        click.echo(f"Applied {migration}")
+    if result.applied:
+        click.echo(f"Database upgraded to revision {result.revision}.")
+    else:
+        click.echo(f"Database is up to date (revision {result.revision}).")
+
+
+@click.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def backup_command(file: Path) -> None:
+    """Back up the database to FILE while the site keeps running (SQLite: online backup API;
+    PostgreSQL: pg_dump -Fc). FILE appears only once the backup is complete."""
+    try:
+        summary = backup.backup(engine(), file)
+    except backup.BackupError as error:
+        raise click.ClickException(f"{error} Nothing was written to {file}.") from None
+    click.echo(f"Wrote {file} ({_size(summary.size)}, revision {summary.revision}): "
+               f"{_main_counts(summary)}.")
+
+
+@click.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def restore_command(file: Path) -> None:
+    """Restore a backup made by `flask backup` into the configured database, which must be
+    empty: restore never overwrites a forum."""
+    try:
+        summary = backup.restore(engine(), file)
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Restored {file} (revision {summary.revision}): {_main_counts(summary)}.")
+    code = migrate.head()
+    if summary.revision == code:
+        click.echo("The schema is up to date.")
+    elif summary.revision and migrate.is_known(summary.revision):
+        click.echo(f"This code is at revision {code}: run `flask init-db` to upgrade the schema.")
+    else:
+        click.echo(f"This code does not know revision {summary.revision}: the backup was made "
+                   "by newer code, so run that version.")
+
+
+def _main_counts(summary: backup.Summary) -> str:
+    return ", ".join(f"{summary.counts.get(table, 0):,} {table}" for table in backup.MAIN_TABLES)
+
+
+def _size(size: int) -> str:
+    if size < 1000:
+        return f"{size} bytes"
+    value = size / 1000
+    for unit in ("KB", "MB"):
+        if value < 1000:
+            return f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{value:.1f} GB"
 
 
 boards = AppGroup("boards", help="Manage show boards.")
