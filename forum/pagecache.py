@@ -12,8 +12,10 @@ A page is stored under (database namespace, content versions, URL). Two versions
 So a reply makes its own thread, board, the index and its author's profile miss, and leaves
 every other cached page valid; anything else (a moderator's action, a rename) empties the
 cache. Either way the next request after the commit sees the change, in every worker. Pages
-live in Redis when FORUM_REDIS_URL is set (shared by all workers), otherwise in a bounded
-in-process LRU. Responses carry an ETag of the same key, so a browser's revalidation costs one
+live in Redis when FORUM_REDIS_URL is set (shared by all workers; skipped while Redis is
+down), otherwise in an in-process LRU capped in bytes (PAGE_CACHE_MAX_BYTES per worker). The
+URL part of the key is the path and the page number only, so made-up query strings can't
+fill the cache. Responses carry an ETag of the same key, so a browser's revalidation costs one
 indexed read and no rendering.
 """
 
@@ -32,11 +34,14 @@ from sqlalchemy import event, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import ORMExecuteState, Session
 
+from forum import redisconn
 from forum.models import CacheState
+from forum.pagination import parse_page
 from forum.text import identity_key
 
 # Pages show relative times ("5 minutes ago"), so even an unchanged page is re-rendered soon.
 PAGE_TTL_SECONDS = 60
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 
 
 class PageStore(Protocol):
@@ -45,10 +50,20 @@ class PageStore(Protocol):
 
 
 class LocalStore:
-    def __init__(self, max_pages: int = 2000) -> None:
+    """This process's pages, least recently used dropped first once they hold more than
+    `max_bytes` (keys and pages counted; a worker's Python overhead comes on top)."""
+
+    def __init__(self, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
         self._pages: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
-        self._max = max_pages
+        self._max_bytes = max_bytes
+        self._bytes = 0
         self._lock = threading.Lock()
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(pages, bytes) held now."""
+        with self._lock:
+            return len(self._pages), self._bytes
 
     def get(self, key: str) -> bytes | None:
         with self._lock:
@@ -56,36 +71,48 @@ class LocalStore:
             if entry is None:
                 return None
             if entry[0] < time.monotonic():
-                del self._pages[key]
+                self._drop(key)
                 return None
             self._pages.move_to_end(key)
             return entry[1]
 
     def set(self, key: str, page: bytes) -> None:
+        cost = _cost(key, page)
+        if cost > self._max_bytes:
+            return
         with self._lock:
+            if key in self._pages:
+                self._drop(key)
             self._pages[key] = (time.monotonic() + PAGE_TTL_SECONDS, page)
-            self._pages.move_to_end(key)
-            while len(self._pages) > self._max:
-                self._pages.popitem(last=False)
+            self._bytes += cost
+            while self._bytes > self._max_bytes:
+                self._drop(next(iter(self._pages)))
+
+    def _drop(self, key: str) -> None:
+        _expires, page = self._pages.pop(key)
+        self._bytes -= _cost(key, page)
+
+
+def _cost(key: str, page: bytes) -> int:
+    return len(key) + len(page)
 
 
 class RedisStore:
-    def __init__(self, url: str) -> None:
-        import redis
+    """Pages shared by every worker. A Redis that is down is a miss, never an error page: the
+    breaker skips it for a few seconds after a failure, so pages render as if uncached."""
 
-        self._redis = redis.Redis.from_url(url, socket_timeout=0.5)
+    def __init__(self, url: str) -> None:
+        self._redis = redisconn.client(url)
+        self._breaker = redisconn.Breaker(
+            "page cache", "pages are rendered for every visitor and not stored")
 
     def get(self, key: str) -> bytes | None:
-        try:
-            return self._redis.get(f"showboard:page:{key}")  # type: ignore[return-value]
-        except Exception:  # a cache that is down is a miss, never an error page
-            return None
+        return self._breaker.call(
+            lambda: self._redis.get(f"showboard:page:{key}"), None)  # type: ignore[return-value]
 
     def set(self, key: str, page: bytes) -> None:
-        try:
-            self._redis.set(f"showboard:page:{key}", page, ex=PAGE_TTL_SECONDS)
-        except Exception:
-            return
+        self._breaker.call(
+            lambda: self._redis.set(f"showboard:page:{key}", page, ex=PAGE_TTL_SECONDS), None)
 
 
 def _personal() -> bool:
@@ -97,7 +124,7 @@ def _personal() -> bool:
 def _serve_cached() -> Response | None:
     if request.method != "GET" or request.endpoint not in CACHEABLE_ENDPOINTS or _personal():
         return None
-    key = f"{_content_version()}:{request.full_path}"
+    key = f"{_content_version()}:{_page_address()}"
     etag = hashlib.blake2b(key.encode(), digest_size=12).hexdigest()
     g.page_cache = (key, etag)
     if etag in request.if_none_match:
@@ -121,6 +148,28 @@ _ROW_VERSIONS: dict[str, tuple[str, Callable[[dict[str, Any]], object] | None]] 
     "boards.index": ("(SELECT SUM(cache_version) FROM boards)", None),
 }
 CACHEABLE_ENDPOINTS = frozenset(_ROW_VERSIONS)
+# The cached pages that read a query parameter: ?page=N, and nothing else.
+_PAGED_ENDPOINTS = frozenset({"threads.thread", "boards.board"})
+
+
+def _page_address() -> str:
+    """The URL as the page sees it: its path, and the page number the view will parse, so
+    ?x=1, ?x=2 and ?page=01 are the page already cached, not new entries an anonymous
+    visitor can add by the thousand."""
+    if request.endpoint not in _PAGED_ENDPOINTS:
+        return request.path
+    return f"{request.path}?page={parse_page(request.args.get('page'))}"
+
+
+def site_version_seen() -> int | None:
+    """The site-wide content version this request read before it rendered (cacheable pages
+    only): anything shown on the page must be at least as new as this."""
+    return g.get("site_version")
+
+
+def bump_site_version(session: Session) -> None:
+    """Make every cached page miss once this transaction commits."""
+    session.execute(update(CacheState).values(version=CacheState.version + 1))
 _PLACEHOLDERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
 
 
@@ -146,6 +195,7 @@ def _content_version() -> str:
     query = _version_query(endpoint, bind.dialect.paramstyle)
     if isinstance(bind, Connection):
         namespace, site, row = bind.exec_driver_sql(query, parameters).one()
+        g.site_version = int(site)
         return f"{namespace}:{site}:{row}"
     raw = bind.raw_connection()
     try:
@@ -155,6 +205,7 @@ def _content_version() -> str:
         cursor.close()
     finally:
         raw.close()
+    g.site_version = int(site)
     return f"{namespace}:{site}:{row}"
 
 
@@ -178,7 +229,7 @@ def _with_cache_headers(response: Response, etag: str, state: str) -> Response:
 
 def init_app(app: Flask) -> None:
     store: PageStore = RedisStore(app.config["REDIS_URL"]) if app.config["REDIS_URL"] \
-        else LocalStore()
+        else LocalStore(app.config["PAGE_CACHE_MAX_BYTES"])
     app.extensions["forum.pagecache"] = store
     app.before_request(_serve_cached)
     app.after_request(_store_page)
@@ -212,7 +263,7 @@ def _bump_version(session: Session) -> None:
     # them now: that is what marks the transaction as writing.
     session.flush()
     if session.info.get("wrote") and not session.info.get("follows_rows"):
-        session.execute(update(CacheState).values(version=CacheState.version + 1))
+        bump_site_version(session)
     _forget_writes(session)
 
 

@@ -475,3 +475,159 @@ def test_closed_registration_creates_no_accounts(
     assert response.status_code != 302
     assert db.scalar(select(User).where(User.username == "late_fan")) is None
 
+
+
+# ------------------------------------------------------------------------------ evasion
+
+
+@pytest.mark.parametrize("disguise", ["vic\u200btim_fan", "victim_fan\u200b", "\u200dVICTIM_fan",
+                                      "victim\x00_fan", " victim_fan\u2060"])
+def test_invisible_characters_do_not_make_a_new_account_key(
+    cluster_factory: ClusterFactory, make: Factory, disguise: str
+) -> None:
+    """Login strips control and zero-width characters before looking the name up, so the
+    limit must count 'vic\\u200btim' as 'victim', or every disguise gets fresh tries."""
+    cluster = cluster_factory(LIMIT_LOGIN_ACCOUNT="3 per minute", LIMIT_LOGIN_IP=BIG)
+    victim = make.user("victim_fan")
+
+    for n in range(3):
+        failed = log_in(cluster.pick(n), disguise, f"guess {n}", ip=f"203.0.113.{n + 40}")
+        assert failed.status_code == 200
+
+    disguised = log_in(cluster.pick(3), disguise, PASSWORD, ip="203.0.113.50")
+    plain = log_in(cluster.pick(4), victim.username, PASSWORD, ip="203.0.113.51")
+
+    assert is_friendly_429(disguised)
+    assert is_friendly_429(plain)
+
+
+# ------------------------------------------------------------------------------ mail bombing
+
+
+def unverified_member(app: Flask, make: Factory, db: Session, name: str) -> Browserish:
+    user = trusted(make, db, name)
+    user.email_verified_at = None
+    db.commit()
+    return member_on(app, name)
+
+
+def resend(client: Browserish) -> TestResponse:
+    return client.post("/verify/resend", {"next": "/"}, page="/")
+
+
+def test_confirmation_resends_are_limited_per_member(
+    cluster_factory: ClusterFactory, make: Factory, db: Session
+) -> None:
+    cluster = cluster_factory(LIMIT_VERIFY_RESEND="2 per minute", LIMIT_MAIL_PER_ADDRESS=BIG,
+                              REQUIRE_EMAIL_VERIFICATION=True)
+    browsers = [unverified_member(app, make, db, "mailbomber") if n == 0
+                else member_on(app, "mailbomber") for n, app in enumerate(cluster.apps)]
+    other = unverified_member(cluster.apps[0], make, db, "patient_fan")
+
+    answers = [resend(browsers[n % len(browsers)]) for n in range(3)]
+
+    assert [r.status_code for r in answers[:2]] == [302, 302]
+    assert is_friendly_429(answers[2])
+    assert resend(other).status_code == 302, "the limit is per member"
+
+
+def change_email(client: Browserish, address: str) -> TestResponse:
+    return client.post("/settings/email", {"em-email": address, "em-current_password": PASSWORD},
+                       page="/settings")
+
+
+def test_email_changes_are_limited_per_member(
+    cluster_factory: ClusterFactory, make: Factory, db: Session
+) -> None:
+    cluster = cluster_factory(LIMIT_EMAIL_CHANGE="2 per minute", LIMIT_MAIL_PER_ADDRESS=BIG,
+                              REQUIRE_EMAIL_VERIFICATION=True)
+    trusted(make, db, "address_hopper")
+
+    # A change ends the member's other sessions, so each attempt logs in afresh.
+    answers = [change_email(member_on(cluster.pick(n), "address_hopper"), f"hop{n}@example.org")
+               for n in range(3)]
+
+    assert [r.status_code for r in answers[:2]] == [302, 302]
+    assert is_friendly_429(answers[2])
+    db.expire_all()
+    assert db.scalar(select(User.email).where(User.username == "address_hopper")) \
+        == "hop1@example.org"
+
+
+def test_mail_to_one_address_is_limited_whoever_asks(
+    cluster_factory: ClusterFactory, make: Factory, db: Session
+) -> None:
+    """Several accounts take turns pointing their email at a stranger's address (each change
+    mails a confirmation there), then one asks for resends: all of it is mail to one
+    address."""
+    cluster = cluster_factory(LIMIT_MAIL_PER_ADDRESS="3 per minute", LIMIT_EMAIL_CHANGE=BIG,
+                              LIMIT_VERIFY_RESEND=BIG, REQUIRE_EMAIL_VERIFICATION=True)
+    stranger = "Stranger@Example.org"
+    attackers = [member_on(cluster.pick(n), trusted(make, db, f"bomber_{n}").username)
+                 for n in range(3)]
+
+    answers = []
+    for n, attacker in enumerate(attackers[:2]):
+        answers.append(change_email(attacker, stranger if n == 0 else stranger.lower()))
+        answers.append(change_email(attacker, f"bomber{n}.back@example.org"))
+    answers.append(change_email(attackers[2], stranger.upper()))
+    refused_resend = resend(attackers[2])
+    elsewhere = change_email(attackers[0], "someone.else@example.org")
+
+    assert [r.status_code for r in answers] == [302, 302, 302, 302, 302]
+    assert is_friendly_429(refused_resend), "a resend is mail to the same address"
+    assert elsewhere.status_code == 302, "other addresses are not affected"
+
+
+def test_every_registration_attempt_counts(
+    cluster_factory: ClusterFactory, db: Session
+) -> None:
+    cluster = cluster_factory(LIMIT_REGISTER="2 per minute")
+
+    def register(n: int, confirm: str) -> TestResponse:
+        return visitor(cluster.pick(n), "192.0.2.80").post("/register", {
+            "username": f"prober_{n}", "email": f"prober{n}@example.org",
+            "password": PASSWORD, "confirm": confirm}, page="/register")
+
+    failed = [register(n, "not the same").status_code for n in range(2)]
+    third = register(2, PASSWORD)
+
+    assert failed == [200, 200]
+    assert is_friendly_429(third)
+    assert db.scalar(select(User).where(User.username == "prober_2")) is None
+
+
+# ------------------------------------------------------------------------------ previews
+
+
+def test_previews_from_every_form_share_one_limit(
+    cluster_factory: ClusterFactory, make: Factory, db: Session
+) -> None:
+    """The limit is the default LIMIT_PREVIEWS (60 per minute), spent through /preview and the
+    preview buttons of the reply, new-thread and edit forms: the 61st is refused."""
+    cluster = cluster_factory()
+    writer = trusted(make, db, "preview_spinner")
+    board = make.board("preview-board")
+    thread = make.thread(board=board, title="Previewed thread")
+    own = make.reply(thread, writer, "My own words")
+    browsers = [member_on(app, writer.username) for app in cluster.apps]
+    tokens = [browser.token("/") for browser in browsers]
+    paths = [("/preview", {}), (f"/t/{thread.id}/reply", {"preview": "Preview"}),
+             (f"/b/{board.slug}/new", {"title": "A title", "preview": "Preview"}),
+             (f"/p/{own.id}/edit", {"preview": "Preview"})]
+
+    def preview(n: int) -> TestResponse:
+        url, extra = paths[n % len(paths)]
+        form = {"csrf_token": tokens[n % len(browsers)], "body": f"Preview number {n}", **extra}
+        return browsers[n % len(browsers)].client.post(url, data=form)
+
+    answers = [preview(n).status_code for n in range(60)]
+    refused = preview(61)  # through the reply form
+    sent = browsers[0].post(f"/t/{thread.id}/reply", {"body": "Sent, not previewed"},
+                            page=f"/t/{thread.id}/{thread.slug}")
+
+    assert answers == [200] * 60
+    assert refused.status_code == 429
+    assert kept_draft(refused) == {"body": "Preview number 61"}
+    assert "your text is kept" in read(refused.get_data(as_text=True)).text
+    assert sent.status_code == 302, "sending a reply is not a preview"
