@@ -11,6 +11,7 @@ from forum.auth import end_other_sessions
 from forum.models import ModAction, Role, User, utcnow
 from forum.passwords import hash_password, needs_rehash, verify_password
 from forum.text import identity_key
+from forum.usernames import username_problem, username_skeleton
 
 
 @dataclass(frozen=True)
@@ -29,9 +30,16 @@ def ensure_available(
     session: Session, username: str | None, email: str | None, exclude: User | None = None
 ) -> None:
     if username is not None:
+        if problem := username_problem(username):
+            raise AccountConflict("username", problem)
         taken = find_by_username(session, username)
         if taken is not None and taken is not exclude:
             raise AccountConflict("username", "That username is taken.")
+        look_alike = session.scalar(
+            select(User).where(User.username_skeleton == username_skeleton(username)).limit(1))
+        if look_alike is not None and look_alike is not exclude:
+            raise AccountConflict("username", "That username looks too much like an existing "
+                                              "member's name: please choose another.")
     if email is not None:
         taken = session.scalar(select(User).where(User.email_key == identity_key(email)))
         if taken is not None and taken is not exclude:
@@ -55,6 +63,7 @@ def create_user(
     user = User(
         username=username,
         username_key=identity_key(username),
+        username_skeleton=username_skeleton(username),
         email=email,
         email_key=identity_key(email),
         password_hash=password_hash or hash_password(password or ""),

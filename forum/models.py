@@ -4,7 +4,9 @@ exact by forum/posting.py in the same transaction as the write that changes them
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import Any
 
 from flask_login import UserMixin
@@ -24,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forum.db import Base
+from forum.usernames import username_skeleton
 
 
 def utcnow() -> datetime:
@@ -62,6 +65,11 @@ class BoardStatus(enum.StrEnum):
     UPCOMING = "upcoming"
 
 
+def _skeleton_of_username(context: Any) -> str:
+    # Rows inserted without a skeleton (bulk inserts of the demo data) still get one.
+    return username_skeleton(context.get_current_parameters()["username"])
+
+
 class User(UserMixin, Base):
     __tablename__ = "users"
 
@@ -69,6 +77,11 @@ class User(UserMixin, Base):
     username: Mapped[str] = mapped_column(String(30))
     # NFKC + casefold of the username: the uniqueness key, so look-alikes collide.
     username_key: Mapped[str] = mapped_column(String(60), unique=True)
+    # The UTS #39 confusable skeleton (forum/usernames.py): names that look alike share it,
+    # so a look-alike of an existing member is refused with one indexed query. Not unique:
+    # databases from before it may already hold two look-alikes.
+    username_skeleton: Mapped[str] = mapped_column(Text, index=True,
+                                                   default=_skeleton_of_username)
     email: Mapped[str] = mapped_column(String(254))
     email_key: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
@@ -84,8 +97,13 @@ class User(UserMixin, Base):
     is_banned: Mapped[bool] = mapped_column(Boolean, default=False)
     suspension_reason: Mapped[str] = mapped_column(Text, default="")
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The latest end of this member's board suspensions (BoardSuspension); only while it lies
+    # ahead does the user loader read them, so other members' pages pay no query for it.
+    board_suspended_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Board-scoped moderators: loaded by the user loader only for moderators (see forum/auth.py).
     moderated_board_ids: frozenset[int] = frozenset()
+    # This member's running board suspensions by board id (loaded by forum/auth.py).
+    board_suspensions: Mapping[int, BoardSuspension] = MappingProxyType({})
 
     # The AuthSession this request was authenticated by (set by forum/auth.py); it is what the
     # login and remember-me cookies carry, so deleting the row logs that device out.
@@ -221,6 +239,26 @@ class BoardModerator(Base):
                                           primary_key=True)
 
 
+class BoardSuspension(Base):
+    """A member barred from posting on one board until a moment (a board moderator's tool;
+    site-wide suspensions and bans live on the user row). One per member and board: a new one
+    replaces the old."""
+
+    __tablename__ = "board_suspensions"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    board_id: Mapped[int] = mapped_column(ForeignKey("boards.id", ondelete="CASCADE"),
+                                          primary_key=True)
+    until: Mapped[datetime] = mapped_column(UTCDateTime)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    def is_running(self, now: datetime | None = None) -> bool:
+        return self.until > (now or utcnow())
+
+
 class PostRevision(Base):
     """The text of a post before one of its edits; revision 1 is the original."""
 
@@ -331,8 +369,17 @@ class AuthSession(Base):
 
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    # When the member signed in with their password; kept when a remember token is rotated,
+    # so the absolute lifetime (SESSION_MAX_DAYS) counts from the real sign-in.
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     remember: Mapped[bool] = mapped_column(Boolean, default=False)
+    # For the idle timeout and the "your sessions" page; written at most every few minutes.
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_ip: Mapped[str] = mapped_column(String(45), default="", server_default="")
+    user_agent: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    # Set when a remember cookie was exchanged for a new token: the old one keeps working for
+    # a short grace (requests already in flight with it), then it is refused and deleted.
+    rotated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class CacheState(Base):
