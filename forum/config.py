@@ -72,6 +72,10 @@ DEFAULTS: dict[str, Any] = {
     "LIMIT_MAIL_PER_ADDRESS": "5 per hour",
     # The in-process page cache's size per worker (without Redis), in bytes of stored pages.
     "PAGE_CACHE_MAX_BYTES": 64 * 1024 * 1024,
+    # Login sessions end after this many days without a visit, and this many days after the
+    # password was typed, however often they are used (forum/auth.py).
+    "SESSION_IDLE_DAYS": 30,
+    "SESSION_MAX_DAYS": 365,
 }
 
 # Flask settings that are not meant to be changed per deployment.
