@@ -1,12 +1,16 @@
 """Flows that go through email, with a REAL SMTP server (aiosmtpd) listening in this process:
-password reset, email verification, development mail in instance/outbox/, and account deletion.
+password reset, email verification, development mail in instance/outbox/, account deletion, and
+mail as a background job (SMTP down or hung, a taken email at sign-up, an email change).
 
 Links are taken from the messages the server received, the way a fan clicks them.
 """
 
 from __future__ import annotations
 
+import socket
+import time
 import uuid
+from datetime import timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -24,10 +28,14 @@ from forum.models import AuthSession, Post, Role, User
 from tests.conftest import PASSWORD, Browserish, Factory
 from tests.mail_server import (  # noqa: F401 (fixtures)
     Inbox,
+    SmtpServer,
     inbox_fixture,
     link_in,
     only,
+    queue_on_disk,
+    run_queue,
     smtp_server_fixture,
+    smtp_switch_fixture,
 )
 from tests.security.html_scan import TextAndFields, read, signed_in_as, textarea_value
 
@@ -380,3 +388,155 @@ def test_an_admin_deletes_an_account(app: Flask, make: Factory, db: Session) -> 
     assert who(Browserish(replay)) is None
     assert "delete account" in shown(fresh(app).get("/mod/log")).text
     sign_up(fresh(app), "spammer_sam", email)  # the name and address are free again
+
+
+# ------------------------------------------------------------------------------ mail is a job
+
+
+def landing(client: Browserish, response: TestResponse) -> tuple[int, str | None, str]:
+    """What a visitor gets: the status, where it sends them and the page they land on."""
+    location = response.headers.get("Location")
+    page = client.get(location).get_data(as_text=True) if location else ""
+    return response.status_code, location, without_token(page)
+
+
+def test_reset_answers_alike_with_smtp_down_and_the_mail_comes_when_it_is_back(
+    app: Flask, tmp_path: Path, smtp_switch: SmtpServer, make: Factory
+) -> None:
+    huey = queue_on_disk(app, tmp_path)
+    fan = make.user("smtp_down_fan")
+
+    answers = {}
+    for email in (fan.email, "nobody.here@example.org"):
+        client = fresh(app)
+        answers[email] = landing(client, request_reset(client, email))
+    smtp_switch.up()
+    client = fresh(app)
+    answer_with_smtp_up = landing(client, request_reset(client, "nobody.here@example.org"))
+    smtp_switch.down()
+
+    assert answers[fan.email] == answers["nobody.here@example.org"] == answer_with_smtp_up
+    assert answers[fan.email][:2] == (302, "/login")
+    assert run_queue(huey) == 1  # SMTP still down: the try fails and a retry is scheduled
+    assert smtp_switch.inbox.messages == []
+    smtp_switch.up()
+    run_queue(huey, later=timedelta(minutes=5))
+    link = link_in(only(smtp_switch.inbox.to(fan.email)), "reset")
+    assert fresh(app).get(link).status_code == 200
+
+
+def test_a_hung_smtp_server_does_not_hold_the_request(
+    app: Flask, tmp_path: Path, make: Factory
+) -> None:
+    queue_on_disk(app, tmp_path)
+    fan = make.user("hung_smtp_fan")
+    with socket.socket() as hung:  # accepts connections, never says hello
+        hung.bind(("127.0.0.1", 0))
+        hung.listen(8)
+        app.config.update(SMTP_URL=f"smtp://127.0.0.1:{hung.getsockname()[1]}",
+                          SMTP_TIMEOUT=60)
+        client = fresh(app)
+        token = client.token("/reset")
+        started = time.monotonic()
+        response = client.client.post("/reset", data={"csrf_token": token, "email": fan.email})
+        elapsed = time.monotonic() - started
+
+    assert response.status_code == 302
+    # Talking to this server would take the whole SMTP timeout; a generous bound below it.
+    assert elapsed < 30
+
+
+def test_registration_with_smtp_down_makes_a_whole_account_and_mails_later(
+    app: Flask, tmp_path: Path, smtp_switch: SmtpServer, db: Session
+) -> None:
+    app.config["REQUIRE_EMAIL_VERIFICATION"] = True
+    huey = queue_on_disk(app, tmp_path)
+    client = fresh(app)
+
+    response = sign_up(client, "down_signup_fan", "down.signup@example.org")
+
+    assert response.headers["Location"] == "/"
+    assert "We sent you an email" in shown(client.get("/")).text
+    assert who(client) == "down_signup_fan"
+    user = db.scalar(select(User).where(User.username == "down_signup_fan"))
+    assert user is not None and user.email == "down.signup@example.org"
+    assert db.scalar(select(func.count()).select_from(AuthSession)
+                     .where(AuthSession.user_id == user.id)) == 1
+    run_queue(huey)
+    smtp_switch.up()
+    run_queue(huey, later=timedelta(minutes=5))
+    link = link_in(only(smtp_switch.inbox.to("down.signup@example.org")), "verify")
+    assert client.get(link).status_code == 302
+    assert is_verified(db, "down_signup_fan")
+
+
+def test_a_resend_answers_alike_with_smtp_up_and_down(
+    app: Flask, tmp_path: Path, smtp_switch: SmtpServer
+) -> None:
+    app.config["REQUIRE_EMAIL_VERIFICATION"] = True
+    huey = queue_on_disk(app, tmp_path)
+    client = fresh(app)
+    sign_up(client, "resend_down_fan", "resend.down@example.org")
+    client.get("/")  # reads the welcome message
+
+    down = landing(client, client.post("/verify/resend", {}, page="/settings"))
+    smtp_switch.up()
+    up = landing(client, client.post("/verify/resend", {}, page="/settings"))
+
+    assert down == up
+    assert down[:2] == (302, "/")
+    assert "We sent a new confirmation link" in read(down[2]).text
+    run_queue(huey)
+    assert len(smtp_switch.inbox.to("resend.down@example.org")) == 3  # sign-up and two resends
+
+
+def test_signing_up_with_a_taken_email_answers_alike_and_tells_the_owner(
+    app: Flask, verifying: Inbox, make: Factory, db: Session
+) -> None:
+    owner = make.user("owner_olive")
+    users_before = db.scalar(select(func.count()).select_from(User))
+
+    taken_client, new_client = fresh(app), fresh(app)
+    taken = sign_up(taken_client, "olive_again", owner.email.upper())
+    new = sign_up(new_client, "olive_newer", "olive.newer@example.org")
+
+    assert taken.headers["Location"] == new.headers["Location"]
+    taken_page, new_page = (shown(c.get("/")) for c in (taken_client, new_client))
+    assert "We sent you an email" in taken_page.text and "We sent you an email" in new_page.text
+    assert "already" not in taken_page.text.lower()
+    assert db.scalar(select(func.count()).select_from(User)) == users_before + 1
+    notice = only(verifying.to(owner.email))
+    assert "tried to sign up" in notice["Subject"]
+    assert owner.username in notice.get_content()
+    link = link_in(notice, "reset")
+    reset = fresh(app)
+    assert reset.post(link, {"new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+                      page=link).status_code == 302
+    assert who(reset) == owner.username
+
+
+def test_an_email_change_ends_other_sessions_and_old_reset_links(
+    app: Flask, inbox: Inbox, make: Factory, db: Session
+) -> None:
+    fan = make.user("moving_house_fan")
+    request_reset(fresh(app), fan.email)
+    old_link = link_in(only(inbox.to(fan.email)), "reset")
+    phone, laptop = fresh(app), fresh(app)
+    phone.login(fan.username, remember=True)
+    laptop.login(fan.username)
+
+    changed = laptop.post("/settings/email", {"em-email": "new.home@example.org",
+                                              "em-current_password": PASSWORD},
+                          page="/settings")
+
+    assert changed.status_code == 302
+    assert who(laptop) == fan.username
+    assert who(phone) is None
+    assert db.scalar(select(func.count()).select_from(AuthSession)
+                     .where(AuthSession.user_id == fan.id)) == 1
+    stale = fresh(app).get(old_link)
+    assert stale.status_code == 400
+    assert "That link doesn't work" in shown(stale).text
+    request_reset(fresh(app), "new.home@example.org")
+    assert fresh(app).get(link_in(only(inbox.to("new.home@example.org")), "reset")) \
+        .status_code == 200
