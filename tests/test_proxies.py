@@ -1,0 +1,152 @@
+"""FORUM_TRUSTED_PROXIES: with 0, X-Forwarded-* headers are ignored (anyone can send them); with
+1, the client address, scheme and host come from the proxy in front, and the rate limits and
+the request log use that address.
+
+Every request here comes from the same REMOTE_ADDR, the proxy's, as behind nginx."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask, request
+from flask.testing import FlaskClient
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import sessionmaker
+from werkzeug.test import TestResponse
+
+from forum import create_app
+from tests.conftest import CSRF_INPUT, FAST_HASHING, PASSWORD, Factory
+
+PROXY = "10.0.0.2"
+ATTACKER, BYSTANDER = "203.0.113.66", "198.51.100.7"
+
+
+@pytest.fixture
+def build(database_url: str, connection: Connection) -> Iterator[Any]:
+    """Apps with rate limits on (in memory: a fresh store per app) on the test's transaction."""
+    built: list[Flask] = []
+
+    def factory(proxies: int, **settings: Any) -> Flask:
+        app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "test", "TESTING": True,
+                          "RATE_LIMITS": "on", "TRUSTED_PROXIES": proxies, **FAST_HASHING,
+                          **settings})
+        app.extensions["forum.sessionmaker"] = sessionmaker(
+            bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint")
+        built.append(app)
+        return app
+
+    yield factory
+    for app in built:
+        app.extensions["forum.engine"].dispose()
+
+
+def behind_proxy(app: Flask, client_ip: str) -> tuple[FlaskClient, dict[str, str]]:
+    """A browser at `client_ip` whose requests reach the app through the proxy."""
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = PROXY
+    return client, {"X-Forwarded-For": client_ip}
+
+
+def log_in(app: Flask, client_ip: str, username: str, password: str) -> TestResponse:
+    client, headers = behind_proxy(app, client_ip)
+    page = client.get("/login", headers=headers).get_data(as_text=True)
+    token = CSRF_INPUT.search(page)
+    assert token
+    return client.post("/login", headers=headers, data={
+        "csrf_token": token.group(1), "username": username, "password": password})
+
+
+def fail_logins_until_refused(app: Flask, client_ip: str, target: str) -> int:
+    """Three wrong passwords from `client_ip` (the limit), then the status of a fourth."""
+    for _ in range(3):
+        assert log_in(app, client_ip, target, "wrong guess").status_code == 200
+    return log_in(app, client_ip, target, "wrong guess").status_code
+
+
+LIMITS = {"LIMIT_LOGIN_IP": "3 per minute", "LIMIT_LOGIN_ACCOUNT": "1000 per minute"}
+
+
+def test_without_trusted_proxies_forwarded_for_is_ignored(build: Any, make: Factory) -> None:
+    app = build(0, **LIMITS)
+    make.user("target_fan")
+    bystander = make.user("bystander_fan")
+
+    attacker_refused = fail_logins_until_refused(app, ATTACKER, "target_fan")
+    other = log_in(app, BYSTANDER, bystander.username, PASSWORD)
+
+    # Both "clients" are the proxy's address to the app: one login limit for everyone.
+    assert attacker_refused == 429
+    assert other.status_code == 429
+
+
+def test_with_one_trusted_proxy_each_client_has_its_own_limit(
+    build: Any, make: Factory
+) -> None:
+    app = build(1, **LIMITS)
+    make.user("target_fan")
+    bystander = make.user("bystander_fan")
+
+    attacker_refused = fail_logins_until_refused(app, ATTACKER, "target_fan")
+    other = log_in(app, BYSTANDER, bystander.username, PASSWORD)
+
+    assert attacker_refused == 429
+    assert other.status_code == 302
+
+
+def test_with_one_trusted_proxy_a_client_cannot_forge_its_way_out(
+    build: Any, make: Factory
+) -> None:
+    """The attacker adds its own X-Forwarded-For entries: only the one the proxy appended (the
+    last) counts, so made-up addresses don't reset the limit."""
+    app = build(1, **LIMITS)
+    make.user("target_fan")
+    statuses = []
+    for n in range(5):
+        client = app.test_client()
+        client.environ_base["REMOTE_ADDR"] = PROXY
+        forged = {"X-Forwarded-For": f"192.0.2.{n}, {ATTACKER}"}
+        page = client.get("/login", headers=forged).get_data(as_text=True)
+        token = CSRF_INPUT.search(page)
+        assert token
+        statuses.append(client.post("/login", headers=forged, data={
+            "csrf_token": token.group(1), "username": "target_fan",
+            "password": "wrong guess"}).status_code)
+
+    assert statuses[-1] == 429, statuses
+
+
+@pytest.mark.parametrize(("proxies", "expected"), [
+    (0, ("127.0.0.1", "http", "localhost")),
+    (1, (ATTACKER, "https", "fans.example.org")),
+])
+def test_address_scheme_and_host_come_from_the_proxy_only_when_trusted(
+    build: Any, proxies: int, expected: tuple[str, str, str]
+) -> None:
+    app = build(proxies)
+    seen: list[tuple[str | None, str, str]] = []
+    app.before_request(lambda: seen.append((request.remote_addr, request.scheme,
+                                            request.host)) and None)
+
+    app.test_client().get("/", headers={"X-Forwarded-For": ATTACKER,
+                                        "X-Forwarded-Proto": "https",
+                                        "X-Forwarded-Host": "fans.example.org"})
+
+    assert seen == [expected]
+
+
+@pytest.mark.parametrize(("proxies", "logged"), [(0, PROXY), (1, BYSTANDER)])
+def test_request_log_names_the_client_address(
+    build: Any, caplog: pytest.LogCaptureFixture, proxies: int, logged: str
+) -> None:
+    app = build(proxies)
+    client, headers = behind_proxy(app, BYSTANDER)
+
+    with caplog.at_level(logging.INFO, logger="showboard.request"):
+        client.get("/", headers=headers)
+
+    lines = [r.getMessage() for r in caplog.records if r.name == "showboard.request"]
+    assert len(lines) == 1, lines
+    assert f"ip={logged} " in lines[0]
