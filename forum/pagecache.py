@@ -101,18 +101,16 @@ class RedisStore:
     """Pages shared by every worker. A Redis that is down is a miss, never an error page: the
     breaker skips it for a few seconds after a failure, so pages render as if uncached."""
 
-    def __init__(self, url: str) -> None:
-        self._redis = redisconn.client(url)
-        self._breaker = redisconn.Breaker(
-            "page cache", "pages are rendered for every visitor and not stored")
+    def __init__(self, link: redisconn.Link) -> None:
+        self._link = link
 
     def get(self, key: str) -> bytes | None:
-        return self._breaker.call(
-            lambda: self._redis.get(f"showboard:page:{key}"), None)  # type: ignore[return-value]
+        page: bytes | None = self._link.call(lambda r: r.get(f"showboard:page:{key}"), None)
+        return page
 
     def set(self, key: str, page: bytes) -> None:
-        self._breaker.call(
-            lambda: self._redis.set(f"showboard:page:{key}", page, ex=PAGE_TTL_SECONDS), None)
+        self._link.call(lambda r: r.set(f"showboard:page:{key}", page, ex=PAGE_TTL_SECONDS),
+                        None)
 
 
 def _personal() -> bool:
@@ -228,8 +226,8 @@ def _with_cache_headers(response: Response, etag: str, state: str) -> Response:
 
 
 def init_app(app: Flask) -> None:
-    store: PageStore = RedisStore(app.config["REDIS_URL"]) if app.config["REDIS_URL"] \
-        else LocalStore(app.config["PAGE_CACHE_MAX_BYTES"])
+    link = redisconn.link(app)
+    store: PageStore = RedisStore(link) if link else LocalStore(app.config["PAGE_CACHE_MAX_BYTES"])
     app.extensions["forum.pagecache"] = store
     app.before_request(_serve_cached)
     app.after_request(_store_page)

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import redis
+from flask import Flask
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
@@ -89,3 +90,28 @@ class Breaker:
                 return
             self._down = False
         log.info("Redis is back: the %s uses it again.", self._name)
+
+
+class Link:
+    """The app's own Redis client and breaker, shared by the page cache and the settings
+    version (Flask-Limiter keeps its own client, with the same options): one outage, one
+    warning."""
+
+    def __init__(self, url: str) -> None:
+        self.client = client(url)
+        self.breaker = Breaker(
+            "page cache and site settings",
+            "pages are rendered for every visitor and not stored, and other workers see "
+            "settings changes within 10 s")
+
+    def call(self, action: Callable[[redis.Redis], T], default: T) -> T:
+        return self.breaker.call(lambda: action(self.client), default)
+
+
+def link(app: Flask) -> Link | None:
+    """The app's Link, made on first use; None when FORUM_REDIS_URL is unset."""
+    url = app.config["REDIS_URL"]
+    if not url:
+        return None
+    made: Link = app.extensions.setdefault("forum.redis", Link(url))
+    return made

@@ -10,9 +10,12 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session, sessionmaker
 
+from forum import create_app
 from forum.models import Board, Post, Role, Thread, User
+from forum.pagecache import LocalStore
 from tests.conftest import Browserish, Factory
 
 
@@ -175,3 +178,84 @@ def test_a_reply_to_a_hidden_thread_leaves_its_board_and_the_index_cached(
     assert visitor.get("/").headers["X-Cache"] == "hit"
     board = db.get(Board, forum.board.id)
     assert board is not None and board.post_count == 2  # the two visible threads' posts
+
+
+# ------------------------------------------------------------------------------ memory
+
+
+def test_made_up_query_strings_add_no_entries(
+    app: Flask, visitor: Browserish, make: Factory
+) -> None:
+    """The key holds the page number the view reads and nothing else from the query string:
+    thirty ?x=N visits of a thread are one stored page, served from the cache."""
+    thread = make.thread(title="Long posts", body="Words " * 5000)
+    page = url_of(thread)
+    assert visitor.get(page).headers["X-Cache"] == "miss"
+
+    attack = [visitor.get(f"{page}?x={n}").headers["X-Cache"] for n in range(30)]
+    variants = [visitor.get(f"{page}{query}").headers["X-Cache"]
+                for query in ("?page=1", "?page=01", "?page=1&utm_source=spam", "?page=abc")]
+
+    assert attack == ["hit"] * 30
+    assert variants == ["hit"] * 4
+    pages, _bytes = app.extensions["forum.pagecache"].size
+    assert pages == 1
+
+
+def test_other_page_numbers_are_other_pages(
+    app: Flask, visitor: Browserish, make: Factory
+) -> None:
+    app.config["POSTS_PER_PAGE"] = 2
+    author = make.user("paged_author")
+    thread = make.thread(author=author, title="Paged", replies=3)
+
+    first = visitor.get(url_of(thread)).get_data(as_text=True)
+    second = visitor.get(f"{url_of(thread)}?page=2")
+
+    assert second.headers["X-Cache"] == "miss"
+    assert "Reply number 3" in second.get_data(as_text=True)
+    assert "Reply number 3" not in first
+    assert visitor.get(f"{url_of(thread)}?page=02").headers["X-Cache"] == "hit"
+
+
+def test_the_local_store_is_capped_in_bytes() -> None:
+    store = LocalStore(max_bytes=10_000)
+
+    for n in range(20):
+        store.set(f"page-{n}", bytes(3_000))
+    store.set("too-big", bytes(20_000))
+
+    pages, size = store.size
+    assert size <= 10_000
+    assert pages == 3
+    assert store.get("page-19") is not None, "the newest pages stay"
+    assert store.get("page-0") is None, "the oldest go first"
+    assert store.get("too-big") is None
+
+
+def test_a_page_replaced_under_its_key_is_counted_once() -> None:
+    store = LocalStore(max_bytes=10_000)
+
+    for _ in range(10):
+        store.set("same-page", bytes(3_000))
+
+    assert store.size == (1, len("same-page") + 3_000)
+
+
+def test_the_apps_store_holds_no_more_than_its_byte_cap(
+    database_url: str, connection: Connection, make: Factory
+) -> None:
+    app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "test", "TESTING": True,
+                      "RATE_LIMITS": "off", "PAGE_CACHE_MAX_BYTES": 200_000})
+    app.extensions["forum.sessionmaker"] = sessionmaker(
+        bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint")
+    visitor = Browserish(app.test_client())
+    threads = [make.thread(title=f"Big thread {n}", body="Spoilers " * 6_000) for n in range(8)]
+
+    for thread in threads:
+        assert visitor.get(url_of(thread)).status_code == 200
+
+    pages, size = app.extensions["forum.pagecache"].size
+    assert size <= 200_000
+    assert 1 <= pages < len(threads)
+    app.extensions["forum.engine"].dispose()
