@@ -45,12 +45,17 @@ class ConfigError(RuntimeError):
 def check_environment(environ: Mapping[str, str], known: Iterable[str]) -> None:
     """Refuse FORUM_* variables that are no setting: a typo would otherwise be ignored and the
     default used in its place (a development mail outbox in production, say)."""
-    names = [PREFIX + key for key in known]
+    keys = list(known)
     for name in sorted(environ):
-        if not name.startswith(PREFIX) or name.startswith(TEST_PREFIX) or name in names:
+        if not name.startswith(PREFIX) or name.startswith(TEST_PREFIX):
             continue
-        match = difflib.get_close_matches(name, names, n=1)
-        hint = f"; did you mean {match[0]}?" if match else " (README.md lists the settings)"
+        key = name[len(PREFIX):]
+        if key in keys:
+            continue
+        # Compared without the prefix, which every name shares and which would make any
+        # short name look close to FORUM_ENV.
+        match = difflib.get_close_matches(key, keys, n=1)
+        hint = f"; did you mean {PREFIX}{match[0]}?" if match else " (README.md lists the settings)"
         raise ConfigError(f"{name} is not a setting{hint}")
 
 
