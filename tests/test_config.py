@@ -261,14 +261,29 @@ def test_a_command_waits_for_the_database_then_gives_up(tmp_path: Path) -> None:
     assert gave_up.startswith(f"showboard: the database at {shown} is unreachable (")
 
 
-def test_app_commands_wait_in_process_too(database_url: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("command", [["boards", "import", __file__], ["worker"],
+                                     ["posts", "rerender"]])
+def test_app_commands_wait_in_process_too(tmp_path: Path, command: list[str]) -> None:
     app = create_app({"DATABASE_URL": unreachable_database(tmp_path), "SECRET_KEY": "test",
                       "TESTING": True, "STARTUP_WAIT_SECONDS": 0})
 
-    result = app.test_cli_runner().invoke(args=["boards", "import", __file__])
+    result = app.test_cli_runner().invoke(args=command)
 
     assert result.exit_code == 2
-    assert "showboard: the database at" in result.stderr
+    [line] = result.stderr.splitlines()
+    assert line.startswith("showboard: the database at ")
+
+
+def test_flask_run_waits_for_the_database(tmp_path: Path) -> None:
+    url = unreachable_database(tmp_path)
+    env = environment(url, FORUM_STARTUP_WAIT_SECONDS="0")
+
+    result = run([*FLASK, "run", "--port", str(free_port())], env)
+
+    assert result.returncode == 2
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"showboard: the database at {startup.mask_password(url)} is "
+                           f"unreachable (")
 
 
 class LateProxy:
