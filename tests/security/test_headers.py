@@ -164,7 +164,8 @@ HTTPS = {"base_url": "https://localhost"}
 
 @pytest.fixture
 def production(make_app: AppFactory) -> FlaskClient:
-    app = make_app(ENV="production", SECRET_KEY="a long production secret", rate_limits="off")
+    app = make_app(ENV="production", SECRET_KEY="a long production secret", rate_limits="off",
+                   PUBLIC_URL="https://localhost", SMTP_URL="smtp://127.0.0.1:2525")
     return app.test_client()
 
 
@@ -210,3 +211,59 @@ def test_production_refuses_a_cross_site_referer(production: FlaskClient, forum:
         headers={"Referer": "https://evil.example/login"}, **HTTPS)
 
     assert response.status_code == 400
+
+
+# ------------------------------------------------------------------------------ caching
+
+
+def test_every_response_to_a_signed_in_viewer_is_private_and_not_stored(
+    app: Flask, forum: Forum
+) -> None:
+    """Pages show the viewer's email (settings), drafts and the admin area: no shared cache
+    or back button may keep them."""
+    aim = forum.main
+    everyone_sees = [("/", 200), (f"/b/{aim.board_slug}", 200), ("/u/victor", 200),
+                     (f"/t/{aim.thread_id}/{aim.thread_slug}", 200), ("/search?q=x", 200),
+                     ("/mod/log", 200), ("/no-such-page", 404)]
+    stored = []
+    for user, pages in ((forum.mallory, member_pages(forum)), (forum.admin, admin_pages(forum)),
+                        (forum.moderator, [("/mod", 200), ("/mod/reports", 200)])):
+        client = Browserish(app.test_client())
+        login = client.login(user.username)
+        if login.headers.get("Cache-Control") != "private, no-store":
+            stored.append(f"{user.username}: POST /login -> {login.headers.get('Cache-Control')}")
+        for url, status in pages + everyone_sees:
+            response = client.get(url)
+            assert response.status_code == status, (user.username, url)
+            if response.headers.get("Cache-Control") != "private, no-store":
+                stored.append(f"{user.username}: {url} -> {response.headers.get('Cache-Control')}")
+
+    assert stored == []
+
+
+def test_a_session_restored_by_the_remember_cookie_is_private_too(
+    app: Flask, forum: Forum
+) -> None:
+    client = Browserish(app.test_client())
+    client.login(forum.mallory.username, remember=True)
+    remember = client.client.get_cookie("remember_token")
+    assert remember
+    fresh = app.test_client()
+    fresh.set_cookie("remember_token", remember.value)
+    response = fresh.get(f"/b/{forum.main.board_slug}")
+    assert response.headers.get("Cache-Control") == "private, no-store"
+    assert "X-Cache" not in response.headers
+
+
+def test_anonymous_pages_stay_cacheable(app: Flask, forum: Forum) -> None:
+    client = app.test_client()
+    url = f"/b/{forum.main.board_slug}"
+    first, second = client.get(url), client.get(url)
+    assert (first.headers.get("X-Cache"), second.headers.get("X-Cache")) == ("miss", "hit")
+    assert first.headers.get("Cache-Control") == second.headers.get("Cache-Control") == "no-cache"
+    for page, _status in visitor_pages(forum):
+        cache_control = client.get(page).headers.get("Cache-Control") or ""
+        assert "no-store" not in cache_control and "private" not in cache_control, page
+    # Static files keep their own caching whoever asks.
+    member = logged_in(app, forum.mallory.username)
+    assert "no-store" not in (member.get("/static/app.css").headers.get("Cache-Control") or "")
