@@ -3,19 +3,28 @@
 A post body goes through :func:`render` when it is written and the result is stored. Templates
 autoescape everything; the only way to show stored HTML unescaped is :func:`as_markup`. With
 both halves here, "can user input reach a page as markup?" has one reviewable answer: only via
-Markdown rendering *and* allowlist sanitising in this module. No other module may build
-``markupsafe.Markup`` from user-controlled data (no ``|safe``, no ``Markup(...)``).
+Markdown rendering *and* allowlist sanitising in this module, or as text escaped here. No other
+module may build ``markupsafe.Markup`` from user-controlled data (no ``|safe``, no
+``Markup(...)``).
 
 Pipeline: markdown-it-py (CommonMark, no raw HTML, nesting capped) -> bleach allowlist -> a
 filter forcing ``rel`` on links and allowing only http(s) images. Bump RENDER_VERSION whenever
 a rule changes, so stored posts get re-rendered.
+
+Rendering is bounded, because previews render whatever a member sends (up to 50,000
+characters) on a web worker: only the part of a post that fits MARKDOWN_BUDGET goes through
+Markdown and bleach, and the rest becomes escaped paragraphs (see :func:`markdown_length`).
+Tables, links and emphasis have their own caps below. Nothing is ever dropped: past a bound
+the text is shown as written.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Iterator
-from html import unescape
+from dataclasses import dataclass
+from html import escape, unescape
 from typing import Any
 
 from bleach.html5lib_shim import Filter, getTreeWalker
@@ -23,11 +32,17 @@ from bleach.sanitizer import Cleaner
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
 from markdown_it.rules_inline import StateInline
+from markdown_it.rules_inline.autolink import autolink as _stock_autolink
 from markdown_it.rules_inline.linkify import linkify as _stock_linkify
 from markdown_it.token import Token
 from markupsafe import Markup
 
-RENDER_VERSION: int = 2  # 2: table alignment as a class; no links past MAX_LINK_BRACKETS
+from forum import markup_bounds as bounds
+
+# 2: table alignment as a class; no links past MAX_LINK_BRACKETS. 3: Markdown only within
+# markup_bounds.MARKDOWN_BUDGET (the rest as escaped paragraphs), tables end at
+# MAX_TABLE_CELLS, at most MAX_LINKS bare URLs become links.
+RENDER_VERSION: int = 3
 
 # Deeper quotes/lists are cut off (content dropped) by markdown-it, emphasis by _cap_inline_nesting
 MAX_NESTING = 20
@@ -74,11 +89,25 @@ def _cap_inline_nesting(state: StateCore) -> None:
 
 def _linkify(state: StateInline, silent: bool) -> bool:
     """markdown-it-py's linkify lacks upstream's guard against matches that do not advance, so
-    ``e.com[//x.p://`` raised RuntimeError. A silent probe only moves state.pos: try it first."""
+    ``e.com[//x.p://`` raised RuntimeError. A silent probe only moves state.pos: try it first.
+    A link made here is spent from the render's allowance (markup_bounds.MAX_LINKS)."""
     start = state.pos
     probe = _stock_linkify(state, True)
     advanced, state.pos = state.pos > start, start
-    return probe and advanced and _stock_linkify(state, silent)
+    made = probe and advanced and _stock_linkify(state, silent)
+    if made and not silent:
+        bounds.spend_link()
+    return made
+
+
+def _autolink(state: StateInline, silent: bool) -> bool:
+    """``<http://...>`` links, spent from the same allowance as bare URLs."""
+    if bounds.links_left() <= 0:
+        return False
+    made = _stock_autolink(state, silent)
+    if made and not silent:
+        bounds.spend_link()
+    return made
 
 
 def _alignment_as_class(state: StateCore) -> None:
@@ -96,7 +125,10 @@ def _markdown(links: bool) -> MarkdownIt:
         "commonmark",
         {"html": False, "linkify": True, "typographer": False, "maxNesting": MAX_NESTING},
     ).enable(["table", "strikethrough", "linkify"])
+    md.linkify = bounds.CappedLinkify(md.linkify)
+    md.block.ruler.at("table", bounds.bounded_table, {"alt": ["paragraph", "reference"]})
     md.inline.ruler.at("linkify", _linkify)
+    md.inline.ruler.at("autolink", _autolink)
     md.core.ruler.push("cap_inline_nesting", _cap_inline_nesting)
     md.core.ruler.push("alignment_as_class", _alignment_as_class)
     if not links:
@@ -181,10 +213,50 @@ def _sanitize(html: str) -> str:
     return str(_cleaner().clean(html))
 
 
+@dataclass(frozen=True)
+class Rendering:
+    """A rendered post, and how much work went into it (tests bound these numbers)."""
+
+    html: str
+    markdown_chars: int  # characters of the source that went through Markdown
+    tokens: int  # what markdown-it produced for them, nested tokens included
+    sanitized_chars: int  # the HTML bleach parsed ...
+    sanitized_tags: int  # ... the tags in it (html5lib's work is per tag and per entity) ...
+    sanitized_entities: int  # ... and its entities
+
+
 def render(source: str) -> str:
     """Turn a post's Markdown source into sanitised HTML, ready to store."""
-    md = _md if source.count("[") <= MAX_LINK_BRACKETS else _md_without_links
-    return _sanitize(md.render(source))
+    return rendering(source).html
+
+
+def rendering(source: str) -> Rendering:
+    """:func:`render`, with its work counted. The part of `source` past markup_bounds'
+    budget becomes escaped paragraphs, after the sanitised Markdown of the part before."""
+    cut = bounds.markdown_length(source)
+    head, tail = source[:cut], source[cut:]
+    md = _md if head.count("[") <= MAX_LINK_BRACKETS else _md_without_links
+    with bounds.allowance():
+        tokens = md.parse(head)
+        html = md.renderer.render(tokens, md.options, {})
+    token_count = sum(1 + len(token.children or ()) for token in tokens)
+    return Rendering(html=_sanitize(html) + _plain_paragraphs(tail), markdown_chars=cut,
+                     tokens=token_count, sanitized_chars=len(html),
+                     sanitized_tags=html.count("<"), sanitized_entities=html.count("&"))
+
+
+_BLANK_LINES = re.compile(r"\n[ \t]*\n\s*")
+
+
+def _plain_paragraphs(text: str) -> str:
+    """Text past the Markdown budget, as written: escaped (it never reaches bleach, so no tag
+    can come from it), blank lines between paragraphs, line breaks kept so lists and tables
+    still read as they were typed. Whole-string operations only: this part may be long."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\0", "\ufffd").strip()
+    if not text:
+        return ""
+    paragraphs = _BLANK_LINES.split(escape(text, quote=False))
+    return "".join("<p>" + part.replace("\n", "<br>\n") + "</p>\n" for part in paragraphs)
 
 
 def as_markup(html: str) -> Markup:
