@@ -122,7 +122,7 @@ def _personal() -> bool:
 def _serve_cached() -> Response | None:
     if request.method != "GET" or request.endpoint not in CACHEABLE_ENDPOINTS or _personal():
         return None
-    key = f"{_content_version()}:{_page_address()}"
+    key = _page_key()
     etag = hashlib.blake2b(key.encode(), digest_size=12).hexdigest()
     g.page_cache = (key, etag)
     if etag in request.if_none_match:
@@ -146,17 +146,27 @@ _ROW_VERSIONS: dict[str, tuple[str, Callable[[dict[str, Any]], object] | None]] 
     "boards.index": ("(SELECT SUM(cache_version) FROM boards)", None),
 }
 CACHEABLE_ENDPOINTS = frozenset(_ROW_VERSIONS)
-# The cached pages that read a query parameter: ?page=N, and nothing else.
-_PAGED_ENDPOINTS = frozenset({"threads.thread", "boards.board"})
+# The cached pages that read a query parameter (?page=N, nothing else): how many items the
+# page numbers count, read in the same statement (same parameter), and the page size's setting.
+_PAGED: dict[str, tuple[str, str]] = {
+    "threads.thread": ("(SELECT post_count FROM threads WHERE id = {p})", "POSTS_PER_PAGE"),
+    "boards.board": ("(SELECT thread_count FROM boards WHERE slug = {p})", "THREADS_PER_PAGE"),
+}
+_PLACEHOLDERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
 
 
-def _page_address() -> str:
-    """The URL as the page sees it: its path, and the page number the view will parse, so
-    ?x=1, ?x=2 and ?page=01 are the page already cached, not new entries an anonymous
-    visitor can add by the thousand."""
-    if request.endpoint not in _PAGED_ENDPOINTS:
+def _page_address(items: int | None) -> str:
+    """The URL as the page sees it: its path, and the page number the view will show (parsed
+    and clamped to the last page as forum/pagination.py does), so ?x=1, ?x=2, ?page=01 and
+    ?page=99999 are pages already cached, not new entries a visitor can add by the thousand."""
+    paged = _PAGED.get(str(request.endpoint))
+    if paged is None:
         return request.path
-    return f"{request.path}?page={parse_page(request.args.get('page'))}"
+    number = parse_page(request.args.get("page"))
+    if items is not None:
+        last = max(1, -(-int(items) // int(current_app.config[paged[1]])))
+        number = min(number, last)
+    return f"{request.path}?page={number}"
 
 
 def site_version_seen() -> int | None:
@@ -168,18 +178,19 @@ def site_version_seen() -> int | None:
 def bump_site_version(session: Session) -> None:
     """Make every cached page miss once this transaction commits."""
     session.execute(update(CacheState).values(version=CacheState.version + 1))
-_PLACEHOLDERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
 
 
 @lru_cache(maxsize=16)
 def _version_query(endpoint: str, paramstyle: str) -> str:
-    row_version = _ROW_VERSIONS[endpoint][0].format(p=_PLACEHOLDERS[paramstyle])
-    return f"SELECT namespace, version, {row_version} FROM cache_state"
+    placeholder = _PLACEHOLDERS[paramstyle]
+    row_version = _ROW_VERSIONS[endpoint][0].format(p=placeholder)
+    items = _PAGED[endpoint][0].format(p=placeholder) if endpoint in _PAGED else "NULL"
+    return f"SELECT namespace, version, {row_version}, {items} FROM cache_state"
 
 
-def _content_version() -> str:
-    """The namespace, the site-wide version and the page's row version, read with one plain
-    statement.
+def _page_key() -> str:
+    """The namespace, the site-wide version, the page's row version and its address, read
+    with one plain statement.
 
     A cache hit must cost next to nothing, so this skips the ORM session (and, on SQLite, the
     explicit BEGIN every session transaction takes): one indexed read on a pooled connection,
@@ -188,23 +199,24 @@ def _content_version() -> str:
     versions are the ones the request's own transaction sees."""
     endpoint = str(request.endpoint)
     argument = _ROW_VERSIONS[endpoint][1]
-    parameters = (argument(request.view_args or {}),) if argument else ()
+    parameters: tuple[object, ...] = (argument(request.view_args or {}),) if argument else ()
+    if endpoint in _PAGED:
+        parameters *= 2
     bind = current_app.extensions["forum.sessionmaker"].kw["bind"]
     query = _version_query(endpoint, bind.dialect.paramstyle)
     if isinstance(bind, Connection):
-        namespace, site, row = bind.exec_driver_sql(query, parameters).one()
-        g.site_version = int(site)
-        return f"{namespace}:{site}:{row}"
-    raw = bind.raw_connection()
-    try:
-        cursor = raw.cursor()
-        cursor.execute(query, parameters)
-        namespace, site, row = cursor.fetchone()
-        cursor.close()
-    finally:
-        raw.close()
+        namespace, site, row, items = bind.exec_driver_sql(query, parameters).one()
+    else:
+        raw = bind.raw_connection()
+        try:
+            cursor = raw.cursor()
+            cursor.execute(query, parameters)
+            namespace, site, row, items = cursor.fetchone()
+            cursor.close()
+        finally:
+            raw.close()
     g.site_version = int(site)
-    return f"{namespace}:{site}:{row}"
+    return f"{namespace}:{site}:{row}:{_page_address(items)}"
 
 
 def _store_page(response: Response) -> Response:

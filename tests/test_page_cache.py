@@ -218,6 +218,24 @@ def test_other_page_numbers_are_other_pages(
     assert visitor.get(f"{url_of(thread)}?page=02").headers["X-Cache"] == "hit"
 
 
+def test_page_numbers_past_the_end_are_the_last_page(
+    app: Flask, visitor: Browserish, make: Factory
+) -> None:
+    """Past the end the view shows the last page; so does the cache, instead of storing one
+    copy of it per number asked for."""
+    app.config["POSTS_PER_PAGE"] = 2
+    thread = make.thread(title="Short", replies=2)  # 3 posts: pages 1 and 2
+    last = visitor.get(f"{url_of(thread)}?page=2")
+    assert last.headers["X-Cache"] == "miss"
+
+    beyond = [visitor.get(f"{url_of(thread)}?page={n}") for n in (3, 50, 10**12)]
+
+    assert [r.headers["X-Cache"] for r in beyond] == ["hit"] * 3
+    assert all(r.get_data() == last.get_data() for r in beyond)
+    pages, _bytes = app.extensions["forum.pagecache"].size
+    assert pages == 1
+
+
 def test_the_local_store_is_capped_in_bytes() -> None:
     store = LocalStore(max_bytes=10_000)
 
