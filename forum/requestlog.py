@@ -14,14 +14,15 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 import re
 import sys
 import time
-import uuid
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Flask, Response, current_app, g, has_request_context, request
+from flask import Flask, Response, current_app, g, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -48,11 +49,19 @@ def log_job(name: str, job_id: str, outcome: str, seconds: float, **fields: obje
 
 
 def _emit(level: int, fields: dict[str, object]) -> None:
-    if not log.isEnabledFor(level):
-        return
-    stamp = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    line = {"time": stamp, **fields}
-    log.log(level, render(line, as_json=current_app.config.get("LOG_FORMAT") == "json"))
+    if log.isEnabledFor(level):
+        line = {"time": _now(), **fields}
+        _write(level, render(line, as_json=current_app.config.get("LOG_FORMAT") == "json"))
+
+
+def _write(level: int, line: str) -> None:
+    # Logger.handle rather than Logger.log: the line says what it is, and this skips the walk
+    # up the stack that finds the caller's file and line, a good part of the cost per request.
+    log.handle(log.makeRecord(log.name, level, __name__, 0, line, None, None))
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def render(fields: dict[str, object], *, as_json: bool) -> str:
@@ -64,53 +73,85 @@ def render(fields: dict[str, object], *, as_json: bool) -> str:
 def _text_value(value: object) -> str:
     if value is None:
         return "-"
-    text = value if isinstance(value, str) else str(value)
-    if _BARE_VALUE.fullmatch(text):
-        return text
-    return json.dumps(text)
+    if isinstance(value, int | float):
+        return str(value)
+    text = str(value)
+    return text if _BARE_VALUE.fullmatch(text) else json.dumps(text)
 
 
 # ---------------------------------------------------------------- requests
 
 
+class _RequestState:
+    __slots__ = ("request_id", "started", "statements")
+
+    def __init__(self, request_id: str) -> None:
+        self.request_id = request_id
+        self.started = time.perf_counter()
+        self.statements = 0
+
+
+# The running request's state. A context variable rather than flask.g: it is just as much per
+# request (per thread or greenlet), and the statement counter runs for every SQL statement and
+# the record factory for every log record, where g's proxy lookup costs several times more.
+_current: ContextVar[_RequestState | None] = ContextVar("showboard_request", default=None)
+
+
+def current_request_id() -> str | None:
+    state = _current.get()
+    return state.request_id if state is not None else None
+
+
 def _start() -> None:
-    g.request_started = time.perf_counter()
-    g.sql_statements = 0
     incoming = request.headers.get(REQUEST_ID_HEADER, "")
-    g.request_id = incoming if _SANE_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+    if not _SANE_REQUEST_ID.fullmatch(incoming):
+        # Not uuid4: that reads os.urandom on every request, and an id needs to be unique, not
+        # unguessable. The random module is reseeded in each forked worker.
+        incoming = f"{random.getrandbits(128):032x}"
+    _current.set(_RequestState(incoming))
 
 
 def _finish(response: Response) -> Response:
-    request_id = g.get("request_id")
-    if request_id is None:  # a before_request ahead of ours answered; still log the request
+    state = _current.get()
+    if state is None:  # a before_request ahead of ours answered; still log the request
         _start()
-        request_id = g.request_id
-    response.headers[REQUEST_ID_HEADER] = request_id
-    level = logging.DEBUG if request.path in QUIET_PATHS else logging.INFO
+        state = _current.get()
+        assert state is not None
+    response.headers[REQUEST_ID_HEADER] = state.request_id
+    path = request.path
+    level = logging.DEBUG if path in QUIET_PATHS else logging.INFO
     if not log.isEnabledFor(level):
         return response
     # The user the request already loaded: asking Flask-Login here would read the session
     # (Vary: Cookie on every response) and run the user query for pages that never needed it.
     user = g.get("_login_user")
     user_id = user.id if user is not None and user.is_authenticated else None
-    _emit(level, {
-        "event": "request",
-        "request_id": request_id,
-        "ip": request.remote_addr,
-        "user": user_id,
-        "method": request.method,
-        "path": request.path,
-        "status": response.status_code,
-        "ms": round((time.perf_counter() - g.request_started) * 1000, 1),
-        "sql": g.sql_statements,
-    })
+    ms = round((time.perf_counter() - state.started) * 1000, 1)
+    if current_app.config.get("LOG_FORMAT") == "json":
+        line = render({"time": _now(), "event": "request", "request_id": state.request_id,
+                       "ip": request.remote_addr, "user": user_id, "method": request.method,
+                       "path": path, "status": response.status_code, "ms": ms,
+                       "sql": state.statements}, as_json=True)
+    else:
+        # The same fields as render() writes, spelled out because this runs on every request;
+        # only the address (from X-Forwarded-For) and the path can need quoting.
+        line = (f"time={_now()} event=request request_id={state.request_id} "
+                f"ip={_text_value(request.remote_addr)} "
+                f"user={'-' if user_id is None else user_id} method={request.method} "
+                f"path={_text_value(path)} status={response.status_code} ms={ms} "
+                f"sql={state.statements}")
+    _write(level, line)
     return response
 
 
+def _end(_error: BaseException | None) -> None:
+    _current.set(None)
+
+
 def _count_statement(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-    if has_request_context() and "sql_statements" in g \
-            and not statement.lstrip().startswith(_BOOKKEEPING):
-        g.sql_statements += 1
+    state = _current.get()
+    if state is not None and not statement.lstrip().startswith(_BOOKKEEPING):
+        state.statements += 1
 
 
 def count_statements(engine: Engine) -> None:
@@ -127,7 +168,8 @@ _base_record_factory = logging.getLogRecordFactory()
 
 def _record_with_request_id(*args: Any, **kwargs: Any) -> logging.LogRecord:
     record = _base_record_factory(*args, **kwargs)
-    record.request_id = g.get("request_id", "-") if has_request_context() else "-"
+    state = _current.get()
+    record.request_id = state.request_id if state is not None else "-"
     return record
 
 
@@ -187,3 +229,4 @@ def init_app(app: Flask) -> None:
     # check, a page-cache hit) has its id and start time.
     app.before_request_funcs.setdefault(None, []).insert(0, _start)
     app.after_request(_finish)
+    app.teardown_request(_end)
