@@ -16,6 +16,7 @@ import shutil
 import sqlite3
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
@@ -89,9 +90,9 @@ def _backup_sqlite(database: Path, target: Path) -> Summary:
             # Connecting to an existing file; sqlite3 would create a missing one, checked above.
             with closing(sqlite3.connect(database, timeout=SQLITE_WAIT_SECONDS)) as live, \
                     closing(sqlite3.connect(partial)) as copy:
-                # One step (pages=-1): a single read transaction on the live database, so the
-                # copy is one consistent snapshot. In WAL mode that read blocks no writer.
-                live.backup(copy)
+                # One step: a single read transaction on the live database, so the copy is one
+                # consistent snapshot. In WAL mode that read blocks no writer.
+                _copy(live, copy)
                 # The copy's header says WAL like the original's; make it one self-contained
                 # file that can be renamed, copied off-site and opened read-only.
                 copy.execute("PRAGMA journal_mode=DELETE")
@@ -121,13 +122,26 @@ def _restore_sqlite(source: Path, database: Path) -> Summary:
                                    "views. Restore only goes into an empty database, so a live "
                                    "forum is never overwritten: point FORUM_DATABASE_URL at a "
                                    "new file.")
-                backup.backup(target)
+                _copy(backup, target)
                 # As the app runs it (forum/db.py); the backup file itself is in DELETE mode.
                 target.execute("PRAGMA journal_mode=WAL")
                 counts = _sqlite_counts(target)
     except sqlite3.Error as error:
         raise BackupError(f"Restoring {source} into {database} failed: {error}.") from None
     return Summary(source, source.stat().st_size, revision, counts)
+
+
+def _copy(source: sqlite3.Connection, destination: sqlite3.Connection) -> None:
+    """The whole database in one backup step (pages=-1). Python retries a step that finds a
+    database locked forever; this gives up after SQLITE_WAIT_SECONDS instead (a restore's
+    target that something keeps writing to, a live database held by an exclusive lock)."""
+    deadline = time.monotonic() + SQLITE_WAIT_SECONDS
+
+    def give_up_when_stuck(status: int, _remaining: int, _total: int) -> None:
+        if status in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) and time.monotonic() > deadline:
+            raise BackupError(f"The database stayed locked for {SQLITE_WAIT_SECONDS} seconds.")
+
+    source.backup(destination, progress=give_up_when_stuck)
 
 
 def _check_sqlite(connection: sqlite3.Connection, path: Path) -> None:

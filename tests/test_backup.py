@@ -18,7 +18,7 @@ from flask import Flask
 from sqlalchemy import inspect, select, text
 from sqlalchemy.orm import Session
 
-from forum import create_app, migrate, posting
+from forum import backup, create_app, migrate, posting
 from forum.db import make_engine
 from forum.models import Thread, User
 from tests.conftest import (
@@ -318,3 +318,45 @@ def test_restoring_an_older_backup_asks_for_init_db_which_upgrades_it(tmp_path: 
     assert f"This code is at revision {migrate.head()}: run `flask init-db`" in restored.output
     assert f"Database upgraded to revision {migrate.head()}." in upgraded.output
     assert contents(target)[0]["boards"] == contents(source)[0]["boards"] > 0
+
+
+def test_restore_into_an_empty_database_the_site_already_opened(
+    forum_url: str, tmp_path: Path
+) -> None:
+    backup_file = tmp_path / "forum.backup"
+    ok(flask(forum_url, "backup", str(backup_file)))
+    target = fresh_database_url(tmp_path, "opened_target")
+    engine = make_engine(target)
+    with engine.connect() as connection:  # on SQLite this creates the file, in WAL mode
+        connection.exec_driver_sql("SELECT 1")
+        connection.commit()
+    # The idle connection stays open in the engine's pool, as in a running site.
+    ok(flask(target, "restore", str(backup_file)))
+    engine.dispose()
+
+    assert contents(target) == contents(forum_url)
+
+
+def test_sqlite_restore_gives_up_on_a_target_that_stays_locked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # SQLite's locking, so SQLite on both runs of the suite. Python's own backup call would
+    # retry a locked target forever.
+    source = f"sqlite:///{tmp_path / 'source.sqlite3'}"
+    migrate.upgrade(engine := make_engine(source))
+    engine.dispose()
+    backup_file = tmp_path / "forum.backup"
+    ok(flask(source, "backup", str(backup_file)))
+    target = tmp_path / "target.sqlite3"
+    holder = sqlite3.connect(target, isolation_level=None)
+    holder.execute("PRAGMA journal_mode=WAL")
+    holder.execute("BEGIN IMMEDIATE")  # a writer that never lets go
+    monkeypatch.setattr(backup, "SQLITE_WAIT_SECONDS", 1)
+
+    result = flask(f"sqlite:///{target}", "restore", str(backup_file))
+
+    holder.rollback()
+    assert result.exit_code == 1
+    assert "stayed locked for 1 seconds" in result.output
+    assert holder.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0
+    holder.close()
