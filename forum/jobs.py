@@ -242,12 +242,14 @@ def worker_command(workers: int) -> None:
     if huey.immediate:
         raise click.ClickException("Jobs run immediately in this configuration "
                                    "(FORUM_JOBS_IMMEDIATE): there is no queue to consume.")
-    huey.create_consumer(workers=workers, periodic=True, worker_type="thread").run()
+    # Polls an idle SQLite queue at most every 2 s (Redis blocks instead), so mail goes out soon.
+    huey.create_consumer(workers=workers, periodic=True, worker_type="thread",
+                         max_delay=2.0).run()
 
 
 def init_app(app: Flask) -> None:
     # Importing a module declares its jobs; these are the modules that have some.
-    from forum import mail  # noqa: F401
+    from forum import account_mail, mail  # noqa: F401
 
     app.extensions["forum.jobs"] = JobQueue(app)
     app.cli.add_command(worker_command)

@@ -25,8 +25,10 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
 from forum import create_app, jobs, mail
+from forum.accounts import create_user
+from forum.db import db_session
 from forum.models import FailedJob, Role, utcnow
-from tests.conftest import FAST_HASHING, Browserish, Factory
+from tests.conftest import FAST_HASHING, PASSWORD, Browserish, Factory, migrated_database_url
 from tests.mail_server import (  # noqa: F401 (fixtures)
     Inbox,
     SmtpServer,
@@ -245,13 +247,19 @@ def test_the_daily_prune_is_registered_and_forgets_old_failures(
 
 
 def test_flask_worker_delivers_queued_mail(
-    app: Flask, tmp_path: Path, smtp_server: tuple[str, Inbox], make: Factory,
-    database_url: str
+    tmp_path: Path, smtp_server: tuple[str, Inbox]
 ) -> None:
     url, inbox = smtp_server
     inbox.clear()
+    # A database of its own, committed for real: the worker is another process and looks the
+    # account up itself.
+    database_url = migrated_database_url(tmp_path, "worker")
+    app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "test", "TESTING": True,
+                      "RATE_LIMITS": "off", **FAST_HASHING})
     queue_on_disk(app, tmp_path)
-    fan = make.user("worker_fan")
+    with app.app_context():
+        fan = create_user(db_session(), "worker_fan", "worker.fan@example.org", PASSWORD)
+        db_session().commit()
     visitor = Browserish(app.test_client())
     assert visitor.post("/reset", {"email": fan.email}, page="/reset").status_code == 302
     assert inbox.to(fan.email) == []  # the request only queued it

@@ -15,7 +15,7 @@ from flask import (
 from flask_login import current_user, fresh_login_required, login_required
 from werkzeug.wrappers import Response
 
-from forum import accounts, auth, mail, pagecache, permissions, tokens
+from forum import account_mail, accounts, auth, pagecache, permissions, tokens
 from forum.db import db_session, reads_first
 from forum.forms import (
     DeleteAccountForm,
@@ -29,7 +29,6 @@ from forum.forms import (
 )
 from forum.models import User
 from forum.passwords import hash_password, verify_password
-from forum.publicurl import external_url
 from forum.security import safe_next
 from forum.settings import get_settings
 from forum.views.drafts import DRAFT_FIELDS, resubmit_page
@@ -39,40 +38,6 @@ bp = Blueprint("accounts", __name__)
 
 def _verification_required() -> bool:
     return bool(current_app.config["REQUIRE_EMAIL_VERIFICATION"])
-
-
-def _send_verification(user: User) -> None:
-    link = external_url("accounts.verify_email", token=tokens.verify_token(user))
-    mail.send(mail.Mail(
-        to=user.email,
-        subject="Confirm your email for Showboard",
-        body=f"Hi {user.username},\n\nConfirm your email address to start posting:\n\n{link}\n\n"
-             "The link works for a week. If you didn't sign up, ignore this message.\n",
-    ))
-
-
-def _send_reset(user: User) -> None:
-    link = external_url("accounts.reset_password", token=tokens.reset_token(user))
-    mail.send(mail.Mail(
-        to=user.email,
-        subject="Reset your Showboard password",
-        body=f"Hi {user.username},\n\nSomeone (hopefully you) asked to reset your "
-             f"password. Choose a new one here:\n\n{link}\n\nThe link works once, "
-             "for one hour. If you didn't ask, ignore this message.\n",
-    ))
-
-
-def _send_already_registered(owner: User) -> None:
-    link = external_url("accounts.reset_password", token=tokens.reset_token(owner))
-    mail.send(mail.Mail(
-        to=owner.email,
-        subject="Someone tried to sign up to Showboard with your email",
-        body=f"Hi {owner.username},\n\nSomeone (maybe you) tried to create a new Showboard "
-             "account with this email address. It already belongs to your account, so no "
-             f"new account was made.\n\nYour username is {owner.username}. If you forgot "
-             f"your password, choose a new one here (the link works once, for one hour):"
-             f"\n\n{link}\n\nIf it wasn't you, ignore this message: nothing changed.\n",
-    ))
 
 
 def _welcome(username: str, verify: bool) -> None:
@@ -113,14 +78,14 @@ def register() -> str | Response | tuple[str, int]:
             session.rollback()
             owner = accounts.find_by_email(session, form.email.data)
             if owner is not None:
-                _send_already_registered(owner)
+                account_mail.send_taken_address_notice(owner)
             _welcome(form.username.data, verify)
             return redirect(url_for("boards.index"))
         auth.start_session(session, user, remember=False)
         session.commit()
         # Queued after the commit: the account is whole before any mail is about it.
         if verify:
-            _send_verification(user)
+            account_mail.send_verification(user)
         _welcome(user.username, verify)
         return redirect(url_for("boards.index"))
     return render_template("accounts/register.html", form=form, site=site)
@@ -171,11 +136,10 @@ def logout() -> Response:
 def reset_request() -> str | Response:
     form = ResetRequestForm()
     if form.validate_on_submit():
-        user = accounts.find_by_email(db_session(), form.email.data)
-        if user is not None:
-            _send_reset(user)
-        # The same answer whether or not the address has an account (and the mail is only
-        # queued, so a down or slow SMTP server changes nothing here either).
+        # The account is looked up by the job, not here: the request does the same work and
+        # gives the same answer whether or not the address has an account, and whether or
+        # not SMTP is up.
+        account_mail.queue_reset(form.email.data)
         flash("If that address belongs to an account, a reset link is on its way.", "info")
         return redirect(url_for("accounts.login"))
     return render_template("accounts/reset_request.html", form=form)
@@ -220,7 +184,7 @@ def resend_verification() -> Response:
     if not EmptyForm().validate_on_submit():
         abort(400)
     if current_user.email_verified_at is None:
-        _send_verification(current_user)
+        account_mail.send_verification(current_user)
         flash("We sent a new confirmation link to your email.", "info")
     return redirect(safe_next(request.form.get("next"), url_for("boards.index")))
 
@@ -276,7 +240,7 @@ def change_email() -> str | Response:
                 auth.end_other_sessions(session, current_user)
                 session.commit()
                 if verify:
-                    _send_verification(current_user)
+                    account_mail.send_verification(current_user)
                     flash("Email updated. Click the link we sent to confirm it. Your other "
                           "devices have been logged out.", "info")
                 else:
