@@ -58,7 +58,7 @@ def _clean(value: Any) -> Any:
     return strip_control(value).strip() if isinstance(value, str) else value
 
 
-def _reason(required: bool = False, label: str = "Reason") -> StringField:
+def _reason(required: bool = False, label: str = "Reason", **options: Any) -> StringField:
     first = (DataRequired("Say why: it is shown in the public moderation log.") if required
              else Optional())
     return StringField(
@@ -66,6 +66,7 @@ def _reason(required: bool = False, label: str = "Reason") -> StringField:
         [first, Length(max=REASON_LENGTH, message=f"Keep it under {REASON_LENGTH} characters.")],
         filters=[_clean],
         description="Shown in the public moderation log.",
+        **options,
     )
 
 
@@ -176,15 +177,20 @@ SUSPENSION_CHOICES = [
 ]
 
 
-class SuspendForm(ReturningForm):
-    duration = RadioField("How long", choices=SUSPENSION_CHOICES, default="day",
-                          validators=[InputRequired("Choose how long.")])
-    days = IntegerField(
+def _days(**options: Any) -> IntegerField:
+    return IntegerField(
         "Days",
         [Optional(), NumberRange(1, MAX_SUSPENSION_DAYS,
                                  f"Choose 1 to {MAX_SUSPENSION_DAYS:,} days.")],
         description="Only for “A number of days”.",
+        **options,
     )
+
+
+class SuspendForm(ReturningForm):
+    duration = RadioField("How long", choices=SUSPENSION_CHOICES, default="day",
+                          validators=[InputRequired("Choose how long.")])
+    days = _days()
     reason = _reason(required=True)
 
     def validate(self, extra_validators: Any = None) -> bool:
@@ -199,6 +205,28 @@ class SuspendForm(ReturningForm):
         """When the suspension ends; None is a ban."""
         days = {"day": 1, "week": 7, "custom": self.days.data}.get(self.duration.data)
         return None if days is None else now + timedelta(days=days)
+
+
+BOARD_SUSPENSION_CHOICES = SUSPENSION_CHOICES[:3]  # a board suspension always ends
+
+
+class BoardSuspendForm(SuspendForm):
+    """Bar a member from posting on one board (board moderators' tool; no bans)."""
+
+    # Any id is accepted here; the view answers 404 for a missing board and 403 for one the
+    # moderator doesn't moderate.
+    # Same names as the site-wide form's fields, other ids: both forms share one page.
+    board = SelectField("Board", coerce=int, validate_choice=False,
+                        validators=[InputRequired("Choose a board.")], id="board-board")
+    duration = RadioField("How long", choices=BOARD_SUSPENSION_CHOICES, default="day",
+                          validators=[InputRequired("Choose how long.")], id="board-duration")
+    days = _days(id="board-days")
+    reason = _reason(required=True, id="board-reason")
+
+
+class BoardLiftForm(ReturningForm):
+    board = IntegerField(validators=[InputRequired("Choose a board.")])
+    reason = _reason()
 
 
 class MultiCheckboxField(SelectMultipleField):

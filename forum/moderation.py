@@ -17,6 +17,7 @@ from forum import accounts, posting
 from forum.models import (
     Board,
     BoardModerator,
+    BoardSuspension,
     ModAction,
     Post,
     PostRevision,
@@ -37,7 +38,8 @@ LOGGED_ACTIONS = (
     "move thread", "hide thread", "restore thread",
     "hide post", "restore post", "edit post", "purge post",
     "resolve report", "dismiss report",
-    "suspend user", "ban user", "lift suspension", "change role",
+    "suspend user", "ban user", "lift suspension", "board suspension", "lift board suspension",
+    "change role",
     "create board", "edit board", "archive board", "unarchive board", "reorder boards",
     "change settings",
 )  # fmt: skip
@@ -267,6 +269,65 @@ def lift_suspension(session: Session, actor: User, user: User, reason: str = "")
     user.suspended_until = None
     user.suspension_reason = ""
     log_action(session, actor, "lift suspension", target=user, reason=reason)
+
+
+def suspend_on_board(session: Session, actor: User, user: User, board: Board, until: datetime,
+                     reason: str) -> None:
+    """Bar a member from posting on one board until `until` (replacing an earlier one there).
+    They still read it, and post everywhere else."""
+    existing = session.get(BoardSuspension, (user.id, board.id))
+    if existing is None:
+        session.add(BoardSuspension(user_id=user.id, board_id=board.id, until=until,
+                                    reason=reason, actor_id=actor.id, created_at=utcnow()))
+    else:
+        existing.until, existing.reason, existing.actor_id = until, reason, actor.id
+        existing.created_at = utcnow()
+    _refresh_board_suspended_until(session, user)
+    log_action(session, actor, "board suspension", target=user, board_id=board.id,
+               reason=reason, details=f"on {board.name} until {until:%Y-%m-%d %H:%M} UTC")
+
+
+def lift_board_suspension(session: Session, actor: User, user: User, board: Board,
+                          reason: str = "") -> bool:
+    """End a running board suspension; False (and nothing logged) when there is none."""
+    ended = session.execute(
+        delete(BoardSuspension)
+        .where(BoardSuspension.user_id == user.id, BoardSuspension.board_id == board.id,
+               BoardSuspension.until > utcnow())
+        .execution_options(synchronize_session="fetch")
+    )
+    if not ended.rowcount:  # type: ignore[attr-defined]
+        return False
+    _refresh_board_suspended_until(session, user)
+    log_action(session, actor, "lift board suspension", target=user, board_id=board.id,
+               reason=reason, details=f"on {board.name}")
+    return True
+
+
+def _refresh_board_suspended_until(session: Session, user: User) -> None:
+    """Keep the user row's summary (read by forum/auth.py) equal to their latest running
+    board suspension's end."""
+    session.flush()
+    user.board_suspended_until = session.scalar(
+        select(func.max(BoardSuspension.until))
+        .where(BoardSuspension.user_id == user.id, BoardSuspension.until > utcnow()))
+
+
+def boards_for_suspending(session: Session, actor: User) -> list[Board]:
+    """The boards `actor` may suspend members on, in index order."""
+    stmt = select(Board).order_by(Board.position, Board.name)
+    if actor.role != Role.ADMIN and actor.moderated_board_ids:
+        stmt = stmt.where(Board.id.in_(actor.moderated_board_ids))
+    return list(session.scalars(stmt))
+
+
+def running_board_suspensions(session: Session, user: User) -> list[tuple[BoardSuspension, Board]]:
+    found = session.execute(
+        select(BoardSuspension, Board).join(Board, Board.id == BoardSuspension.board_id)
+        .where(BoardSuspension.user_id == user.id, BoardSuspension.until > utcnow())
+        .order_by(Board.position, Board.name)
+    )
+    return [(suspension, board) for suspension, board in found]
 
 
 def delete_account(session: Session, actor: User, user: User, reason: str) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import current_app
 
-from forum.models import Board, Post, Role, Thread, User
+from forum.models import Board, BoardSuspension, Post, Role, Thread, User
 
 
 def is_member(user: Any) -> bool:
@@ -55,8 +55,16 @@ def moderates(user: Any, board_id: int) -> bool:
 # ------------------------------------------------------------------------------ members
 
 
+def board_suspension(user: Any, board_id: int) -> BoardSuspension | None:
+    """The running suspension barring `user` from posting on that board, if any."""
+    if not is_member(user):
+        return None
+    found = user.board_suspensions.get(board_id)
+    return found if found is not None and found.is_running() else None
+
+
 def can_start_thread(user: Any, board: Board) -> bool:
-    if not is_active_member(user):
+    if not is_active_member(user) or board_suspension(user, board.id):
         return False
     return not board.is_archived or moderates(user, board.id)
 
@@ -66,6 +74,8 @@ def can_reply(user: Any, thread: Thread) -> bool:
         return False
     if moderates(user, thread.board_id):
         return True
+    if board_suspension(user, thread.board_id):
+        return False
     return not thread.is_locked and not thread.is_hidden and not thread.board.is_archived
 
 
@@ -81,18 +91,29 @@ def _standing_refusal(user: Any) -> str | None:
     return None
 
 
+def _board_refusal(user: Any, board: Board) -> str | None:
+    suspension = board_suspension(user, board.id)
+    if suspension is None:
+        return None
+    because = f" Reason: {suspension.reason}" if suspension.reason else ""
+    return (f"You're suspended from posting on {board.name} until "
+            f"{suspension.until:%B %d, %Y %H:%M} UTC, so you can't post, reply or start threads "
+            f"there until then.{because}")
+
+
 def posting_refusal(user: Any, board: Board) -> str | None:
     """None when `user` may start a thread on `board`; otherwise the reason."""
     if can_start_thread(user, board):
         return None
-    return _standing_refusal(user) or "This board is archived: it's read-only now."
+    return (_standing_refusal(user) or _board_refusal(user, board)
+            or "This board is archived: it's read-only now.")
 
 
 def reply_refusal(user: Any, thread: Thread) -> str | None:
     """None when `user` may reply to `thread`; otherwise the reason."""
     if can_reply(user, thread):
         return None
-    if reason := _standing_refusal(user):
+    if reason := _standing_refusal(user) or _board_refusal(user, thread.board):
         return reason
     if thread.is_locked:
         return "This thread is locked: new replies are closed."
@@ -172,12 +193,37 @@ def can_use_mod_area(user: Any) -> bool:
 
 
 def can_suspend(user: Any, target: User) -> bool:
-    """Moderators suspend members; only admins suspend moderators and other admins."""
-    if not is_moderator(user) or target.id == user.id:
+    """Site-wide suspensions and bans: global moderators suspend members; only admins
+    suspend moderators and other admins. Board moderators can't (see can_suspend_on_board)."""
+    if not is_global_moderator(user) or target.id == user.id:
         return False
     if user.role == Role.ADMIN:
         return True
     return target.role == Role.MEMBER
+
+
+def can_suspend_on_board(user: Any, target: User, board_id: int) -> bool:
+    """A board suspension: any moderator of the board may bar a member from posting there."""
+    return moderates(user, board_id) and target.id != user.id and target.role == Role.MEMBER
+
+
+def can_restrict(user: Any, target: User) -> bool:
+    """Whether `user` has any way to suspend `target` (site-wide or on a board they
+    moderate): the moderator tools link to the suspension page exactly then."""
+    return can_suspend(user, target) or (
+        is_moderator(user) and target.id != user.id and target.role == Role.MEMBER)
+
+
+def suspension_refusal(user: Any, target: User) -> str | None:
+    """None when `user` may suspend or ban `target` site-wide; otherwise why not."""
+    if can_suspend(user, target):
+        return None
+    if target.id == user.id:
+        return "You can't suspend yourself."
+    if target.role != Role.MEMBER and user.role != Role.ADMIN:
+        return "Only admins can suspend moderators and admins."
+    return ("Board moderators can suspend members only on the boards they moderate: site-wide "
+            "suspensions and bans are for global moderators and admins.")
 
 
 # ------------------------------------------------------------------------------ admins

@@ -8,13 +8,14 @@ import re
 from datetime import timedelta
 
 from flask import Flask, render_template
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from forum import posting
 from forum.models import (
     Board,
     BoardModerator,
+    BoardSuspension,
     ModAction,
     Post,
     Report,
@@ -442,6 +443,125 @@ def test_moderators_cannot_suspend_each_other_or_admins_but_admins_can(
     assert browser_for(app, second).get("/mod").status_code == 403
 
 
+# ------------------------------------------------------------------------------ board suspensions
+
+
+def test_a_board_moderators_site_wide_ban_is_refused_with_the_reason(
+    app: Flask, db: Session, make: Factory, member: User
+) -> None:
+    board = make.board("severance")
+    mod = browser_for(app, moderator_of(make, db, board, name="mod_sev"))
+    url = f"/mod/users/{member.username}/suspend"
+
+    for data in ({"duration": "ban", "reason": "Power trip"},
+                 {"duration": "week", "reason": "Power trip"}):
+        refused = mod.post(url, data, page="/")
+        assert refused.status_code == 403
+        assert "site-wide suspensions and bans are for global moderators and admins" in \
+            text_of(refused)
+    refused = mod.post(f"/mod/users/{member.username}/lift", {}, page="/")
+    assert refused.status_code == 403
+    fresh(db, member)
+    assert not member.is_suspended() and log_count(db) == 0
+
+    # Their suspension page offers only their boards, and no ban.
+    page = text_of(mod.get(url))
+    assert "Suspend on a board" in page and "Ban (no end date)" not in page
+    assert re.search(rf'<option[^>]*value="{board.id}"[^>]*>Severance</option>', page)
+    assert "Suspend everywhere" not in page
+    # A global moderator's page has both.
+    everywhere = text_of(browser_for(app, moderator_of(make, db, name="mod_all")).get(url))
+    assert "Suspend everywhere" in everywhere and "Ban (no end date)" in everywhere
+
+
+def test_a_board_suspension_bars_posting_on_that_board_only_and_is_logged(
+    app: Flask, db: Session, make: Factory, member: User, member_client: Browserish
+) -> None:
+    severance, lost = make.board("severance"), make.board("lost")
+    here = make.thread(severance, title="Innie talk")
+    there = make.thread(lost, title="The island")
+    own = make.reply(here, member, "My own words")
+    mod = browser_for(app, moderator_of(make, db, severance, name="mod_sev"))
+
+    done = mod.post(f"/mod/users/{member.username}/board-suspend",
+                    {"board": severance.id, "duration": "custom", "days": "3",
+                     "reason": "Spoiling the finale"}, page="/")
+    assert done.status_code == 302
+    row = latest_log_row(db)
+    assert (row.action, row.board_id, row.target_user_id) == ("board suspension", severance.id,
+                                                              member.id)
+    assert "on Severance until" in row.details
+
+    reply = member_client.post(f"/t/{here.id}/reply", {"body": "Let me in"}, page="/")
+    assert reply.status_code == 403
+    assert "suspended from posting on Severance" in text_of(reply)
+    assert "Let me in" in text_of(reply)  # the typed text stays
+    started = member_client.post("/b/severance/new", {"title": "New one", "body": "Hi"},
+                                 page="/")
+    assert started.status_code == 403 and "Spoiling the finale" in text_of(started)
+    edit = member_client.post(f"/p/{own.id}/edit", {"body": "Changed"}, page="/")
+    assert edit.status_code == 403
+    for page in ("/b/severance", thread_url(here)):
+        assert "suspended from posting on Severance" in text_of(member_client.get(page)), page
+    # Everywhere else nothing changed.
+    assert "suspended from posting" not in text_of(member_client.get("/b/lost"))
+    assert member_client.post(f"/t/{there.id}/reply", {"body": "Hello island"},
+                              page="/").status_code == 302
+    fresh(db, here)
+    assert here.post_count == 2  # the opening post and the member's earlier reply
+
+    log = text_of(browser_for(app).get("/mod/log?action=board+suspension"))
+    assert "Spoiling the finale" in log and member.username in log
+
+    # Lifting it lets them back in, and is logged too.
+    lifted = mod.post(f"/mod/users/{member.username}/board-lift",
+                      {"board": severance.id, "reason": "Appeal"}, page="/")
+    assert lifted.status_code == 302
+    assert latest_log_row(db).action == "lift board suspension"
+    assert member_client.post(f"/t/{here.id}/reply", {"body": "Back"}, page="/").status_code == 302
+
+
+def test_a_board_suspension_ends_by_itself(
+    app: Flask, db: Session, make: Factory, member: User, member_client: Browserish
+) -> None:
+    board = make.board("severance")
+    thread = make.thread(board)
+    mod = browser_for(app, moderator_of(make, db, board))
+    mod.post(f"/mod/users/{member.username}/board-suspend",
+             {"board": board.id, "duration": "day", "reason": "Cool off"}, page="/")
+    assert member_client.post(f"/t/{thread.id}/reply", {"body": "x"}, page="/").status_code == 403
+
+    db.execute(update(BoardSuspension).values(until=utcnow() - timedelta(minutes=1)))
+    db.commit()
+    assert member_client.post(f"/t/{thread.id}/reply", {"body": "Back"},
+                              page="/").status_code == 302
+    assert "suspended from posting" not in text_of(member_client.get("/b/severance"))
+
+
+def test_board_moderators_suspend_members_only_on_their_own_boards(
+    app: Flask, db: Session, make: Factory, member: User
+) -> None:
+    severance, lost = make.board("severance"), make.board("lost")
+    mine = moderator_of(make, db, severance, name="mod_sev")
+    colleague = moderator_of(make, db, lost, name="mod_lost")
+    mod = browser_for(app, mine)
+    url = f"/mod/users/{member.username}/board-suspend"
+
+    elsewhere = mod.post(url, {"board": lost.id, "duration": "day", "reason": "x"}, page="/")
+    assert elsewhere.status_code == 403 and "t moderate Lost, so you can" in text_of(elsewhere)
+    colleague_refused = mod.post(f"/mod/users/{colleague.username}/board-suspend",
+                                 {"board": severance.id, "duration": "day", "reason": "x"},
+                                 page="/")
+    assert colleague_refused.status_code == 403
+    missing = mod.post(url, {"board": 987654, "duration": "day", "reason": "x"}, page="/")
+    assert missing.status_code == 404
+    no_ban = mod.post(url, {"board": severance.id, "duration": "ban", "reason": "x"}, page="/")
+    assert no_ban.status_code == 200 and "Not a valid choice" in text_of(no_ban)
+    assert "x" in text_of(no_ban)
+    assert log_count(db) == 0
+    assert db.scalar(select(func.count()).select_from(BoardSuspension)) == 0
+
+
 # ------------------------------------------------------------------------------ reports
 
 
@@ -646,6 +766,9 @@ def every_action_by_web(app: Flask, db: Session, make: Factory) -> list[tuple[st
         ("suspend user", f"{u}/suspend", {"duration": "day", "reason": "Spoilers"}),
         ("ban user", f"{u}/suspend", {"duration": "ban", "reason": "Again"}),
         ("lift suspension", f"{u}/lift", {}),
+        ("board suspension", f"{u}/board-suspend", {"board": board.id, "duration": "day",
+                                                     "reason": "Rude"}),
+        ("lift board suspension", f"{u}/board-lift", {"board": board.id}),
         ("change role", "/admin/users/target_tom/role", {"role": "moderator",
                                                          "boards": [board.id]}),
         ("create board", "/admin/boards/new", {"slug": "dark", "name": "Dark"}),

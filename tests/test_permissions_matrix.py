@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from forum.models import (
     Board,
     BoardModerator,
+    BoardSuspension,
     ModAction,
     Post,
     PostRevision,
@@ -40,6 +41,7 @@ ACTORS = ("visitor", "member", "author", "suspended", "other_board_mod", "board_
 BOARD_MODS = frozenset({"board_mod", "global_mod", "admin"})  # moderate this board
 ANY_MOD = BOARD_MODS | {"other_board_mod"}  # may use the moderator area
 BOTH_BOARDS = frozenset({"global_mod", "admin"})  # moderate this board and the other one
+SITE_WIDE = BOTH_BOARDS  # site-wide suspensions and bans: global moderators and admins
 ADMINS = frozenset({"admin"})
 
 
@@ -80,9 +82,13 @@ ENDPOINTS = [
     Endpoint("POST", "/mod/posts/<int:post_id>/restore", "/mod/posts/{post}/restore",
              BOARD_MODS, {"reason": "On reflection, fine"}),
     Endpoint("GET", "/mod/users/<username>/suspend", "/mod/users/{author}/suspend", ANY_MOD),
-    Endpoint("POST", "/mod/users/<username>/suspend", "/mod/users/{author}/suspend", ANY_MOD,
+    Endpoint("POST", "/mod/users/<username>/suspend", "/mod/users/{author}/suspend", SITE_WIDE,
              {"duration": "day", "reason": "Spoilers"}),
-    Endpoint("POST", "/mod/users/<username>/lift", "/mod/users/{suspended}/lift", ANY_MOD),
+    Endpoint("POST", "/mod/users/<username>/lift", "/mod/users/{suspended}/lift", SITE_WIDE),
+    Endpoint("POST", "/mod/users/<username>/board-suspend", "/mod/users/{author}/board-suspend",
+             BOARD_MODS, {"board": "{this_id}", "duration": "week", "reason": "Spoilers"}),
+    Endpoint("POST", "/mod/users/<username>/board-lift", "/mod/users/{restricted}/board-lift",
+             BOARD_MODS, {"board": "{this_id}", "reason": "Served"}),
     # The admin area.
     Endpoint("GET", "/admin", "/admin", ADMINS),
     Endpoint("GET", "/admin/boards/new", "/admin/boards/new", ADMINS),
@@ -124,12 +130,15 @@ class World:
     post: Post
     actors: dict[str, User | None]
 
+    restricted: User  # a member suspended on "this" board
+
     def fill(self, template: str) -> str:
         author, suspended = self.actors["author"], self.actors["suspended"]
         assert author is not None and suspended is not None
         return template.format(thread=self.thread.id, post=self.post.id, board=self.this.slug,
                                this_id=self.this.id, other_id=self.other.id,
-                               author=author.username, suspended=suspended.username)
+                               author=author.username, suspended=suspended.username,
+                               restricted=self.restricted.username)
 
 
 @pytest.fixture
@@ -143,6 +152,10 @@ def world(db: Session, make: Factory) -> World:
     suspended = make.user("fan_suspended")
     suspended.suspended_until = utcnow() + timedelta(days=1)
     suspended.suspension_reason = "Spoilers"
+    restricted = make.user("fan_restricted")
+    until = utcnow() + timedelta(days=2)
+    db.add(BoardSuspension(user_id=restricted.id, board_id=this.id, until=until, reason="Rude"))
+    restricted.board_suspended_until = until
     db.commit()
     actors: dict[str, User | None] = {
         "visitor": None,
@@ -154,13 +167,13 @@ def world(db: Session, make: Factory) -> World:
         "global_mod": moderator_of(make, db, name="mod_global"),
         "admin": make.user("the_admin", role=Role.ADMIN),
     }
-    return World(this, other, thread, post, actors)
+    return World(this, other, thread, post, actors, restricted)
 
 
 WATCHED_TABLES: list[Table] = [
     model.__table__  # type: ignore[misc]
-    for model in (Board, Thread, Post, PostRevision, Report, BoardModerator, SiteSetting,
-                  ModAction)
+    for model in (Board, Thread, Post, PostRevision, Report, BoardModerator, BoardSuspension,
+                  SiteSetting, ModAction)
 ]
 
 
@@ -171,7 +184,7 @@ def snapshot(db: Session) -> dict[str, list[Any]]:
              for table in WATCHED_TABLES}
     state["users"] = sorted(map(tuple, db.execute(select(
         User.id, User.role, User.suspended_until, User.is_banned, User.suspension_reason,
-        User.post_count)).all()))
+        User.board_suspended_until, User.post_count)).all()))
     return state
 
 

@@ -19,6 +19,8 @@ from werkzeug.wrappers import Response
 from forum import accounts, mod_reading, moderation, permissions, reading
 from forum.db import db_session
 from forum.mod_forms import (
+    BoardLiftForm,
+    BoardSuspendForm,
     HandleReportsForm,
     HideForm,
     MoveThreadForm,
@@ -26,6 +28,7 @@ from forum.mod_forms import (
     RenameThreadForm,
     SuspendForm,
     ThreadActionForm,
+    choice,
     first_error,
 )
 from forum.models import Board, Post, ReportStatus, Thread, User, utcnow
@@ -74,14 +77,31 @@ def _moderated_post(post_id: int) -> Post:
     return post
 
 
-def _suspendable(username: str) -> User:
+def _restrictable(username: str) -> User:
+    """The member named, when this moderator has some way to suspend them (404, 403)."""
     user = accounts.find_by_username(db_session(), username)
     if user is None:
         abort(404)
-    if not permissions.can_suspend(current_user, user):
-        abort(403, "You can't suspend yourself." if user.id == current_user.id else
-              "Only admins can suspend moderators and admins.")
+    if not permissions.can_restrict(current_user, user):
+        abort(403, permissions.suspension_refusal(current_user, user))
     return user
+
+
+def _suspendable(username: str) -> User:
+    """The member named, when this moderator may suspend or ban them site-wide."""
+    user = _restrictable(username)
+    if refusal := permissions.suspension_refusal(current_user, user):
+        abort(403, refusal)
+    return user
+
+
+def _board_for_suspension(user: User, board_id: int | None) -> Board:
+    board = db_session().get(Board, board_id) if board_id is not None else None
+    if board is None:
+        abort(404)
+    if not permissions.can_suspend_on_board(current_user, user, board.id):
+        abort(403, f"You don't moderate {board.name}, so you can't suspend anyone there.")
+    return board
 
 
 def thread_url(thread: Thread) -> str:
@@ -258,19 +278,44 @@ def restore_post(post_id: int) -> Response:
 # ------------------------------------------------------------------------------ users
 
 
-@bp.route("/users/<username>/suspend", methods=["GET", "POST"])
+def _suspension_page(user: User, form: SuspendForm | None = None,
+                     board_form: BoardSuspendForm | None = None) -> str:
+    """The suspension page: a site-wide form for those who may use it, a board form with the
+    boards this moderator moderates, and the member's current suspensions."""
+    session = db_session()
+    back = _next_from_query() if request.method == "GET" else None
+    site_wide = permissions.can_suspend(current_user, user)
+    if site_wide and form is None:
+        form = SuspendForm(formdata=None, data=back)
+    if board_form is None:
+        board_form = BoardSuspendForm(formdata=None, data=back)
+    boards = moderation.boards_for_suspending(session, current_user)
+    board_form.board.choices = [choice(board.id, board.name) for board in boards]
+    return render_template(
+        "mod/suspend.html", user=user, form=form if site_wide else None,
+        board_form=board_form, lift_form=ReasonForm(formdata=None),
+        board_suspensions=moderation.running_board_suspensions(session, user),
+        moderated_ids={board.id for board in boards},
+    )
+
+
+@bp.get("/users/<username>/suspend")
+def suspension_page(username: str) -> str:
+    return _suspension_page(_restrictable(username))
+
+
+@bp.post("/users/<username>/suspend")
 def suspend_user(username: str) -> str | Response:
     session = db_session()
     user = _suspendable(username)
-    form = SuspendForm(data=_next_from_query() if request.method == "GET" else None)
+    form = SuspendForm()
     if form.validate_on_submit():
         until = form.ends_at(utcnow())
         moderation.suspend(session, current_user, user, until, form.reason.data)
         flash(f"{user.username} is banned." if until is None else
               f"{user.username} is suspended until {until:%B %d, %Y %H:%M} UTC.", "success")
-        return _done(session, form.next.data, url_for("mod.suspend_user", username=username))
-    return render_template("mod/suspend.html", user=user, form=form,
-                           lift_form=ReasonForm(formdata=None))
+        return _done(session, form.next.data, url_for("mod.suspension_page", username=username))
+    return _suspension_page(user, form=form)
 
 
 @bp.post("/users/<username>/lift")
@@ -282,7 +327,40 @@ def lift_suspension(username: str) -> Response:
         abort(400, first_error(form))
     moderation.lift_suspension(session, current_user, user, form.reason.data)
     flash(f"{user.username} can post again.", "success")
-    return _done(session, form.next.data, url_for("mod.suspend_user", username=username))
+    return _done(session, form.next.data, url_for("mod.suspension_page", username=username))
+
+
+@bp.post("/users/<username>/board-suspend")
+def suspend_on_board(username: str) -> str | Response:
+    session = db_session()
+    user = _restrictable(username)
+    form = BoardSuspendForm()
+    board = _board_for_suspension(user, form.board.data if isinstance(form.board.data, int)
+                                  else None)
+    if form.validate_on_submit():
+        until = form.ends_at(utcnow())
+        assert until is not None  # board suspensions offer no ban
+        moderation.suspend_on_board(session, current_user, user, board, until, form.reason.data)
+        flash(f"{user.username} can't post on {board.name} until {until:%B %d, %Y %H:%M} UTC.",
+              "success")
+        return _done(session, form.next.data, url_for("mod.suspension_page", username=username))
+    return _suspension_page(user, board_form=form)
+
+
+@bp.post("/users/<username>/board-lift")
+def lift_board_suspension(username: str) -> Response:
+    session = db_session()
+    user = _restrictable(username)
+    form = BoardLiftForm()
+    if not form.validate_on_submit():
+        abort(400, first_error(form))
+    board = _board_for_suspension(user, form.board.data)
+    back = url_for("mod.suspension_page", username=username)
+    if not moderation.lift_board_suspension(session, current_user, user, board, form.reason.data):
+        flash(f"{user.username} isn't suspended on {board.name}.", "info")
+        return redirect(safe_next(form.next.data, back))
+    flash(f"{user.username} can post on {board.name} again.", "success")
+    return _done(session, form.next.data, back)
 
 
 # ------------------------------------------------------------------------------ public pages
