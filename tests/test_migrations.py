@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -12,9 +13,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 from alembic.script import ScriptDirectory
 from click.testing import Result
-from sqlalchemy import make_url, text
+from sqlalchemy import inspect, make_url, text
+from sqlalchemy.exc import DBAPIError
 
 from forum import create_app, migrate
 from forum.db import make_engine
@@ -210,4 +213,51 @@ def test_two_init_db_at_once_apply_each_migration_once(tmp_path: Path) -> None:
     with engine.connect() as db:
         assert db.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == [
             migrate.head()]
+    engine.dispose()
+
+
+FAILING_MIGRATION = '''"""a migration that fails half way
+
+Revision ID: 9001
+Revises: {head}
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "9001"
+down_revision = "{head}"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table("half_done", sa.Column("id", sa.Integer, primary_key=True))
+    op.execute("INSERT INTO no_such_table VALUES (1)")
+
+
+def downgrade() -> None:
+    pass
+'''
+
+
+def test_a_failing_migration_leaves_the_database_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The migrations folder plus one broken migration on top.
+    folder = tmp_path / "migrations"
+    shutil.copytree(migrate.MIGRATIONS, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    (folder / "versions" / "9001_half_done.py").write_text(
+        FAILING_MIGRATION.replace("{head}", migrate.head() or ""))
+    url = fresh_database_url(tmp_path, "init_failing")
+    engine = make_engine(url)
+    migrate.upgrade(engine, "0005")
+    monkeypatch.setattr(migrate, "MIGRATIONS", folder)
+
+    with pytest.raises(DBAPIError):
+        migrate.upgrade(engine)
+
+    # One transaction: neither the table it made nor the migrations before it stayed.
+    with engine.connect() as db:
+        assert db.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0005"
+        assert "half_done" not in inspect(db).get_table_names()
     engine.dispose()
