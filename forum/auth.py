@@ -45,7 +45,21 @@ from forum.text import strip_control
 
 log = logging.getLogger(__name__)
 
-login_manager = LoginManager()
+# Requests that never involve the viewer: static files (the same for everyone, so shareable by
+# caches) and the health probes (which must answer while the database is down).
+NO_VIEWER = frozenset({"static", "health.healthz", "health.readyz"})
+
+
+class _LoginManager(LoginManager):
+    def _update_remember_cookie(self, response: Response) -> Response:
+        # Flask-Login reads the session after every response, and any read makes Flask add
+        # Vary: Cookie.
+        if request.endpoint in NO_VIEWER:
+            return response
+        return super()._update_remember_cookie(response)  # type: ignore[no-any-return]
+
+
+login_manager = _LoginManager()
 login_manager.login_view = "accounts.login"
 login_manager.refresh_view = "accounts.login"
 login_manager.login_message = "Log in to continue."
@@ -211,7 +225,7 @@ def end_session_by_id(db: Session, user: User, session_id: str) -> bool:
 def _keep_session_fresh() -> None:
     """Load the viewer before the view begins its transaction, and when their cookie restored
     the session or their last visit is older than TOUCH_EVERY, rotate and record it."""
-    if request.endpoint == "static":
+    if request.endpoint in NO_VIEWER:
         return
     user = current_user._get_current_object()
     row: AuthSession | None = g.pop("auth_session", None)
@@ -274,7 +288,7 @@ def _write_apart(db: Session, work: Callable[[Session], None]) -> None:
 
 
 def _private_for_members(response: Response) -> Response:
-    if request.endpoint != "static" and current_user.is_authenticated:
+    if request.endpoint not in NO_VIEWER and current_user.is_authenticated:
         response.headers["Cache-Control"] = "private, no-store"
     return response
 
