@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from ops.cluster import units
@@ -212,14 +213,18 @@ class Cluster:
             return False
         return self.wait_ready(host, timeout)
 
-    def kill_host(self, host: Host) -> None:
+    def kill_host(self, host: Host) -> tuple[float, float]:
         """The host dies: SIGKILL to every process in its namespace (gunicorn, its socket,
-        the worker)."""
-        for pid in namespace_pids(host.netns):
+        the worker). Returns the wall-clock times of the first and the last kill."""
+        pids = namespace_pids(host.netns)
+        first = time.time()
+        for pid in pids:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
+        last = time.time()
         self.processes.forget(f"web-{host.netns}")
         self.processes.forget(f"worker-{host.netns}")
+        return first, last
 
     def readyz(self, host: Host) -> int:
         connection = http.client.HTTPConnection(host.address, APP_PORT, timeout=5)
