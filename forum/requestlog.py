@@ -154,6 +154,14 @@ def _count_statement(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> N
         state.statements += 1
 
 
+def note_raw_statement() -> None:
+    """Count a statement run on a raw DBAPI cursor, which engine events never see (the page
+    cache's version read on a hit)."""
+    state = _current.get()
+    if state is not None:
+        state.statements += 1
+
+
 def count_statements(engine: Engine) -> None:
     """Count `engine`'s statements into the current request's line (once per engine)."""
     if not event.contains(engine, "before_cursor_execute", _count_statement):

@@ -209,3 +209,16 @@ def test_lines_show_once_where_nothing_configured_logging(
     else:
         assert "kaboom" in done.stderr
         assert any(line.startswith("time=") and "level=error" in line for line in errors)
+
+
+def test_raw_statements_can_be_counted(app: Flask, lines: pytest.LogCaptureFixture) -> None:
+    # A raw DBAPI cursor (the page cache's hit path) runs outside the engine's events.
+    def raw_reads() -> str:
+        requestlog.note_raw_statement()
+        requestlog.note_raw_statement()
+        return "ok"
+
+    app.add_url_rule("/test-only/raw", "raw", raw_reads)
+    assert app.test_client().get("/test-only/raw").status_code == 200
+    assert parse_text(only_line(lines))["sql"] == "2"
+    requestlog.note_raw_statement()  # outside a request: nothing to count, no error
