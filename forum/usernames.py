@@ -24,8 +24,6 @@ from __future__ import annotations
 import unicodedata
 from functools import lru_cache
 
-from confusable_homoglyphs import categories, confusables
-
 # Default_Ignorable_Code_Point (Unicode's DerivedCoreProperties.txt): characters a renderer
 # shows as nothing. Stable by Unicode policy, so a table beats a dependency.
 _DEFAULT_IGNORABLE = (
@@ -60,6 +58,10 @@ def is_default_ignorable(char: str) -> bool:
 
 
 def script_of(char: str) -> str:
+    # Imported on first use: the package parses its JSON tables on import (about 1 MB), which
+    # every process start (CLI, workers, tests) would otherwise pay.
+    from confusable_homoglyphs import categories
+
     found = categories.aliases_categories(char)
     return found[0] if found else "UNKNOWN"
 
@@ -89,6 +91,8 @@ def _prototypes() -> dict[str, str]:
     character that maps to it. It adds left-to-right marks around right-to-left glyphs for
     display; they are no part of the data. A pair that only lists each other came from one line
     of confusables.txt, whose source the package wrote first."""
+    from confusable_homoglyphs import confusables
+
     listed: dict[str, list[str]] = {}
     first_seen: dict[str, int] = {}
     for position, (key, entries) in enumerate(confusables.confusables_data.items()):
