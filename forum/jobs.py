@@ -28,6 +28,7 @@ from huey.api import Task, TaskWrapper
 from redis import ConnectionPool
 from sqlalchemy import delete, func, select
 
+from forum import redisconn
 from forum.models import FailedJob, utcnow
 from forum.requestlog import log_job
 
@@ -35,9 +36,9 @@ log = logging.getLogger(__name__)
 
 # Long enough for an admin to notice a failure on /admin, short enough that the table stays small.
 FAILED_JOBS_KEEP_DAYS = 30
-# A request that can't reach Redis answers in seconds, not after the OS's TCP timeout.
-REDIS_CONNECT_TIMEOUT = 2
-REDIS_SOCKET_TIMEOUT = 5  # above Huey's 1-second blocking read
+# The worker waits on Redis in 1-second blocking reads, so its socket timeout must be longer
+# than the web processes' (forum/redisconn.py: 0.3 s, no retries, for every request).
+WORKER_REDIS_SOCKET_TIMEOUT = 5
 
 
 @dataclass(frozen=True)
@@ -100,12 +101,13 @@ class JobQueue:
         self._huey: Huey | None = None
         self._tasks: dict[str, TaskWrapper] = {}
         self._lock = threading.Lock()
+        self.consuming = False  # set by `flask worker` before first use
 
     @property
     def huey(self) -> Huey:
         with self._lock:
             if self._huey is None:
-                self._huey, self._tasks = _build_huey(self.app)
+                self._huey, self._tasks = _build_huey(self.app, self.consuming)
         return self._huey
 
     def task(self, job: Job) -> TaskWrapper:
@@ -121,7 +123,7 @@ class JobQueue:
             record_failure(job, args, f"could not be queued: {error!r}", attempts=0)
 
 
-def _build_huey(app: Flask) -> tuple[Huey, dict[str, TaskWrapper]]:
+def _build_huey(app: Flask, consuming: bool) -> tuple[Huey, dict[str, TaskWrapper]]:
     setting = app.config["JOBS_IMMEDIATE"]
     if setting is None:
         immediate = bool(app.testing)  # tests run jobs in the request unless they say otherwise
@@ -132,9 +134,10 @@ def _build_huey(app: Flask) -> tuple[Huey, dict[str, TaskWrapper]]:
     name = app.config["JOBS_NAME"]
     huey: Huey
     if app.config["REDIS_URL"]:
-        pool = ConnectionPool.from_url(app.config["REDIS_URL"],
-                                       socket_connect_timeout=REDIS_CONNECT_TIMEOUT,
-                                       socket_timeout=REDIS_SOCKET_TIMEOUT)
+        options = redisconn.options()
+        if consuming:
+            options["socket_timeout"] = WORKER_REDIS_SOCKET_TIMEOUT
+        pool = ConnectionPool.from_url(app.config["REDIS_URL"], **options)
         huey = RedisHuey(name, connection_pool=pool, results=False, immediate=immediate)
     else:
         path = app.config["JOBS_PATH"] or str(Path(app.instance_path) / "jobs.sqlite3")
@@ -238,7 +241,9 @@ def worker_command(workers: int) -> None:
     """Run the job consumer: mail, retries and periodic jobs (Ctrl-C stops it)."""
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    huey = queue().huey
+    job_queue = queue()
+    job_queue.consuming = True
+    huey = job_queue.huey
     if huey.immediate:
         raise click.ClickException("Jobs run immediately in this configuration "
                                    "(FORUM_JOBS_IMMEDIATE): there is no queue to consume.")

@@ -24,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
-from forum import create_app, jobs, mail
+from forum import create_app, jobs, mail, redisconn
 from forum.accounts import create_user
 from forum.db import db_session
 from forum.models import FailedJob, Role, utcnow
@@ -111,10 +111,16 @@ def test_the_queue_is_in_redis_when_redis_url_is_set(
             mail.send(a_mail("redis.fan@example.org"))
 
         assert isinstance(huey, RedisHuey)
-        # Short timeouts: a request can't hang on a Redis that stopped answering.
+        # Short timeouts and no retries: a request can't hang on a Redis that stopped
+        # answering. The worker's blocking reads need a longer one.
         options = huey.storage.pool.connection_kwargs
-        assert options["socket_connect_timeout"] == jobs.REDIS_CONNECT_TIMEOUT
-        assert options["socket_timeout"] == jobs.REDIS_SOCKET_TIMEOUT
+        assert options["socket_timeout"] == options["socket_connect_timeout"] \
+            == redisconn.TIMEOUT_SECONDS
+        worker_queue = jobs.JobQueue(redis_app)
+        worker_queue.consuming = True
+        worker_options = worker_queue.huey.storage.pool.connection_kwargs
+        assert worker_options["socket_timeout"] == jobs.WORKER_REDIS_SOCKET_TIMEOUT
+        assert worker_options["socket_connect_timeout"] == redisconn.TIMEOUT_SECONDS
         assert huey.pending_count() == 1
         assert run_queue(huey) == 1
         assert only(inbox.to("redis.fan@example.org"))["Subject"] == a_mail().subject
