@@ -1,12 +1,17 @@
 """Keeping a fan's typed text when a post can't be accepted as sent: logged out meanwhile, or
-the form's CSRF token expired. The text comes back in a form that sends it again."""
+the form's CSRF token expired. The text comes back in a form that sends it again, but only to
+a form that came from this site (forum/origin.py): a cross-site POST's text is never put into
+one of our forms, and its refusal leaves every cookie as it was."""
 
 from __future__ import annotations
 
-from flask import redirect, render_template, request, url_for
+from flask import redirect, render_template, request, session, url_for
+from flask_wtf.csrf import validate_csrf
 from werkzeug.wrappers import Response
+from wtforms import ValidationError
 
 from forum.forms import LoginForm
+from forum.origin import is_same_origin
 
 # Form fields worth carrying over; passwords and the token itself never are.
 DRAFT_FIELDS = ("title", "body")
@@ -32,3 +37,37 @@ def resubmit_page(
     action: str, draft: dict[str, str], notice: str, status: int = 200
 ) -> tuple[str, int]:
     return render_template("resubmit.html", action=action, draft=draft, notice=notice), status
+
+
+def may_hand_back() -> bool:
+    """Whether this request's text may come back in a form with a fresh token: the browser
+    said it came from this site, or it carries a valid token (which only our pages hold)."""
+    if is_same_origin():
+        return True
+    try:
+        validate_csrf(request.form.get("csrf_token"))
+    except ValidationError:
+        return False
+    return True
+
+
+def cross_site_refusal() -> tuple[str, int]:
+    """A forged or foreign form: a plain 400 that echoes nothing and sets no cookie (no
+    session, no CSRF token, no remember-me refresh), so the visitor's login is untouched."""
+    page = render_template(
+        "error.html", code=400, title="That form came from another site",
+        message="This form came from another site; nothing was done. If you meant to post "
+                "here, open the page on this site and send it from there.",
+    )
+    leave_cookies_alone()
+    return page, 400
+
+
+def leave_cookies_alone() -> None:
+    """Rendering the page may have put a CSRF token or a remembered login into the session
+    (base.html asks who is logged in and prints the logout form), and a remember cookie's
+    use may have asked Flask-Login to write it anew (forum/auth.py rotates it). Neither goes
+    out: the pending cookie write is dropped and the session, marked unchanged, is not saved.
+    Sessions are never permanent here, so Flask has no other reason to send the cookie."""
+    session.pop("_remember", None)
+    session.modified = False

@@ -50,15 +50,28 @@ def _visible_thread_or_404(thread: Thread | None) -> Thread:
 def _post_or_abort(
     post_id: int, allowed: Callable[[Any, Post, Thread], bool]
 ) -> tuple[Post, Thread]:
-    """The post and its thread, or 404 when either is missing or invisible, 403 when the
-    current user may not do what `allowed` asks."""
+    """The post and its thread, or 404 when either is missing or invisible, 403 with the
+    reason when the current user may not do what `allowed` asks."""
     post = reading.post_in_thread(db_session(), post_id)
     if post is None:
         abort(404)
     thread = _visible_thread_or_404(post.thread)
     if not allowed(current_user, post, thread):
-        abort(403)
+        abort(403, description=_change_refusal(post, thread))
     return post, thread
+
+
+def _change_refusal(post: Post, thread: Thread) -> str:
+    """Why the current user may not edit or delete `post`, in words for them (asked only after
+    permissions.can_edit_post said no)."""
+    if post.is_deleted:
+        return "That post was deleted, so there is nothing left to change."
+    if post.author_id != current_user.id:
+        return ("That's someone else's post: only its author and the board's moderators can "
+                "edit or delete it.")
+    if post.is_hidden:
+        return "A moderator hid this post, so it can't be edited or deleted."
+    return permissions.reply_refusal(current_user, thread) or "You can't change this post."
 
 
 @bp.get("/t/<int:thread_id>")
@@ -171,7 +184,12 @@ def delete(post_id: int) -> Response:
 @bp.post("/preview")
 @login_required
 def preview() -> tuple[str, int, dict[str, str]] | str:
-    """The live preview: the same renderer as saving, so what fans see is what they'll get."""
+    """The live preview: the same renderer as saving, so what fans see is what they'll get.
+    Members who may not post (suspended, banned, unverified) get the reason instead: rendering
+    costs CPU, and it is a posting tool."""
+    if not permissions.is_active_member(current_user):
+        reason = permissions._standing_refusal(current_user) or "You can't post right now."
+        return reason, 403, {"Content-Type": "text/plain; charset=utf-8"}
     body = request.form.get("body", "")
     if len(body) > 50_000:
         return "Too long to preview.", 413, {"Content-Type": "text/plain"}

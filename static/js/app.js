@@ -49,7 +49,78 @@ function makeScrollersFocusable() {
   });
 }
 
+// Drafts survive a body too big to send (413): the server refused to read it, so it can't
+// hand the text back the way it does for every other refusal. On submit the browser keeps the
+// title and text of a form with a body, per form action, in this tab only (sessionStorage).
+// The 413 page names the refused action (data-refused-action) and marks that draft kept; the
+// form page puts it back when it loads again. Any other page load means the server answered
+// with its own page (saved, or the text handed back in the form), so other drafts are dropped.
+const DRAFT_PREFIX = "showboard-draft:";
+
+function draftKey(form) {
+  return DRAFT_PREFIX + new URL(form.action, window.location.href).pathname;
+}
+
+function readDraft(key) {
+  try {
+    return JSON.parse(window.sessionStorage.getItem(key) || "null");
+  } catch (error) {
+    return null;
+  }
+}
+
+function keepDraftsOnSubmit() {
+  document.addEventListener("submit", (event) => {
+    const form = event.target;
+    if (!(form instanceof HTMLFormElement) || !form.querySelector("textarea[name=body]")) return;
+    const fields = {};
+    form.querySelectorAll("input[name=title], textarea[name=body]").forEach((field) => {
+      fields[field.name] = field.value;
+    });
+    try {
+      window.sessionStorage.setItem(draftKey(form), JSON.stringify({ fields, kept: false }));
+    } catch (error) {
+      // Storage full or disabled: the form still works, as without this file.
+    }
+  });
+}
+
+function settleDrafts() {
+  let storage;
+  try {
+    storage = window.sessionStorage;
+  } catch (error) {
+    return;
+  }
+  const refused = document.querySelector("[data-refused-action]");
+  const refusedKey = refused && DRAFT_PREFIX + refused.dataset.refusedAction;
+  for (let i = storage.length - 1; i >= 0; i -= 1) {
+    const key = storage.key(i);
+    if (!key || !key.startsWith(DRAFT_PREFIX)) continue;
+    const draft = readDraft(key);
+    if (draft && key === refusedKey) {
+      draft.kept = true;
+      storage.setItem(key, JSON.stringify(draft));
+    } else if (!draft || !draft.kept) {
+      storage.removeItem(key);
+    }
+  }
+  if (refused) return;
+  document.querySelectorAll("form").forEach((form) => {
+    const key = draftKey(form);
+    const draft = readDraft(key);
+    if (!draft || !draft.kept) return;
+    Object.entries(draft.fields).forEach(([name, value]) => {
+      const field = form.elements.namedItem(name);
+      if (field && "value" in field) field.value = value;
+    });
+    storage.removeItem(key);
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  settleDrafts();
+  keepDraftsOnSubmit();
   document.querySelectorAll(".editor").forEach(setUpLivePreview);
   setUpConfirmations();
   makeScrollersFocusable();

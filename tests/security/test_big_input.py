@@ -4,11 +4,15 @@ there is text to keep), stored clean, rendered safely. Never a 500."""
 from __future__ import annotations
 
 import io
+import socket
+import threading
+from urllib.parse import quote_plus
 
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from werkzeug.serving import make_server
 from werkzeug.test import TestResponse
 
 from forum.markup_bounds import MAX_TABLE_CELLS
@@ -106,6 +110,93 @@ def test_a_ten_megabyte_request_gets_a_friendly_413(
         assert response.mimetype == "text/html", what
         assert "too big" in read(response.get_data(as_text=True)).text.lower(), what
     assert changed_tables(before, snapshot(db)) == []
+
+
+def test_the_413_page_says_the_text_is_kept_and_offers_the_way_back(
+    member: Browserish, forum: Forum
+) -> None:
+    """The body of a 413 is never read, so the server can't hand the text back; the page says
+    where it is (static/js/app.js keeps it in the browser tab) and links back to the form."""
+    form_page = f"/t/{forum.main.thread_id}/{forum.main.thread_slug}"
+    response = member.post(f"/t/{forum.main.thread_id}/reply", {"body": "x" * TEN_MEGABYTES},
+                           page="/settings", headers={"Referer": f"http://localhost{form_page}"})
+
+    page = read(response.get_data(as_text=True))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 413
+    assert "Posts can be up to 50,000 characters long, and a whole form up to 1 MB" in page.text
+    assert "Your text is kept in this browser tab" in page.text
+    assert f'href="{form_page}">Back to the form</a>' in html
+    assert f'data-refused-action="/t/{forum.main.thread_id}/reply"' in html
+
+
+def test_the_413_back_link_never_leaves_the_site(member: Browserish, forum: Forum) -> None:
+    response = member.post(f"/t/{forum.main.thread_id}/reply", {"body": "x" * TEN_MEGABYTES},
+                           page="/settings", headers={"Referer": "https://evil.example/form"})
+
+    assert response.status_code == 413
+    assert 'href="/">Back to the form</a>' in response.get_data(as_text=True)
+
+
+def chunked_post(member: Browserish, url: str, fields: dict[str, str]) -> TestResponse:
+    """A POST whose body comes chunked, as a WSGI server hands it on: no Content-Length, the
+    stream de-chunked and marked terminated (gunicorn and Werkzeug's server both do this)."""
+    body = "&".join(f"{name}={quote_plus(value)}" for name, value in fields.items()).encode()
+    return member.client.post(
+        url, input_stream=io.BytesIO(body), content_type=URLENCODED,
+        headers={"Transfer-Encoding": "chunked"},
+        # The test client would add a Content-Length; a chunked request has none.
+        environ_overrides={"wsgi.input_terminated": True, "CONTENT_LENGTH": ""})
+
+
+def test_a_chunked_body_over_the_limit_is_refused_with_413(
+    app: Flask, member: Browserish, forum: Forum, db: Session
+) -> None:
+    app.config["MAX_CONTENT_LENGTH"] = 100_000
+    before = snapshot(db)
+
+    response = chunked_post(member, f"/t/{forum.main.thread_id}/reply", {
+        "csrf_token": token_for(member, "/settings"), "body": "Long theory. " * 10_000})
+
+    assert response.status_code == 413
+    assert "too big" in read(response.get_data(as_text=True)).text.lower()
+    assert changed_tables(before, snapshot(db)) == []
+
+
+def test_a_chunked_body_within_the_limit_goes_through_whole(
+    app: Flask, member: Browserish, forum: Forum, db: Session
+) -> None:
+    app.config["MAX_CONTENT_LENGTH"] = 100_000
+    text = "Shorter theory, ending here: THE END"
+
+    response = chunked_post(member, f"/t/{forum.main.thread_id}/reply", {
+        "csrf_token": token_for(member, "/settings"), "body": text})
+
+    assert response.status_code == 302
+    post = db.scalar(select(Post).order_by(Post.id.desc()).limit(1))
+    assert post is not None and post.source == text
+
+
+def test_werkzeug_server_refuses_a_chunked_body_over_the_limit(app: Flask) -> None:
+    """The same through a real server and a raw socket: Werkzeug's server de-chunks the body;
+    before the fix the form was read cut off at the limit and answered 200 or 400."""
+    app.config["MAX_CONTENT_LENGTH"] = 10_000
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        body = b"username=" + b"x" * 50_000 + b"&password=y"
+        chunks = b"".join(b"%x\r\n%s\r\n" % (len(body[i:i + 4096]), body[i:i + 4096])
+                          for i in range(0, len(body), 4096)) + b"0\r\n\r\n"
+        with socket.create_connection(("127.0.0.1", server.server_port), timeout=10) as sock:
+            sock.sendall(b"POST /login HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+                         b"Content-Type: application/x-www-form-urlencoded\r\n"
+                         b"Transfer-Encoding: chunked\r\n\r\n" + chunks)
+            answer = sock.recv(65536)  # the status line is enough
+    finally:
+        server.shutdown()
+        thread.join()
+    assert answer.startswith(b"HTTP/1.1 413")
 
 
 # ------------------------------------------------------------------------------ bad bytes
