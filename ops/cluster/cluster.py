@@ -215,12 +215,16 @@ class Cluster:
 
     def kill_host(self, host: Host) -> tuple[float, float]:
         """The host dies: SIGKILL to every process in its namespace (gunicorn, its socket,
-        the worker). Returns the wall-clock times of the first and the last kill."""
+        the worker). Returns the wall-clock times of the first SIGKILL and of the moment the
+        last of its processes was gone."""
         pids = namespace_pids(host.netns)
         first = time.time()
         for pid in pids:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
+        # The host is dead when its last process is: until then its socket still takes
+        # connections (a busy machine takes a while to tear processes down).
+        wait_until(lambda: not any(Path(f"/proc/{pid}").exists() for pid in pids), 30, 0.01)
         last = time.time()
         self.processes.forget(f"web-{host.netns}")
         self.processes.forget(f"worker-{host.netns}")
