@@ -97,3 +97,13 @@ def test_probes_are_not_rate_limited(database_url: str, tmp_path: Path, path: st
     client = app.test_client()
     statuses = {client.get(path).status_code for _ in range(60)}
     assert statuses == {200}
+
+
+def test_probes_answer_a_signed_in_browser_while_the_database_is_down(
+        member_client: Browserish, tmp_path: Path) -> None:
+    cookie = member_client.client.get_cookie("session")
+    assert cookie is not None
+    probe = make_app(tmp_path, DATABASE_URL=UNREACHABLE_DATABASE).test_client()
+    probe.set_cookie("session", cookie.value)
+    assert probe.get("/healthz").status_code == 200
+    assert probe.get("/readyz").status_code == 503
