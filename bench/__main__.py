@@ -16,7 +16,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from bench import report
+from bench import adversarial, report
 from bench.ablations import ablations
 from bench.dataset import (
     RESULTS,
@@ -33,7 +33,9 @@ from bench.profile import profile_page, profile_replies, py_spy
 from bench.servers import ROOT, WORKER_CLASSES
 from bench.writes import WRITER_PASSWORD, write_suite, writer_names
 
-PARTS = ("reads", "writes", "finale", "profile", "ablations")
+PARTS = ("reads", "writes", "finale", "profile", "ablations", "adversarial")
+# Parts that need no dataset or server: the slowest Markdown anyone can post.
+NO_DATASET = {"adversarial"}
 DATABASES = ("sqlite", "postgresql")
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/bench_pg"
 
@@ -48,6 +50,14 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {"started": stamp, "scale": args.scale, "options": vars(args),
                                "machine": _machine()}
     try:
+        if "adversarial" in args.parts:
+            _say("adversarial: the slowest Markdown to render (python -m bench.adversarial)")
+            results["adversarial"] = adversarial.run(
+                examples=args.adversarial_examples, before_examples=args.adversarial_before,
+                before=args.adversarial_before_revision or None, say=_say)
+            print(adversarial.report(results["adversarial"]))
+        if set(args.parts) <= NO_DATASET:
+            return 0
         _say(f"dataset: {args.scale} ({'rebuilding' if args.rebuild else 'cached if built'})")
         dataset = sqlite_dataset(args.scale, args.rebuild)
         results.update(dataset=dataset.build, pages=pages_as_dicts(dataset.pages))
@@ -161,6 +171,13 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
                         help="dropped and created afresh (default: %(default)s)")
     parser.add_argument("--profile-pages", type=lambda v: v.split(","), default=["thread"],
                         help="pages to profile, e.g. thread,board (default: thread)")
+    parser.add_argument("--adversarial-examples", type=int, default=200,
+                        help="hypothesis examples against this tree's renderer (default: 200)")
+    parser.add_argument("--adversarial-before", type=int, default=30,
+                        help="hypothesis examples against the before renderer (default: 30)")
+    parser.add_argument("--adversarial-before-revision", default=adversarial.BEFORE,
+                        help="commit whose forum/markup.py is 'before'; '' skips it "
+                             "(default: %(default)s)")
     parser.add_argument("--rebuild", action="store_true",
                         help="build the SQLite dataset again even if cached")
     return parser.parse_args(argv)

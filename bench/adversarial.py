@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import signal
 import subprocess
 import sys
 import tempfile
@@ -29,7 +30,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
+from types import FrameType, ModuleType
 from typing import Any
 
 import nh3
@@ -160,7 +161,7 @@ def markup_at(revision: str) -> Iterator[ModuleType]:
 NH3_OPTIONS: dict[str, Any] = {
     "tags": set(markup.ALLOWED_TAGS),
     "attributes": {"a": {"href", "title"}, "img": {"src", "alt", "title"}, "ol": {"start"},
-                   "th": {"class"}, "td": {"class"}},
+                   "th": set(), "td": set()},
     "allowed_classes": {"th": set(markup.ALIGNMENT_CLASSES), "td": set(markup.ALIGNMENT_CLASSES)},
     "url_schemes": set(markup.ALLOWED_PROTOCOLS),
     "link_rel": markup.LINK_REL,
@@ -270,12 +271,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
+    # `kill <pid>` unwinds like Ctrl-C, so the temporary worktree is removed.
+    signal.signal(signal.SIGTERM, _interrupt)
     results = run(args.examples, args.before_examples, args.before or None, args.runs,
                   args.seed, say=lambda message: print(message, file=sys.stderr, flush=True))
     print(report(results))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
     return 0
+
+
+def _interrupt(_signal: int, _frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":
