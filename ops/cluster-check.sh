@@ -95,4 +95,9 @@ for host in $CLUSTER_PROXY $CLUSTER_APP_HOSTS; do
   ip -n "$ns" link set lo up
 done
 
-"$PYTHON" -m ops.cluster_check
+# In the background, so a TERM or Ctrl-C reaches the trap at once (bash runs traps only
+# between commands); the driver stops what it started, then the EXIT trap removes the rest.
+"$PYTHON" -m ops.cluster_check &
+driver=$!
+trap 'kill -TERM "$driver" 2>/dev/null; wait "$driver"; exit 130' INT TERM
+wait "$driver"

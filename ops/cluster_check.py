@@ -5,6 +5,7 @@ status 1 if any row fails."""
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import time
 import traceback
@@ -16,6 +17,8 @@ from ops.cluster.report import Table
 
 
 def main() -> int:
+    # A TERM from ops/cluster-check.sh's trap unwinds through the `finally` below.
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(143))
     layout = Layout.from_env()
     cluster = Cluster(layout)
     table = Table(os.environ.get("CLUSTER_ONLY", ""))

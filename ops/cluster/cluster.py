@@ -224,7 +224,7 @@ class Cluster:
                 os.kill(pid, signal.SIGKILL)
         # The host is dead when its last process is: until then its socket still takes
         # connections (a busy machine takes a while to tear processes down).
-        wait_until(lambda: not any(Path(f"/proc/{pid}").exists() for pid in pids), 30, 0.01)
+        wait_until(lambda: not any(_alive(pid) for pid in pids), 30, 0.01)
         last = time.time()
         self.processes.forget(f"web-{host.netns}")
         self.processes.forget(f"worker-{host.netns}")
@@ -263,6 +263,15 @@ class Cluster:
             self.stop_worker(host)
             self.processes.stop(f"web-{host.netns}", timeout=40)
         self.processes.stop_all()
+
+
+def _alive(pid: int) -> bool:
+    """Running, as opposed to gone or a zombie (dead, its parent not told yet)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
 
 
 def _accepts(address: str, port: int) -> bool:

@@ -92,7 +92,8 @@ def _run(site: Site, reads: bool, during: Callable[[], None],
     run_id = secrets.token_hex(3)
     start = time.monotonic()
     stop_at = [start + max_seconds]
-    workers = [threading.Thread(target=fan.run, args=(run_id, stop_at, reads)) for fan in fans]
+    workers = [threading.Thread(target=fan.run, args=(run_id, stop_at, reads), daemon=True)
+               for fan in fans]
     for worker in workers:
         worker.start()
     try:
@@ -172,7 +173,9 @@ def host_killed(site: Site) -> tuple[str, bool]:
     # The host comes back, as systemd would bring it up after the machine reboots.
     site.cluster.start_host(victim)
     back = site.cluster.wait_ready(victim, 90)
-    observed = (f"{len(outcomes)} requests in {seconds:.0f} s, {len(acknowledged)} acknowledged,"
+    dying = last_kill - first_kill
+    observed = (f"{len(outcomes)} requests in {seconds:.0f} s (host dead {dying:.2f} s after "
+                f"SIGKILL), {len(acknowledged)} acknowledged,"
                 f" {lost} lost; {mismatches} counter mismatches; 5xx/no answer: {explained} "
                 f"in flight on the killed host, {len(unexplained)} other"
                 f"{' (' + '; '.join(unexplained[:3]) + ')' if unexplained else ''}; host back: "
