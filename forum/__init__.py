@@ -42,7 +42,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     from forum.views import register_blueprints
 
-    publicurl.init_app(app)  # proxies, the Host check and absolute links
+    publicurl.init_app(app)  # the Host check (production) and absolute links
     requestlog.init_app(app)
     health.init_app(app)
     jobs.init_app(app)
