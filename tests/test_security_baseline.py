@@ -154,7 +154,8 @@ def test_development_sends_no_hsts(
 
 def production_config(database_url: str, **extra: Any) -> dict[str, Any]:
     return {"ENV": "production", "DATABASE_URL": database_url, "TESTING": True,
-            "RATE_LIMITS": "off", **extra}
+            "RATE_LIMITS": "off", "PUBLIC_URL": "https://localhost",
+            "SMTP_URL": "smtp://127.0.0.1:2525", **extra}
 
 
 @pytest.mark.parametrize("secret", [None, ""])
