@@ -35,6 +35,8 @@ def make_engine(url: str, echo: bool = False) -> Engine:
         options["connect_args"] = {"timeout": 15}
     else:
         options["pool_pre_ping"] = True
+        # A host that drops packets would hold a request (or /readyz) until TCP gives up.
+        options["connect_args"] = {"connect_timeout": 5}
     engine = create_engine(url, **options)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)

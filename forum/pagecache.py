@@ -34,7 +34,7 @@ from sqlalchemy import event, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import ORMExecuteState, Session
 
-from forum import redisconn
+from forum import redisconn, requestlog
 from forum.models import CacheState
 from forum.pagination import parse_page
 from forum.text import identity_key
@@ -211,6 +211,7 @@ def _page_key() -> str:
         try:
             cursor = raw.cursor()
             cursor.execute(query, parameters)
+            requestlog.note_raw_statement()  # engine events don't see this raw read
             namespace, site, row, items = cursor.fetchone()
             cursor.close()
         finally:
