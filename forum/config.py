@@ -76,6 +76,9 @@ DEFAULTS: dict[str, Any] = {
     # password was typed, however often they are used (forum/auth.py).
     "SESSION_IDLE_DAYS": 30,
     "SESSION_MAX_DAYS": 365,
+    # Wrong second-factor codes or passkey answers per account, and per client address.
+    "LIMIT_SECOND_FACTOR": "5 per 15 minutes",
+    "LIMIT_SECOND_FACTOR_IP": "20 per 15 minutes",
 }
 
 # Flask settings that are not meant to be changed per deployment.

@@ -19,7 +19,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, current_app, g, request, session
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
@@ -77,6 +77,19 @@ def _always(_response: Response) -> bool:
     return True
 
 
+def by_pending_login() -> str:
+    """The account waiting for its second factor (forum/views/signin.py), else the member."""
+    pending = session.get("pending_login")
+    if isinstance(pending, dict) and "uid" in pending:
+        return f"user:{pending['uid']}"
+    return by_member_or_ip()
+
+
+def _second_factor_failed(_response: Response) -> bool:
+    # Set by the view: JSON ceremonies and re-shown forms fail without a telling status.
+    return bool(g.get("second_factor_failed"))
+
+
 def _not_a_preview() -> bool:
     return "preview" not in request.form
 
@@ -96,6 +109,13 @@ PREVIEWS = Rule("LIMIT_PREVIEWS", by_member_or_ip, exempt=_not_a_preview, shared
 MAIL_TO_ADDRESS = Rule("LIMIT_MAIL_PER_ADDRESS", by_target_address, _succeeded,
                        shared="mail-per-address")
 
+# Codes are 6 digits: only a few wrong guesses per account, wherever they are typed; the
+# per-address rule stops one client guessing for many accounts at once.
+SECOND_FACTOR = [Rule("LIMIT_SECOND_FACTOR", by_pending_login, _second_factor_failed,
+                      shared="second-factor-account"),
+                 Rule("LIMIT_SECOND_FACTOR_IP", by_ip, _second_factor_failed,
+                      shared="second-factor-ip")]
+
 RULES: dict[str, list[Rule]] = {
     # Only failed logins count, but once over the limit even the right password is refused.
     "accounts.login": [Rule("LIMIT_LOGIN_IP", by_ip, _failed),
@@ -114,6 +134,10 @@ RULES: dict[str, list[Rule]] = {
     # Previews render Markdown (CPU) without saving anything: every request counts, through
     # this endpoint or a form's preview button alike.
     "threads.preview": [Rule("LIMIT_PREVIEWS", by_member_or_ip, shared="previews")],
+    "signin.second_factor": SECOND_FACTOR,
+    "signin.second_factor_passkey": SECOND_FACTOR,
+    "signin.passkey_login": SECOND_FACTOR,
+    "signin.totp_enable": SECOND_FACTOR,
 }
 
 

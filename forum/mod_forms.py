@@ -11,6 +11,7 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     HiddenField,
     IntegerField,
     RadioField,
@@ -341,3 +342,7 @@ class SettingsForm(FlaskForm):
         filters=[lambda v: strip_control(v).strip() if isinstance(v, str) else v],
         description="Markdown. Shown on the sign-up page.",
     )
+    require_second_factor = BooleanField(
+        "Require a second factor for moderators and admins",
+        description="They must add a passkey or an authenticator app before using the "
+                    "moderator and admin pages.")

@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     TypeDecorator,
@@ -408,3 +409,63 @@ class FailedJob(Base):
     error: Mapped[str] = mapped_column(Text, default="")
     attempts: Mapped[int] = mapped_column(Integer, default=1)
     failed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Passkey(Base):
+    """A WebAuthn credential (a passkey) a member registered, for signing in or as a second
+    factor. Only the public key is kept; the sign count catches a cloned authenticator."""
+
+    __tablename__ = "passkeys"
+    __table_args__ = (Index("ix_passkeys_user", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    # base64url of the credential id, as browsers send it back (unique across the site).
+    credential_id: Mapped[str] = mapped_column(String(700), unique=True)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)
+    sign_count: Mapped[int] = mapped_column(Integer, default=0)
+    name: Mapped[str] = mapped_column(String(60), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class TotpSecret(Base):
+    """A member's authenticator-app secret. `enabled_at` is None until a first code proved the
+    app has it; `last_step` is the newest 30-second step a code was accepted for, so a code
+    seen over a shoulder (or replayed) is refused within its own step."""
+
+    __tablename__ = "totp_secrets"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    secret: Mapped[str] = mapped_column(String(64))
+    last_step: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class RecoveryCode(Base):
+    """One single-use recovery code, stored as its SHA-256 (the codes are random, so a plain
+    hash is enough); `used_at` is set when it is spent."""
+
+    __tablename__ = "recovery_codes"
+    __table_args__ = (Index("ix_recovery_codes_user", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class WebAuthnChallenge(Base):
+    """A challenge handed to the browser for one ceremony, kept server-side so it is used at
+    most once: verifying deletes the row. `session_key` binds it to the browser session that
+    asked (a random value in that session's cookie)."""
+
+    __tablename__ = "webauthn_challenges"
+
+    challenge: Mapped[str] = mapped_column(String(100), primary_key=True)
+    session_key: Mapped[str] = mapped_column(String(64))
+    purpose: Mapped[str] = mapped_column(String(20))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -35,7 +35,7 @@ _CACHE_KEY = "forum.site_settings"
 _PUBLISHED_SECONDS = 3600
 
 # The SiteSetting keys this module reads and writes.
-KEYS = ("site_name", "tagline", "registration_open", "rules_markdown")
+KEYS = ("site_name", "tagline", "registration_open", "rules_markdown", "require_second_factor")
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,8 @@ class SiteSettings:
     # Rendered when the settings are loaded (at most once per CACHE_SECONDS per process), so a
     # change to the Markdown rules never leaves stale stored HTML behind.
     rules_html: str
+    # Moderators and admins must sign in with a second factor to use their areas.
+    require_second_factor: bool = False
 
 
 @dataclass(frozen=True)
@@ -95,17 +97,20 @@ def registration_open(session: Session) -> bool:
 
 
 def save(session: Session, actor: User, site_name: str, tagline: str, registration_is_open: bool,
-         rules_markdown: str) -> None:
+         rules_markdown: str, require_second_factor: bool | None = None) -> None:
     """Store new settings (one mod-log row). The caller commits, then calls forget_cached().
 
     Bumps the site-wide content version itself, whatever the view declares: that is what
     makes every cached page, and every worker's cached settings, give way to the new ones."""
-    moderation.save_settings(session, actor, {
+    values = {
         "site_name": site_name,
         "tagline": tagline,
         "registration_open": "1" if registration_is_open else "0",
         "rules_markdown": rules_markdown,
-    })
+    }
+    if require_second_factor is not None:  # None: left as it is
+        values["require_second_factor"] = "1" if require_second_factor else "0"
+    moderation.save_settings(session, actor, values)
     pagecache.bump_site_version(session)
     # Only this transaction can have written this version, so settings read under it or
     # later are the new ones: that is the number to publish once it commits.
@@ -152,6 +157,7 @@ def _from_stored(stored: dict[str, str]) -> SiteSettings:
         registration_open=stored.get("registration_open", "1") != "0",
         rules_markdown=rules,
         rules_html=markup.render(rules) if rules.strip() else "",
+        require_second_factor=stored.get("require_second_factor", "0") == "1",
     )
 
 

@@ -7,9 +7,20 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from forum.views import accounts, admin, boards, errors, mod, reports, search, threads, users
+    from forum.views import (
+        accounts,
+        admin,
+        boards,
+        errors,
+        mod,
+        reports,
+        search,
+        signin,
+        threads,
+        users,
+    )
 
-    for module in (accounts, boards, threads, users, search, reports, mod, admin):
+    for module in (accounts, boards, threads, users, search, reports, mod, admin, signin):
         app.register_blueprint(module.bp)
     # The moderation log and edit history: public pages about moderation, outside the guard.
     app.register_blueprint(mod.public)

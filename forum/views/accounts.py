@@ -31,6 +31,7 @@ from forum.models import User
 from forum.passwords import hash_password, verify_password
 from forum.security import safe_next
 from forum.settings import get_settings
+from forum.views import signin
 from forum.views.drafts import DRAFT_FIELDS, resubmit_page
 
 bp = Blueprint("accounts", __name__)
@@ -105,6 +106,11 @@ def login() -> str | Response | tuple[str, int]:
         if user is not None:
             if upgraded_hash:
                 user.password_hash = upgraded_hash
+            held = signin.begin_second_factor(user, form.remember.data, form.next.data, draft)
+            if held is not None:
+                pagecache.pages_follow_rows(session)
+                session.commit()  # the upgraded hash, if any; no session row yet
+                return held
             auth.start_session(session, user, remember=form.remember.data)
             pagecache.pages_follow_rows(session)  # a login changes no public page
             session.commit()

@@ -221,7 +221,8 @@ def site_settings() -> str | Response:
     form = SettingsForm(data=_settings_data(session) if request.method == "GET" else None)
     if form.validate_on_submit():
         settings.save(session, current_user, form.site_name.data, form.tagline.data or "",
-                      form.registration.data == "open", form.rules_markdown.data or "")
+                      form.registration.data == "open", form.rules_markdown.data or "",
+                      require_second_factor=form.require_second_factor.data)
         session.commit()
         settings.forget_cached()
         flash("Settings saved.", "success")
@@ -229,12 +230,13 @@ def site_settings() -> str | Response:
     return render_template("admin/settings.html", form=form)
 
 
-def _settings_data(session: Session) -> dict[str, str]:
+def _settings_data(session: Session) -> dict[str, str | bool]:
     # Read past the cache: the form must show what is stored, not what a worker remembers.
     current = settings.load(session)
     return {"site_name": current.site_name, "tagline": current.tagline,
             "registration": "open" if current.registration_open else "closed",
-            "rules_markdown": current.rules_markdown}
+            "rules_markdown": current.rules_markdown,
+            "require_second_factor": current.require_second_factor}
 
 
 # ------------------------------------------------------------------------------ purge
