@@ -90,7 +90,11 @@ def _cap_inline_nesting(state: StateCore) -> None:
 def _linkify(state: StateInline, silent: bool) -> bool:
     """markdown-it-py's linkify lacks upstream's guard against matches that do not advance, so
     ``e.com[//x.p://`` raised RuntimeError. A silent probe only moves state.pos: try it first.
-    A link made here is spent from the render's allowance (markup_bounds.MAX_LINKS)."""
+    A link made here is spent from the render's allowance (markup_bounds.MAX_LINKS); once it
+    is gone the stock rule is not even asked, as its scheme search rescans the paragraph's
+    pending text at every ':' (quadratic in a long paragraph)."""
+    if bounds.links_left() <= 0:
+        return False
     start = state.pos
     probe = _stock_linkify(state, True)
     advanced, state.pos = state.pos > start, start
