@@ -38,7 +38,8 @@ COSTS: dict[str, int] = {
     **dict.fromkeys('&<>"', 2),
     **dict.fromkeys("!#$%*+-=[\\]^_`{}~|.:@", 1),
 }
-# About 20 ms of markdown-it and bleach on this project's machines at the dearest mix found.
+# The dearest mixes bench/adversarial.py finds render 50,000 characters in 40-70 ms of CPU on
+# this project's 2-core machines while busy (plain prose: about 20 ms); 0.5-77 s before.
 MARKDOWN_BUDGET = 2_400
 _COSTLY = re.compile("[" + re.escape("".join(COSTS)) + "]")
 
