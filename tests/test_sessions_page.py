@@ -23,7 +23,7 @@ EDGE = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, li
         "Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0")
 CHROME_ANDROID = ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like "
                   "Gecko) Chrome/131.0.0.0 Mobile Safari/537.36")
-SESSION_FORM = re.compile(r'action="/settings/sessions/([0-9a-f]{16})/end"')
+SESSION_FORM = re.compile(r'name="session" value="([0-9a-f]{16})"')
 
 
 @pytest.mark.parametrize(("agent", "summary"), [
@@ -67,28 +67,32 @@ def test_signing_out_another_device(app: Flask, member: User, db: Session) -> No
     here = device(app, member, FIREFOX, "198.51.100.4")
     rows = here.get("/settings/sessions").get_data(as_text=True).split("<tr")
     phone_id = next(SESSION_FORM.findall(row)[0] for row in rows if "Safari 18" in row)
-    response = here.post(f"/settings/sessions/{phone_id}/end", {}, page="/settings/sessions")
+    response = here.post("/settings/sessions/end", {"session": phone_id},
+                         page="/settings/sessions")
     assert response.status_code == 302
     assert phone.get("/settings").status_code == 302  # the phone is signed out
     assert here.get("/settings").status_code == 200
     assert count(db, member) == 1
 
 
-def test_someone_elses_session_is_not_found(app: Flask, member: User, make: Factory,
+def test_someone_elses_session_is_left_alone(app: Flask, member: User, make: Factory,
                                             db: Session) -> None:
     stranger = make.user()
     theirs = device(app, stranger, IPHONE, "203.0.113.9")
     their_id = SESSION_FORM.findall(theirs.get("/settings/sessions").get_data(as_text=True))[0]
     mine = device(app, member, FIREFOX, "198.51.100.4")
-    refused = mine.post(f"/settings/sessions/{their_id}/end", {}, page="/settings/sessions")
-    assert refused.status_code == 404
+    refused = mine.post("/settings/sessions/end", {"session": their_id},
+                        page="/settings/sessions")
+    assert refused.headers["Location"] == "/settings/sessions"
+    assert "already ended" in mine.get("/settings/sessions").get_data(as_text=True)
     assert theirs.get("/settings").status_code == 200
 
 
 def test_signing_out_this_device_logs_out(app: Flask, member: User, db: Session) -> None:
     here = device(app, member, FIREFOX, "198.51.100.4")
     this_id = SESSION_FORM.findall(here.get("/settings/sessions").get_data(as_text=True))[0]
-    response = here.post(f"/settings/sessions/{this_id}/end", {}, page="/settings/sessions")
+    response = here.post("/settings/sessions/end", {"session": this_id},
+                         page="/settings/sessions")
     assert response.headers["Location"] == "/"
     assert here.get("/settings").status_code == 302
     assert count(db, member) == 0

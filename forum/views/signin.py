@@ -342,14 +342,17 @@ def passkey_register() -> Response | tuple[Response, int]:
     return jsonify(redirect=url_for("signin.security"))
 
 
-@bp.post("/settings/security/passkeys/<int:passkey_id>/remove")
+@bp.post("/settings/security/passkeys/remove")
 @fresh_login_required
-def passkey_remove(passkey_id: int) -> Response:
+def passkey_remove() -> Response:
     if not EmptyForm().validate_on_submit():
         abort(400)
     db = db_session()
-    if not passkeys.remove(db, current_user, passkey_id):
-        abort(404)
+    passkey_id = request.form.get("passkey", "")
+    # Someone else's passkey is no different from one already gone (a second click).
+    if not passkey_id.isdigit() or not passkeys.remove(db, current_user, int(passkey_id)):
+        flash("That passkey was already removed.", "info")
+        return redirect(url_for("signin.security"))
     _commit(db)
     flash("Passkey removed.", "info")
     return redirect(url_for("signin.security"))
@@ -366,11 +369,12 @@ def sessions() -> str:
                            devices=[(row, summarise(row.user_agent)) for row in rows])
 
 
-@bp.post("/settings/sessions/<session_id>/end")
+@bp.post("/settings/sessions/end")
 @fresh_login_required
-def end_session(session_id: str) -> Response:
+def end_session() -> Response:
     if not EmptyForm().validate_on_submit():
         abort(400)
+    session_id = request.form.get("session", "")
     db = db_session()
     user = current_user._get_current_object()
     if any(s.id == session_id and s.is_current for s in auth.list_sessions(db, user)):
@@ -379,7 +383,8 @@ def end_session(session_id: str) -> Response:
         flash("You're logged out.", "info")
         return redirect(url_for("boards.index"))
     if not auth.end_session_by_id(db, user, session_id):
-        abort(404)
+        flash("That session had already ended.", "info")
+        return redirect(url_for("signin.sessions"))
     _commit(db)
     flash("That device is signed out.", "success")
     return redirect(url_for("signin.sessions"))
