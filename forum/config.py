@@ -61,6 +61,8 @@ DEFAULTS: dict[str, Any] = {
     "LOG_FORMAT": "text",  # text | json
     # The job queue's SQLite file when FORUM_REDIS_URL is unset (None: instance/jobs.sqlite3).
     "JOBS_PATH": None,
+    # Seconds before a failed mail is tried again (then doubled each time); 0: the default 240.
+    "MAIL_RETRY_SECONDS": 0,
     # The queue's name (its Redis keys): sites sharing one Redis keep separate queues.
     "JOBS_NAME": "showboard",
     # Run jobs inside the request instead of queueing them. None: on under TESTING only.

@@ -53,14 +53,21 @@ class Job:
     backoff: float = 0
     schedule: Callable[[Any], bool] | None = None
     summary: Callable[..., str] = lambda *args: ""
+    # A setting that, when set, replaces retry_delay (operators and the cluster check tune it).
+    retry_delay_setting: str | None = None
+
+    def first_delay(self, config: Any) -> int:
+        if self.retry_delay_setting and config.get(self.retry_delay_setting):
+            return int(config[self.retry_delay_setting])
+        return self.retry_delay
 
     def enqueue(self, *args: Any) -> None:
         """Queue a run of this job in the current app (after the request's commit)."""
         queue().enqueue(self, args)
 
-    def retry_delays(self) -> list[float]:
+    def retry_delays(self, config: Any = None) -> list[float]:
         """Seconds waited before each retry (Huey multiplies the delay by `backoff` each time)."""
-        delays, delay = [], float(self.retry_delay)
+        delays, delay = [], float(self.first_delay(config or {}))
         for _ in range(self.retries):
             delays.append(delay)
             delay *= self.backoff or 1
@@ -71,12 +78,14 @@ DECLARED: dict[str, Job] = {}
 
 
 def task(*, retries: int = 0, retry_delay: int = 0, backoff: float = 0,
-         summary: Callable[..., str] | None = None) -> Callable[[Callable[..., None]], Job]:
+         summary: Callable[..., str] | None = None,
+         retry_delay_setting: str | None = None) -> Callable[[Callable[..., None]], Job]:
     """Declare a job; `retries` more tries after the first, waiting `retry_delay` seconds,
     then that times `backoff`, and so on."""
     def declare(func: Callable[..., None]) -> Job:
         job = Job(func.__name__, func, retries, retry_delay, backoff,
-                  summary=summary or (lambda *args: ""))
+                  summary=summary or (lambda *args: ""),
+                  retry_delay_setting=retry_delay_setting)
         DECLARED[job.name] = job
         return job
     return declare
@@ -148,7 +157,8 @@ def _build_huey(app: Flask, consuming: bool) -> tuple[Huey, dict[str, TaskWrappe
         if job.schedule is not None:
             tasks[job.name] = huey.periodic_task(job.schedule, context=True, name=job.name)(run)
         else:
-            tasks[job.name] = huey.task(retries=job.retries, retry_delay=job.retry_delay,
+            tasks[job.name] = huey.task(retries=job.retries,
+                                        retry_delay=job.first_delay(app.config),
                                         retry_backoff=job.backoff, context=True,
                                         name=job.name)(run)
     return huey, tasks

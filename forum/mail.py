@@ -43,8 +43,10 @@ def _summary(to: str, subject: str, _body: str) -> str:
     return f"to={to} subject={subject!r}"
 
 
-# Five tries over an hour: at once, then after 4, 8, 16 and 32 more minutes.
-@jobs.task(retries=4, retry_delay=240, backoff=2, summary=_summary)
+# Five tries over an hour: at once, then after 4, 8, 16 and 32 more minutes
+# (FORUM_MAIL_RETRY_SECONDS sets the first wait; the others double it).
+@jobs.task(retries=4, retry_delay=240, backoff=2, summary=_summary,
+           retry_delay_setting="MAIL_RETRY_SECONDS")
 def deliver(to: str, subject: str, body: str) -> None:
     message = EmailMessage()
     message["From"] = current_app.config["MAIL_FROM"]

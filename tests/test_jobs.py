@@ -78,6 +78,19 @@ def test_the_queue_is_a_sqlite_file_at_jobs_path(app: Flask, tmp_path: Path) -> 
     assert task.name == "deliver" and task.args[0] == "fan@example.org"
 
 
+def test_mail_retry_seconds_sets_the_first_wait_and_the_rest_double(
+    app: Flask, tmp_path: Path
+) -> None:
+    assert mail.deliver.retry_delays() == [240, 480, 960, 1920]
+    app.config["MAIL_RETRY_SECONDS"] = 20
+    queue_on_disk(app, tmp_path)
+    with app.app_context():
+        task = jobs.queue().task(mail.deliver)
+
+    assert task.retry_delay == 20
+    assert mail.deliver.retry_delays(app.config) == [20, 40, 80, 160]
+
+
 def test_jobs_run_in_the_request_only_under_testing(database_url: str, tmp_path: Path) -> None:
     config = {"DATABASE_URL": database_url, "SECRET_KEY": "test",
               "JOBS_PATH": str(tmp_path / "jobs.sqlite3")}

@@ -271,8 +271,10 @@ class MailOutage:
 
 def _first_retry_seconds() -> float:
     from forum import mail
+    from ops.cluster.cluster import CHECK_SETTINGS
 
-    delays = mail.deliver.retry_delays()
+    seconds = CHECK_SETTINGS.get("FORUM_MAIL_RETRY_SECONDS")
+    delays = mail.deliver.retry_delays({"MAIL_RETRY_SECONDS": seconds})
     return float(delays[0]) if delays else 0.0
 
 
