@@ -364,7 +364,8 @@ def passkey_remove() -> Response:
 @bp.get("/settings/sessions")
 @fresh_login_required
 def sessions() -> str:
-    rows = auth.list_sessions(db_session(), current_user)
+    # This device first, then the rest as list_sessions orders them (most recent first).
+    rows = sorted(auth.list_sessions(db_session(), current_user), key=lambda s: not s.is_current)
     return render_template("signin/sessions.html", form=EmptyForm(),
                            devices=[(row, summarise(row.user_agent)) for row in rows])
 

@@ -77,6 +77,8 @@
     box.textContent = error && error.name === "NotAllowedError"
       ? "The passkey request was cancelled or timed out. Try again."
       : (error && error.message) || "That didn't work. Please try again.";
+    // The error style is added only now: it would show an empty box despite `hidden`.
+    box.className = "error";
     box.hidden = false;
   }
 
