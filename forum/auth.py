@@ -39,8 +39,9 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from forum import pagecache
-from forum.db import db_session
+from forum.db import READ_METHODS, db_session
 from forum.models import AuthSession, BoardModerator, BoardSuspension, Role, User, utcnow
+from forum.origin import is_same_origin
 from forum.text import strip_control
 
 log = logging.getLogger(__name__)
@@ -231,6 +232,10 @@ def _keep_session_fresh() -> None:
     row: AuthSession | None = g.pop("auth_session", None)
     from_cookie = g.pop("auth_from_cookie", False)
     if not user.is_authenticated or row is None:
+        return
+    if request.method not in READ_METHODS and not is_same_origin():
+        # A forged cross-site POST must not rotate the token: its refusal sends no cookie, so
+        # the device would be left holding a token that dies after the grace period.
         return
     now = utcnow()
     rotate = from_cookie and row.remember and row.rotated_at is None

@@ -462,7 +462,8 @@ def test_reply_without_a_valid_csrf_token_saves_nothing_and_keeps_the_text(
     body = "Typed for ten minutes & <em>not</em> losing it"
     data = {"body": body} if token is None else {"body": body, "csrf_token": token}
 
-    response = member_client.raw_post(f"/t/{others_thread.id}/reply", data)
+    response = member_client.raw_post(f"/t/{others_thread.id}/reply", data,
+                                      headers={"Sec-Fetch-Site": "same-origin"})
 
     assert response.status_code == 400
     assert f"{escape(body)}</textarea>" in page_text(response)

@@ -37,6 +37,7 @@ POST_RULES = rules(rules_only_app(), "POST")
 
 # Routes whose accepted form changes no rows, and why.
 NO_ROWS_CHANGE = {
+    "/mod/users/<username>/board-lift": "victor has no board suspension to lift",
     "/preview": "it only renders Markdown",
     "/reset": "it only sends mail (and the control aims at an unknown address: no mail)",
     "/verify/resend": "the admin's address is already confirmed: nothing to send",
