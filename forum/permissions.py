@@ -79,7 +79,7 @@ def can_reply(user: Any, thread: Thread) -> bool:
     return not thread.is_locked and not thread.is_hidden and not thread.board.is_archived
 
 
-def _standing_refusal(user: Any) -> str | None:
+def standing_refusal(user: Any) -> str | None:
     """Why a logged-in member can't post at all right now, in words for them."""
     if user.is_suspended():
         if user.is_banned:
@@ -105,7 +105,7 @@ def posting_refusal(user: Any, board: Board) -> str | None:
     """None when `user` may start a thread on `board`; otherwise the reason."""
     if can_start_thread(user, board):
         return None
-    return (_standing_refusal(user) or _board_refusal(user, board)
+    return (standing_refusal(user) or _board_refusal(user, board)
             or "This board is archived: it's read-only now.")
 
 
@@ -113,7 +113,7 @@ def reply_refusal(user: Any, thread: Thread) -> str | None:
     """None when `user` may reply to `thread`; otherwise the reason."""
     if can_reply(user, thread):
         return None
-    if reason := _standing_refusal(user) or _board_refusal(user, thread.board):
+    if reason := standing_refusal(user) or _board_refusal(user, thread.board):
         return reason
     if thread.is_locked:
         return "This thread is locked: new replies are closed."
@@ -162,11 +162,24 @@ def can_report(user: Any, post: Post) -> bool:
     )
 
 
+def edit_refusal(user: Any, post: Post, thread: Thread) -> str:
+    """Why `user` may not edit or delete `post`, in words for them (asked only after
+    can_edit_post said no)."""
+    if post.is_deleted:
+        return "That post was deleted, so there is nothing left to change."
+    if post.author_id != user.id:
+        return ("That's someone else's post: only its author and the board's moderators can "
+                "edit or delete it.")
+    if post.is_hidden:
+        return "A moderator hid this post, so it can't be edited or deleted."
+    return reply_refusal(user, thread) or "You can't change this post."
+
+
 def report_refusal(user: Any, post: Post) -> str | None:
     """None when a logged-in `user` may report `post`; otherwise the reason, for them."""
     if can_report(user, post):
         return None
-    if reason := _standing_refusal(user):
+    if reason := standing_refusal(user):
         return reason
     if post.author_id == user.id:
         return "That's your own post: you can edit or delete it instead."

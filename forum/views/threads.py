@@ -57,21 +57,8 @@ def _post_or_abort(
         abort(404)
     thread = _visible_thread_or_404(post.thread)
     if not allowed(current_user, post, thread):
-        abort(403, description=_change_refusal(post, thread))
+        abort(403, description=permissions.edit_refusal(current_user, post, thread))
     return post, thread
-
-
-def _change_refusal(post: Post, thread: Thread) -> str:
-    """Why the current user may not edit or delete `post`, in words for them (asked only after
-    permissions.can_edit_post said no)."""
-    if post.is_deleted:
-        return "That post was deleted, so there is nothing left to change."
-    if post.author_id != current_user.id:
-        return ("That's someone else's post: only its author and the board's moderators can "
-                "edit or delete it.")
-    if post.is_hidden:
-        return "A moderator hid this post, so it can't be edited or deleted."
-    return permissions.reply_refusal(current_user, thread) or "You can't change this post."
 
 
 @bp.get("/t/<int:thread_id>")
@@ -188,7 +175,7 @@ def preview() -> tuple[str, int, dict[str, str]] | str:
     Members who may not post (suspended, banned, unverified) get the reason instead: rendering
     costs CPU, and it is a posting tool."""
     if not permissions.is_active_member(current_user):
-        reason = permissions._standing_refusal(current_user) or "You can't post right now."
+        reason = permissions.standing_refusal(current_user) or "You can't post right now."
         return reason, 403, {"Content-Type": "text/plain; charset=utf-8"}
     body = request.form.get("body", "")
     if len(body) > 50_000:
