@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
-from forum import create_app, twofactor
+from forum import accounts, create_app, twofactor
 from forum.models import AuthSession, RecoveryCode, Role, TotpSecret, User, utcnow
 from tests.conftest import FAST_HASHING, PASSWORD, Browserish, Factory
 from tests.form_pages import form_page
@@ -137,6 +137,19 @@ def test_a_pending_login_expires(client: Browserish, make: Factory, db: Session)
         "csrf_token": token, "code": pyotp.TOTP(secret).now()})
     assert response.status_code == 302 and response.headers["Location"] == "/login"
     assert sessions_of(db, user) == 0
+
+
+def test_a_password_change_voids_a_waiting_login(client: Browserish, make: Factory,
+                                                 db: Session) -> None:
+    user = make.user()
+    secret = with_app(db, user)
+    password_step(client, user)
+    accounts.change_password(db, user, "someone else's new passphrase")
+    db.commit()
+    token = client.token("/login")
+    response = client.client.post("/login/second-factor", data={
+        "csrf_token": token, "code": pyotp.TOTP(secret).now()})
+    assert response.headers["Location"] == "/login" and sessions_of(db, user) == 0
 
 
 def test_the_draft_survives_the_second_step(client: Browserish, make: Factory,

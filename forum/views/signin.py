@@ -13,6 +13,7 @@ sent to set one up before any moderator or admin page; they can still read as me
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import time
 from typing import Any
@@ -75,8 +76,13 @@ def begin_second_factor(user: User, remember: bool, next_url: str,
         return None
     kept = draft if sum(len(v) for v in draft.values()) <= PENDING_DRAFT_MAX else {}
     session[PENDING_KEY] = {"uid": user.id, "remember": bool(remember), "next": next_url,
-                            "draft": kept, "at": int(time.time())}
+                            "draft": kept, "at": int(time.time()), "pw": _password_mark(user)}
     return redirect(url_for("signin.second_factor"))
+
+
+def _password_mark(user: User) -> str:
+    # A password change or reset in the meantime voids a login still waiting here.
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
 
 
 def _pending_user() -> tuple[User, dict[str, Any]] | None:
@@ -85,7 +91,7 @@ def _pending_user() -> tuple[User, dict[str, Any]] | None:
         session.pop(PENDING_KEY, None)
         return None
     user = db_session().get(User, pending.get("uid"))
-    if user is None:
+    if user is None or pending.get("pw") != _password_mark(user):
         session.pop(PENDING_KEY, None)
         return None
     return user, pending
