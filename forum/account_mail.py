@@ -3,7 +3,9 @@ when someone signs up with it. Each is queued (forum/mail.py), never sent in the
 
 A reset request queues `mail_reset_link` with the typed address and the job looks the account
 up: the request does the same work for every address, so neither its answer nor its timing
-tells whether the address has an account.
+tells whether the address has an account. A sign-up (when addresses must be confirmed) works
+the same way: `mail_signup_link` looks the address up and mails either the link that creates the
+account or, when the address already has one, a notice to its owner.
 """
 
 from __future__ import annotations
@@ -34,6 +36,34 @@ def mail_reset_link(email: str) -> None:
     user = accounts.find_by_email(db_session(), email)
     if user is not None:
         send_reset(user)
+
+
+def queue_signup(signup: tokens.Signup) -> None:
+    mail_signup_link.enqueue(signup.username, signup.email, signup.password_hash)
+
+
+def _signup_summary(_username: str, email: str, _password_hash: str) -> str:
+    return f"email={email}"  # never the hash
+
+
+@jobs.task(retries=2, retry_delay=60, backoff=2, summary=_signup_summary)
+def mail_signup_link(username: str, email: str, password_hash: str) -> None:
+    owner = accounts.find_by_email(db_session(), email)
+    if owner is not None:
+        send_taken_address_notice(owner)
+    else:
+        send_signup_link(tokens.Signup(username, email, password_hash))
+
+
+def send_signup_link(signup: tokens.Signup) -> None:
+    link = external_url("accounts.confirm_registration", token=tokens.signup_token(signup))
+    mail.send(mail.Mail(
+        to=signup.email,
+        subject="Finish signing up to Showboard",
+        body=f"Hi {signup.username},\n\nClick this link to create your Showboard account "
+             f"and log in:\n\n{link}\n\nThe link works for 24 hours. Until you click it, "
+             "no account exists. If you didn't sign up, ignore this message.\n",
+    ))
 
 
 def send_reset(user: User) -> None:

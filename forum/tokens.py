@@ -4,12 +4,18 @@ A password-reset token embeds a fingerprint of the current password hash and ema
 once the password changes, every earlier reset link stops working, which makes each link
 single-use, and a link mailed to an old address stops working when the address changes. A
 verification token embeds the address it was sent to, so it can't verify a later address.
+
+A sign-up token carries the whole would-be account (name, address, password hash): no row exists
+until its link is clicked, so the sign-up form can't tell whether an address has an account. It
+is single-use because clicking it creates the account, after which both name and address are
+taken. Signed, not encrypted: it goes only to the address it names.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
@@ -19,6 +25,14 @@ from forum.models import User
 
 RESET_MAX_AGE = 60 * 60  # one hour
 VERIFY_MAX_AGE = 7 * 24 * 60 * 60  # one week
+SIGNUP_MAX_AGE = 24 * 60 * 60  # one day
+
+
+@dataclass(frozen=True)
+class Signup:
+    username: str
+    email: str
+    password_hash: str
 
 
 def _serializer(purpose: str) -> URLSafeTimedSerializer:
@@ -39,6 +53,25 @@ def reset_token(user: User) -> str:
 
 def verify_token(user: User) -> str:
     return _serializer("verify").dumps({"u": user.id, "e": _fingerprint(user.email_key)})
+
+
+def signup_token(signup: Signup) -> str:
+    return _serializer("signup").dumps(
+        {"n": signup.username, "e": signup.email, "h": signup.password_hash})
+
+
+def read_signup_token(token: str) -> Signup | None:
+    """The sign-up a link carries; None when it is forged, damaged or older than a day."""
+    try:
+        data = _serializer("signup").loads(token, max_age=SIGNUP_MAX_AGE)
+    except (SignatureExpired, BadSignature):
+        return None
+    if not isinstance(data, dict):
+        return None
+    fields = (data.get("n"), data.get("e"), data.get("h"))
+    if not all(isinstance(value, str) and value for value in fields):
+        return None
+    return Signup(*fields)
 
 
 def read_reset_token(token: str, load_user: Callable[[int], User | None]) -> User | None:

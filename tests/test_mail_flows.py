@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from itsdangerous import URLSafeSerializer
 from itsdangerous.timed import TimestampSigner
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -195,17 +196,178 @@ def is_verified(db: Session, username: str) -> bool:
     return user.email_verified_at is not None
 
 
-def test_a_new_registration_gets_a_confirmation_mail(
+def user_named(db: Session, username: str) -> User | None:
+    db.expire_all()
+    return db.scalar(select(User).where(User.username == username))
+
+
+def count_users(db: Session) -> int:
+    return db.scalar(select(func.count()).select_from(User)) or 0
+
+
+def count_sessions(db: Session) -> int:
+    return db.scalar(select(func.count()).select_from(AuthSession)) or 0
+
+
+def unconfirmed_member(app: Flask, make: Factory, db: Session, username: str) -> Browserish:
+    """A logged-in member whose address isn't confirmed: one who joined before sign-up links,
+    or one whose address was changed and not yet confirmed."""
+    member = make.user(username)
+    member.email_verified_at = None
+    db.commit()
+    client = fresh(app)
+    client.login(username)
+    return client
+
+
+def request_verification(client: Browserish) -> None:
+    assert client.post("/verify/resend", {}, page="/settings").status_code == 302
+
+
+def test_a_sign_up_makes_no_account_until_its_link_is_clicked(
     app: Flask, verifying: Inbox, db: Session
 ) -> None:
     client = fresh(app)
+    users, sessions = count_users(db), count_sessions(db)
 
     sign_up(client, "new_fan", "new.fan@example.org")
 
-    message = only(verifying.to("new.fan@example.org"))
-    assert link_in(message, "verify")
-    assert "We sent you an email" in shown(client.get("/")).text
-    assert not is_verified(db, "new_fan")
+    assert "Check your email: click the link we sent" in shown(client.get("/")).text
+    assert who(client) is None
+    assert user_named(db, "new_fan") is None
+    assert (count_users(db), count_sessions(db)) == (users, sessions)
+    # The name and password chosen at sign-up don't log anyone in before the click.
+    refused = fresh(app).post("/login", {"username": "new_fan", "password": PASSWORD})
+    assert refused.status_code == 200
+    link = link_in(only(verifying.to("new.fan@example.org")), "register")
+
+    confirmed = client.get(link)
+
+    assert (confirmed.status_code, confirmed.headers["Location"]) == (302, "/")
+    assert "Welcome to Showboard, new_fan" in shown(client.get("/")).text
+    assert who(client) == "new_fan"
+    assert is_verified(db, "new_fan")
+    fan = user_named(db, "new_fan")
+    assert fan is not None and fan.email == "new.fan@example.org"
+    assert fresh(app).login("new_fan").status_code == 302  # the password chosen at sign-up
+
+
+def test_a_second_click_makes_no_second_account(
+    app: Flask, verifying: Inbox, db: Session
+) -> None:
+    sign_up(fresh(app), "twice_fan", "twice@example.org")
+    link = link_in(only(verifying.to("twice@example.org")), "register")
+    assert fresh(app).get(link).status_code == 302
+    users = count_users(db)
+    later = fresh(app)
+
+    again = later.get(link)
+
+    assert (again.status_code, again.headers["Location"]) == (302, "/login")
+    assert "already confirmed: log in" in shown(later.get("/login")).text
+    assert who(later) is None
+    assert count_users(db) == users
+
+
+@pytest.mark.parametrize(("age", "works"), [
+    pytest.param(tokens.SIGNUP_MAX_AGE + 60, False, id="a-day-and-a-minute-old"),
+    pytest.param(tokens.SIGNUP_MAX_AGE - 60, True, id="a-minute-short-of-a-day"),
+])
+def test_a_sign_up_link_works_for_a_day(
+    app: Flask, verifying: Inbox, db: Session, monkeypatch: pytest.MonkeyPatch, age: int,
+    works: bool
+) -> None:
+    with monkeypatch.context() as past:
+        now = TimestampSigner.get_timestamp
+        past.setattr(TimestampSigner, "get_timestamp", lambda self: now(self) - age)
+        sign_up(fresh(app), "slow_joiner", "slow.joiner@example.org")
+    link = link_in(only(verifying.to("slow.joiner@example.org")), "register")
+    client = fresh(app)
+
+    response = client.get(link)
+
+    assert response.status_code == (302 if works else 400)
+    assert (user_named(db, "slow_joiner") is not None) == works
+    if not works:
+        page = shown(response)
+        assert "That link doesn't work" in page.text and "Sign up again" in page.text
+        assert 'href="/register"' in response.get_data(as_text=True)
+        assert who(client) is None
+
+
+def test_a_forged_or_damaged_sign_up_link_makes_nothing(
+    app: Flask, verifying: Inbox, db: Session
+) -> None:
+    sign_up(fresh(app), "honest_fan", "honest@example.org")
+    link = link_in(only(verifying.to("honest@example.org")), "register")
+    token = link.rsplit("/", 1)[1]
+    payload, stamp, signature = token.rsplit(".", 2)
+    forged_payload = URLSafeSerializer("not the key").dump_payload(
+        {"n": "forger", "e": "forger@example.org", "h": "x"}).decode()
+    users = count_users(db)
+
+    for bad in (f"/register/confirm/{forged_payload}.{stamp}.{signature}",
+                f"/register/confirm/{payload}.{stamp}.{signature[::-1]}",
+                "/register/confirm/not-a-token", f"/verify/{token}"):
+        response = fresh(app).get(bad)
+        assert response.status_code == 400, bad
+        assert "That link doesn't work" in shown(response).text
+    assert count_users(db) == users
+
+
+@pytest.mark.parametrize("taker", ["late_fan", "LATE_FAN", "1ate_fan"])
+def test_a_username_taken_before_the_click_is_said_and_nothing_is_made(
+    app: Flask, verifying: Inbox, make: Factory, db: Session, taker: str
+) -> None:
+    sign_up(fresh(app), "late_fan", "late@example.org")
+    link = link_in(only(verifying.to("late@example.org")), "register")
+    make.user(taker)  # the same name, or one that looks like it, joins meanwhile
+    users = count_users(db)
+    client = fresh(app)
+
+    response = client.get(link)
+
+    assert response.status_code == 409
+    page = shown(response)
+    assert "Someone took the username" in page.text and "Sign up again" in page.text
+    assert 'href="/register"' in response.get_data(as_text=True)
+    assert count_users(db) == users
+    assert who(client) is None
+
+
+def test_an_address_taken_before_the_click_is_said_and_nothing_is_made(
+    app: Flask, verifying: Inbox, db: Session
+) -> None:
+    first, second = fresh(app), fresh(app)
+    sign_up(first, "first_twin", "twins@example.org")
+    sign_up(second, "second_twin", "twins@example.org")
+    first_link, second_link = (link_in(m, "register") for m in verifying.to("twins@example.org"))
+    assert first.get(first_link).status_code == 302
+    users = count_users(db)
+
+    response = second.get(second_link)
+
+    assert response.status_code == 409
+    assert "That email address has an account now" in shown(response).text
+    assert count_users(db) == users and user_named(db, "second_twin") is None
+    assert who(second) is None
+
+
+def test_a_taken_username_is_said_on_the_form_and_nothing_is_mailed(
+    app: Flask, verifying: Inbox, make: Factory
+) -> None:
+    make.user("famous_fan")
+    client = fresh(app)
+
+    response = client.post("/register", {"username": "famous_fan", "email": "me@example.org",
+                                         "password": PASSWORD, "confirm": PASSWORD},
+                           page="/register")
+
+    page = shown(response)
+    assert response.status_code == 200
+    assert "That username is taken." in page.errors
+    assert page.values["email"] == "me@example.org"
+    assert verifying.to("me@example.org") == []
 
 
 def test_an_unverified_member_can_read_but_not_post(
@@ -213,8 +375,7 @@ def test_an_unverified_member_can_read_but_not_post(
 ) -> None:
     board = make.board("finale-board")
     thread = make.thread(board=board, title="Season finale thread")
-    client = fresh(app)
-    sign_up(client, "unconfirmed_fan", "unconfirmed@example.org")
+    client = unconfirmed_member(app, make, db, "unconfirmed_fan")
     url = f"/t/{thread.id}/{thread.slug}"
     posts = db.scalar(select(func.count()).select_from(Post))
 
@@ -238,12 +399,10 @@ def test_a_new_link_can_be_requested_and_it_verifies(
     app: Flask, verifying: Inbox, make: Factory, db: Session
 ) -> None:
     thread = make.thread(title="Confirmed thread")
-    client = fresh(app)
-    sign_up(client, "resend_fan", "resend@example.org")
-    verifying.clear()
+    client = unconfirmed_member(app, make, db, "resend_fan")
 
     resent = client.post("/verify/resend", {}, page="/settings")
-    link = link_in(only(verifying.to("resend@example.org")), "verify")
+    link = link_in(only(verifying.to("resend_fan@example.org")), "verify")
     confirmed = client.get(link)
 
     assert resent.status_code == 302
@@ -255,11 +414,11 @@ def test_a_new_link_can_be_requested_and_it_verifies(
 
 
 def test_a_link_for_an_old_address_does_not_verify_a_new_one(
-    app: Flask, verifying: Inbox, db: Session
+    app: Flask, verifying: Inbox, make: Factory, db: Session
 ) -> None:
-    client = fresh(app)
-    sign_up(client, "moving_fan", "old.address@example.org")
-    old_link = link_in(only(verifying.to("old.address@example.org")), "verify")
+    client = unconfirmed_member(app, make, db, "moving_fan")
+    request_verification(client)
+    old_link = link_in(only(verifying.to("moving_fan@example.org")), "verify")
 
     changed = client.post("/settings/email", {"em-email": "new.address@example.org",
                                               "em-current_password": PASSWORD},
@@ -275,10 +434,11 @@ def test_a_link_for_an_old_address_does_not_verify_a_new_one(
     assert is_verified(db, "moving_fan")
 
 
-def test_a_verification_link_is_not_a_reset_link(app: Flask, verifying: Inbox) -> None:
-    client = fresh(app)
-    sign_up(client, "mixed_fan", "mixed@example.org")
-    link = link_in(only(verifying.to("mixed@example.org")), "verify")
+def test_a_verification_link_is_not_a_reset_link(
+    app: Flask, verifying: Inbox, make: Factory, db: Session
+) -> None:
+    request_verification(unconfirmed_member(app, make, db, "mixed_fan"))
+    link = link_in(only(verifying.to("mixed_fan@example.org")), "verify")
 
     assert fresh(app).get(link.replace("/verify/", "/reset/")).status_code == 400
 
@@ -447,7 +607,7 @@ def test_a_hung_smtp_server_does_not_hold_the_request(
     assert elapsed < 30
 
 
-def test_registration_with_smtp_down_makes_a_whole_account_and_mails_later(
+def test_registration_with_smtp_down_mails_the_link_when_it_is_back(
     app: Flask, tmp_path: Path, smtp_switch: SmtpServer, db: Session
 ) -> None:
     app.config["REQUIRE_EMAIL_VERIFICATION"] = True
@@ -457,28 +617,23 @@ def test_registration_with_smtp_down_makes_a_whole_account_and_mails_later(
     response = sign_up(client, "down_signup_fan", "down.signup@example.org")
 
     assert response.headers["Location"] == "/"
-    assert "We sent you an email" in shown(client.get("/")).text
-    assert who(client) == "down_signup_fan"
-    user = db.scalar(select(User).where(User.username == "down_signup_fan"))
-    assert user is not None and user.email == "down.signup@example.org"
-    assert db.scalar(select(func.count()).select_from(AuthSession)
-                     .where(AuthSession.user_id == user.id)) == 1
+    assert "Check your email" in shown(client.get("/")).text
+    assert who(client) is None and user_named(db, "down_signup_fan") is None
     run_queue(huey)
     smtp_switch.up()
     run_queue(huey, later=timedelta(minutes=5))
-    link = link_in(only(smtp_switch.inbox.to("down.signup@example.org")), "verify")
+    link = link_in(only(smtp_switch.inbox.to("down.signup@example.org")), "register")
     assert client.get(link).status_code == 302
+    assert who(client) == "down_signup_fan"
     assert is_verified(db, "down_signup_fan")
 
 
 def test_a_resend_answers_alike_with_smtp_up_and_down(
-    app: Flask, tmp_path: Path, smtp_switch: SmtpServer
+    app: Flask, tmp_path: Path, smtp_switch: SmtpServer, make: Factory, db: Session
 ) -> None:
     app.config["REQUIRE_EMAIL_VERIFICATION"] = True
     huey = queue_on_disk(app, tmp_path)
-    client = fresh(app)
-    sign_up(client, "resend_down_fan", "resend.down@example.org")
-    client.get("/")  # reads the welcome message
+    client = unconfirmed_member(app, make, db, "resend_down_fan")
 
     down = landing(client, client.post("/verify/resend", {}, page="/settings"))
     smtp_switch.up()
@@ -488,32 +643,62 @@ def test_a_resend_answers_alike_with_smtp_up_and_down(
     assert down[:2] == (302, "/")
     assert "We sent a new confirmation link" in read(down[2]).text
     run_queue(huey)
-    assert len(smtp_switch.inbox.to("resend.down@example.org")) == 3  # sign-up and two resends
+    assert len(smtp_switch.inbox.to("resend_down_fan@example.org")) == 2
+
+
+def cookie_names(response: TestResponse) -> list[str]:
+    return sorted(header.split("=", 1)[0] for header in response.headers.getlist("Set-Cookie"))
 
 
 def test_signing_up_with_a_taken_email_answers_alike_and_tells_the_owner(
-    app: Flask, verifying: Inbox, make: Factory, db: Session
+    app: Flask, tmp_path: Path, verifying: Inbox, make: Factory, db: Session
 ) -> None:
     owner = make.user("owner_olive")
-    users_before = db.scalar(select(func.count()).select_from(User))
+    huey = queue_on_disk(app, tmp_path)
+    users, sessions = count_users(db), count_sessions(db)
+    answers, queued = {}, {}
+    clients = {"taken": fresh(app), "new": fresh(app)}
+    for case, username, email in (("taken", "olive_again", owner.email.upper()),
+                                  ("new", "olive_newer", "olive.newer@example.org")):
+        client = clients[case]
+        response = sign_up(client, username, email)
+        queued[case] = [task.name for task in huey.pending()]
+        run_queue(huey)
+        answers[case] = (response.status_code, response.headers.get("Location"),
+                         response.get_data(), cookie_names(response),
+                         *landing(client, response))
 
-    taken_client, new_client = fresh(app), fresh(app)
-    taken = sign_up(taken_client, "olive_again", owner.email.upper())
-    new = sign_up(new_client, "olive_newer", "olive.newer@example.org")
-
-    assert taken.headers["Location"] == new.headers["Location"]
-    taken_page, new_page = (shown(c.get("/")) for c in (taken_client, new_client))
-    assert "We sent you an email" in taken_page.text and "We sent you an email" in new_page.text
-    assert "already" not in taken_page.text.lower()
-    assert db.scalar(select(func.count()).select_from(User)) == users_before + 1
+    assert answers["taken"] == answers["new"]
+    assert "Check your email: click the link we sent" in read(answers["new"][-1]).text
+    # The same work queued for both: the address is looked up by the job, not the request.
+    assert queued["taken"] == queued["new"] == ["mail_signup_link"]
+    assert (count_users(db), count_sessions(db)) == (users, sessions)
+    assert who(clients["taken"]) is None and who(clients["new"]) is None
+    assert fresh(app).post("/login", {"username": "olive_again",
+                                      "password": PASSWORD}).status_code == 200
     notice = only(verifying.to(owner.email))
     assert "tried to sign up" in notice["Subject"]
     assert owner.username in notice.get_content()
+    assert "/register/" not in notice.get_content()
+    assert link_in(only(verifying.to("olive.newer@example.org")), "register")
     link = link_in(notice, "reset")
     reset = fresh(app)
     assert reset.post(link, {"new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
                       page=link).status_code == 302
     assert who(reset) == owner.username
+
+
+def test_without_verification_a_sign_up_makes_the_account_and_logs_in(
+    app: Flask, db: Session
+) -> None:
+    app.config["REQUIRE_EMAIL_VERIFICATION"] = False
+    client = fresh(app)
+
+    sign_up(client, "dev_fan", "dev.fan@example.org")
+
+    assert "Welcome to Showboard, dev_fan" in shown(client.get("/")).text
+    assert who(client) == "dev_fan"
+    assert is_verified(db, "dev_fan")
 
 
 def test_an_email_change_ends_other_sessions_and_old_reset_links(

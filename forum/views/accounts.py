@@ -12,7 +12,8 @@ from flask import (
     request,
     url_for,
 )
-from flask_login import current_user, fresh_login_required, login_required
+from flask_login import current_user, fresh_login_required, login_required, logout_user
+from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.wrappers import Response
 
 from forum import account_mail, accounts, auth, pagecache, permissions, tokens
@@ -30,7 +31,7 @@ from forum.forms import (
 from forum.models import User
 from forum.passwords import hash_password, verify_password
 from forum.security import safe_next
-from forum.settings import get_settings
+from forum.settings import SiteSettings, get_settings
 from forum.views import signin
 from forum.views.drafts import DRAFT_FIELDS, resubmit_page
 
@@ -41,11 +42,8 @@ def _verification_required() -> bool:
     return bool(current_app.config["REQUIRE_EMAIL_VERIFICATION"])
 
 
-def _welcome(username: str, verify: bool) -> None:
-    if verify:
-        flash("Welcome! We sent you an email: click its link to start posting.", "info")
-    else:
-        flash(f"Welcome to Showboard, {username}!", "success")
+def _welcome(username: str) -> None:
+    flash(f"Welcome to Showboard, {username}!", "success")
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -63,12 +61,13 @@ def register() -> str | Response | tuple[str, int]:
             # Only bots see the honeypot; tell them nothing useful.
             form.username.errors.append("We couldn't create that account. Please try again.")
             return render_template("accounts/register.html", form=form, site=site)
-        verify = _verification_required()
+        if _verification_required():
+            return _register_by_mail(form, site)
+        # Addresses needn't be confirmed (development): the account is made and usable at once.
         try:
             # Hashed before the first write, so SQLite's write lock isn't held through Argon2id.
             user = accounts.create_user(session, form.username.data, form.email.data,
-                                        password_hash=hash_password(form.password.data),
-                                        verified=not verify)
+                                        password_hash=hash_password(form.password.data))
         except accounts.AccountConflict as conflict:
             if conflict.field != "email":
                 # Usernames are public on every profile: saying one is taken reveals nothing.
@@ -80,16 +79,70 @@ def register() -> str | Response | tuple[str, int]:
             owner = accounts.find_by_email(session, form.email.data)
             if owner is not None:
                 account_mail.send_taken_address_notice(owner)
-            _welcome(form.username.data, verify)
+            _welcome(form.username.data)
             return redirect(url_for("boards.index"))
         auth.start_session(session, user, remember=False)
         session.commit()
-        # Queued after the commit: the account is whole before any mail is about it.
-        if verify:
-            account_mail.send_verification(user)
-        _welcome(user.username, verify)
+        _welcome(user.username)
         return redirect(url_for("boards.index"))
     return render_template("accounts/register.html", form=form, site=site)
+
+
+SIGNUP_SENT = "Check your email: click the link we sent to finish signing up."
+
+
+def _register_by_mail(form: RegisterForm, site: SiteSettings) -> str | Response:
+    """Sign-up when addresses must be confirmed: no account yet, only a mail. The address is
+    looked up by the job (forum/account_mail.py), which mails either the link that creates the
+    account or a notice to the address's owner: the answer, the cookies and the request's work
+    are the same whether or not the address has an account, and no one is logged in."""
+    session = db_session()
+    with reads_first(session):
+        try:
+            # Usernames are public on every profile: saying one is taken reveals nothing.
+            accounts.ensure_available(session, form.username.data, None)
+        except accounts.AccountConflict as conflict:
+            form.username.errors.append(conflict.message)
+            return render_template("accounts/register.html", form=form, site=site)
+    account_mail.queue_signup(tokens.Signup(form.username.data, form.email.data,
+                                            hash_password(form.password.data)))
+    flash(SIGNUP_SENT, "info")
+    return redirect(url_for("boards.index"))
+
+
+@bp.get("/register/confirm/<token>")
+def confirm_registration(token: str) -> str | Response | tuple[str, int]:
+    signup = tokens.read_signup_token(token)
+    if signup is None:
+        return render_template("accounts/signup_confirm.html", problem="invalid"), 400
+    session = db_session()
+    owner = accounts.find_by_email(session, signup.email)
+    if owner is not None and owner is accounts.find_by_username(session, signup.username):
+        # This link already made the account: clicking it twice makes nothing new.
+        flash("Your account is already confirmed: log in with your username and password.",
+              "info")
+        return redirect(url_for("accounts.login"))
+    try:
+        user = accounts.create_user(session, signup.username, signup.email,
+                                    password_hash=signup.password_hash, verified=True)
+        if current_user.is_authenticated:
+            auth.end_session(session, current_user)
+        auth.start_session(session, user, remember=False)
+        session.commit()
+    except (accounts.AccountConflict, IntegrityError) as error:
+        # Taken since the sign-up (or in a race with another click): nothing was made.
+        session.rollback()
+        field = error.field if isinstance(error, accounts.AccountConflict) else "username"
+        return render_template("accounts/signup_confirm.html", problem="taken", field=field,
+                               username=signup.username), 409
+    except OperationalError:
+        # A GET's SQLite transaction starts deferred: another writer between its reads and its
+        # first write makes SQLite refuse. Nothing was made, so the link works a moment later.
+        session.rollback()
+        logout_user()
+        return render_template("accounts/signup_confirm.html", problem="busy"), 503
+    flash(f"Welcome to Showboard, {user.username}! Your account is ready.", "success")
+    return redirect(url_for("boards.index"))
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -11,10 +11,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
@@ -151,6 +152,33 @@ def test_registration_limit_per_address(cluster_factory: ClusterFactory, db: Ses
     assert is_friendly_429(answers[2])
     assert db.scalar(select(User).where(User.username == "signup_2")) is None
     assert other_address.status_code == 302
+
+
+def test_sign_up_limits_hold_when_addresses_must_be_confirmed(
+    cluster_factory: ClusterFactory, make: Factory, db: Session, tmp_path: Path
+) -> None:
+    """A sign-up only queues a mail (the account is made by its link): the per-IP limit and the
+    per-address mail limit still apply, to an address with an account and one without alike."""
+    cluster = cluster_factory(LIMIT_REGISTER="2 per minute", LIMIT_MAIL_PER_ADDRESS="2 per minute",
+                              REQUIRE_EMAIL_VERIFICATION=True, JOBS_IMMEDIATE=False,
+                              JOBS_PATH=str(tmp_path / "jobs.sqlite3"))
+    owner = make.user("limit_owner")
+    users = db.scalar(select(func.count()).select_from(User))
+
+    def sign_up(n: int, ip: str, email: str) -> TestResponse:
+        return visitor(cluster.pick(n), ip).post("/register", {
+            "username": f"joiner_{n}", "email": email,
+            "password": PASSWORD, "confirm": PASSWORD}, page="/register")
+
+    per_ip = [sign_up(n, "192.0.2.90", f"joiner{n}@example.org") for n in range(3)]
+    to_owner = [sign_up(10 + n, f"192.0.2.{100 + n}", owner.email) for n in range(3)]
+    to_new = [sign_up(20 + n, f"192.0.2.{110 + n}", "fresh.joiner@example.org")
+              for n in range(3)]
+
+    for answers in (per_ip, to_owner, to_new):
+        assert [r.status_code for r in answers[:2]] == [302, 302]
+        assert is_friendly_429(answers[2])
+    assert db.scalar(select(func.count()).select_from(User)) == users
 
 
 def test_password_reset_limit_per_address(cluster_factory: ClusterFactory) -> None:
