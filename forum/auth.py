@@ -223,11 +223,16 @@ def end_session_by_id(db: Session, user: User, session_id: str) -> bool:
 # ------------------------------------------------------------------------------ every request
 
 
+def _carries_login() -> bool:
+    remember = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
+    return "_user_id" in session or remember in request.cookies
+
+
 def _keep_session_fresh() -> None:
     """Load the viewer before the view begins its transaction, and when their cookie restored
     the session or their last visit is older than TOUCH_EVERY, rotate and record it."""
-    if request.endpoint in NO_VIEWER:
-        return
+    if request.endpoint in NO_VIEWER or not _carries_login():
+        return  # a visitor: nothing to load (and a cached page stays a cheap hit)
     user = current_user._get_current_object()
     row: AuthSession | None = g.pop("auth_session", None)
     from_cookie = g.pop("auth_from_cookie", False)
