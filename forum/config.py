@@ -74,6 +74,9 @@ DEFAULTS: dict[str, Any] = {
     "LIMIT_MAIL_PER_ADDRESS": "5 per hour",
     # The in-process page cache's size per worker (without Redis), in bytes of stored pages.
     "PAGE_CACHE_MAX_BYTES": 64 * 1024 * 1024,
+    # Off: every anonymous page is rendered, never looked up or stored (benchmarks of a miss,
+    # debugging a page); responses still say X-Cache: miss (forum/pagecache.py).
+    "PAGE_CACHE": True,
     # Login sessions end after this many days without a visit, and this many days after the
     # password was typed, however often they are used (forum/auth.py).
     "SESSION_IDLE_DAYS": 30,

@@ -17,6 +17,9 @@ down), otherwise in an in-process LRU capped in bytes (PAGE_CACHE_MAX_BYTES per 
 URL part of the key is the path and the page number only, so made-up query strings can't
 fill the cache. Responses carry an ETag of the same key, so a browser's revalidation costs one
 indexed read and no rendering.
+
+With PAGE_CACHE off nothing is looked up or stored: every page is rendered and says
+`X-Cache: miss` (what `python -m bench` measures as a cache miss; also for debugging a page).
 """
 
 from __future__ import annotations
@@ -119,8 +122,12 @@ def _personal() -> bool:
             or current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies)
 
 
+def _shareable() -> bool:
+    return request.method == "GET" and request.endpoint in CACHEABLE_ENDPOINTS and not _personal()
+
+
 def _serve_cached() -> Response | None:
-    if request.method != "GET" or request.endpoint not in CACHEABLE_ENDPOINTS or _personal():
+    if not _shareable():
         return None
     key = _page_key()
     etag = hashlib.blake2b(key.encode(), digest_size=12).hexdigest()
@@ -231,6 +238,16 @@ def _store_page(response: Response) -> Response:
     return _with_cache_headers(response, etag, "miss")
 
 
+def _mark_rendered(response: Response) -> Response:
+    """PAGE_CACHE off: a page the cache would have stored says it was rendered, as a miss does,
+    so a benchmark or a developer can tell from the response that it was not served stored."""
+    if response.status_code != 200 or session.modified or response.headers.get("Set-Cookie"):
+        return response
+    if _shareable():
+        response.headers["X-Cache"] = "miss"
+    return response
+
+
 def _with_cache_headers(response: Response, etag: str, state: str) -> Response:
     response.set_etag(etag)
     response.headers["Cache-Control"] = "no-cache"  # revalidate every time: cheap with the ETag
@@ -239,6 +256,10 @@ def _with_cache_headers(response: Response, etag: str, state: str) -> Response:
 
 
 def init_app(app: Flask) -> None:
+    if not app.config["PAGE_CACHE"]:
+        # Decided once here, so a request with the cache off pays no check at all.
+        app.after_request(_mark_rendered)
+        return
     link = redisconn.link(app)
     store: PageStore = RedisStore(link) if link else LocalStore(app.config["PAGE_CACHE_MAX_BYTES"])
     app.extensions["forum.pagecache"] = store

@@ -277,3 +277,26 @@ def test_the_apps_store_holds_no_more_than_its_byte_cap(
     assert size <= 200_000
     assert 1 <= pages < len(threads)
     app.extensions["forum.engine"].dispose()
+
+
+@pytest.mark.parametrize(("setting", "second_visit"), [("off", "miss"), ("on", "hit")])
+def test_the_page_cache_setting_turns_lookup_and_storing_off(
+    database_url: str, connection: Connection, make: Factory, monkeypatch: pytest.MonkeyPatch,
+    setting: str, second_visit: str,
+) -> None:
+    # Set as an operator would (the environment): `python -m bench` relies on this to measure
+    # real renders, since made-up query strings no longer miss.
+    monkeypatch.setenv("FORUM_PAGE_CACHE", setting)
+    app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "test", "TESTING": True,
+                      "RATE_LIMITS": "off"})
+    app.extensions["forum.sessionmaker"] = sessionmaker(
+        bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint")
+    visitor = Browserish(app.test_client())
+    thread = make.thread(title="Finale")
+
+    first, second = visitor.get(url_of(thread)), visitor.get(url_of(thread))
+
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert [first.headers["X-Cache"], second.headers["X-Cache"]] == ["miss", second_visit]
+    assert b"Finale" in second.data
+    app.extensions["forum.engine"].dispose()
