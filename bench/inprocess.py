@@ -6,6 +6,9 @@ the load benchmark (`python -m bench`) gives the figures that count.
 
 Runs against the database FORUM_DATABASE_URL names (a `python -m bench` dataset, say:
 `sqlite:///bench/results/dataset-small.sqlite3`), which must be migrated (`flask init-db`).
+
+`--mode uncached` builds the app with the page cache off (FORUM_PAGE_CACHE=off), so every
+request renders the page; it stops unless the first two requests say `X-Cache: miss`.
 """
 
 from __future__ import annotations
@@ -30,14 +33,16 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("path", help="the page, e.g. /b/partner-track")
     parser.add_argument("--mode", choices=MODES, default="anonymous",
-                        help="anonymous (page cache as served), uncached (a fresh URL per "
-                             "request), logged_in (as the benchmark's member)")
+                        help="anonymous (page cache as served), uncached (page cache off: "
+                             "every request renders), logged_in (as the benchmark's member)")
     parser.add_argument("--requests", type=int, default=500)
     args = parser.parse_args(argv)
     if "FORUM_DATABASE_URL" not in os.environ:
         parser.error("set FORUM_DATABASE_URL to a migrated database")
     os.environ.setdefault("FORUM_SECRET_KEY", "inprocess")
     os.environ["FORUM_RATE_LIMITS"] = "off"
+    # Made-up query strings no longer miss (the cache keys on path and page number only).
+    os.environ["FORUM_PAGE_CACHE"] = "off" if args.mode == "uncached" else "on"
 
     from forum import create_app
 
@@ -45,19 +50,18 @@ def main(argv: list[str] | None = None) -> int:
     client.environ_base["HTTP_USER_AGENT"] = USER_AGENT
     if args.mode == "logged_in":
         _log_in(client)
-    sequence = 0
 
-    def get() -> None:
-        nonlocal sequence
-        sequence += 1
-        path = args.path
-        if args.mode == "uncached":
-            path += f"{'&' if '?' in path else '?'}nocache={sequence}"
-        status = client.get(path).status_code
-        if status != 200:
-            raise SystemExit(f"GET {path} answered {status}")
+    def get() -> str:
+        reply = client.get(args.path)
+        if reply.status_code != 200:
+            raise SystemExit(f"GET {args.path} answered {reply.status_code}")
+        return reply.headers.get("X-Cache", "-")
 
-    for _ in range(20):  # warm: templates compiled, statement cache filled, page cached
+    first_two = [get(), get()]
+    print(f"{args.mode} {args.path}: first two requests X-Cache {', '.join(first_two)}")
+    if args.mode == "uncached" and first_two != ["miss", "miss"]:
+        raise SystemExit("uncached mode must render every request (X-Cache: miss); it did not")
+    for _ in range(18):  # warm: templates compiled, statement cache filled, page cached
         get()
     started = time.process_time()
     for _ in range(args.requests):
