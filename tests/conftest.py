@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -110,14 +110,39 @@ def connection(engine: Engine) -> Iterator[Connection]:
         outer.rollback()
 
 
-@pytest.fixture
-def app(database_url: str, connection: Connection, tmp_path: Path) -> Flask:
+def app_on_transaction(database_url: str, connection: Connection, **settings: Any) -> Flask:
+    """A test app (rate limits off unless `settings` say otherwise) whose commits become
+    savepoints in the test's transaction."""
     app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "test", "TESTING": True,
-                      "RATE_LIMITS": "off", **FAST_HASHING})
+                      "RATE_LIMITS": "off", **FAST_HASHING, **settings})
     app.extensions["forum.sessionmaker"] = sessionmaker(
         bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
     )
     return app
+
+
+@pytest.fixture
+def app(database_url: str, connection: Connection, tmp_path: Path) -> Flask:
+    return app_on_transaction(database_url, connection)
+
+
+AppBuilder = Callable[..., Flask]
+
+
+@pytest.fixture
+def build_app(database_url: str, connection: Connection) -> Iterator[AppBuilder]:
+    """Builds apps with their own settings (see app_on_transaction), for tests that need more
+    than one app or settings the `app` fixture doesn't have; their engines are closed after."""
+    built: list[Flask] = []
+
+    def build(**settings: Any) -> Flask:
+        app = app_on_transaction(database_url, connection, **settings)
+        built.append(app)
+        return app
+
+    yield build
+    for app in built:
+        app.extensions["forum.engine"].dispose()
 
 
 @pytest.fixture

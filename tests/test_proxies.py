@@ -7,40 +7,28 @@ Every request here comes from the same REMOTE_ADDR, the proxy's, as behind nginx
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from flask import Flask, request
 from flask.testing import FlaskClient
-from sqlalchemy.engine import Connection
-from sqlalchemy.orm import sessionmaker
 from werkzeug.test import TestResponse
 
-from forum import create_app
-from tests.conftest import CSRF_INPUT, FAST_HASHING, PASSWORD, Factory
+from tests.conftest import CSRF_INPUT, PASSWORD, AppBuilder, Factory
 
 PROXY = "10.0.0.2"
 ATTACKER, BYSTANDER = "203.0.113.66", "198.51.100.7"
 
 
 @pytest.fixture
-def build(database_url: str, connection: Connection) -> Iterator[Any]:
-    """Apps with rate limits on (in memory: a fresh store per app) on the test's transaction."""
-    built: list[Flask] = []
+def build(build_app: AppBuilder) -> Callable[..., Flask]:
+    """Apps with rate limits on (in memory: a fresh store per app) behind `proxies` proxies."""
 
     def factory(proxies: int, **settings: Any) -> Flask:
-        app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "test", "TESTING": True,
-                          "RATE_LIMITS": "on", "TRUSTED_PROXIES": proxies, **FAST_HASHING,
-                          **settings})
-        app.extensions["forum.sessionmaker"] = sessionmaker(
-            bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint")
-        built.append(app)
-        return app
+        return build_app(RATE_LIMITS="on", TRUSTED_PROXIES=proxies, **settings)
 
-    yield factory
-    for app in built:
-        app.extensions["forum.engine"].dispose()
+    return factory
 
 
 def behind_proxy(app: Flask, client_ip: str) -> tuple[FlaskClient, dict[str, str]]:

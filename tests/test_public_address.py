@@ -7,53 +7,30 @@ Mail goes to a real SMTP server (aiosmtpd); under TESTING the mail job runs in t
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy.engine import Connection
-from sqlalchemy.orm import sessionmaker
 
-from forum import create_app
 from forum.publicurl import external_url
-from tests.conftest import CSRF_INPUT, FAST_HASHING, PASSWORD, Factory
-from tests.mail_server import Inbox, SmtpServer
+from tests.conftest import CSRF_INPUT, PASSWORD, AppBuilder, Factory
+from tests.mail_server import Inbox, smtp_server_fixture  # noqa: F401 (fixture)
 
 PUBLIC = "https://fans.example.org"
 
 
-@pytest.fixture(scope="module")
-def smtp() -> Iterator[tuple[str, Inbox]]:
-    server = SmtpServer()
-    server.up()
-    try:
-        yield server.url, server.inbox
-    finally:
-        server.down()
-
-
 @pytest.fixture
-def build(database_url: str, connection: Connection,
-          smtp: tuple[str, Inbox]) -> Iterator[Any]:
-    """Apps on the test's transaction, sending mail to the SMTP server above."""
-    built: list[Flask] = []
-    smtp[1].clear()
+def build(build_app: AppBuilder, smtp_server: tuple[str, Inbox]) -> Callable[..., Flask]:
+    """Apps sending mail to the SMTP server of this module."""
+    smtp_server[1].clear()
 
     def factory(**settings: Any) -> Flask:
-        app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "test", "TESTING": True,
-                          "RATE_LIMITS": "off", "PUBLIC_URL": PUBLIC, "SMTP_URL": smtp[0],
-                          **FAST_HASHING, **settings})
-        app.extensions["forum.sessionmaker"] = sessionmaker(
-            bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint")
-        built.append(app)
-        return app
+        return build_app(**{"PUBLIC_URL": PUBLIC, "SMTP_URL": smtp_server[0], **settings})
 
-    yield factory
-    for app in built:
-        app.extensions["forum.engine"].dispose()
+    return factory
 
 
 def ask_for_reset(client: FlaskClient, email: str, headers: dict[str, str]) -> int:
@@ -78,7 +55,7 @@ def links_in(inbox: Inbox, address: str) -> list[str]:
                  id="forwarded-host-from-a-trusted-proxy"),
 ])
 def test_reset_mail_links_to_the_public_address_whatever_the_request_says(
-    build: Any, smtp: tuple[str, Inbox], make: Factory, proxies: int, headers: dict[str, str]
+    build: Any, smtp_server: tuple[str, Inbox], make: Factory, proxies: int, headers: dict[str, str]
 ) -> None:
     app = build(TRUSTED_PROXIES=proxies)
     fan = make.user("poisoned_fan")
@@ -86,7 +63,7 @@ def test_reset_mail_links_to_the_public_address_whatever_the_request_says(
     status = ask_for_reset(app.test_client(), fan.email, headers)
 
     assert status == 302
-    links = links_in(smtp[1], fan.email)
+    links = links_in(smtp_server[1], fan.email)
     assert [urlsplit(link)[:2] for link in links] == [("https", "fans.example.org")], links
     assert urlsplit(links[0]).path.startswith("/reset/")
 

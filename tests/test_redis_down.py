@@ -15,19 +15,17 @@ import socket
 import subprocess
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 import redis
 from flask import Flask
-from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
-from forum import create_app
 from forum.models import User
-from tests.conftest import FAST_HASHING, Browserish, Factory
+from tests.conftest import AppBuilder, Browserish, Factory
 
 NOBODY_LISTENS = "redis://127.0.0.1:1/0"
 # The clients time out after 0.3 s and try once; a request that needs Redis twice (limits and
@@ -82,23 +80,14 @@ def redis_server() -> Iterator[RedisServer]:
 
 
 @pytest.fixture
-def make_app(database_url: str, connection: Connection) -> Iterator[Any]:
-    built: list[Flask] = []
+def make_app(build_app: AppBuilder) -> Callable[..., Flask]:
+    """Apps with rate limits on, kept in `redis_url` under a key prefix of their own."""
 
     def factory(redis_url: str, **settings: Any) -> Flask:
-        app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "test", "TESTING": True,
-                          "RATE_LIMITS": "on", "REDIS_URL": redis_url,
-                          "RATELIMIT_STORAGE_OPTIONS": {
-                              "key_prefix": f"showboard-test-{uuid.uuid4().hex[:12]}"},
-                          **FAST_HASHING, **settings})
-        app.extensions["forum.sessionmaker"] = sessionmaker(
-            bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint")
-        built.append(app)
-        return app
+        return build_app(RATE_LIMITS="on", REDIS_URL=redis_url, RATELIMIT_STORAGE_OPTIONS={
+            "key_prefix": f"showboard-test-{uuid.uuid4().hex[:12]}"}, **settings)
 
-    yield factory
-    for app in built:
-        app.extensions["forum.engine"].dispose()
+    return factory
 
 
 def timed(call: Any, *args: Any, **kwargs: Any) -> TestResponse:
