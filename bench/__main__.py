@@ -156,8 +156,8 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--pages", type=lambda v: v.split(","), default=None,
                         help="only these pages, e.g. thread,board (default: all)")
     parser.add_argument("--modes", type=_choices(MODES), default=list(MODES),
-                        help="anonymous (page cache as served), uncached (a fresh URL per "
-                             "request: always a cache miss), logged_in (default: all)")
+                        help="anonymous (page cache as served), uncached (a second server "
+                             "with the page cache off: always a miss), logged_in (default: all)")
     parser.add_argument("--worker-classes", type=_choices(WORKER_CLASSES),
                         default=list(WORKER_CLASSES), help="default: sync,gthread")
     parser.add_argument("--write-duration", type=float, default=30.0,

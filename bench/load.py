@@ -2,21 +2,25 @@
 settings in the same run.
 
 Each page is measured three ways: anonymous as served (the anonymous page cache answers after
-the first request), anonymous with a fresh URL per request (a cache miss every time: what a
-visitor gets right after any write, since every write invalidates the cache) and logged in.
+the first request), anonymous with every request rendered (a cache miss every time: what a
+visitor gets right after a write that shows on the page) and logged in.
+
+The cache keys on the path and the page number only, so a made-up query string is a hit, not a
+miss. Misses are therefore measured on a second gunicorn, started for that mode only with the
+page cache off (FORUM_PAGE_CACHE=off), same workers and dataset; the page must say
+`X-Cache: miss` twice in a row before it is measured.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import secrets
 import subprocess
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from bench.client import USER_AGENT, Client
-from bench.dataset import BENCH_LOGIN, Dataset
+from bench.dataset import BENCH_LOGIN, Dataset, Page
 from bench.servers import (
     HELLO,
     SHOWBOARD,
@@ -29,7 +33,6 @@ from bench.servers import (
 
 CONNECTIONS = 8
 MODES = ("anonymous", "uncached", "logged_in")
-UNCACHED_SCRIPT = Path(__file__).with_name("uncached.lua")
 UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
 
 
@@ -43,15 +46,12 @@ class WrkResult:
     socket_errors: int
 
 
-def wrk(url: str, seconds: float, cookie: str = "", uncached: bool = False) -> WrkResult:
+def wrk(url: str, seconds: float, cookie: str = "") -> WrkResult:
     command = ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds:g}s", "--latency",
                "-H", f"User-Agent: {USER_AGENT}"]
     if cookie:
         command += ["-H", f"Cookie: {cookie}"]
-    if uncached:
-        command += ["-s", str(UNCACHED_SCRIPT), url, "--", secrets.token_hex(4)]
-    else:
-        command.append(url)
+    command.append(url)
     done = subprocess.run(command, capture_output=True, text=True, check=True,
                           timeout=seconds + 60)
     return parse_wrk(done.stdout)
@@ -98,15 +98,12 @@ def read_suite(dataset: Dataset, worker_class: str, seconds: float, warmup: floa
         try:
             member.log_in(*BENCH_LOGIN)
             for mode in modes:
-                client = member if mode == "logged_in" else visitor
-                cookie = client.cookie_header() if client is member else ""
-                uncached = mode == "uncached"
-                for page in chosen:
-                    wrk(app.url(page.path), warmup, cookie, uncached)
-                    # After the warm-up, so every worker had its chance to cache the page.
-                    seen = _check(app, page.path, client, client is member, uncached)
-                    results[f"{page.name}/{mode}"] = {
-                        **_measure(app, page.path, seconds, cookie, uncached), **seen}
+                if mode == "uncached":
+                    results.update(_uncached_pages(dataset.url, worker_class, chosen, seconds,
+                                                   warmup, logs))
+                else:
+                    results.update(_pages(app, member if mode == "logged_in" else visitor,
+                                          mode, chosen, seconds, warmup))
         finally:
             visitor.close()
             member.close()
@@ -120,10 +117,35 @@ def read_suite(dataset: Dataset, worker_class: str, seconds: float, warmup: floa
             "pages": results, "workers": memory}
 
 
-def _measure(server: Server, path: str, seconds: float, cookie: str = "",
-             uncached: bool = False) -> dict[str, object]:
+def _uncached_pages(database_url: str, worker_class: str, pages: list[Page], seconds: float,
+                    warmup: float, logs: Path) -> dict[str, dict[str, object]]:
+    """Every page rendered on every request, by a server with the page cache off (started only
+    while this mode runs, so the other modes' server and its memory figures are unchanged)."""
+    env = {**app_env(database_url), "FORUM_PAGE_CACHE": "off"}
+    with gunicorn(SHOWBOARD, worker_class, env, logs / f"app-uncached-{worker_class}.log") as app:
+        visitor = Client(app.port)
+        try:
+            return _pages(app, visitor, "uncached", pages, seconds, warmup)
+        finally:
+            visitor.close()
+
+
+def _pages(server: Server, client: Client, mode: str, pages: list[Page], seconds: float,
+           warmup: float) -> dict[str, dict[str, object]]:
+    logged_in = mode == "logged_in"
+    cookie = client.cookie_header() if logged_in else ""
+    results: dict[str, dict[str, object]] = {}
+    for page in pages:
+        wrk(server.url(page.path), warmup, cookie)
+        # After the warm-up, so every worker had its chance to cache the page.
+        seen = _check(server, page.path, client, logged_in, mode == "uncached")
+        results[f"{page.name}/{mode}"] = {**_measure(server, page.path, seconds, cookie), **seen}
+    return results
+
+
+def _measure(server: Server, path: str, seconds: float, cookie: str = "") -> dict[str, object]:
     cpu_before = cpu_seconds(server)
-    result = wrk(server.url(path), seconds, cookie, uncached)
+    result = wrk(server.url(path), seconds, cookie)
     cpu = cpu_seconds(server) - cpu_before
     # Other work on this machine skews throughput; the server's CPU time per request much
     # less so. Keep both, and the load average next to them.
@@ -134,14 +156,15 @@ def _measure(server: Server, path: str, seconds: float, cookie: str = "",
 def _check(server: Server, path: str, client: Client, logged_in: bool,
            uncached: bool) -> dict[str, object]:
     """Load only pages that work: a 404 or a redirect would be measured at a flattering speed.
-    Reports what the page said about caching and cookies (asked twice unless uncached)."""
-    if uncached:
-        path += ("&" if "?" in path else "?") + f"nocache={secrets.token_hex(4)}"
+    Reports what the page said about caching and cookies the second time it was asked; the
+    uncached mode must have rendered it both times, or its figures would be hits."""
+    first = client.get(path)
     reply = client.get(path)
-    if not uncached:
-        reply = client.get(path)
     if reply.status != 200:
         raise RuntimeError(f"GET {path} answered {reply.status}; not benchmarking it")
+    if uncached and (first.cache, reply.cache) != ("miss", "miss"):
+        raise RuntimeError(f"GET {path} in the uncached mode said X-Cache: {first.cache or '-'}, "
+                           f"{reply.cache or '-'}; expected a miss (a render) both times")
     if logged_in != ("Log out" in reply.body):
         raise RuntimeError(f"GET {path}: expected logged_in={logged_in}, the page disagrees")
     if "Traceback" in server.log_text():
