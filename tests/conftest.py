@@ -26,6 +26,7 @@ from forum.accounts import create_user
 from forum.db import make_engine
 from forum.models import Board, Post, Role, Thread, User
 from forum.passwords import hash_password
+from tests.security.html_scan import signed_in_as
 
 PASSWORD = "correct horse battery"
 # Argon2id at a test-sized cost: the suite hashes hundreds of passwords.
@@ -278,6 +279,24 @@ class Browserish:
 
     def logout(self) -> Any:
         return self.post("/logout", page="/")
+
+    def cookie(self, name: str) -> str | None:
+        found = self.client.get_cookie(name)
+        return found.value if found else None
+
+
+def who(client: Browserish, **kwargs: Any) -> str | None:
+    """Who the site thinks this browser is (the header's account chip), None for a visitor.
+    Asks /search, which is never a cached page."""
+    return signed_in_as(client.get("/search", **kwargs).get_data(as_text=True))
+
+
+def replayed(app: Flask, **cookies: str) -> Browserish:
+    """A fresh browser holding only the given cookies."""
+    client = app.test_client()
+    for name, value in cookies.items():
+        client.set_cookie(name, value)
+    return Browserish(client)
 
 
 @pytest.fixture

@@ -35,25 +35,10 @@ from tests.conftest import (
     StatementLog,
     is_postgres,
     migrated_database_url,
+    replayed,
+    who,
 )
 from tests.security.html_scan import signed_in_as
-
-
-def who(client: Browserish, **kwargs: object) -> str | None:
-    """Who the site thinks this browser is; None for a visitor."""
-    return signed_in_as(client.get("/search", **kwargs).get_data(as_text=True))
-
-
-def cookie(client: Browserish, name: str) -> str | None:
-    found = client.client.get_cookie(name)
-    return found.value if found else None
-
-
-def replayed(app: Flask, **cookies: str) -> Browserish:
-    client = app.test_client()
-    for name, value in cookies.items():
-        client.set_cookie(name, value)
-    return Browserish(client)
 
 
 def rows(db: Session, user: User) -> list[AuthSession]:
@@ -81,7 +66,7 @@ def fan(make: Factory) -> User:
 def remembered(app: Flask, user: User) -> tuple[Browserish, str]:
     client = Browserish(app.test_client())
     client.login(user.username, remember=True)
-    token = cookie(client, "remember_token")
+    token = client.cookie("remember_token")
     assert token
     return client, token
 
@@ -148,7 +133,7 @@ def test_a_remember_cookie_is_exchanged_for_a_new_one_when_it_restores_a_session
 
     browser = replayed(app, remember_token=old)
     assert who(browser) == fan.username
-    new = cookie(browser, "remember_token")
+    new = browser.cookie("remember_token")
     assert new and new != old
 
     old_row, new_row = rows(db, fan)
@@ -194,7 +179,7 @@ def test_requests_in_flight_with_the_old_cookie_keep_the_member_signed_in(
 
     # The browser ends up with the first response's remember cookie and the second
     # response's session cookie (which names the old token); the grace runs out.
-    late_session = cookie(second, "session")
+    late_session = second.cookie("session")
     assert late_session
     first.client.set_cookie("session", late_session)
     age_all(db, fan, rotated_at=ROTATION_GRACE * 2)

@@ -26,7 +26,7 @@ from werkzeug.test import TestResponse
 from forum import tokens
 from forum.accounts import create_user
 from forum.models import AuthSession, Post, Role, User
-from tests.conftest import PASSWORD, Browserish, Factory
+from tests.conftest import PASSWORD, Browserish, Factory, who
 from tests.mail_server import (  # noqa: F401 (fixtures)
     Inbox,
     SmtpServer,
@@ -38,17 +38,13 @@ from tests.mail_server import (  # noqa: F401 (fixtures)
     smtp_server_fixture,
     smtp_switch_fixture,
 )
-from tests.security.html_scan import TextAndFields, read, signed_in_as, textarea_value
+from tests.security.html_scan import TextAndFields, read, textarea_value
 
 NEW_PASSWORD = "a fresh passphrase for the finale"
 
 
 def fresh(app: Flask) -> Browserish:
     return Browserish(app.test_client())
-
-
-def who(client: Browserish) -> str | None:
-    return signed_in_as(client.get("/search").get_data(as_text=True))
 
 
 def shown(response: TestResponse) -> TextAndFields:

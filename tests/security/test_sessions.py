@@ -10,33 +10,14 @@ from urllib.parse import quote, urljoin, urlsplit
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from forum.models import Role, User
-from tests.conftest import PASSWORD, Browserish, Factory
+from tests.conftest import PASSWORD, Browserish, Factory, replayed, who
 from tests.security.conftest import csrf_token, logged_in, token_for
-from tests.security.html_scan import read, signed_in_as
+from tests.security.html_scan import read
 
 NEW_PASSWORD = "a completely new passphrase"
-
-
-def cookie(client: FlaskClient, name: str) -> str | None:
-    found = client.get_cookie(name)
-    return found.value if found else None
-
-
-def replayed(app: Flask, **cookies: str) -> Browserish:
-    """A fresh browser holding only the given cookies."""
-    client = app.test_client()
-    for name, value in cookies.items():
-        client.set_cookie(name, value)
-    return Browserish(client)
-
-
-def who(client: Browserish) -> str | None:
-    """Who the site thinks this browser is (the header's account chip), None for a visitor."""
-    return signed_in_as(client.get("/search").get_data(as_text=True))  # never a cached page
 
 
 @pytest.fixture
@@ -50,19 +31,19 @@ def fan(make: Factory) -> User:
 def test_the_session_cookie_changes_at_login(app: Flask, fan: User) -> None:
     client = Browserish(app.test_client())
     client.get("/login")
-    before = cookie(client.client, "session")
+    before = client.cookie("session")
     assert before
 
     client.login(fan.username)
 
-    assert cookie(client.client, "session") not in (None, before)
+    assert client.cookie("session") not in (None, before)
 
 
 def test_a_cookie_planted_before_login_is_not_logged_in_by_it(app: Flask, fan: User) -> None:
     # The attacker gets a session cookie from the site and plants it in the victim's browser.
     attacker = Browserish(app.test_client())
     attacker.get("/login")
-    planted = cookie(attacker.client, "session")
+    planted = attacker.cookie("session")
     assert planted
     victim = replayed(app, session=planted)
 
@@ -89,7 +70,7 @@ def test_a_session_from_before_login_carries_nothing_over(app: Flask, fan: User)
 
 def test_logout_ends_the_session_for_a_copied_cookie(app: Flask, fan: User) -> None:
     client = logged_in(app, fan.username)
-    stolen = cookie(client.client, "session")
+    stolen = client.cookie("session")
     assert stolen and who(replayed(app, session=stolen)) == fan.username
 
     client.logout()
@@ -100,7 +81,7 @@ def test_logout_ends_the_session_for_a_copied_cookie(app: Flask, fan: User) -> N
 
 def test_password_change_ends_other_sessions_for_copied_cookies(app: Flask, fan: User) -> None:
     laptop = logged_in(app, fan.username)
-    stolen = cookie(logged_in(app, fan.username).client, "session")
+    stolen = logged_in(app, fan.username).cookie("session")
     assert stolen
 
     laptop.post("/settings/password", {"pw-current_password": PASSWORD,
@@ -117,7 +98,7 @@ def test_password_change_ends_other_sessions_for_copied_cookies(app: Flask, fan:
 def remembered(app: Flask, username: str) -> tuple[Browserish, str]:
     client = Browserish(app.test_client())
     client.login(username, remember=True)
-    token = cookie(client.client, "remember_token")
+    token = client.cookie("remember_token")
     assert token, "no remember_token cookie after 'Remember me'"
     return client, token
 
