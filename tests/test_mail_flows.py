@@ -10,6 +10,8 @@ from __future__ import annotations
 import socket
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -121,6 +123,16 @@ def test_reset_link_works_once(app: Flask, inbox: Inbox, make: Factory) -> None:
                                       "password": PASSWORD}).status_code == 200
 
 
+@contextmanager
+def links_signed_ago(monkeypatch: pytest.MonkeyPatch, seconds: int) -> Iterator[None]:
+    """Mail sent inside this block carries links signed `seconds` ago: itsdangerous stamps
+    the token with its clock."""
+    with monkeypatch.context() as past:
+        now = TimestampSigner.get_timestamp
+        past.setattr(TimestampSigner, "get_timestamp", lambda self: now(self) - seconds)
+        yield
+
+
 @pytest.mark.parametrize("age, works", [
     pytest.param(tokens.RESET_MAX_AGE + 60, False, id="an-hour-and-a-minute-old"),
     pytest.param(tokens.RESET_MAX_AGE - 60, True, id="fifty-nine-minutes-old"),
@@ -130,10 +142,7 @@ def test_reset_link_expires_after_an_hour(
     works: bool
 ) -> None:
     fan = make.user("slow_fan")
-    # The mail is sent `age` seconds ago: itsdangerous stamps the token with its clock.
-    with monkeypatch.context() as past:
-        now = TimestampSigner.get_timestamp
-        past.setattr(TimestampSigner, "get_timestamp", lambda self: now(self) - age)
+    with links_signed_ago(monkeypatch, age):
         request_reset(fresh(app), fan.email)
     link = link_in(only(inbox.to(fan.email)), "reset")
 
@@ -273,9 +282,7 @@ def test_a_sign_up_link_works_for_a_day(
     app: Flask, verifying: Inbox, db: Session, monkeypatch: pytest.MonkeyPatch, age: int,
     works: bool
 ) -> None:
-    with monkeypatch.context() as past:
-        now = TimestampSigner.get_timestamp
-        past.setattr(TimestampSigner, "get_timestamp", lambda self: now(self) - age)
+    with links_signed_ago(monkeypatch, age):
         sign_up(fresh(app), "slow_joiner", "slow.joiner@example.org")
     link = link_in(only(verifying.to("slow.joiner@example.org")), "register")
     client = fresh(app)
