@@ -67,7 +67,7 @@ def send_signup_link(signup: tokens.Signup) -> None:
 
 
 def send_reset(user: User) -> None:
-    link = external_url("accounts.reset_password", token=tokens.reset_token(user))
+    link = _reset_link(user)
     mail.send(mail.Mail(
         to=user.email,
         subject="Reset your Showboard password",
@@ -78,7 +78,7 @@ def send_reset(user: User) -> None:
 
 
 def send_taken_address_notice(owner: User) -> None:
-    link = external_url("accounts.reset_password", token=tokens.reset_token(owner))
+    link = _reset_link(owner)
     mail.send(mail.Mail(
         to=owner.email,
         subject="Someone tried to sign up to Showboard with your email",
@@ -88,3 +88,7 @@ def send_taken_address_notice(owner: User) -> None:
              f"your password, choose a new one here (the link works once, for one hour):"
              f"\n\n{link}\n\nIf it wasn't you, ignore this message: nothing changed.\n",
     ))
+
+
+def _reset_link(user: User) -> str:
+    return external_url("accounts.reset_password", token=tokens.reset_token(user))
