@@ -21,14 +21,20 @@ import pytest
 from flask import Flask
 from huey import RedisHuey, SqliteHuey
 from sqlalchemy import select
-from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from forum import create_app, jobs, mail, redisconn
 from forum.accounts import create_user
 from forum.db import db_session
 from forum.models import FailedJob, Role, utcnow
-from tests.conftest import FAST_HASHING, PASSWORD, Browserish, Factory, migrated_database_url
+from tests.conftest import (
+    FAST_HASHING,
+    PASSWORD,
+    AppBuilder,
+    Browserish,
+    Factory,
+    migrated_database_url,
+)
 from tests.mail_server import (  # noqa: F401 (fixtures)
     Inbox,
     SmtpServer,
@@ -102,14 +108,10 @@ def test_jobs_run_in_the_request_only_under_testing(database_url: str, tmp_path:
 
 
 @pytest.fixture
-def redis_app(database_url: str, connection: Connection) -> Flask:
+def redis_app(build_app: AppBuilder) -> Flask:
     """An app whose queue is in Redis under a name of its own (only its keys are touched)."""
-    app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "test", "TESTING": True,
-                      "RATE_LIMITS": "off", "REDIS_URL": REDIS_URL, "JOBS_IMMEDIATE": False,
-                      "JOBS_NAME": f"test-{uuid.uuid4().hex[:12]}", **FAST_HASHING})
-    app.extensions["forum.sessionmaker"] = sessionmaker(
-        bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint")
-    return app
+    return build_app(REDIS_URL=REDIS_URL, JOBS_IMMEDIATE=False,
+                     JOBS_NAME=f"test-{uuid.uuid4().hex[:12]}")
 
 
 def test_the_queue_is_in_redis_when_redis_url_is_set(
@@ -142,13 +144,9 @@ def test_the_queue_is_in_redis_when_redis_url_is_set(
 
 
 def test_a_queue_that_is_down_fails_no_request_and_the_mail_is_recorded(
-    database_url: str, connection: Connection, db: Session
+    build_app: AppBuilder, db: Session
 ) -> None:
-    app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "test", "TESTING": True,
-                      "RATE_LIMITS": "off", "JOBS_IMMEDIATE": False,
-                      "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"})
-    app.extensions["forum.sessionmaker"] = sessionmaker(
-        bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint")
+    app = build_app(JOBS_IMMEDIATE=False, REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
 
     with app.test_request_context():
         mail.send(a_mail("lost.fan@example.org"))  # raises nothing
