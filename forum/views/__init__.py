@@ -3,7 +3,23 @@ commit once, render or redirect."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask
+from werkzeug.routing import IntegerConverter
+
+# Ids are INTEGER columns, 32-bit signed on PostgreSQL, so no row has a larger id; and handing a
+# larger number to the driver fails (out of range on PostgreSQL, OverflowError past 2**63 on
+# SQLite): a 500 where the answer is "no such thing", a 404.
+MAX_ID = 2**31 - 1
+
+
+class IdConverter(IntegerConverter):
+    """`<int:...>` capped at the largest id the database can hold, so bigger numbers 404."""
+
+    def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def register_blueprints(app: Flask) -> None:
@@ -20,6 +36,8 @@ def register_blueprints(app: Flask) -> None:
         users,
     )
 
+    # Before any blueprint adds a rule: rules bind their converter when they are added.
+    app.url_map.converters["int"] = IdConverter
     for module in (accounts, boards, threads, users, search, reports, mod, admin, signin):
         app.register_blueprint(module.bp)
     # The moderation log and edit history: public pages about moderation, outside the guard.
