@@ -146,11 +146,16 @@ def can_delete_post(user: Any, post: Post, thread: Thread) -> bool:
 
 
 def can_see_revisions(user: Any, post: Post, thread: Thread) -> bool:
-    return (
-        post.revision_count > 0
-        and can_see_thread(user, thread)
-        and (can_see_post_text(user, post, thread))
-    )
+    """Every version of the text, so stricter than the post itself: once a post is deleted (by its
+    author too) or hidden, its history is for the board's moderators and admins only, and a
+    purged post's text is gone for everyone."""
+    if post.revision_count == 0 or not can_see_thread(user, thread):
+        return False
+    if post.is_deleted and not post.source:
+        return False
+    if post.is_deleted or post.is_hidden:
+        return moderates(user, thread.board_id)
+    return True
 
 
 def can_report(user: Any, post: Post) -> bool:
