@@ -1,8 +1,8 @@
 """Entry point for `flask run`, every `flask` command and gunicorn (`gunicorn app:app`).
 
 A setting that cannot work stops the process here with one line naming it and exit code 2
-(forum/startup.py); gunicorn checks the same in its master first (gunicorn.conf.py)."""
+(forum/platform/startup.py); gunicorn checks the same in its master first (gunicorn.conf.py)."""
 
-from forum.startup import load_app
+from forum.platform.startup import load_app
 
 app = load_app()

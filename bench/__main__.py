@@ -176,7 +176,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--adversarial-before", type=int, default=30,
                         help="hypothesis examples against the before renderer (default: 30)")
     parser.add_argument("--adversarial-before-revision", default=adversarial.BEFORE,
-                        help="commit whose forum/markup.py is 'before'; '' skips it "
+                        help="commit whose forum/discussion/markup.py is 'before'; '' skips it "
                              "(default: %(default)s)")
     parser.add_argument("--rebuild", action="store_true",
                         help="build the SQLite dataset again even if cached")

@@ -13,10 +13,11 @@ from typing import Any
 from sqlalchemy.engine import make_url
 
 from bench.dataset import POSTS_PER_PAGE, THREADS_PER_PAGE, Dataset
-from forum import markup
+from forum.discussion import markup
 
 LISTING_ORDER = "ORDER BY is_pinned DESC, last_post_at DESC, id DESC"
-# forum/reading.py board_listing: the page's ids from the covering index, then those rows.
+# forum/discussion/reading.py board_listing: the page's ids from the covering index, then those
+# rows.
 BOARD_LISTING = ("SELECT * FROM threads WHERE id IN (SELECT id FROM threads {hint} "
                  f"WHERE board_id = ? AND is_hidden = 0 {LISTING_ORDER} LIMIT ? OFFSET ?) "
                  f"{LISTING_ORDER}")

@@ -1,4 +1,5 @@
-"""The slowest post anyone can send: hunts for Markdown that makes forum.markup.render slow,
+"""The slowest post anyone can send: hunts for Markdown that makes forum.discussion.markup.render
+slow,
 before and after a change, and what the sanitizer costs (bleach against nh3).
 
     .venv/bin/python -m bench.adversarial                      # after (this tree) and before
@@ -7,11 +8,13 @@ before and after a change, and what the sanitizer costs (bleach against nh3).
 Inputs are 50,000 characters (the longest post): a list of known slow patterns, plus what
 hypothesis finds when told to maximise render time (targeted search over short "units" of
 Markdown fragments, each repeated to fill the post, up to three units in a row). The renderer
-"before" is forum/markup.py at another commit, read from a temporary `git worktree` that is
+"before" is forum/discussion/markup.py at another commit, read from a temporary `git worktree` that
+is
 removed afterwards. Times are CPU seconds of this thread (time.thread_time), the best of a few
 runs, so other processes on the machine disturb them less than wall time would.
 
-The sanitizer comparison feeds bleach (forum.markup's Cleaner, filter included) and nh3 (the
+The sanitizer comparison feeds bleach (forum.discussion.markup's Cleaner, filter included) and nh3
+(the
 same allowlist; its image rule aside) the same HTML: markdown-it's output for the whole
 input, as before the budget, and for the part within the budget, as now.
 """
@@ -38,7 +41,7 @@ from hypothesis import HealthCheck, Phase, given, settings, target
 from hypothesis import seed as fixed_seed
 from hypothesis import strategies as st
 
-from forum import markup
+from forum.discussion import markup
 
 ROOT = Path(__file__).resolve().parent.parent
 LENGTH = 50_000
@@ -139,7 +142,7 @@ def hunt(render: Renderer, examples: int, runs: int, seed: int) -> Worst:
 
 @contextmanager
 def markup_at(revision: str) -> Iterator[ModuleType]:
-    """forum/markup.py as it was at `revision`, from a temporary git worktree."""
+    """forum/discussion/markup.py as it was at `revision`, from a temporary git worktree."""
     with tempfile.TemporaryDirectory(prefix="markup-before-") as folder:
         tree = Path(folder) / "tree"
         subprocess.run(["git", "worktree", "add", "--detach", "--quiet", str(tree), revision],
@@ -156,7 +159,8 @@ def markup_at(revision: str) -> Iterator[ModuleType]:
                            check=True)
 
 
-# nh3 with forum.markup's allowlist (it has no hook for the image rule, which the comparison
+# nh3 with forum.discussion.markup's allowlist (it has no hook for the image rule, which the
+# comparison
 # leaves out: a few attribute checks per image).
 NH3_OPTIONS: dict[str, Any] = {
     "tags": set(markup.ALLOWED_TAGS),
@@ -280,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--before-examples", type=int, default=30,
                         help="hypothesis examples against the before renderer (default: 30)")
     parser.add_argument("--before", default=BEFORE,
-                        help="commit whose forum/markup.py is 'before'; '' skips it "
+                        help="commit whose forum/discussion/markup.py is 'before'; '' skips it "
                              "(default: %(default)s)")
     parser.add_argument("--runs", type=int, default=3, help="timed runs per input, best kept")
     parser.add_argument("--seed", type=int, default=7)

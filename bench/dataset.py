@@ -17,7 +17,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from bench.servers import ROOT, app_env
-from forum.config import DEFAULTS
+from forum.platform.config import DEFAULTS
 
 RESULTS = ROOT / "bench" / "results"
 BENCH_LOGIN = ("bench", "bench-password-1")

@@ -4,7 +4,7 @@ The read benchmark measures cache hits and cache misses apart; this one measures
 between them on a busy night. Members reply to a few hot threads (the write benchmark's
 writers) while wrk loads one page as anonymous visitors, and a wrk script counts the app's
 X-Cache answer to every request. Two pages: a quiet thread nobody is replying to, which the
-page cache should keep serving (forum/pagecache.py keys a thread's pages by that thread's
+page cache should keep serving (forum/platform/pagecache.py keys a thread's pages by that thread's
 version, so replies elsewhere leave them valid), and one of the hot threads, which every reply
 invalidates.
 """

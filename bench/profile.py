@@ -25,8 +25,8 @@ from bench.writes import WRITER_PASSWORD, close, hot_threads, log_in_writers, ra
 # Steps worth naming: (label, a substring of a py-spy frame with its line number removed).
 THREAD_STEPS = [
     ("whole request in Flask", "Flask.wsgi_app (flask/app.py)"),
-    ("page cache lookup (forum/pagecache.py)", "_serve_cached (forum/pagecache.py)"),
-    ("view: load rows (forum/reading.py)", "(forum/reading.py)"),
+    ("page cache lookup (forum/platform/pagecache.py)", "_serve_cached (forum/platform/pagecache.py)"),  # noqa: E501
+    ("view: load rows (forum/discussion/reading.py)", "(forum/discussion/reading.py)"),
     ("  of which SQL on the driver (do_execute)", "do_execute (sqlalchemy/engine/default.py)"),
     ("  of which fetching rows from the driver", "fetchall (sqlalchemy/engine/cursor.py)"),
     ("  of which building ORM objects (orm/loading.py)", "(sqlalchemy/orm/loading.py)"),
@@ -34,24 +34,24 @@ THREAD_STEPS = [
     ("view: construct forms (CSRF token)", "FlaskForm.__init__ (flask_wtf/form.py)"),
     ("render_template (Jinja)", "render_template (flask/templating.py)"),
     ("  of which url_for", "Flask.url_for (flask/app.py)"),
-    ("  of which date filters (time_ago, iso, long_date)", "(forum/templating.py)"),
+    ("  of which date filters (time_ago, iso, long_date)", "(forum/platform/templating.py)"),
     ("  of which escaping (markupsafe)", "(markupsafe/__init__.py)"),
     ("  of which template lookups (includes, imports)",
      "Environment.get_template (jinja2/environment.py)"),
-    ("log-in cookie -> user (forum/auth.py load_user)", "load_user (forum/auth.py)"),
+    ("log-in cookie -> user (forum/accounts/auth.py load_user)", "load_user (forum/accounts/auth.py)"),  # noqa: E501
     ("save session cookie", "save_session (flask/sessions.py)"),
     ("teardown (close the DB session)", "Flask.do_teardown_appcontext (flask/app.py)"),
     ("gunicorn outside Flask: read request, send response", None),
 ]
 REPLY_STEPS = [
     ("whole request in Flask", "Flask.wsgi_app (flask/app.py)"),
-    ("log-in cookie -> user (forum/auth.py load_user)", "load_user (forum/auth.py)"),
-    ("load the thread (reading.thread_with_board)", "thread_with_board (forum/reading.py)"),
-    ("Markdown -> sanitised HTML (forum/markup.py)", "render (forum/markup.py)"),
-    ("flood control (forum/antispam.py)", "posting_refusal (forum/antispam.py)"),
-    ("add_post: number, insert, counters", "add_post (forum/posting.py)"),
+    ("log-in cookie -> user (forum/accounts/auth.py load_user)", "load_user (forum/accounts/auth.py)"),  # noqa: E501
+    ("load the thread (reading.thread_with_board)", "thread_with_board (forum/discussion/reading.py)"),  # noqa: E501
+    ("Markdown -> sanitised HTML (forum/discussion/markup.py)", "render (forum/discussion/markup.py)"),  # noqa: E501
+    ("flood control (forum/discussion/antispam.py)", "posting_refusal (forum/discussion/antispam.py)"),  # noqa: E501
+    ("add_post: number, insert, counters", "add_post (forum/discussion/posting.py)"),
     ("commit", "Session.commit (sqlalchemy/orm/session.py)"),
-    ("  of which the page-cache version bump", "_bump_version (forum/pagecache.py)"),
+    ("  of which the page-cache version bump", "_bump_version (forum/platform/pagecache.py)"),
     ("redirect target after commit (post_url)", "post_url (forum/views/threads.py)"),
     ("in the database driver: statements (do_execute)",
      "do_execute (sqlalchemy/engine/default.py)"),
@@ -73,7 +73,8 @@ def profile_page(dataset: Dataset, page: str, logged_in: bool, seconds: float, w
     raw = out / f"profile-{page}-{who}.txt"
     env = app_env(dataset.url)
     if uncached:
-        # Made-up query strings are cache hits now (forum/pagecache.py): render every request.
+        # Made-up query strings are cache hits now (forum/platform/pagecache.py): render every
+        # request.
         env["FORUM_PAGE_CACHE"] = "off"
     with gunicorn(SHOWBOARD, "sync", env, out / "profile-read.log") as app:
         cookie = ""

@@ -7,13 +7,14 @@ from typing import Any
 
 from flask import Flask
 
-from forum import db, passwords
-from forum.config import load_config
+from forum import db
+from forum.accounts import passwords
+from forum.platform.config import load_config
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """The app, with `config` over the FORUM_* environment over the defaults. A setting that
-    cannot work raises ConfigError (forum/startup.py turns it into one line and exit 2)."""
+    cannot work raises ConfigError (forum/platform/startup.py turns it into one line and exit 2)."""
     project_root = Path(__file__).resolve().parent.parent
     app = Flask(
         __name__,
@@ -27,9 +28,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     passwords.configure(app.config["ARGON2_TIME_COST"], app.config["ARGON2_MEMORY_KIB"])
 
-    from forum import (
-        auth,
-        cli,
+    from forum import cli
+    from forum.accounts import auth
+    from forum.platform import (
         health,
         jobs,
         limits,

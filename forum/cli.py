@@ -13,10 +13,13 @@ from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
-from forum import accounts, backup, demo, markup, migrate, showfile
+from forum.accounts import membership
 from forum.db import db_session, engine
+from forum.discussion import markup
 from forum.models import Board, BoardModerator, Post, Role
-from forum.text import USERNAME_PATTERN
+from forum.platform import backup, demo, migrate
+from forum.platform.text import USERNAME_PATTERN
+from forum.staff import showfile
 
 
 def init_app(app: Flask) -> None:
@@ -143,8 +146,8 @@ def create_user(name: str, email: str, password: str, role: str,
             raise click.ClickException(f"No board with the slug '{slug}'.")
         board_ids.append(board_id)
     try:
-        user = accounts.create_user(session, name, email, password, role=Role(role), trusted=True)
-    except accounts.AccountConflict as conflict:
+        user = membership.create_user(session, name, email, password, role=Role(role), trusted=True)
+    except membership.AccountConflict as conflict:
         raise click.ClickException(conflict.message) from None
     session.add_all(BoardModerator(user_id=user.id, board_id=b) for b in board_ids)
     session.commit()

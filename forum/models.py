@@ -1,5 +1,5 @@
 """Typed SQLAlchemy models. Counters on boards, threads and users are denormalised and kept
-exact by forum/posting.py in the same transaction as the write that changes them."""
+exact by forum/discussion/posting.py in the same transaction as the write that changes them."""
 
 from __future__ import annotations
 
@@ -26,8 +26,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from forum.accounts.usernames import username_skeleton
 from forum.db import Base
-from forum.usernames import username_skeleton
 
 
 def utcnow() -> datetime:
@@ -78,7 +78,7 @@ class User(UserMixin, Base):
     username: Mapped[str] = mapped_column(String(30))
     # NFKC + casefold of the username: the uniqueness key, so look-alikes collide.
     username_key: Mapped[str] = mapped_column(String(60), unique=True)
-    # The UTS #39 confusable skeleton (forum/usernames.py): names that look alike share it,
+    # The UTS #39 confusable skeleton (forum/accounts/usernames.py): names that look alike share it,
     # so a look-alike of an existing member is refused with one indexed query. Not unique:
     # databases from before it may already hold two look-alikes.
     username_skeleton: Mapped[str] = mapped_column(Text, index=True,
@@ -89,7 +89,7 @@ class User(UserMixin, Base):
     role: Mapped[str] = mapped_column(String(16), default=Role.MEMBER.value)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     post_count: Mapped[int] = mapped_column(Integer, default=0)
-    # Bumped with every change this row's public pages show (forum/pagecache.py).
+    # Bumped with every change this row's public pages show (forum/platform/pagecache.py).
     cache_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Accounts made by an admin on the CLI skip the new-member limits.
     is_trusted: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -101,12 +101,14 @@ class User(UserMixin, Base):
     # The latest end of this member's board suspensions (BoardSuspension); only while it lies
     # ahead does the user loader read them, so other members' pages pay no query for it.
     board_suspended_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Board-scoped moderators: loaded by the user loader only for moderators (see forum/auth.py).
+    # Board-scoped moderators: loaded by the user loader only for moderators (see
+    # forum/accounts/auth.py).
     moderated_board_ids: frozenset[int] = frozenset()
-    # This member's running board suspensions by board id (loaded by forum/auth.py).
+    # This member's running board suspensions by board id (loaded by forum/accounts/auth.py).
     board_suspensions: Mapping[int, BoardSuspension] = MappingProxyType({})
 
-    # The AuthSession this request was authenticated by (set by forum/auth.py); it is what the
+    # The AuthSession this request was authenticated by (set by forum/accounts/auth.py); it is what
+    # the
     # login and remember-me cookies carry, so deleting the row logs that device out.
     session_token: str = ""
 
@@ -146,7 +148,7 @@ class Board(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     thread_count: Mapped[int] = mapped_column(Integer, default=0)
     post_count: Mapped[int] = mapped_column(Integer, default=0)
-    # Bumped with every change this row's public pages show (forum/pagecache.py).
+    # Bumped with every change this row's public pages show (forum/platform/pagecache.py).
     cache_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_post_id: Mapped[int | None] = mapped_column(
         ForeignKey("posts.id", use_alter=True, ondelete="SET NULL")
@@ -164,7 +166,7 @@ class Thread(Base):
     __table_args__ = (
         # Board listing: visible threads, pinned first, then latest activity; the id breaks
         # ties. It holds every column the listing filters and sorts on, so a page's thread ids
-        # come from the index alone, however deep the page (forum/reading.py).
+        # come from the index alone, however deep the page (forum/discussion/reading.py).
         Index("ix_threads_board_listing", "board_id", "is_hidden", "is_pinned", "last_post_at",
               "id"),
     )
@@ -176,7 +178,7 @@ class Thread(Base):
     slug: Mapped[str] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     post_count: Mapped[int] = mapped_column(Integer, default=0)
-    # Bumped with every change this row's public pages show (forum/pagecache.py).
+    # Bumped with every change this row's public pages show (forum/platform/pagecache.py).
     cache_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_post_id: Mapped[int | None] = mapped_column(
         ForeignKey("posts.id", use_alter=True, ondelete="SET NULL")
@@ -385,7 +387,8 @@ class AuthSession(Base):
 
 class CacheState(Base):
     """A single row: the content version. Every transaction that writes bumps it (see
-    forum/pagecache.py), so cached pages keyed by it are never served stale. The namespace is
+    forum/platform/pagecache.py), so cached pages keyed by it are never served stale. The namespace
+    is
     random per database, so databases sharing one Redis never read each other's pages."""
 
     __tablename__ = "cache_state"
@@ -396,7 +399,7 @@ class CacheState(Base):
 
 
 class FailedJob(Base):
-    """A background job that ran out of retries (forum/jobs.py), kept so admins see it on
+    """A background job that ran out of retries (forum/platform/jobs.py), kept so admins see it on
     /admin instead of it vanishing from the queue. `arguments` is a summary that leaves out
     secrets and message bodies."""
 

@@ -1,4 +1,5 @@
-"""Alembic environment. Called through forum/migrate.py, which passes either a live connection
+"""Alembic environment. Called through forum/platform/migrate.py, which passes either a live
+connection
 (tests, `flask init-db`) or the database URL."""
 
 from __future__ import annotations

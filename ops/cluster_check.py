@@ -35,7 +35,7 @@ def main() -> int:
             return _finish(table, began)
         site = rows.Site(cluster)
         # Row 5 starts first and ends last: the other rows run while the mail job waits for
-        # its retry (forum/mail.py's delay, minutes in production).
+        # its retry (forum/platform/mail.py's delay, minutes in production).
         outage = rows.MailOutage(site)
         outage.begin()
         table.run("guide matches ops/ files", "configs shown verbatim, steps present",

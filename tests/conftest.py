@@ -21,11 +21,14 @@ from sqlalchemy import event, make_url, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from forum import create_app, migrate, passwords, posting
-from forum.accounts import create_user
+from forum import create_app
+from forum.accounts import passwords
+from forum.accounts.membership import create_user
+from forum.accounts.passwords import hash_password
 from forum.db import make_engine
+from forum.discussion import posting
 from forum.models import Board, Post, Role, Thread, User
-from forum.passwords import hash_password
+from forum.platform import migrate
 from tests.security.html_scan import signed_in_as
 
 PASSWORD = "correct horse battery"

@@ -23,7 +23,7 @@ from aiosmtpd.controller import Controller
 from flask import Flask
 from huey import Huey
 
-from forum import jobs
+from forum.platform import jobs
 
 
 class Inbox:

@@ -9,8 +9,8 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from forum import settings
 from forum.models import Board, BoardModerator, ModAction, Post, PostRevision, Role, Thread, User
+from forum.platform import settings
 from tests.conftest import Browserish, Factory, StatementLog
 from tests.test_moderation import (
     browser_for,

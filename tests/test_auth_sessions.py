@@ -1,4 +1,4 @@
-"""Sessions on the server (forum/auth.py): idle and absolute lifetimes, remember-me tokens
+"""Sessions on the server (forum/accounts/auth.py): idle and absolute lifetimes, remember-me tokens
 rotated on use with a grace for requests in flight, the device and last visit recorded at most
 every few minutes in a transaction of its own, and the functions behind a "your sessions" page.
 
@@ -17,14 +17,14 @@ from sqlalchemy import event, select, text, update
 from sqlalchemy.orm import Session
 
 from forum import create_app
-from forum.accounts import create_user
-from forum.auth import (
+from forum.accounts.auth import (
     ROTATION_GRACE,
     TOUCH_EVERY,
     end_session_by_id,
     list_sessions,
     start_session,
 )
+from forum.accounts.membership import create_user
 from forum.db import db_session, make_engine
 from forum.models import AuthSession, User, utcnow
 from tests.conftest import (

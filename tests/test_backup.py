@@ -18,9 +18,11 @@ from flask import Flask
 from sqlalchemy import inspect, select, text
 from sqlalchemy.orm import Session
 
-from forum import backup, create_app, migrate, posting
+from forum import create_app
 from forum.db import make_engine
+from forum.discussion import posting
 from forum.models import Thread, User
+from forum.platform import backup, migrate
 from tests.conftest import (
     FAST_HASHING,
     fresh_database_url,

@@ -15,8 +15,9 @@ from flask import Flask
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from forum import demo, markup
+from forum.discussion import markup
 from forum.models import Board, BoardModerator, Post, Role, Thread, User
+from forum.platform import demo
 from tests.conftest import Browserish, Factory
 
 SHOWS = Path(__file__).parent / "fixtures" / "shows"

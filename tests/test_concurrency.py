@@ -18,9 +18,10 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from forum import create_app, posting
-from forum.accounts import create_user
+from forum import create_app
+from forum.accounts.membership import create_user
 from forum.db import make_engine
+from forum.discussion import posting
 from forum.models import Board, Post, Thread, User
 from tests.conftest import FAST_HASHING, Browserish, is_postgres, migrated_database_url
 from tests.test_posting import recount_mismatches

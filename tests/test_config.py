@@ -23,8 +23,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import make_url
 
-from forum import create_app, startup
-from forum.config import ConfigError
+from forum import create_app
+from forum.platform import startup
+from forum.platform.config import ConfigError
 from tests.conftest import is_postgres
 
 ROOT = Path(__file__).resolve().parent.parent

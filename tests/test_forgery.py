@@ -7,7 +7,7 @@ attacker's text, carrying a fresh valid token, while it replaced the victim's se
 One click on Send, and the victim posted the attacker's text (the remember-me cookie logged
 them in again); the same worked against a moderator renaming a thread.
 
-Now a POST that does not come from this site (forum/origin.py) gets a plain 400 that echoes
+Now a POST that does not come from this site (forum/platform/origin.py) gets a plain 400 that echoes
 nothing and sets no cookie; a same-origin form whose token expired still gets its text back.
 """
 

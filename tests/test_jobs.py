@@ -1,4 +1,5 @@
-"""Background jobs (forum/jobs.py): where the queue lives, mail retries with backoff, failures
+"""Background jobs (forum/platform/jobs.py): where the queue lives, mail retries with backoff,
+failures
 kept for admins, the periodic job, and `flask worker` running the consumer for real.
 
 Tests run jobs inside the request by default (JOBS_IMMEDIATE follows TESTING); these switch to
@@ -23,10 +24,11 @@ from huey import RedisHuey, SqliteHuey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from forum import create_app, jobs, mail, redisconn
-from forum.accounts import create_user
+from forum import create_app
+from forum.accounts.membership import create_user
 from forum.db import db_session
 from forum.models import FailedJob, Role, utcnow
+from forum.platform import jobs, mail, redisconn
 from tests.conftest import (
     FAST_HASHING,
     PASSWORD,

@@ -1,4 +1,4 @@
-"""What the rate limits promise about where they are counted (forum/limits.py).
+"""What the rate limits promise about where they are counted (forum/platform/limits.py).
 
 Without Redis each worker process counts on its own: the limits hold per process, and a
 production start without FORUM_REDIS_URL says in the log that they are N times as generous

@@ -1,11 +1,11 @@
-"""forum/links.py must give exactly what url_for gives."""
+"""forum/platform/links.py must give exactly what url_for gives."""
 
 from __future__ import annotations
 
 import pytest
 from flask import Flask, url_for
 
-from forum.links import link
+from forum.platform.links import link
 
 CASES = [
     ("threads.permalink", {"post_id": 1}),

@@ -25,8 +25,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
-from forum import tokens
-from forum.accounts import create_user
+from forum.accounts import tokens
+from forum.accounts.membership import create_user
 from forum.models import AuthSession, Post, Role, User
 from tests.conftest import PASSWORD, Browserish, Factory, who
 from tests.mail_server import (  # noqa: F401 (fixtures)
@@ -461,7 +461,7 @@ def test_without_smtp_url_mail_goes_to_the_instance_outbox(
     # the file this test causes (other tests may write there too) and delete it afterwards.
     mine: list[Path] = []
     try:
-        with caplog.at_level("WARNING", logger="forum.mail"):
+        with caplog.at_level("WARNING", logger="forum.platform.mail"):
             response = request_reset(fresh(app), address)
         mine = [path for path in outbox.glob("*.eml") if address.encode() in path.read_bytes()]
 

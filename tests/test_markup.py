@@ -1,4 +1,5 @@
-"""forum.markup pinned byte for byte: any change to these outputs needs a RENDER_VERSION bump."""
+"""forum.discussion.markup pinned byte for byte: any change to these outputs needs a RENDER_VERSION
+bump."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from bleach.html5lib_shim import getTreeWalker
 from bleach.sanitizer import Cleaner
 from markupsafe import Markup
 
-from forum import markup
-from forum.markup import MAX_NESTING, RENDER_VERSION, as_markup, render
+from forum.discussion import markup
+from forum.discussion.markup import MAX_NESTING, RENDER_VERSION, as_markup, render
 
 REL = 'rel="nofollow ugc noopener"'
 IMG = 'loading="lazy" referrerpolicy="no-referrer"'

@@ -15,9 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from forum import markup
-from forum.markup import MAX_LINK_BRACKETS, render, rendering
-from forum.markup_bounds import (
+from forum.discussion import markup
+from forum.discussion.markup import MAX_LINK_BRACKETS, render, rendering
+from forum.discussion.markup_bounds import (
     COSTS,
     MARKDOWN_BUDGET,
     MAX_LINKS,

@@ -19,8 +19,9 @@ from click.testing import Result
 from sqlalchemy import inspect, make_url, text
 from sqlalchemy.exc import DBAPIError
 
-from forum import create_app, migrate
+from forum import create_app
 from forum.db import make_engine
+from forum.platform import migrate
 from tests.conftest import fresh_database_url, is_postgres, migrated_database_url
 
 

@@ -12,7 +12,7 @@ from datetime import timedelta
 from flask import Flask
 from sqlalchemy.orm import Session
 
-from forum import posting
+from forum.discussion import posting
 from forum.models import Board, ModAction, Post, Report, Role, Thread, User, utcnow
 from tests.conftest import Browserish, Factory, StatementLog
 from tests.test_moderation import browser_for, moderator_of

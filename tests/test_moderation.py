@@ -11,7 +11,7 @@ from flask import Flask, render_template
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from forum import posting
+from forum.discussion import posting
 from forum.models import (
     Board,
     BoardModerator,
@@ -25,7 +25,7 @@ from forum.models import (
     User,
     utcnow,
 )
-from forum.moderation import LOGGED_ACTIONS
+from forum.staff.moderation import LOGGED_ACTIONS
 from tests.conftest import Browserish, Factory
 
 # ------------------------------------------------------------------------------ helpers

@@ -78,7 +78,7 @@ def test_worker_unit_stops_huey_gracefully(tmp_path: Path) -> None:
 
 
 def test_env_example_names_only_known_settings() -> None:
-    from forum.config import DEFAULTS
+    from forum.platform.config import DEFAULTS
 
     example = units.read_environment_file(ROOT / "ops/showboard.env.example")
     forum_keys = {key.removeprefix("FORUM_") for key in example if key.startswith("FORUM_")}

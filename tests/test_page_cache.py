@@ -1,4 +1,5 @@
-"""The anonymous page cache (forum/pagecache.py): what a write invalidates, and what it leaves.
+"""The anonymous page cache (forum/platform/pagecache.py): what a write invalidates, and what it
+leaves.
 
 A reply, a new thread or an edit of one's own post makes exactly the pages that show it miss
 (its thread, its board, the board index, its author's profile); every other cached page stays
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from forum import create_app
 from forum.models import Board, Post, Role, Thread, User
-from forum.pagecache import LocalStore
+from forum.platform.pagecache import LocalStore
 from tests.conftest import Browserish, Factory
 
 

@@ -1,4 +1,4 @@
-"""Passkeys over HTTP (forum/passkeys.py, forum/views/signin.py), answered by a software
+"""Passkeys over HTTP (forum/accounts/passkeys.py, forum/views/signin.py), answered by a software
 authenticator (tests/webauthn_soft.py) and verified by the real `webauthn` library."""
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""forum/posting.py: threads, replies, edits and soft deletes, and the denormalised counters
+"""forum/discussion/posting.py: threads, replies, edits and soft deletes, and the denormalised
+counters
 they keep on threads, boards and users."""
 
 from __future__ import annotations
@@ -7,15 +8,16 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from forum import markup, moderation, posting
+from forum.discussion import markup, posting
 from forum.models import Board, Post, PostRevision, Role, Thread, User
+from forum.staff import moderation
 from tests.conftest import Factory
 
 
 def recount_mismatches(session: Session) -> list[str]:
     """Every denormalised counter that disagrees with a COUNT/MAX over the rows it summarises,
     as readable lines; an empty list means the counters are exact. A board's counters cover its
-    visible threads only: hiding a thread takes it out of them (forum/moderation.py)."""
+    visible threads only: hiding a thread takes it out of them (forum/staff/moderation.py)."""
     problems: list[str] = []
 
     thread_rows = session.execute(

@@ -15,7 +15,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from forum.publicurl import external_url
+from forum.platform.publicurl import external_url
 from tests.conftest import CSRF_INPUT, PASSWORD, AppBuilder, Factory
 from tests.mail_server import Inbox, smtp_server_fixture  # noqa: F401 (fixture)
 

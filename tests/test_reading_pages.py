@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
-from forum import moderation
 from forum.models import Board, Post, Role, Thread, User
+from forum.staff import moderation
 from tests.conftest import Browserish, Factory
 
 ARTICLE = re.compile(r'<article class="post[^"]*" id="post-(\d+)"[^>]*>(.*?)</article>', re.S)

@@ -17,8 +17,8 @@ import pytest
 from flask import Flask
 from sqlalchemy.engine import Engine
 
-from forum import requestlog
 from forum.models import Thread, User
+from forum.platform import requestlog
 from tests.conftest import Browserish, Factory, StatementLog
 
 ROOT = Path(__file__).resolve().parent.parent

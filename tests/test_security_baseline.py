@@ -17,10 +17,11 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.test import TestResponse
 
-from forum import create_app, tokens
-from forum.config import ConfigError
+from forum import create_app
+from forum.accounts import tokens
 from forum.db import Base
 from forum.models import Post, Report, ReportReason, Role, Thread, User
+from forum.platform.config import ConfigError
 from tests.conftest import PASSWORD, Browserish, Factory
 
 INJECTIONS = ["{{7*7}}", "{% print 1 %}"]

@@ -1,6 +1,6 @@
 """Your sessions (/settings/sessions): every signed-in device with its browser, address and
 last visit, this one marked, and signing out one or all the others (forum/views/signin.py,
-forum/useragent.py)."""
+forum/accounts/useragent.py)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from forum.accounts.useragent import summarise
 from forum.models import AuthSession, User
-from forum.useragent import summarise
 from tests.conftest import Browserish, Factory
 
 FIREFOX = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0"

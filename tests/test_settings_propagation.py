@@ -18,8 +18,9 @@ from sqlalchemy import update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
-from forum import create_app, settings
+from forum import create_app
 from forum.models import CacheState, Role
+from forum.platform import settings
 from tests.conftest import FAST_HASHING, Browserish, Factory
 
 REDIS_URL = os.environ.get("FORUM_TEST_REDIS_URL", "")

@@ -16,8 +16,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import make_url
 
-from forum import accounts, create_app
-from forum.accounts import create_user
+from forum import create_app
+from forum.accounts import membership
+from forum.accounts.membership import create_user
 from forum.db import db_session
 from forum.views import accounts as account_views
 from tests.conftest import FAST_HASHING, PASSWORD, Browserish, is_postgres, migrated_database_url
@@ -62,8 +63,8 @@ def test_login_checks_the_password_outside_the_write_lock(
 ) -> None:
     app, path = database
     seen: list[bool] = []
-    monkeypatch.setattr(accounts, "verify_password",
-                        probing(accounts.verify_password, path, seen))
+    monkeypatch.setattr(membership, "verify_password",
+                        probing(membership.verify_password, path, seen))
 
     response = Browserish(app.test_client()).login("lock_lou")
 

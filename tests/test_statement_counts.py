@@ -12,7 +12,8 @@ import pytest
 from forum.models import Board, Thread, User
 from tests.conftest import Browserish, Factory, StatementLog
 
-# Anonymous visitors' pages first read the page cache's content version (forum/pagecache.py);
+# Anonymous visitors' pages first read the page cache's content version
+# (forum/platform/pagecache.py);
 # a cached page costs only that read.
 VERSION_READ = 1
 # Members' pages are never cached, so they skip that read, but Flask-Login loads the member.
@@ -53,7 +54,7 @@ def thread_with(make: Factory, posts: int) -> Thread:
 
 
 def statements_for(client: Browserish, sql: StatementLog, url: str) -> int:
-    # Site settings are read once per process every few seconds (forum/settings.py); warm
+    # Site settings are read once per process every few seconds (forum/platform/settings.py); warm
     # them on an uncached page so the count is the page's own.
     client.get("/search")
     sql.clear()

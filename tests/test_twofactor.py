@@ -1,5 +1,5 @@
 """Authenticator-app codes (TOTP), recovery codes, the second-factor step of logging in, its
-rate limit, and the admins' "require a second factor" switch (forum/twofactor.py,
+rate limit, and the admins' "require a second factor" switch (forum/accounts/twofactor.py,
 forum/views/signin.py)."""
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
-from forum import accounts, create_app, twofactor
+from forum import create_app
+from forum.accounts import membership, twofactor
 from forum.models import AuthSession, RecoveryCode, Role, TotpSecret, User, utcnow
 from tests.conftest import FAST_HASHING, PASSWORD, Browserish, Factory
 from tests.form_pages import form_page
@@ -144,7 +145,7 @@ def test_a_password_change_voids_a_waiting_login(client: Browserish, make: Facto
     user = make.user()
     secret = with_app(db, user)
     password_step(client, user)
-    accounts.change_password(db, user, "someone else's new passphrase")
+    membership.change_password(db, user, "someone else's new passphrase")
     db.commit()
     token = client.token("/login")
     response = client.client.post("/login/second-factor", data={
@@ -171,7 +172,7 @@ def test_a_recovery_code_works_once_is_logged_and_mailed(
     db.commit()
 
     password_step(client, user)
-    with caplog.at_level(logging.WARNING, logger="forum.twofactor"):
+    with caplog.at_level(logging.WARNING, logger="forum.accounts.twofactor"):
         used = second_step(client, codes[3].upper().replace("-", " "))
     assert used.status_code == 302 and used.headers["Location"] == "/settings/security"
     assert any("recovery code used" in r.getMessage() and f"user_id={user.id}" in r.getMessage()

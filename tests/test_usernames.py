@@ -1,4 +1,5 @@
-"""Look-alike usernames (forum/usernames.py): a corpus of impersonations of existing members
+"""Look-alike usernames (forum/accounts/usernames.py): a corpus of impersonations of existing
+members
 that must be refused, and international names that must be accepted."""
 
 from __future__ import annotations
@@ -10,12 +11,12 @@ from flask import Flask
 from sqlalchemy import func, inspect, select, text
 from sqlalchemy.orm import Session
 
-from forum import migrate
-from forum.accounts import AccountConflict, create_user
+from forum.accounts.membership import AccountConflict, create_user
+from forum.accounts.usernames import username_problem, username_skeleton
 from forum.db import make_engine
 from forum.models import User
-from forum.text import USERNAME_PATTERN
-from forum.usernames import username_problem, username_skeleton
+from forum.platform import migrate
+from forum.platform.text import USERNAME_PATTERN
 from tests.conftest import Browserish, Factory, fresh_database_url
 from tests.form_pages import form_page
 

@@ -16,9 +16,11 @@ from flask_login import current_user, fresh_login_required, login_required, logo
 from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.wrappers import Response
 
-from forum import account_mail, accounts, auth, pagecache, permissions, tokens
+from forum.access import permissions
+from forum.accounts import account_mail, auth, membership, tokens
+from forum.accounts.passwords import hash_password, verify_password
 from forum.db import db_session, reads_first
-from forum.forms import (
+from forum.discussion.forms import (
     DeleteAccountForm,
     EmailChangeForm,
     EmptyForm,
@@ -29,9 +31,9 @@ from forum.forms import (
     ResetRequestForm,
 )
 from forum.models import User
-from forum.passwords import hash_password, verify_password
-from forum.security import safe_next
-from forum.settings import SiteSettings, get_settings
+from forum.platform import pagecache
+from forum.platform.security import safe_next
+from forum.platform.settings import SiteSettings, get_settings
 from forum.views import signin
 from forum.views.drafts import DRAFT_FIELDS, resubmit_page
 
@@ -66,9 +68,9 @@ def register() -> str | Response | tuple[str, int]:
         # Addresses needn't be confirmed (development): the account is made and usable at once.
         try:
             # Hashed before the first write, so SQLite's write lock isn't held through Argon2id.
-            user = accounts.create_user(session, form.username.data, form.email.data,
+            user = membership.create_user(session, form.username.data, form.email.data,
                                         password_hash=hash_password(form.password.data))
-        except accounts.AccountConflict as conflict:
+        except membership.AccountConflict as conflict:
             if conflict.field != "email":
                 # Usernames are public on every profile: saying one is taken reveals nothing.
                 getattr(form, conflict.field).errors.append(conflict.message)
@@ -76,7 +78,7 @@ def register() -> str | Response | tuple[str, int]:
             # The address has an account: answer as for a new one (no oracle of who is a
             # member) and tell its owner instead.
             session.rollback()
-            owner = accounts.find_by_email(session, form.email.data)
+            owner = membership.find_by_email(session, form.email.data)
             if owner is not None:
                 account_mail.send_taken_address_notice(owner)
             _welcome(form.username.data)
@@ -93,15 +95,16 @@ SIGNUP_SENT = "Check your email: click the link we sent to finish signing up."
 
 def _register_by_mail(form: RegisterForm, site: SiteSettings) -> str | Response:
     """Sign-up when addresses must be confirmed: no account yet, only a mail. The address is
-    looked up by the job (forum/account_mail.py), which mails either the link that creates the
+    looked up by the job (forum/accounts/account_mail.py), which mails either the link that creates
+    the
     account or a notice to the address's owner: the answer, the cookies and the request's work
     are the same whether or not the address has an account, and no one is logged in."""
     session = db_session()
     with reads_first(session):
         try:
             # Usernames are public on every profile: saying one is taken reveals nothing.
-            accounts.ensure_available(session, form.username.data, None)
-        except accounts.AccountConflict as conflict:
+            membership.ensure_available(session, form.username.data, None)
+        except membership.AccountConflict as conflict:
             form.username.errors.append(conflict.message)
             return render_template("accounts/register.html", form=form, site=site)
     account_mail.queue_signup(tokens.Signup(form.username.data, form.email.data,
@@ -116,23 +119,23 @@ def confirm_registration(token: str) -> str | Response | tuple[str, int]:
     if signup is None:
         return render_template("accounts/signup_confirm.html", problem="invalid"), 400
     session = db_session()
-    owner = accounts.find_by_email(session, signup.email)
-    if owner is not None and owner is accounts.find_by_username(session, signup.username):
+    owner = membership.find_by_email(session, signup.email)
+    if owner is not None and owner is membership.find_by_username(session, signup.username):
         # This link already made the account: clicking it twice makes nothing new.
         flash("Your account is already confirmed: log in with your username and password.",
               "info")
         return redirect(url_for("accounts.login"))
     try:
-        user = accounts.create_user(session, signup.username, signup.email,
+        user = membership.create_user(session, signup.username, signup.email,
                                     password_hash=signup.password_hash, verified=True)
         if current_user.is_authenticated:
             auth.end_session(session, current_user)
         auth.start_session(session, user, remember=False)
         session.commit()
-    except (accounts.AccountConflict, IntegrityError) as error:
+    except (membership.AccountConflict, IntegrityError) as error:
         # Taken since the sign-up (or in a race with another click): nothing was made.
         session.rollback()
-        field = error.field if isinstance(error, accounts.AccountConflict) else "username"
+        field = error.field if isinstance(error, membership.AccountConflict) else "username"
         return render_template("accounts/signup_confirm.html", problem="taken", field=field,
                                username=signup.username), 409
     except OperationalError:
@@ -154,8 +157,8 @@ def login() -> str | Response | tuple[str, int]:
     if form.validate_on_submit():
         session = db_session()
         with reads_first(session):
-            user = accounts.authenticate(session, form.username.data, form.password.data)
-            upgraded_hash = accounts.upgraded_hash(user, form.password.data) if user else None
+            user = membership.authenticate(session, form.username.data, form.password.data)
+            upgraded_hash = membership.upgraded_hash(user, form.password.data) if user else None
         if user is not None:
             if upgraded_hash:
                 user.password_hash = upgraded_hash
@@ -212,8 +215,8 @@ def reset_password(token: str) -> str | Response | tuple[str, int]:
         return render_template("accounts/link_invalid.html", kind="password reset"), 400
     form = ResetPasswordForm()
     if form.validate_on_submit():
-        accounts.change_password(session, user, form.new_password.data)
-        accounts.mark_verified(user)  # the link arrived by email, so the address works
+        membership.change_password(session, user, form.new_password.data)
+        membership.mark_verified(user)  # the link arrived by email, so the address works
         auth.start_session(session, user, remember=False)
         session.commit()
         flash("Your password is changed and you're logged in. Other sessions were ended.",
@@ -231,7 +234,7 @@ def verify_email(token: str) -> str | Response | tuple[str, int]:
     user = tokens.read_verify_token(token, lambda uid: session.get(User, uid))
     if user is None:
         return render_template("accounts/link_invalid.html", kind="confirmation"), 400
-    accounts.mark_verified(user)
+    membership.mark_verified(user)
     session.commit()
     flash("Thanks, your email is confirmed. Happy posting!", "success")
     return redirect(url_for("boards.index"))
@@ -274,7 +277,7 @@ def change_password() -> str | Response:
     if form.validate_on_submit():
         if verify_password(current_user.password_hash, form.current_password.data):
             session = db_session()
-            accounts.change_password(session, current_user, form.new_password.data)
+            membership.change_password(session, current_user, form.new_password.data)
             session.commit()
             flash("Password changed. Your other devices have been logged out.", "success")
             return redirect(url_for("accounts.settings"))
@@ -291,8 +294,8 @@ def change_email() -> str | Response:
             session = db_session()
             verify = _verification_required()
             try:
-                accounts.change_email(session, current_user, form.email.data, verified=not verify)
-            except accounts.AccountConflict as conflict:
+                membership.change_email(session, current_user, form.email.data, verified=not verify)
+            except membership.AccountConflict as conflict:
                 form.email.errors.append(conflict.message)
             else:
                 # Whoever else is logged in may be who the address is being moved away from.
@@ -320,7 +323,7 @@ def delete_account() -> str | Response:
             session = db_session()
             user = current_user._get_current_object()
             auth.end_session(session, user)
-            accounts.delete_account(session, user)
+            membership.delete_account(session, user)
             session.commit()
             flash("Your account is deleted. Your posts stay, shown as by “deleted user”.",
                   "info")

@@ -1,7 +1,8 @@
 """The admin area (/admin): show boards, members' roles, site settings, purging posts.
 
 One guard (`admins_only`) runs before every view here. Each action is a POST with a CSRF token,
-writes one log row through forum/moderation.py (or forum/settings.py) and commits once.
+writes one log row through forum/staff/moderation.py (or forum/platform/settings.py) and commits
+once.
 """
 
 from __future__ import annotations
@@ -13,10 +14,18 @@ from flask_login import current_user
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from forum import accounts, jobs, mod_reading, moderation, permissions, reading, settings
+from forum.access import permissions
+from forum.accounts import membership
 from forum.db import db_session
-from forum.forms import EmptyForm
-from forum.mod_forms import (
+from forum.discussion import reading
+from forum.discussion.forms import EmptyForm
+from forum.models import Board, Post, Role, User
+from forum.platform import jobs, settings
+from forum.platform.pagination import parse_page
+from forum.platform.security import safe_next
+from forum.platform.text import strip_control
+from forum.staff import mod_reading, moderation
+from forum.staff.mod_forms import (
     BoardForm,
     BoardOrderForm,
     ReasonForm,
@@ -25,10 +34,6 @@ from forum.mod_forms import (
     choice,
     first_error,
 )
-from forum.models import Board, Post, Role, User
-from forum.pagination import parse_page
-from forum.security import safe_next
-from forum.text import strip_control
 from forum.views.mod import to_login
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -51,7 +56,7 @@ def _board_or_404(slug: str) -> Board:
 
 
 def _user_or_404(username: str) -> User:
-    user = accounts.find_by_username(db_session(), username)
+    user = membership.find_by_username(db_session(), username)
     if user is None:
         abort(404)
     return user

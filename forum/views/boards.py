@@ -6,10 +6,12 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from forum import antispam, markup, pagecache, permissions, posting, presenting, reading
+from forum.access import permissions
 from forum.db import db_session
-from forum.forms import ThreadForm
-from forum.pagination import parse_page
+from forum.discussion import antispam, markup, posting, presenting, reading
+from forum.discussion.forms import ThreadForm
+from forum.platform import pagecache
+from forum.platform.pagination import parse_page
 from forum.views.drafts import ask_to_log_in
 
 bp = Blueprint("boards", __name__)

@@ -1,6 +1,7 @@
 """Keeping a fan's typed text when a post can't be accepted as sent: logged out meanwhile, or
 the form's CSRF token expired. The text comes back in a form that sends it again, but only to
-a form that came from this site (forum/origin.py): a cross-site POST's text is never put into
+a form that came from this site (forum/platform/origin.py): a cross-site POST's text is never put
+into
 one of our forms, and its refusal leaves every cookie as it was."""
 
 from __future__ import annotations
@@ -10,8 +11,8 @@ from flask_wtf.csrf import validate_csrf
 from werkzeug.wrappers import Response
 from wtforms import ValidationError
 
-from forum.forms import LoginForm
-from forum.origin import is_same_origin
+from forum.discussion.forms import LoginForm
+from forum.platform.origin import is_same_origin
 
 # Form fields worth carrying over; passwords and the token itself never are.
 DRAFT_FIELDS = ("title", "body")
@@ -66,7 +67,8 @@ def cross_site_refusal() -> tuple[str, int]:
 def leave_cookies_alone() -> None:
     """Rendering the page may have put a CSRF token or a remembered login into the session
     (base.html asks who is logged in and prints the logout form), and a remember cookie's
-    use may have asked Flask-Login to write it anew (forum/auth.py rotates it). Neither goes
+    use may have asked Flask-Login to write it anew (forum/accounts/auth.py rotates it). Neither
+    goes
     out: the pending cookie write is dropped and the session, marked unchanged, is not saved.
     Sessions are never permanent here, so Flask has no other reason to send the cookie."""
     session.pop("_remember", None)

@@ -9,10 +9,10 @@ from flask import Flask, g, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from forum import bodylimit
-from forum.forms import BODY_LENGTH
-from forum.origin import is_same_origin, path_on_this_site
-from forum.security import safe_next
+from forum.discussion.forms import BODY_LENGTH
+from forum.platform import bodylimit
+from forum.platform.origin import is_same_origin, path_on_this_site
+from forum.platform.security import safe_next
 from forum.views.drafts import (
     cross_site_refusal,
     draft_from_request,
@@ -38,7 +38,8 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_expired(_error: CSRFError) -> tuple[str, int]:
-        # From another site: refuse, echo nothing, touch no cookie (forum/origin.py says why).
+        # From another site: refuse, echo nothing, touch no cookie (forum/platform/origin.py says
+        # why).
         if not is_same_origin():
             return cross_site_refusal()
         # Our own form whose token expired or whose session was reset: hand the text back.

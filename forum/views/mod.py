@@ -1,9 +1,10 @@
 """The moderator area (/mod) and the public pages that show what moderators did.
 
 `bp` is for moderators only: one guard (`moderators_only`) runs before every view in it, like
-lobsters' mod controller, and each view then asks forum/permissions.py about the one board or
+lobsters' mod controller, and each view then asks forum/access/permissions.py about the one board or
 user it touches. `public` holds the pages everyone may read: the moderation log and a post's
-edit history. Every action is a POST with a CSRF token, writes one log row (forum/moderation.py)
+edit history. Every action is a POST with a CSRF token, writes one log row
+(forum/staff/moderation.py)
 and commits once; refused attempts change nothing.
 """
 
@@ -16,9 +17,15 @@ from flask_login import current_user
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from forum import accounts, mod_reading, moderation, permissions, reading
+from forum.access import permissions
+from forum.accounts import membership
 from forum.db import db_session
-from forum.mod_forms import (
+from forum.discussion import reading
+from forum.models import Board, Post, ReportStatus, Thread, User, utcnow
+from forum.platform.pagination import parse_page
+from forum.platform.security import safe_next
+from forum.staff import mod_reading, moderation
+from forum.staff.mod_forms import (
     BoardLiftForm,
     BoardSuspendForm,
     HandleReportsForm,
@@ -31,9 +38,6 @@ from forum.mod_forms import (
     choice,
     first_error,
 )
-from forum.models import Board, Post, ReportStatus, Thread, User, utcnow
-from forum.pagination import parse_page
-from forum.security import safe_next
 
 bp = Blueprint("mod", __name__, url_prefix="/mod")
 public = Blueprint("history", __name__)
@@ -79,7 +83,7 @@ def _moderated_post(post_id: int) -> Post:
 
 def _restrictable(username: str) -> User:
     """The member named, when this moderator has some way to suspend them (404, 403)."""
-    user = accounts.find_by_username(db_session(), username)
+    user = membership.find_by_username(db_session(), username)
     if user is None:
         abort(404)
     if not permissions.can_restrict(current_user, user):

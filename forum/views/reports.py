@@ -7,11 +7,12 @@ from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
-from forum import mod_reading, moderation, permissions
+from forum.access import permissions
 from forum.db import db_session
-from forum.mod_forms import REPORT_REASON_LABELS, ReportForm
 from forum.models import Post, ReportReason
-from forum.pagination import parse_page
+from forum.platform.pagination import parse_page
+from forum.staff import mod_reading, moderation
+from forum.staff.mod_forms import REPORT_REASON_LABELS, ReportForm
 from forum.views.drafts import ask_to_log_in
 
 bp = Blueprint("reports", __name__)
@@ -26,7 +27,7 @@ def _reportable_post(post_id: int) -> Post:
 
 @bp.route("/p/<int:post_id>/report", methods=["GET", "POST"])
 def report(post_id: int) -> str | Response | tuple[str, int]:
-    # Named `report`: forum/limits.py rate-limits this endpoint ("reports.report").
+    # Named `report`: forum/platform/limits.py rate-limits this endpoint ("reports.report").
     session = db_session()
     post = _reportable_post(post_id)
     if not current_user.is_authenticated:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template, request
 
-from forum.text import strip_control
+from forum.platform.text import strip_control
 
 bp = Blueprint("search", __name__)
 

@@ -34,15 +34,16 @@ from flask_login import current_user, fresh_login_required
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from forum import auth, pagecache, passkeys, twofactor
+from forum.accounts import auth, passkeys, twofactor
+from forum.accounts.passwords import verify_password
+from forum.accounts.signin_forms import PasswordConfirmForm, SecondFactorForm, TotpConfirmForm
+from forum.accounts.useragent import summarise
 from forum.db import db_session
-from forum.forms import EmptyForm
+from forum.discussion.forms import EmptyForm
 from forum.models import Role, User
-from forum.passwords import verify_password
-from forum.security import safe_next
-from forum.settings import get_settings
-from forum.signin_forms import PasswordConfirmForm, SecondFactorForm, TotpConfirmForm
-from forum.useragent import summarise
+from forum.platform import pagecache
+from forum.platform.security import safe_next
+from forum.platform.settings import get_settings
 from forum.views.drafts import resubmit_page
 
 bp = Blueprint("signin", __name__)
@@ -61,7 +62,7 @@ def _commit(db: Session) -> None:
 
 
 def _fail_attempt() -> None:
-    """Count this response against the second-factor rate limits (forum/limits.py)."""
+    """Count this response against the second-factor rate limits (forum/platform/limits.py)."""
     g.second_factor_failed = True
 
 

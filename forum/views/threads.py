@@ -9,21 +9,14 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from forum import (
-    antispam,
-    markup,
-    mod_reading,
-    moderation,
-    pagecache,
-    permissions,
-    posting,
-    presenting,
-    reading,
-)
+from forum.access import permissions
 from forum.db import db_session
-from forum.forms import EditPostForm, EmptyForm, ReplyForm
+from forum.discussion import antispam, markup, posting, presenting, reading
+from forum.discussion.forms import EditPostForm, EmptyForm, ReplyForm
 from forum.models import Post, Thread
-from forum.pagination import parse_page
+from forum.platform import pagecache
+from forum.platform.pagination import parse_page
+from forum.staff import mod_reading, moderation
 from forum.views.drafts import ask_to_log_in
 
 bp = Blueprint("threads", __name__)
@@ -75,7 +68,7 @@ def thread(thread_id: int, slug: str | None = None) -> str | Response:
         return redirect(url_for("threads.thread", thread_id=current.id, slug=current.slug,
                                 **args), 301)
     # Forms put a CSRF token in the session: only members get them, so anonymous pages stay
-    # cookie-free and cacheable (forum/pagecache.py).
+    # cookie-free and cacheable (forum/platform/pagecache.py).
     member = current_user.is_authenticated
     return render_template("threads/thread.html", listing=listing,
                            cards=presenting.post_cards(listing.posts, current, current_user),

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, render_template
 
-from forum import reading
 from forum.db import db_session
+from forum.discussion import reading
 
 bp = Blueprint("users", __name__)
 

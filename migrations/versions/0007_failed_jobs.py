@@ -1,4 +1,4 @@
-"""failed background jobs, kept for admins (forum/jobs.py records a job that ran out of retries)
+"""failed background jobs, kept for admins (forum/platform/jobs.py records a job that ran out of retries)
 
 Revision ID: 0007
 Revises: 0006

@@ -4,7 +4,7 @@ Revision ID: 0008
 Revises: 0007
 Create Date: 2026-12-02
 
-Existing members get their username's confusable skeleton (forum/usernames.py), so a new name
+Existing members get their username's confusable skeleton (forum/accounts/usernames.py), so a new name
 that looks like theirs is refused. Existing sessions count as seen when they were created.
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import forum.models
-from forum.usernames import username_skeleton
+from forum.accounts.usernames import username_skeleton
 
 revision = '0008'
 down_revision = '0007'

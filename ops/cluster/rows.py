@@ -14,7 +14,7 @@ from pathlib import Path
 
 import psycopg
 
-from forum.settings import CACHE_SECONDS
+from forum.platform.settings import CACHE_SECONDS
 from ops.cluster import guide, units
 from ops.cluster.client import Browser
 from ops.cluster.cluster import ADMIN, APP_PORT, PUBLIC_URL, SERVER_NAME, Cluster
@@ -212,7 +212,8 @@ def _hosts_that_served(site: Site, client: str, request: str) -> list[str]:
 class MailOutage:
     """Row 5 in two halves: begin() stops the SMTP sink, asks for password resets (one with a
     forged Host) and brings the sink back; end(), after the other rows, waits for the mail job's
-    retry with the production retry delay (forum/mail.py), so the rows in between use the wait."""
+    retry with the production retry delay (forum/platform/mail.py), so the rows in between use the
+    wait."""
 
     def __init__(self, site: Site) -> None:
         self.site = site
@@ -270,7 +271,7 @@ class MailOutage:
 
 
 def _first_retry_seconds() -> float:
-    from forum import mail
+    from forum.platform import mail
     from ops.cluster.cluster import CHECK_SETTINGS
 
     seconds = CHECK_SETTINGS.get("FORUM_MAIL_RETRY_SECONDS")

@@ -32,8 +32,10 @@ from playwright.sync_api import (
 )
 from werkzeug.serving import make_server
 
-from forum import create_app, demo, showfile
+from forum import create_app
 from forum.db import db_session
+from forum.platform import demo
+from forum.staff import showfile
 from tests.conftest import migrated_database_url
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from forum import demo
+from forum.platform import demo
 from tests.e2e.conftest import PageFactory, log_in, register, screenshot, start_thread, unique_name
 
 pytestmark = pytest.mark.browser

@@ -19,9 +19,10 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 from werkzeug.serving import make_server
 
-from forum import accounts, create_app
+from forum import create_app
+from forum.accounts import membership
+from forum.accounts.passwords import hash_password
 from forum.db import db_session
-from forum.passwords import hash_password
 from tests.conftest import migrated_database_url
 from tests.e2e.conftest import DESKTOP, PHONE, screenshot, unique_name
 
@@ -66,7 +67,7 @@ def member(app: Any) -> str:
     name = unique_name("pk")
     with app.app_context():
         session = db_session()
-        accounts.create_user(session, name, f"{name}@example.org",
+        membership.create_user(session, name, f"{name}@example.org",
                              password_hash=hash_password(PASSWORD))
         session.commit()
     return name

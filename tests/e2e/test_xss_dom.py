@@ -1,7 +1,8 @@
 """Hostile post bodies, sent through the real forms, must reach the DOM as inert text.
 
 The Content-Security-Policy would block inline handlers even if the sanitizer let one through,
-so these pages run with CSP bypassed: what's under test is forum/markup.py, the first line of
+so these pages run with CSP bypassed: what's under test is forum/discussion/markup.py, the first
+line of
 defence, as every browser (and every future CSP tweak) would meet it. Two independent checks:
 no JavaScript dialog ever opens, and no `.post-body` holds a script, an event handler or a
 javascript:/data: URL.

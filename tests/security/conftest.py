@@ -23,11 +23,14 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
-from forum import create_app, moderation, posting, settings
-from forum.accounts import create_user
+from forum import create_app
+from forum.accounts.membership import create_user
 from forum.db import Base
+from forum.discussion import posting
 from forum.models import Board, BoardModerator, Report, ReportReason, Role, User
-from forum.pagecache import LocalStore
+from forum.platform import settings
+from forum.platform.pagecache import LocalStore
+from forum.staff import moderation
 from tests.conftest import FAST_HASHING, PASSWORD, Browserish
 from tests.security.html_scan import read
 

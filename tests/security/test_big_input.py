@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 from werkzeug.test import TestResponse
 
-from forum.markup_bounds import MAX_TABLE_CELLS
+from forum.discussion.markup_bounds import MAX_TABLE_CELLS
 from forum.models import Post, Thread, User
 from tests.conftest import PASSWORD, Browserish, Factory
 from tests.security.conftest import Forum, changed_tables, logged_in, snapshot, token_for

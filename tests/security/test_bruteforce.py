@@ -483,7 +483,7 @@ def test_flood_control_covers_new_threads_too(
 def test_closed_registration_creates_no_accounts(
     make_app: AppFactory, make: Factory, db: Session
 ) -> None:
-    from forum import settings
+    from forum.platform import settings
 
     app = make_app()
     admin = make.user("closing_admin")

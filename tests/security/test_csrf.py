@@ -17,7 +17,7 @@ from flask import Flask
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
-from forum import tokens
+from forum.accounts import tokens
 from forum.models import User
 from tests.conftest import Browserish
 from tests.security.conftest import (
@@ -67,7 +67,7 @@ def reset_link_token(app: Flask, user: User) -> str:
 
 def is_csrf_refusal(response: TestResponse) -> bool:
     """The test client sends no Origin, Referer or Sec-Fetch-Site, so a token-less POST counts
-    as not from this site (forum/origin.py): the plain refusal, with no cookie set."""
+    as not from this site (forum/platform/origin.py): the plain refusal, with no cookie set."""
     page = read(response.get_data(as_text=True))
     return (response.status_code == 400
             and "This form came from another site; nothing was done." in page.text

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
 from forum.models import Board, User
-from forum.text import strip_control
+from forum.platform.text import strip_control
 from tests.conftest import PASSWORD, Browserish, Factory
 from tests.security.conftest import csrf_token, token_for
 from tests.security.html_scan import PageScan, TextAndFields, scan

@@ -28,7 +28,7 @@ from playwright.sync_api import Browser, BrowserContext, Dialog, Page, Route, sy
 from werkzeug.serving import make_server
 
 from forum import create_app
-from forum.accounts import create_user
+from forum.accounts.membership import create_user
 from forum.db import db_session
 from forum.models import Board
 from tests.conftest import FAST_HASHING, PASSWORD, migrated_database_url

@@ -1,0 +1,1 @@
+"""Who is looking and what they may see and do: the viewer, visibility filters, permissions."""

@@ -1,0 +1,1 @@
+"""Boards, threads and posts: markup, posting use cases, read-page loaders and presenters."""

@@ -1,0 +1,269 @@
+"""The one place where user text becomes HTML.
+
+A post body goes through :func:`render` when it is written and the result is stored. Templates
+autoescape everything; the only way to show stored HTML unescaped is :func:`as_markup`. With
+both halves here, "can user input reach a page as markup?" has one reviewable answer: only via
+Markdown rendering *and* allowlist sanitising in this module, or as text escaped here. No other
+module may build ``markupsafe.Markup`` from user-controlled data (no ``|safe``, no
+``Markup(...)``).
+
+Pipeline: markdown-it-py (CommonMark, no raw HTML, nesting capped) -> bleach allowlist -> a
+filter forcing ``rel`` on links and allowing only http(s) images. Bump RENDER_VERSION whenever
+a rule changes, so stored posts get re-rendered.
+
+Rendering is bounded, because previews render whatever a member sends (up to 50,000
+characters) on a web worker: only the part of a post that fits MARKDOWN_BUDGET goes through
+Markdown and bleach, and the rest becomes escaped paragraphs (see :func:`markdown_length`).
+Tables, links and emphasis have their own caps below. Nothing is ever dropped: past a bound
+the text is shown as written.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from html import escape, unescape
+from typing import Any
+
+from bleach.html5lib_shim import Filter, getTreeWalker
+from bleach.sanitizer import Cleaner
+from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore
+from markdown_it.rules_inline import StateInline
+from markdown_it.rules_inline.autolink import autolink as _stock_autolink
+from markdown_it.rules_inline.linkify import linkify as _stock_linkify
+from markdown_it.token import Token
+from markupsafe import Markup
+
+from forum.discussion import markup_bounds as bounds
+
+# 2: table alignment as a class; no links past MAX_LINK_BRACKETS. 3: Markdown only within
+# markup_bounds.MARKDOWN_BUDGET (the rest as escaped paragraphs), tables end at
+# MAX_TABLE_CELLS, at most MAX_LINKS bare URLs become links.
+RENDER_VERSION: int = 3
+
+# Deeper quotes/lists are cut off (content dropped) by markdown-it, emphasis by _cap_inline_nesting
+MAX_NESTING = 20
+LINK_REL = "nofollow ugc noopener"
+IMAGE_SCHEMES = ("http://", "https://")
+ALLOWED_TAGS = frozenset(
+    {"p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "strong", "em", "del", "s", "code",
+     "pre", "blockquote", "ul", "ol", "li", "a", "img", "table", "thead", "tbody", "tr", "th",
+     "td"}
+)  # fmt: skip
+TABLE_ALIGNMENTS = ("left", "center", "right")
+ALIGNMENT_CLASSES = frozenset(f"align-{side}" for side in TABLE_ALIGNMENTS)
+
+
+def _allowed_cell_attribute(_tag: str, name: str, value: str) -> bool:
+    return name == "class" and value in ALIGNMENT_CLASSES
+
+
+ALLOWED_ATTRIBUTES: dict[str, list[str] | Callable[[str, str, str], bool]] = {
+    "a": ["href", "title", "rel"],
+    "img": ["src", "alt", "title", "loading", "referrerpolicy"],
+    "th": _allowed_cell_attribute,  # class="align-left|center|right" only
+    "td": _allowed_cell_attribute,
+    "ol": ["start"],
+}
+ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
+
+
+def _cap_inline_nesting(state: StateCore) -> None:
+    """maxNesting bounds blocks, but emphasis is paired after tokenizing and can nest thousands
+    deep (``*****...a...*****``). Drop the formatting tags below MAX_NESTING, keep the text."""
+    for block in state.tokens:
+        if block.type != "inline" or not block.children:
+            continue
+        kept: list[Token] = []
+        depth = 0  # tags open around the current token; markdown-it nests them properly
+        for token in block.children:
+            depth -= token.nesting == -1
+            if token.nesting == 0 or depth < MAX_NESTING:
+                kept.append(token)
+            depth += token.nesting == 1
+        block.children = kept
+
+
+def _linkify(state: StateInline, silent: bool) -> bool:
+    """markdown-it-py's linkify lacks upstream's guard against matches that do not advance, so
+    ``e.com[//x.p://`` raised RuntimeError. A silent probe only moves state.pos: try it first.
+    A link made here is spent from the render's allowance (markup_bounds.MAX_LINKS); once it
+    is gone the stock rule is not even asked, as its scheme search rescans the paragraph's
+    pending text at every ':' (quadratic in a long paragraph)."""
+    if bounds.links_left() <= 0:
+        return False
+    start = state.pos
+    probe = _stock_linkify(state, True)
+    advanced, state.pos = state.pos > start, start
+    made = probe and advanced and _stock_linkify(state, silent)
+    if made and not silent:
+        bounds.spend_link()
+    return made
+
+
+def _autolink(state: StateInline, silent: bool) -> bool:
+    """``<http://...>`` links, spent from the same allowance as bare URLs."""
+    if bounds.links_left() <= 0:
+        return False
+    made = _stock_autolink(state, silent)
+    if made and not silent:
+        bounds.spend_link()
+    return made
+
+
+def _alignment_as_class(state: StateCore) -> None:
+    """markdown-it aligns table columns with style="text-align:..."; the CSP blocks inline
+    styles (and post bodies carry none), so the alignment becomes a class the CSS knows."""
+    for token in state.tokens:
+        if token.type in ("th_open", "td_open") and "style" in token.attrs:
+            side = str(token.attrs.pop("style")).removeprefix("text-align:")
+            if side in TABLE_ALIGNMENTS:
+                token.attrs["class"] = f"align-{side}"
+
+
+def _markdown(links: bool) -> MarkdownIt:
+    md = MarkdownIt(
+        "commonmark",
+        {"html": False, "linkify": True, "typographer": False, "maxNesting": MAX_NESTING},
+    ).enable(["table", "strikethrough", "linkify"])
+    md.linkify = bounds.CappedLinkify(md.linkify)
+    md.block.ruler.at("table", bounds.bounded_table, {"alt": ["paragraph", "reference"]})
+    md.inline.ruler.at("linkify", _linkify)
+    md.inline.ruler.at("autolink", _autolink)
+    md.core.ruler.push("cap_inline_nesting", _cap_inline_nesting)
+    md.core.ruler.push("alignment_as_class", _alignment_as_class)
+    if not links:
+        md.disable(["link", "image"])
+    return md
+
+
+_md = _markdown(links=True)
+# Every "[" may open a link label, which markdown-it scans to its end: the work grows with
+# brackets x the text after them (8,000 "![" took 0.35 s, ten times 16,000 characters of prose).
+# Past MAX_LINK_BRACKETS a post is rendered with its brackets as text; bare URLs still link.
+MAX_LINK_BRACKETS = 100
+_md_without_links = _markdown(links=False)
+
+
+class _LinkImageFilter(Filter):
+    """Runs after bleach's sanitiser: sets ``rel`` on links, unwraps links that lost their href,
+    replaces images without an absolute http(s) ``src`` by their alt text."""
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        kept_links: list[bool] = []
+        for token in super().__iter__():
+            kind, name, attrs = token["type"], token.get("name"), token.get("data")
+            if name == "a" and kind == "StartTag":
+                kept_links.append((None, "href") in attrs)
+                if not kept_links[-1]:
+                    continue
+                attrs[(None, "rel")] = LINK_REL
+            elif name == "a" and kind == "EndTag" and kept_links and not kept_links.pop():
+                continue
+            elif name == "img" and kind in ("StartTag", "EmptyTag"):
+                if not attrs.get((None, "src"), "").lower().startswith(IMAGE_SCHEMES):
+                    if attrs.get((None, "alt")):  # bleach keeps entities in values; unescape
+                        yield {"type": "Characters", "data": unescape(attrs[(None, "alt")])}
+                    continue
+                attrs[(None, "loading")] = "lazy"
+                attrs[(None, "referrerpolicy")] = "no-referrer"
+            yield token
+
+
+class _Walker(getTreeWalker("etree")):  # type: ignore[misc]
+    """bleach's etree walker climbs back to a parent with list.index over its siblings, which
+    is quadratic (a 12,000-row table took 10 s). Same walk, positions indexed once per parent."""
+
+    def __init__(self, tree: Any) -> None:
+        super().__init__(tree)
+        self._positions: dict[int, dict[int, int]] = {}  # id(element) -> {id(child): index}
+
+    def getParentNode(self, node: Any) -> Any:
+        if not isinstance(node, tuple) or node[3] == "text" or len(node[2]) < 2:
+            return super().getParentNode(node)
+        parents = node[2]
+        parent, grandparent = parents.pop(), parents[-1]
+        if id(grandparent) not in self._positions:
+            self._positions[id(grandparent)] = {id(c): i for i, c in enumerate(grandparent)}
+        return parent, self._positions[id(grandparent)][id(parent)], parents, None
+
+
+_cleaners = threading.local()
+
+
+def _cleaner() -> Cleaner:
+    """This thread's Cleaner: building one costs about as much as cleaning a short post, and
+    bleach Cleaners are not thread-safe, so each thread keeps its own."""
+    cleaner = getattr(_cleaners, "cleaner", None)
+    if cleaner is None:
+        cleaner = Cleaner(
+            tags=ALLOWED_TAGS,
+            attributes=ALLOWED_ATTRIBUTES,
+            protocols=ALLOWED_PROTOCOLS,
+            strip=True,
+            strip_comments=True,
+            filters=[_LinkImageFilter],
+        )
+        cleaner.walker = _Walker  # clean() walks the parsed tree with this class
+        _cleaners.cleaner = cleaner
+    return cleaner
+
+
+def _sanitize(html: str) -> str:
+    # Disallowed tags are stripped (text kept, escaped), disallowed attributes and URLs dropped.
+    return str(_cleaner().clean(html))
+
+
+@dataclass(frozen=True)
+class Rendering:
+    """A rendered post, and how much work went into it (tests bound these numbers)."""
+
+    html: str
+    markdown_chars: int  # characters of the source that went through Markdown
+    tokens: int  # what markdown-it produced for them, nested tokens included
+    sanitized_chars: int  # the HTML bleach parsed ...
+    sanitized_tags: int  # ... the tags in it (html5lib's work is per tag and per entity) ...
+    sanitized_entities: int  # ... and its entities
+
+
+def render(source: str) -> str:
+    """Turn a post's Markdown source into sanitised HTML, ready to store."""
+    return rendering(source).html
+
+
+def rendering(source: str) -> Rendering:
+    """:func:`render`, with its work counted. The part of `source` past markup_bounds'
+    budget becomes escaped paragraphs, after the sanitised Markdown of the part before."""
+    cut = bounds.markdown_length(source)
+    head, tail = source[:cut], source[cut:]
+    md = _md if head.count("[") <= MAX_LINK_BRACKETS else _md_without_links
+    with bounds.allowance():
+        tokens = md.parse(head)
+        html = md.renderer.render(tokens, md.options, {})
+    token_count = sum(1 + len(token.children or ()) for token in tokens)
+    return Rendering(html=_sanitize(html) + _plain_paragraphs(tail), markdown_chars=cut,
+                     tokens=token_count, sanitized_chars=len(html),
+                     sanitized_tags=html.count("<"), sanitized_entities=html.count("&"))
+
+
+_BLANK_LINES = re.compile(r"\n[ \t]*\n\s*")
+
+
+def _plain_paragraphs(text: str) -> str:
+    """Text past the Markdown budget, as written: escaped (it never reaches bleach, so no tag
+    can come from it), blank lines between paragraphs, line breaks kept so lists and tables
+    still read as they were typed. Whole-string operations only: this part may be long."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\0", "\ufffd").strip()
+    if not text:
+        return ""
+    paragraphs = _BLANK_LINES.split(escape(text, quote=False))
+    return "".join("<p>" + part.replace("\n", "<br>\n") + "</p>\n" for part in paragraphs)
+
+
+def as_markup(html: str) -> Markup:
+    """Wrap stored post HTML for templates. ``html`` MUST be a value returned by :func:`render`
+    (normally read back from the database); anything else bypasses sanitising: an XSS hole."""
+    return Markup(html)

@@ -1,0 +1,2 @@
+"""What every request and process stands on: settings, database plumbing, jobs, mail, caches, logs,
+probes."""

@@ -1,0 +1,91 @@
+"""Sending email, always through a background job (forum/platform/jobs.py): a request only queues
+the
+message, so a slow or broken SMTP server never holds or fails it. The job delivers by SMTP when
+FORUM_SMTP_URL is set; otherwise (development) each message is printed to the console and
+written to instance/outbox/ so a newcomer can click its link. A failed delivery is retried with
+exponential backoff (see `deliver`) and, when every try fails, recorded for admins.
+
+FORUM_SMTP_URL forms: smtp://user:pass@host:587?starttls=true, smtps://user:pass@host:465,
+smtp://localhost:1025 (no auth, no TLS).
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import ssl
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from flask import current_app
+
+from forum.platform import jobs
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Mail:
+    to: str
+    subject: str
+    body: str
+
+
+def send(mail: Mail) -> None:
+    """Queue `mail` for delivery. Call it after the request's commit."""
+    deliver.enqueue(mail.to, mail.subject, mail.body)
+
+
+def _summary(to: str, subject: str, _body: str) -> str:
+    # The body holds one-time links: never kept with a failure.
+    return f"to={to} subject={subject!r}"
+
+
+# Five tries over an hour: at once, then after 4, 8, 16 and 32 more minutes
+# (FORUM_MAIL_RETRY_SECONDS sets the first wait; the others double it).
+@jobs.task(retries=4, retry_delay=240, backoff=2, summary=_summary,
+           retry_delay_setting="MAIL_RETRY_SECONDS")
+def deliver(to: str, subject: str, body: str) -> None:
+    message = EmailMessage()
+    message["From"] = current_app.config["MAIL_FROM"]
+    message["To"] = to
+    message["Subject"] = subject
+    message.set_content(body)
+    url = current_app.config.get("SMTP_URL")
+    if url:
+        _send_smtp(url, message, current_app.config["SMTP_TIMEOUT"])
+    else:
+        _write_outbox(Path(current_app.instance_path) / "outbox", message)
+
+
+def _send_smtp(url: str, message: EmailMessage, timeout: float) -> None:
+    parts = urlsplit(url)
+    options = {k: v[-1].lower() for k, v in parse_qs(parts.query).items()}
+    host = parts.hostname or "localhost"
+    context = ssl.create_default_context()
+    if options.get("verify") == "false":
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    if parts.scheme == "smtps":
+        client: smtplib.SMTP = smtplib.SMTP_SSL(host, parts.port or 465, timeout=timeout,
+                                                context=context)
+    else:
+        client = smtplib.SMTP(host, parts.port or 25, timeout=timeout)
+    with client:
+        if parts.scheme == "smtp" and options.get("starttls") in {"1", "true", "yes"}:
+            client.starttls(context=context)
+        if parts.username:
+            client.login(unquote(parts.username), unquote(parts.password or ""))
+        client.send_message(message)
+
+
+def _write_outbox(folder: Path, message: EmailMessage) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+    path = folder / f"{stamp}.eml"
+    path.write_bytes(bytes(message))
+    log.warning("Mail to %s (no FORUM_SMTP_URL set; saved to %s):\n%s", message["To"], path,
+                message.get_content())

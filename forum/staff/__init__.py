@@ -1,0 +1,2 @@
+"""Moderators' and admins' work: moderation actions, their pages' loaders and forms, the show
+file."""
