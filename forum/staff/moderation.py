@@ -8,6 +8,7 @@ records what moderators do); handling a report is logged like every moderator ac
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
@@ -33,23 +34,47 @@ from forum.models import (
 )
 from forum.platform.text import slugify
 
-# Every `action` a ModAction row can carry: the moderation log offers them as a filter.
-LOGGED_ACTIONS = (
-    "lock thread", "unlock thread", "pin thread", "unpin thread", "rename thread",
-    "move thread", "hide thread", "restore thread",
-    "hide post", "restore post", "edit post", "purge post",
-    "resolve report", "dismiss report",
-    "suspend user", "ban user", "lift suspension", "board suspension", "lift board suspension",
-    "change role",
-    "create board", "edit board", "archive board", "unarchive board", "reorder boards",
-    "change settings",
-)  # fmt: skip
+
+class LoggedAction(StrEnum):
+    """Every `action` a ModAction row can carry. log_action takes only these, so an action that
+    writes a log row is in the moderation log's filter (LOGGED_ACTIONS) by construction."""
+
+    LOCK_THREAD = "lock thread"
+    UNLOCK_THREAD = "unlock thread"
+    PIN_THREAD = "pin thread"
+    UNPIN_THREAD = "unpin thread"
+    RENAME_THREAD = "rename thread"
+    MOVE_THREAD = "move thread"
+    HIDE_THREAD = "hide thread"
+    RESTORE_THREAD = "restore thread"
+    HIDE_POST = "hide post"
+    RESTORE_POST = "restore post"
+    EDIT_POST = "edit post"
+    PURGE_POST = "purge post"
+    RESOLVE_REPORT = "resolve report"
+    DISMISS_REPORT = "dismiss report"
+    SUSPEND_USER = "suspend user"
+    BAN_USER = "ban user"
+    LIFT_SUSPENSION = "lift suspension"
+    BOARD_SUSPENSION = "board suspension"
+    LIFT_BOARD_SUSPENSION = "lift board suspension"
+    DELETE_ACCOUNT = "delete account"
+    CHANGE_ROLE = "change role"
+    CREATE_BOARD = "create board"
+    EDIT_BOARD = "edit board"
+    ARCHIVE_BOARD = "archive board"
+    UNARCHIVE_BOARD = "unarchive board"
+    REORDER_BOARDS = "reorder boards"
+    CHANGE_SETTINGS = "change settings"
+
+
+LOGGED_ACTIONS: tuple[LoggedAction, ...] = tuple(LoggedAction)
 
 
 def log_action(
     session: Session,
     actor: User,
-    action: str,
+    action: LoggedAction,
     *,
     board_id: int | None = None,
     target: Board | Thread | Post | User | None = None,
@@ -58,7 +83,8 @@ def log_action(
 ) -> ModAction:
     row = ModAction(
         actor_id=actor.id,
-        action=action,
+        # A plain string that is no LoggedAction fails here, not silently outside the filter.
+        action=LoggedAction(action).value,
         board_id=board_id,
         reason=reason,
         details=details,
@@ -86,7 +112,11 @@ def set_locked(
 ) -> None:
     thread.is_locked = locked
     log_action(
-        session, actor, "lock thread" if locked else "unlock thread", target=thread, reason=reason
+        session,
+        actor,
+        LoggedAction.LOCK_THREAD if locked else LoggedAction.UNLOCK_THREAD,
+        target=thread,
+        reason=reason,
     )
 
 
@@ -95,7 +125,11 @@ def set_pinned(
 ) -> None:
     thread.is_pinned = pinned
     log_action(
-        session, actor, "pin thread" if pinned else "unpin thread", target=thread, reason=reason
+        session,
+        actor,
+        LoggedAction.PIN_THREAD if pinned else LoggedAction.UNPIN_THREAD,
+        target=thread,
+        reason=reason,
     )
 
 
@@ -106,7 +140,12 @@ def rename_thread(
     thread.title = title
     thread.slug = slugify(title)
     log_action(
-        session, actor, "rename thread", target=thread, reason=reason, details=f"from “{old}”"
+        session,
+        actor,
+        LoggedAction.RENAME_THREAD,
+        target=thread,
+        reason=reason,
+        details=f"from “{old}”",
     )
 
 
@@ -120,7 +159,11 @@ def set_thread_hidden(
         sign = -1 if hidden else 1
         _shift_board_totals(session, thread.board_id, sign, sign * thread.post_count)
     log_action(
-        session, actor, "hide thread" if hidden else "restore thread", target=thread, reason=reason
+        session,
+        actor,
+        LoggedAction.HIDE_THREAD if hidden else LoggedAction.RESTORE_THREAD,
+        target=thread,
+        reason=reason,
     )
 
 
@@ -139,7 +182,7 @@ def move_thread(
     log_action(
         session,
         actor,
-        "move thread",
+        LoggedAction.MOVE_THREAD,
         target=thread,
         board_id=destination.id,
         reason=reason,
@@ -183,7 +226,7 @@ def set_post_hidden(
     log_action(
         session,
         actor,
-        "hide post" if hidden else "restore post",
+        LoggedAction.HIDE_POST if hidden else LoggedAction.RESTORE_POST,
         target=post,
         board_id=board_id,
         reason=reason,
@@ -195,13 +238,17 @@ def edit_others_post(
 ) -> None:
     posting.edit_post(session, post, body, editor=actor)
     board_id = session.scalar(select(Thread.board_id).where(Thread.id == post.thread_id))
-    log_action(session, actor, "edit post", target=post, board_id=board_id, reason=reason)
+    log_action(
+        session, actor, LoggedAction.EDIT_POST, target=post, board_id=board_id, reason=reason
+    )
 
 
 def purge_post(session: Session, actor: User, post: Post, reason: str = "") -> None:
     """Admin only: remove a post's text for good (the numbered slot stays as a stub)."""
     board_id = session.scalar(select(Thread.board_id).where(Thread.id == post.thread_id))
-    log_action(session, actor, "purge post", target=post, board_id=board_id, reason=reason)
+    log_action(
+        session, actor, LoggedAction.PURGE_POST, target=post, board_id=board_id, reason=reason
+    )
     post.source = ""
     post.html = ""
     post.is_deleted = True
@@ -242,7 +289,11 @@ def handle_report(
     )
     post = session.get_one(Post, report.post_id)
     board_id = session.scalar(select(Thread.board_id).where(Thread.id == post.thread_id))
-    action = "resolve report" if status is ReportStatus.RESOLVED else "dismiss report"
+    action = (
+        LoggedAction.RESOLVE_REPORT
+        if status is ReportStatus.RESOLVED
+        else LoggedAction.DISMISS_REPORT
+    )
     log_action(session, actor, action, target=post, board_id=board_id, reason=resolution)
 
 
@@ -258,7 +309,7 @@ def suspend(session: Session, actor: User, user: User, until: datetime | None, r
     log_action(
         session,
         actor,
-        "ban user" if until is None else "suspend user",
+        LoggedAction.BAN_USER if until is None else LoggedAction.SUSPEND_USER,
         target=user,
         reason=reason,
         details=details,
@@ -269,7 +320,7 @@ def lift_suspension(session: Session, actor: User, user: User, reason: str = "")
     user.is_banned = False
     user.suspended_until = None
     user.suspension_reason = ""
-    log_action(session, actor, "lift suspension", target=user, reason=reason)
+    log_action(session, actor, LoggedAction.LIFT_SUSPENSION, target=user, reason=reason)
 
 
 def suspend_on_board(session: Session, actor: User, user: User, board: Board, until: datetime,
@@ -284,7 +335,7 @@ def suspend_on_board(session: Session, actor: User, user: User, board: Board, un
         existing.until, existing.reason, existing.actor_id = until, reason, actor.id
         existing.created_at = utcnow()
     _refresh_board_suspended_until(session, user)
-    log_action(session, actor, "board suspension", target=user, board_id=board.id,
+    log_action(session, actor, LoggedAction.BOARD_SUSPENSION, target=user, board_id=board.id,
                reason=reason, details=f"on {board.name} until {until:%Y-%m-%d %H:%M} UTC")
 
 
@@ -300,7 +351,7 @@ def lift_board_suspension(session: Session, actor: User, user: User, board: Boar
     if not ended.rowcount:  # type: ignore[attr-defined]
         return False
     _refresh_board_suspended_until(session, user)
-    log_action(session, actor, "lift board suspension", target=user, board_id=board.id,
+    log_action(session, actor, LoggedAction.LIFT_BOARD_SUSPENSION, target=user, board_id=board.id,
                reason=reason, details=f"on {board.name}")
     return True
 
@@ -312,14 +363,6 @@ def _refresh_board_suspended_until(session: Session, user: User) -> None:
     user.board_suspended_until = session.scalar(
         select(func.max(BoardSuspension.until))
         .where(BoardSuspension.user_id == user.id, BoardSuspension.until > utcnow()))
-
-
-def boards_for_suspending(session: Session, actor: User) -> list[Board]:
-    """The boards `actor` may suspend members on, in index order."""
-    stmt = select(Board).order_by(Board.position, Board.name)
-    if actor.role != Role.ADMIN and actor.moderated_board_ids:
-        stmt = stmt.where(Board.id.in_(actor.moderated_board_ids))
-    return list(session.scalars(stmt))
 
 
 def running_board_suspensions(session: Session, user: User) -> list[tuple[BoardSuspension, Board]]:
@@ -334,7 +377,7 @@ def running_board_suspensions(session: Session, user: User) -> list[tuple[BoardS
 def delete_account(session: Session, actor: User, user: User, reason: str) -> None:
     """Admin only: remove an account; posts stay as by "deleted user"
     (forum/accounts/membership.py)."""
-    log_action(session, actor, "delete account", target=user, reason=reason)
+    log_action(session, actor, LoggedAction.DELETE_ACCOUNT, target=user, reason=reason)
     membership.delete_account(session, user)
 
 
@@ -353,7 +396,11 @@ def set_role(
         ).all()
         scope = f" of {', '.join(names)}"
     log_action(
-        session, actor, "change role", target=user, details=f"from {old} to {role.value}{scope}"
+        session,
+        actor,
+        LoggedAction.CHANGE_ROLE,
+        target=user,
+        details=f"from {old} to {role.value}{scope}",
     )
 
 
@@ -368,7 +415,7 @@ def create_board(session: Session, actor: User, slug: str, **values: Any) -> Boa
     board = Board(slug=slug, position=position, **values)
     session.add(board)
     session.flush()
-    log_action(session, actor, "create board", target=board)
+    log_action(session, actor, LoggedAction.CREATE_BOARD, target=board)
     return board
 
 
@@ -379,7 +426,7 @@ def update_board(session: Session, actor: User, board: Board, **values: Any) -> 
     log_action(
         session,
         actor,
-        "edit board",
+        LoggedAction.EDIT_BOARD,
         target=board,
         details=f"changed {', '.join(changed)}" if changed else "no changes",
     )
@@ -387,7 +434,12 @@ def update_board(session: Session, actor: User, board: Board, **values: Any) -> 
 
 def set_archived(session: Session, actor: User, board: Board, archived: bool) -> None:
     board.is_archived = archived
-    log_action(session, actor, "archive board" if archived else "unarchive board", target=board)
+    log_action(
+        session,
+        actor,
+        LoggedAction.ARCHIVE_BOARD if archived else LoggedAction.UNARCHIVE_BOARD,
+        target=board,
+    )
 
 
 def move_board(session: Session, actor: User, board: Board, direction: int) -> None:
@@ -402,7 +454,7 @@ def move_board(session: Session, actor: User, board: Board, direction: int) -> N
     log_action(
         session,
         actor,
-        "reorder boards",
+        LoggedAction.REORDER_BOARDS,
         target=board,
         details="moved up" if direction < 0 else "moved down",
     )
@@ -422,6 +474,6 @@ def save_settings(session: Session, actor: User, values: dict[str, str]) -> None
     log_action(
         session,
         actor,
-        "change settings",
+        LoggedAction.CHANGE_SETTINGS,
         details=f"changed {', '.join(changed)}" if changed else "no changes",
     )
