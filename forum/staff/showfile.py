@@ -1,6 +1,7 @@
 """Reading a show file (TOML, one [[boards]] table per show) into board upserts.
 
-The whole file is checked before anything is written; an error names the line and the field.
+The whole file is checked before anything is written; an error names the line and the field, or
+the line and column when the file is not valid TOML at all.
 """
 
 from __future__ import annotations
@@ -17,14 +18,23 @@ from forum.models import Board, BoardStatus
 
 BOARDS_HEADER = re.compile(r"^\s*\[\[\s*boards\s*\]\]")
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
 TEXT_FIELDS = {"name": 120, "description": 2000, "network": 80}
 KNOWN_FIELDS = {"slug", "status", "premiered", "facts", "position", *TEXT_FIELDS}
 
 
 class ShowFileError(ValueError):
-    def __init__(self, line: int, field_name: str, message: str) -> None:
-        super().__init__(f"line {line}, field '{field_name}': {message}")
+    """A field's error names the field; a syntax error (field None) names the column instead."""
+
+    def __init__(
+        self, line: int, field_name: str | None, message: str, column: int | None = None
+    ) -> None:
+        where = f"line {line}" if column is None else f"line {line}, column {column}"
+        if field_name is not None:
+            where += f", field '{field_name}'"
+        super().__init__(f"{where}: {message}")
         self.line = line
+        self.column = column
         self.field = field_name
 
 
@@ -38,6 +48,13 @@ class ShowEntry:
 class ImportResult:
     created: list[str]
     updated: list[str]
+    # Already equal to the file (or left alone with keep_existing): re-importing the same file
+    # must not claim to have changed anything.
+    unchanged: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (f"{len(self.created)} created, {len(self.updated)} updated, "
+                f"{len(self.unchanged)} unchanged")
 
 
 def _table_lines(source: str) -> list[tuple[int, int]]:
@@ -64,8 +81,13 @@ def parse(source: str) -> list[ShowEntry]:
     try:
         document = tomllib.loads(source)
     except tomllib.TOMLDecodeError as error:
-        match = re.search(r"line (\d+)", str(error))
-        raise ShowFileError(int(match.group(1)) if match else 1, "-", str(error)) from None
+        message = str(error)
+        position = TOML_POSITION.search(message)
+        if position is None:
+            raise ShowFileError(1, None, f"not valid TOML: {message}") from None
+        line, column = int(position.group(1)), int(position.group(2))
+        reason = message[: position.start()]
+        raise ShowFileError(line, None, f"not valid TOML: {reason}", column=column) from None
     tables = document.get("boards")
     if not isinstance(tables, list) or not tables:
         raise ShowFileError(1, "boards", "the file needs at least one [[boards]] table")
@@ -135,15 +157,20 @@ def upsert(session: Session, entries: list[ShowEntry], keep_existing: bool = Fal
             select(Board).where(Board.slug.in_([e.slug for e in entries]))
         )
     }
-    created, updated = [], []
+    created, updated, unchanged = [], [], []
     for entry in entries:
         board = existing.get(entry.slug)
         if board is None:
             session.add(Board(slug=entry.slug, **entry.values))
             created.append(entry.slug)
-        elif not keep_existing:
-            for key, value in entry.values.items():
-                setattr(board, key, value)
-            updated.append(entry.slug)
+            continue
+        changes = {key: value for key, value in entry.values.items()
+                   if getattr(board, key) != value}
+        if keep_existing or not changes:
+            unchanged.append(entry.slug)
+            continue
+        for key, value in changes.items():
+            setattr(board, key, value)
+        updated.append(entry.slug)
     session.flush()
-    return ImportResult(created, updated)
+    return ImportResult(created, updated, unchanged)
