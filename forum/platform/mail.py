@@ -17,12 +17,14 @@ import ssl
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
+from email.utils import formataddr, parseaddr
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from flask import current_app
 
-from forum.platform import jobs
+from forum.db import db_session
+from forum.platform import jobs, settings
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +41,23 @@ def send(mail: Mail) -> None:
     deliver.enqueue(mail.to, mail.subject, mail.body)
 
 
+def site_name() -> str:
+    """The name an admin gave the site, for subjects, bodies and the sender's display name. Read
+    where each part is built (the subject in a request or a job, the sender in `deliver`), so a
+    renamed site mails under its new name."""
+    return settings.get_settings(db_session()).site_name
+
+
+def _sender(configured: str, default_site_name: str, sender_name: str) -> str:
+    """FORUM_MAIL_FROM gives the address. Its display name, when it is just the default site
+    name (FORUM_SITE_NAME, as out of the box) or missing, becomes the site's current name; a
+    name an operator chose for the sender on purpose is kept."""
+    configured_name, address = parseaddr(configured)
+    if not address or configured_name not in ("", default_site_name):
+        return configured
+    return formataddr((sender_name, address))
+
+
 def _summary(to: str, subject: str, _body: str) -> str:
     # The body holds one-time links: never kept with a failure.
     return f"to={to} subject={subject!r}"
@@ -50,7 +69,8 @@ def _summary(to: str, subject: str, _body: str) -> str:
            retry_delay_setting="MAIL_RETRY_SECONDS")
 def deliver(to: str, subject: str, body: str) -> None:
     message = EmailMessage()
-    message["From"] = current_app.config["MAIL_FROM"]
+    config = current_app.config
+    message["From"] = _sender(config["MAIL_FROM"], config["SITE_NAME"], site_name())
     message["To"] = to
     message["Subject"] = subject
     message.set_content(body)
