@@ -38,8 +38,13 @@ run: install
 test: install-dev
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
+# Lint, formatting and types; each step runs even if an earlier one fails, so one run shows all.
 lint: install-dev
-	$(BIN)/ruff check .
+	@status=0; \
+	$(BIN)/ruff check . || status=1; \
+	$(BIN)/ruff format --check . || status=1; \
+	$(BIN)/mypy forum || status=1; \
+	exit $$status
 
 bench: install-dev
 	$(BIN)/python -m bench $(BENCH_ARGS)

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import MetaData, create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 NAMING_CONVENTION = {
@@ -96,11 +96,19 @@ def db_session() -> Session:
     """The session of the current request (or CLI command), created on first use."""
     if "db_session" not in g:
         g.db_session = current_app.extensions["forum.sessionmaker"]()
-    return g.db_session
+    return cast(Session, g.db_session)
 
 
 def engine() -> Engine:
-    return current_app.extensions["forum.engine"]
+    return cast(Engine, current_app.extensions["forum.engine"])
+
+
+def rows_matched(result: object) -> int:
+    """How many rows an UPDATE or DELETE matched. Session.execute() is typed as returning a
+    plain Result, which has no rowcount; for those statements it is a CursorResult, which does."""
+    if not isinstance(result, CursorResult):
+        raise TypeError(f"{type(result).__name__} counts no rows: pass an UPDATE's or DELETE's")
+    return result.rowcount
 
 
 def _close_session(_exc: BaseException | None) -> None:

@@ -46,6 +46,7 @@ from webauthn.helpers.structs import (
     UserVerificationRequirement,
 )
 
+from forum.db import rows_matched
 from forum.models import Passkey, User, WebAuthnChallenge, utcnow
 from forum.platform.text import strip_control
 
@@ -119,7 +120,7 @@ def _take_challenge(db: Session, challenge: str, session_key: str, purpose: str,
         WebAuthnChallenge.created_at > utcnow() - CHALLENGE_LIFETIME)
     if user is not None:
         stmt = stmt.where(WebAuthnChallenge.user_id == user.id)
-    if db.execute(stmt.execution_options(synchronize_session=False)).rowcount != 1:  # type: ignore[attr-defined]
+    if rows_matched(db.execute(stmt.execution_options(synchronize_session=False))) != 1:
         raise PasskeyError("That passkey request expired or was already used. Try again.")
 
 
@@ -172,7 +173,7 @@ def finish_registration(db: Session, user: User, session_key: str, credential: A
 
 def remove(db: Session, user: User, passkey_id: int) -> bool:
     result = db.execute(delete(Passkey).where(Passkey.id == passkey_id, Passkey.user_id == user.id))
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(rows_matched(result))
 
 
 # ------------------------------------------------------------------------------ authentication
@@ -213,7 +214,7 @@ def finish_authentication(db: Session, session_key: str, credential: Any,
     found = db.execute(stmt).first()
     if found is None:
         raise PasskeyError("That passkey isn't registered here.")
-    passkey, owner = found.Passkey, found.User
+    passkey, owner = found
     handle = parsed.response.user_handle
     if handle is not None and handle != _user_handle(owner):
         raise PasskeyError("That passkey isn't registered here.")
@@ -230,7 +231,7 @@ def finish_authentication(db: Session, session_key: str, credential: Any,
                        .where(Passkey.id == passkey.id, Passkey.sign_count == passkey.sign_count)
                        .values(sign_count=verified.new_sign_count, last_used_at=utcnow())
                        .execution_options(synchronize_session=False))
-    if moved.rowcount != 1:  # type: ignore[attr-defined]
+    if rows_matched(moved) != 1:
         raise PasskeyError("That passkey could not be verified for this site.")
     return owner
 

@@ -68,10 +68,11 @@ def read_signup_token(token: str) -> Signup | None:
         return None
     if not isinstance(data, dict):
         return None
-    fields = (data.get("n"), data.get("e"), data.get("h"))
-    if not all(isinstance(value, str) and value for value in fields):
+    username, email, password_hash = data.get("n"), data.get("e"), data.get("h")
+    if not (isinstance(username, str) and isinstance(email, str)
+            and isinstance(password_hash, str) and username and email and password_hash):
         return None
-    return Signup(*fields)
+    return Signup(username, email, password_hash)
 
 
 def read_reset_token(token: str, load_user: Callable[[int], User | None]) -> User | None:

@@ -21,6 +21,7 @@ import segno
 from sqlalchemy import delete, exists, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from forum.db import rows_matched
 from forum.models import Passkey, RecoveryCode, TotpSecret, User, utcnow
 from forum.platform import mail
 
@@ -96,7 +97,7 @@ def _spend_step(db: Session, row: TotpSecret, code: str, now: float | None) -> b
     won = db.execute(update(TotpSecret)
                      .where(TotpSecret.user_id == row.user_id, TotpSecret.last_step < step)
                      .values(last_step=step).execution_options(synchronize_session=False))
-    if won.rowcount != 1:  # type: ignore[attr-defined]
+    if rows_matched(won) != 1:
         return False  # this code (or a later one) was already used
     row.last_step = step
     return True
@@ -153,7 +154,7 @@ def use_recovery_code(db: Session, user: User, code: str) -> bool:
                        .where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None),
                               RecoveryCode.code_hash == _hash(code))
                        .values(used_at=utcnow()).execution_options(synchronize_session=False))
-    return spent.rowcount == 1  # type: ignore[attr-defined]
+    return rows_matched(spent) == 1
 
 
 def remove_recovery_codes(db: Session, user: User) -> None:

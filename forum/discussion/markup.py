@@ -25,9 +25,8 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from html import escape, unescape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bleach.html5lib_shim import Filter, getTreeWalker
 from bleach.sanitizer import Cleaner
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
@@ -38,6 +37,14 @@ from markdown_it.token import Token
 from markupsafe import Markup
 
 from forum.discussion import markup_bounds as bounds
+
+if TYPE_CHECKING:
+    # bleach re-exports its vendored html5lib's Filter and getTreeWalker at run time, but
+    # types-bleach types them only under html5lib's own name (which isn't installed).
+    from html5lib.filters.base import Filter
+    from html5lib.treewalkers import getTreeWalker
+else:
+    from bleach.html5lib_shim import Filter, getTreeWalker
 
 # 2: table alignment as a class; no links past MAX_LINK_BRACKETS. 3: Markdown only within
 # markup_bounds.MARKDOWN_BUDGET (the rest as escaped paragraphs), tables end at
@@ -207,7 +214,9 @@ def _cleaner() -> Cleaner:
             strip_comments=True,
             filters=[_LinkImageFilter],
         )
-        cleaner.walker = _Walker  # clean() walks the parsed tree with this class
+        # clean() walks the parsed tree with this class; types-bleach declares `walker` as an
+        # instance, though bleach itself sets a class there too.
+        cleaner.walker = _Walker  # type: ignore[assignment]
         _cleaners.cleaner = cleaner
     return cleaner
 

@@ -16,18 +16,21 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 READ_SIZE = 64 * 1024
 
 
 class ChunkedBodyLimit:
-    def __init__(self, wsgi_app: Any, flask_app: Flask) -> None:
+    def __init__(self, wsgi_app: WSGIApplication, flask_app: Flask) -> None:
         self.wsgi_app, self.flask_app = wsgi_app, flask_app
 
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         limit = self.flask_app.config.get("MAX_CONTENT_LENGTH")
         if (limit and not environ.get("CONTENT_LENGTH") and environ.get("wsgi.input_terminated")
                 and "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()):

@@ -11,8 +11,9 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import cast
 
-from sqlalchemy import bindparam, func, insert, select, text, update
+from sqlalchemy import Table, bindparam, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from forum.accounts.membership import create_user
@@ -244,15 +245,16 @@ def _flush_rows(session: Session, threads: list[dict[str, object]],
     # pointer, then posts, then set it (foreign keys are checked on every statement).
     # Core executemany on the tables, not ORM bulk inserts: several times faster.
     connection = session.connection()
+    # A mapped class's __table__ is typed as any FROM clause; these are plain tables.
+    thread_table, post_table = cast(Table, Thread.__table__), cast(Table, Post.__table__)
     if threads:
-        connection.execute(insert(Thread.__table__),
+        connection.execute(insert(thread_table),
                            [{**row, "last_post_id": None} for row in threads])
     if posts:
-        connection.execute(insert(Post.__table__), posts)
+        connection.execute(insert(post_table), posts)
     if threads:
-        table = Thread.__table__
         connection.execute(
-            update(table).where(table.c.id == bindparam("thread_id"))
+            update(thread_table).where(thread_table.c.id == bindparam("thread_id"))
             .values(last_post_id=bindparam("last_post")),
             [{"thread_id": row["id"], "last_post": row["last_post_id"]} for row in threads],
         )

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import click
 from flask import Flask, current_app
@@ -188,7 +188,7 @@ def _in_app(app: Flask, job: Job) -> Callable[..., None]:
 
 
 def queue(app: Flask | None = None) -> JobQueue:
-    return (app or current_app).extensions["forum.jobs"]
+    return cast(JobQueue, (app or current_app).extensions["forum.jobs"])
 
 
 # ------------------------------------------------------------------------------ failures

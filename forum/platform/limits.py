@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from flask import Flask, Response, current_app, g, request, session
 from flask_limiter import Limiter
@@ -165,7 +166,9 @@ def init_app(app: Flask) -> None:
     limiter.init_app(app)
     app.extensions["forum.limiter"] = limiter
     for endpoint, rules in RULES.items():
-        view = app.view_functions.get(endpoint)
+        # Flask-Limiter's decorators are typed as possibly returning a coroutine function, which
+        # Flask's own view type does not take back; these views are plain functions throughout.
+        view: Callable[..., Any] | None = app.view_functions.get(endpoint)
         if view is None:
             continue
         for rule in rules:

@@ -10,6 +10,7 @@ holds it to that).
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 from urllib.parse import quote
 
 from flask import request, url_for
@@ -23,7 +24,9 @@ _PATH_SAFE = "!$&'()*+,/:;=@"
 
 @lru_cache(maxsize=256)
 def _pattern(script_root: str, endpoint: str, arguments: tuple[tuple[str, bool], ...]) -> str:
-    stand_ins = {
+    # Any, not int | str: url_for's own keyword parameters (_external, _anchor...) are typed
+    # narrower, and these names are the route's arguments, never those.
+    stand_ins: dict[str, Any] = {
         name: _INT_STAND_IN + position if is_int else _TEXT_STAND_IN.format(position)
         for position, (name, is_int) in enumerate(arguments)
     }
