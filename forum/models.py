@@ -4,9 +4,7 @@ exact by forum/discussion/posting.py in the same transaction as the write that c
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
 from datetime import UTC, datetime
-from types import MappingProxyType
 from typing import Any
 
 from flask_login import UserMixin
@@ -99,17 +97,12 @@ class User(UserMixin, Base):
     suspension_reason: Mapped[str] = mapped_column(Text, default="")
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The latest end of this member's board suspensions (BoardSuspension); only while it lies
-    # ahead does the user loader read them, so other members' pages pay no query for it.
+    # ahead does forum/access/viewer.py read them, so other members' pages pay no query for it.
     board_suspended_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Board-scoped moderators: loaded by the user loader only for moderators (see
-    # forum/accounts/auth.py).
-    moderated_board_ids: frozenset[int] = frozenset()
-    # This member's running board suspensions by board id (loaded by forum/accounts/auth.py).
-    board_suspensions: Mapping[int, BoardSuspension] = MappingProxyType({})
-
-    # The AuthSession this request was authenticated by (set by forum/accounts/auth.py); it is what
-    # the
-    # login and remember-me cookies carry, so deleting the row logs that device out.
+    # The token of the AuthSession this request was authenticated by (forum/accounts/auth.py):
+    # Flask-Login's user id, which the login and remember-me cookies carry, so deleting the row
+    # logs that device out. The only per-request value on User, because Flask-Login asks the
+    # user object for it; everything else about the request's viewer is in forum/access/viewer.py.
     session_token: str = ""
 
     def get_id(self) -> str:

@@ -23,7 +23,6 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from types import MappingProxyType
 
 from flask import Flask, current_app, g, request, session
 from flask_login import (
@@ -38,8 +37,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
+from forum.access.viewer import forget_viewer
 from forum.db import READ_METHODS, db_session
-from forum.models import AuthSession, BoardModerator, BoardSuspension, Role, User, utcnow
+from forum.models import AuthSession, User, utcnow
 from forum.platform import pagecache
 from forum.platform.origin import is_same_origin
 from forum.platform.text import strip_control
@@ -126,18 +126,6 @@ def load_user(token: str) -> User | None:
     user, row = found.User, found.AuthSession
     user.session_token = token
     g.auth_session = row
-    if user.role == Role.MODERATOR:
-        # Only moderators pay for this query; members' pages keep their statement budget.
-        user.moderated_board_ids = frozenset(
-            db.scalars(select(BoardModerator.board_id).where(BoardModerator.user_id == user.id))
-        )
-    if user.board_suspended_until is not None and user.board_suspended_until > now:
-        # Likewise only members with a board suspension running.
-        user.board_suspensions = MappingProxyType({
-            suspension.board_id: suspension for suspension in db.scalars(
-                select(BoardSuspension).where(BoardSuspension.user_id == user.id,
-                                              BoardSuspension.until > now))
-        })
     return user
 
 
@@ -159,12 +147,14 @@ def start_session(db: Session, user: User, remember: bool) -> None:
     user.session_token = token
     session.clear()
     login_user(user, remember=remember)
+    forget_viewer()
 
 
 def end_session(db: Session, user: User) -> None:
     if user.session_token:
         db.execute(delete(AuthSession).where(AuthSession.token_hash == _digest(user.session_token)))
     logout_user()
+    forget_viewer()
 
 
 def end_other_sessions(db: Session, user: User) -> None:
@@ -223,7 +213,9 @@ def end_session_by_id(db: Session, user: User, session_id: str) -> bool:
 # ------------------------------------------------------------------------------ every request
 
 
-def _carries_login() -> bool:
+def carries_login() -> bool:
+    """Whether the request carries a login (session or remember cookie): without one, the
+    viewer is a visitor and nothing about them needs loading."""
     remember = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
     return "_user_id" in session or remember in request.cookies
 
@@ -231,7 +223,7 @@ def _carries_login() -> bool:
 def _keep_session_fresh() -> None:
     """Load the viewer before the view begins its transaction, and when their cookie restored
     the session or their last visit is older than TOUCH_EVERY, rotate and record it."""
-    if request.endpoint in NO_VIEWER or not _carries_login():
+    if request.endpoint in NO_VIEWER or not carries_login():
         return  # a visitor: nothing to load (and a cached page stays a cheap hit)
     user = current_user._get_current_object()
     row: AuthSession | None = g.pop("auth_session", None)

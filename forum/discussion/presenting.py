@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from forum.access import permissions
+from forum.access.viewer import Viewer
 from forum.models import Post, Thread, User
 from forum.platform.links import link
 
@@ -90,11 +90,8 @@ def author_of(user: User | None, cache: dict[int, Author]) -> Author | None:
     return cache[user.id]
 
 
-def post_cards(posts: Sequence[Post], thread: Thread, viewer: Any) -> list[PostCard]:
-    """One card per post (authors loaded), as `viewer` (Flask-Login's current_user) sees it."""
-    # current_user is a proxy that looks the user up again on every attribute access; the
-    # permission checks below read it dozens of times.
-    viewer = getattr(viewer, "_get_current_object", lambda: viewer)()
+def post_cards(posts: Sequence[Post], thread: Thread, viewer: Viewer) -> list[PostCard]:
+    """One card per post (authors loaded), as `viewer` sees it."""
     now = datetime.now(UTC)
     authors: dict[int, Author] = {}
     # mod/_post_tools.html decides per post what a moderator's tools offer.

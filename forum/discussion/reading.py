@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import false, select
 from sqlalchemy.orm import Session, contains_eager, joinedload
 
+from forum.access.viewer import Viewer
 from forum.models import Board, Post, Thread, User
 from forum.platform.pagination import Page, page_of
 from forum.platform.text import identity_key
@@ -34,7 +35,7 @@ class Profile:
     recent_posts: Sequence[Post]
 
 
-def board_index(session: Session) -> Sequence[Board]:
+def board_index(session: Session, viewer: Viewer) -> Sequence[Board]:
     latest = joinedload(Board.last_post)
     stmt = (
         select(Board)
@@ -53,7 +54,7 @@ def board_by_slug(session: Session, slug: str) -> Board | None:
 
 
 def board_listing(
-    session: Session, slug: str, page_number: int, per_page: int
+    session: Session, viewer: Viewer, slug: str, page_number: int, per_page: int
 ) -> BoardListing | None:
     board = board_by_slug(session, slug)
     if board is None:
@@ -85,7 +86,7 @@ def thread_with_board(session: Session, thread_id: int) -> Thread | None:
 
 
 def thread_listing(
-    session: Session, thread_id: int, page_number: int, per_page: int
+    session: Session, viewer: Viewer, thread_id: int, page_number: int, per_page: int
 ) -> ThreadListing | None:
     thread = thread_with_board(session, thread_id)
     if thread is None:
@@ -111,7 +112,7 @@ def post_in_thread(session: Session, post_id: int) -> Post | None:
     return session.scalar(stmt)
 
 
-def profile(session: Session, username: str, limit: int = 10) -> Profile | None:
+def profile(session: Session, viewer: Viewer, username: str, limit: int = 10) -> Profile | None:
     user = session.scalar(select(User).where(User.username_key == identity_key(username)))
     if user is None:
         return None

@@ -11,6 +11,7 @@ from typing import Any
 from flask import Flask, request, url_for
 
 from forum.access import permissions
+from forum.access.viewer import current_viewer
 from forum.db import db_session
 from forum.discussion import markup
 from forum.discussion.presenting import iso, long_date, time_ago
@@ -43,4 +44,5 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def site() -> dict[str, Any]:
         settings = get_settings(db_session())
-        return {"site_name": settings.site_name, "site_tagline": settings.tagline}
+        return {"site_name": settings.site_name, "site_tagline": settings.tagline,
+                "viewer": current_viewer()}

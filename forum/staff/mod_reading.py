@@ -18,6 +18,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from forum.access import permissions
+from forum.access.viewer import Viewer
 from forum.discussion import reading
 from forum.models import (
     Board,
@@ -47,12 +48,17 @@ def all_boards(session: Session) -> Sequence[Board]:
     return session.scalars(select(Board).order_by(Board.position, Board.name)).all()
 
 
-def boards_for_move(session: Session, user: Any) -> Sequence[Board]:
-    """The boards `user` may move threads between. Members get [] without a query, so the
+def boards_for_move(session: Session, viewer: Viewer) -> Sequence[Board]:
+    """The boards `viewer` may move threads between. Members get [] without a query, so the
     thread page costs them nothing extra."""
-    if not permissions.is_moderator(user):
+    if not permissions.is_moderator(viewer):
         return []
-    return [board for board in all_boards(session) if permissions.moderates(user, board.id)]
+    return [board for board in all_boards(session) if permissions.moderates(viewer, board.id)]
+
+
+def boards_for_suspending(session: Session, viewer: Viewer) -> Sequence[Board]:
+    """The boards `viewer` may suspend members on, in index order."""
+    return [board for board in all_boards(session) if permissions.moderates(viewer, board.id)]
 
 
 def post_in_context(session: Session, post_id: int) -> Post | None:
@@ -64,11 +70,11 @@ def post_in_context(session: Session, post_id: int) -> Post | None:
     )
 
 
-def _in_moderated_boards(stmt: Select[Any], user: Any) -> Select[Any]:
-    """Limit a statement that joins Thread to the boards `user` moderates."""
-    if permissions.is_global_moderator(user):
+def _in_moderated_boards(stmt: Select[Any], viewer: Viewer) -> Select[Any]:
+    """Limit a statement that joins Thread to the boards `viewer` moderates."""
+    if permissions.is_global_moderator(viewer):
         return stmt
-    return stmt.where(Thread.board_id.in_(sorted(user.moderated_board_ids)))
+    return stmt.where(Thread.board_id.in_(sorted(viewer.moderated_board_ids)))
 
 
 # ------------------------------------------------------------------------------ report queue
@@ -96,7 +102,7 @@ class ReportQueue:
     page: Page
 
 
-def _open_reports_by_post(user: Any) -> Select[Any]:
+def _open_reports_by_post(viewer: Viewer) -> Select[Any]:
     stmt = (
         select(Report.post_id, func.min(Report.created_at).label("first_at"))
         .join(Post, Post.id == Report.post_id)
@@ -104,15 +110,15 @@ def _open_reports_by_post(user: Any) -> Select[Any]:
         .where(Report.status == ReportStatus.OPEN.value)
         .group_by(Report.post_id)
     )
-    return _in_moderated_boards(stmt, user)
+    return _in_moderated_boards(stmt, viewer)
 
 
 def report_queue(
-    session: Session, user: Any, page_number: int, per_page: int = REPORTS_PER_PAGE
+    session: Session, viewer: Viewer, page_number: int, per_page: int = REPORTS_PER_PAGE
 ) -> ReportQueue:
-    """Posts with open reports in the boards `user` moderates, the longest-waiting first.
+    """Posts with open reports in the boards `viewer` moderates, the longest-waiting first.
     Three statements: the count, the page of post ids, the reports with their posts."""
-    by_post = _open_reports_by_post(user)
+    by_post = _open_reports_by_post(viewer)
     total = session.scalar(select(func.count()).select_from(by_post.subquery())) or 0
     page = page_of(total, per_page, page_number)
     first_at = by_post.selected_columns.first_at
@@ -144,14 +150,14 @@ class ReportCounts:
     posts: int
 
 
-def open_report_counts(session: Session, user: Any) -> ReportCounts:
+def open_report_counts(session: Session, viewer: Viewer) -> ReportCounts:
     stmt = (
         select(func.count(Report.id), func.count(Report.post_id.distinct()))
         .join(Post, Post.id == Report.post_id)
         .join(Thread, Thread.id == Post.thread_id)
         .where(Report.status == ReportStatus.OPEN.value)
     )
-    reports, posts = session.execute(_in_moderated_boards(stmt, user)).one()
+    reports, posts = session.execute(_in_moderated_boards(stmt, viewer)).one()
     return ReportCounts(reports, posts)
 
 
@@ -171,13 +177,13 @@ class MemberReports:
 
 
 def reports_filed_by(
-    session: Session, user: User, page_number: int, per_page: int = REPORTS_PER_PAGE
+    session: Session, viewer: Viewer, page_number: int, per_page: int = REPORTS_PER_PAGE
 ) -> MemberReports:
-    total = session.scalar(select(func.count(Report.id)).where(Report.reporter_id == user.id))
+    total = session.scalar(select(func.count(Report.id)).where(Report.reporter_id == viewer.id))
     page = page_of(total or 0, per_page, page_number)
     reports = session.scalars(
         select(Report)
-        .where(Report.reporter_id == user.id)
+        .where(Report.reporter_id == viewer.id)
         .options(joinedload(Report.post).joinedload(Post.thread))
         .order_by(Report.created_at.desc(), Report.id.desc())
         .offset(page.offset)

@@ -365,14 +365,6 @@ def _refresh_board_suspended_until(session: Session, user: User) -> None:
         .where(BoardSuspension.user_id == user.id, BoardSuspension.until > utcnow()))
 
 
-def boards_for_suspending(session: Session, actor: User) -> list[Board]:
-    """The boards `actor` may suspend members on, in index order."""
-    stmt = select(Board).order_by(Board.position, Board.name)
-    if actor.role != Role.ADMIN and actor.moderated_board_ids:
-        stmt = stmt.where(Board.id.in_(actor.moderated_board_ids))
-    return list(session.scalars(stmt))
-
-
 def running_board_suspensions(session: Session, user: User) -> list[tuple[BoardSuspension, Board]]:
     found = session.execute(
         select(BoardSuspension, Board).join(Board, Board.id == BoardSuspension.board_id)

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.wrappers import Response
 
 from forum.access import permissions
+from forum.access.viewer import current_viewer
 from forum.accounts import account_mail, auth, membership, tokens
 from forum.accounts.passwords import hash_password, verify_password
 from forum.db import db_session, reads_first
@@ -261,7 +262,7 @@ def _settings_page(**forms: object) -> str:
         "delete_form": DeleteAccountForm(prefix="del"),
     }
     return render_template("accounts/settings.html", **{**defaults, **forms},
-                           needs_verification=permissions.needs_verification(current_user))
+                           needs_verification=permissions.needs_verification(current_viewer()))
 
 
 @bp.get("/settings")

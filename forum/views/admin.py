@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from forum.access import permissions
+from forum.access.viewer import current_viewer
 from forum.accounts import membership
 from forum.db import db_session
 from forum.discussion import reading
@@ -43,7 +44,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 def admins_only() -> Response | None:
     if not current_user.is_authenticated:
         return to_login()
-    if not permissions.can_administer(current_user):
+    if not permissions.can_administer(current_viewer()):
         abort(403, "The admin area is for admins.")
     return None
 
@@ -174,7 +175,7 @@ def _board_choices(form: RoleForm, boards: Sequence[Board]) -> None:
 def change_role(username: str) -> str | Response:
     session = db_session()
     user = _user_or_404(username)
-    if not permissions.can_change_role(current_user, user):
+    if not permissions.can_change_role(current_viewer(), user):
         abort(403, "You can't change your own role: ask another admin.")
     form = RoleForm()
     _board_choices(form, mod_reading.all_boards(session))

@@ -7,6 +7,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from forum.access import permissions
+from forum.access.viewer import current_viewer
 from forum.db import db_session
 from forum.discussion import antispam, markup, posting, presenting, reading
 from forum.discussion.forms import ThreadForm
@@ -19,13 +20,14 @@ bp = Blueprint("boards", __name__)
 
 @bp.get("/")
 def index() -> str:
-    return render_template("boards/index.html", boards=reading.board_index(db_session()))
+    boards = reading.board_index(db_session(), current_viewer())
+    return render_template("boards/index.html", boards=boards)
 
 
 @bp.get("/b/<slug>")
 def board(slug: str) -> str:
     listing = reading.board_listing(
-        db_session(), slug, parse_page(request.args.get("page")),
+        db_session(), current_viewer(), slug, parse_page(request.args.get("page")),
         current_app.config["THREADS_PER_PAGE"],
     )
     if listing is None:
@@ -43,7 +45,7 @@ def new_thread(slug: str) -> str | Response | tuple[str, int]:
     if not current_user.is_authenticated:
         return ask_to_log_in(request.path)
     form = ThreadForm()
-    refusal = permissions.posting_refusal(current_user, board)
+    refusal = permissions.posting_refusal(current_viewer(), board)
     if refusal:
         form.validate_on_submit()  # keep what was typed, show why it can't be sent
         return render_template("boards/new_thread.html", board=board, form=form, preview=None,

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from forum.access import permissions
+from forum.access.viewer import current_viewer
 from forum.accounts import membership
 from forum.db import db_session
 from forum.discussion import reading
@@ -53,7 +54,7 @@ def to_login() -> Response:
 def moderators_only() -> Response | None:
     if not current_user.is_authenticated:
         return to_login()
-    if not permissions.can_use_mod_area(current_user):
+    if not permissions.can_use_mod_area(current_viewer()):
         if current_user.is_moderator and current_user.is_suspended():
             abort(403, "Your account is suspended, so the moderator tools are off until it ends.")
         abort(403, "The moderator area is for moderators.")
@@ -67,7 +68,7 @@ def _moderated_thread(thread_id: int) -> Thread:
     thread = reading.thread_with_board(db_session(), thread_id)
     if thread is None:
         abort(404)
-    if not permissions.can_moderate_thread(current_user, thread):
+    if not permissions.can_moderate_thread(current_viewer(), thread):
         abort(403, f"You don't moderate {thread.board.name}.")
     return thread
 
@@ -76,7 +77,7 @@ def _moderated_post(post_id: int) -> Post:
     post = mod_reading.post_in_context(db_session(), post_id)
     if post is None:
         abort(404)
-    if not permissions.can_moderate_post(current_user, post.thread):
+    if not permissions.can_moderate_post(current_viewer(), post.thread):
         abort(403, f"You don't moderate {post.thread.board.name}.")
     return post
 
@@ -86,15 +87,15 @@ def _restrictable(username: str) -> User:
     user = membership.find_by_username(db_session(), username)
     if user is None:
         abort(404)
-    if not permissions.can_restrict(current_user, user):
-        abort(403, permissions.suspension_refusal(current_user, user))
+    if not permissions.can_restrict(current_viewer(), user):
+        abort(403, permissions.suspension_refusal(current_viewer(), user))
     return user
 
 
 def _suspendable(username: str) -> User:
     """The member named, when this moderator may suspend or ban them site-wide."""
     user = _restrictable(username)
-    if refusal := permissions.suspension_refusal(current_user, user):
+    if refusal := permissions.suspension_refusal(current_viewer(), user):
         abort(403, refusal)
     return user
 
@@ -103,7 +104,7 @@ def _board_for_suspension(user: User, board_id: int | None) -> Board:
     board = db_session().get(Board, board_id) if board_id is not None else None
     if board is None:
         abort(404)
-    if not permissions.can_suspend_on_board(current_user, user, board.id):
+    if not permissions.can_suspend_on_board(current_viewer(), user, board.id):
         abort(403, f"You don't moderate {board.name}, so you can't suspend anyone there.")
     return board
 
@@ -135,7 +136,7 @@ def dashboard() -> str:
     session = db_session()
     return render_template(
         "mod/dashboard.html",
-        counts=mod_reading.open_report_counts(session, current_user),
+        counts=mod_reading.open_report_counts(session, current_viewer()),
         recent=mod_reading.recent_actions(session),
     )
 
@@ -145,7 +146,7 @@ def dashboard() -> str:
 
 @bp.get("/reports")
 def reports() -> str:
-    queue = mod_reading.report_queue(db_session(), current_user,
+    queue = mod_reading.report_queue(db_session(), current_viewer(),
                                      parse_page(request.args.get("page")))
     return render_template("mod/reports.html", queue=queue, form=HandleReportsForm())
 
@@ -223,7 +224,7 @@ def move_thread(thread_id: int) -> Response:
     destination = session.get(Board, form.board.data)
     if destination is None:
         abort(404)
-    if not permissions.can_move_thread(current_user, thread, destination):
+    if not permissions.can_move_thread(current_viewer(), thread, destination):
         abort(403, f"You can only move threads between boards you moderate, and you don't "
                    f"moderate {destination.name}.")
     if destination.id == thread.board_id:
@@ -288,12 +289,12 @@ def _suspension_page(user: User, form: SuspendForm | None = None,
     boards this moderator moderates, and the member's current suspensions."""
     session = db_session()
     back = _next_from_query() if request.method == "GET" else None
-    site_wide = permissions.can_suspend(current_user, user)
+    site_wide = permissions.can_suspend(current_viewer(), user)
     if site_wide and form is None:
         form = SuspendForm(formdata=None, data=back)
     if board_form is None:
         board_form = BoardSuspendForm(formdata=None, data=back)
-    boards = moderation.boards_for_suspending(session, current_user)
+    boards = mod_reading.boards_for_suspending(session, current_viewer())
     board_form.board.choices = [choice(board.id, board.name) for board in boards]
     return render_template(
         "mod/suspend.html", user=user, form=form if site_wide else None,
@@ -380,12 +381,12 @@ def log() -> str:
 @public.get("/p/<int:post_id>/revisions")
 def revisions(post_id: int) -> str:
     history = mod_reading.edit_history(db_session(), post_id)
-    if history is None or not permissions.can_see_thread(current_user, history.post.thread):
+    if history is None or not permissions.can_see_thread(current_viewer(), history.post.thread):
         abort(404)
     post = history.post
     if post.revision_count == 0:
         abort(404, "This post has never been edited.")
-    if not permissions.can_see_revisions(current_user, post, post.thread):
+    if not permissions.can_see_revisions(current_viewer(), post, post.thread):
         abort(403, "This post was removed, and so was its edit history.")
     return render_template("mod/revisions.html", history=history, post=post,
                            thread=post.thread)

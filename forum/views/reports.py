@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
 from forum.access import permissions
+from forum.access.viewer import current_viewer
 from forum.db import db_session
 from forum.models import Post, ReportReason
 from forum.platform.pagination import parse_page
@@ -20,7 +21,7 @@ bp = Blueprint("reports", __name__)
 
 def _reportable_post(post_id: int) -> Post:
     post = mod_reading.post_in_context(db_session(), post_id)
-    if post is None or not permissions.can_see_thread(current_user, post.thread):
+    if post is None or not permissions.can_see_thread(current_viewer(), post.thread):
         abort(404)
     return post
 
@@ -32,7 +33,7 @@ def report(post_id: int) -> str | Response | tuple[str, int]:
     post = _reportable_post(post_id)
     if not current_user.is_authenticated:
         return ask_to_log_in(request.path)
-    refusal = permissions.report_refusal(current_user, post)
+    refusal = permissions.report_refusal(current_viewer(), post)
     if refusal:
         abort(403, refusal)
     # Checked first so a second report gets a kind answer, not the unique constraint.
@@ -61,6 +62,6 @@ def _already_reported(post: Post) -> str:
 @bp.get("/reports/mine")
 @login_required
 def mine() -> str:
-    found = mod_reading.reports_filed_by(db_session(), current_user,
+    found = mod_reading.reports_filed_by(db_session(), current_viewer(),
                                          parse_page(request.args.get("page")))
     return render_template("reports/mine.html", found=found, labels=REPORT_REASON_LABELS)

@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from forum.access import permissions
+from forum.access.viewer import current_viewer
 from forum.db import db_session
 from forum.discussion import antispam, markup, posting, presenting, reading
 from forum.discussion.forms import EditPostForm, EmptyForm, ReplyForm
@@ -35,7 +36,7 @@ def post_url(post: Post, thread: Thread) -> str:
 
 
 def _visible_thread_or_404(thread: Thread | None) -> Thread:
-    if thread is None or not permissions.can_see_thread(current_user, thread):
+    if thread is None or not permissions.can_see_thread(current_viewer(), thread):
         abort(404)
     return thread
 
@@ -49,8 +50,8 @@ def _post_or_abort(
     if post is None:
         abort(404)
     thread = _visible_thread_or_404(post.thread)
-    if not allowed(current_user, post, thread):
-        abort(403, description=permissions.edit_refusal(current_user, post, thread))
+    if not allowed(current_viewer(), post, thread):
+        abort(403, description=permissions.edit_refusal(current_viewer(), post, thread))
     return post, thread
 
 
@@ -58,7 +59,8 @@ def _post_or_abort(
 @bp.get("/t/<int:thread_id>/<slug>")
 def thread(thread_id: int, slug: str | None = None) -> str | Response:
     listing = reading.thread_listing(
-        db_session(), thread_id, parse_page(request.args.get("page")), _posts_per_page()
+        db_session(), current_viewer(), thread_id, parse_page(request.args.get("page")),
+        _posts_per_page(),
     )
     if listing is None:
         abort(404)
@@ -71,10 +73,10 @@ def thread(thread_id: int, slug: str | None = None) -> str | Response:
     # cookie-free and cacheable (forum/platform/pagecache.py).
     member = current_user.is_authenticated
     return render_template("threads/thread.html", listing=listing,
-                           cards=presenting.post_cards(listing.posts, current, current_user),
+                           cards=presenting.post_cards(listing.posts, current, current_viewer()),
                            reply_form=ReplyForm() if member else None,
                            action_form=EmptyForm() if member else None, preview=None,
-                           boards=mod_reading.boards_for_move(db_session(), current_user))
+                           boards=mod_reading.boards_for_move(db_session(), current_viewer()))
 
 
 @bp.post("/t/<int:thread_id>/reply")
@@ -84,7 +86,7 @@ def reply(thread_id: int) -> str | Response | tuple[str, int]:
     if not current_user.is_authenticated:
         return ask_to_log_in(request.path)
     form = ReplyForm()
-    refusal = permissions.reply_refusal(current_user, current)
+    refusal = permissions.reply_refusal(current_viewer(), current)
     if refusal:
         form.validate()  # keeps the typed text for the page
         form.body.errors = [refusal]
@@ -108,12 +110,13 @@ def reply(thread_id: int) -> str | Response | tuple[str, int]:
 
 def _thread_with_reply_form(current: Thread, form: ReplyForm, preview: str | None) -> str:
     """The thread's last page with the reply form as the fan left it."""
-    listing = reading.thread_listing(db_session(), current.id, 10**9, _posts_per_page())
+    listing = reading.thread_listing(db_session(), current_viewer(), current.id, 10**9,
+                                     _posts_per_page())
     assert listing is not None
     return render_template("threads/thread.html", listing=listing, reply_form=form,
-                           cards=presenting.post_cards(listing.posts, current, current_user),
+                           cards=presenting.post_cards(listing.posts, current, current_viewer()),
                            action_form=EmptyForm(), preview=preview,
-                           boards=mod_reading.boards_for_move(db_session(), current_user))
+                           boards=mod_reading.boards_for_move(db_session(), current_viewer()))
 
 
 @bp.get("/p/<int:post_id>")
@@ -167,8 +170,8 @@ def preview() -> tuple[str, int, dict[str, str]] | str:
     """The live preview: the same renderer as saving, so what fans see is what they'll get.
     Members who may not post (suspended, banned, unverified) get the reason instead: rendering
     costs CPU, and it is a posting tool."""
-    if not permissions.is_active_member(current_user):
-        reason = permissions.standing_refusal(current_user) or "You can't post right now."
+    if not permissions.is_active_member(current_viewer()):
+        reason = permissions.standing_refusal(current_viewer()) or "You can't post right now."
         return reason, 403, {"Content-Type": "text/plain; charset=utf-8"}
     body = request.form.get("body", "")
     if len(body) > 50_000:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, render_template
 
+from forum.access.viewer import current_viewer
 from forum.db import db_session
 from forum.discussion import reading
 
@@ -12,7 +13,7 @@ bp = Blueprint("users", __name__)
 
 @bp.get("/u/<username>")
 def profile(username: str) -> str:
-    found = reading.profile(db_session(), username)
+    found = reading.profile(db_session(), current_viewer(), username)
     if found is None:
         abort(404)
     return render_template("users/profile.html", profile=found)

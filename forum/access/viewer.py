@@ -1,0 +1,98 @@
+"""Who is looking at a page: built once per request and passed to loaders, presenters and
+permission functions.
+
+A `Viewer` holds the signed-in member (or nobody) and the per-member state that decides what
+they see and may do: the boards they moderate and their running board suspensions; later
+features add theirs here (watch progress, mutes, read marks), each loaded in one query and only
+for the members who have any. The `User` row carries no request state: it is the account.
+
+Visitors are `VISITOR`, built without touching the session cookie or the database, so a cached
+anonymous page stays a cheap hit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import MappingProxyType
+
+from flask import g
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from forum.models import BoardModerator, BoardSuspension, Role, User, utcnow
+
+_NO_SUSPENSIONS: Mapping[int, BoardSuspension] = MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    """The person a response is for. `user` is None for a visitor."""
+
+    user: User | None = None
+    # The boards a board-scoped moderator moderates; empty for everyone else (a moderator
+    # without any moderates all boards: forum/access/permissions.py).
+    moderated_board_ids: frozenset[int] = frozenset()
+    # The member's running board suspensions by board id.
+    board_suspensions: Mapping[int, BoardSuspension] = field(
+        default_factory=lambda: _NO_SUSPENSIONS)
+
+    @property
+    def is_authenticated(self) -> bool:
+        return self.user is not None
+
+    @property
+    def id(self) -> int | None:
+        return self.user.id if self.user is not None else None
+
+    @property
+    def role(self) -> str | None:
+        return self.user.role if self.user is not None else None
+
+    @property
+    def username(self) -> str:
+        return self.user.username if self.user is not None else ""
+
+
+VISITOR = Viewer()
+
+
+def viewer_for(session: Session, user: User | None, now: datetime | None = None) -> Viewer:
+    """The viewer `user` is, with their per-member state loaded. Members pay a query only for
+    state they have: a board moderator for their boards, a member with a board suspension
+    running for those suspensions."""
+    if user is None or not user.is_authenticated:
+        return VISITOR
+    now = now or utcnow()
+    moderated: frozenset[int] = frozenset()
+    if user.role == Role.MODERATOR:
+        moderated = frozenset(session.scalars(
+            select(BoardModerator.board_id).where(BoardModerator.user_id == user.id)))
+    suspensions = _NO_SUSPENSIONS
+    if user.board_suspended_until is not None and user.board_suspended_until > now:
+        suspensions = MappingProxyType({
+            suspension.board_id: suspension for suspension in session.scalars(
+                select(BoardSuspension).where(BoardSuspension.user_id == user.id,
+                                              BoardSuspension.until > now))
+        })
+    return Viewer(user, moderated, suspensions)
+
+
+def current_viewer() -> Viewer:
+    """This request's viewer, built on first use and kept for the rest of the request."""
+    found: Viewer | None = g.get("viewer")
+    if found is None:
+        # Imported here: auth imports this module to reset the viewer on log-in and log-out.
+        from forum.accounts.auth import carries_login
+        from forum.db import db_session
+
+        user = current_user._get_current_object() if carries_login() else None
+        found = g.viewer = viewer_for(db_session(), user)
+    return found
+
+
+def forget_viewer() -> None:
+    """Logging in or out changes who is looking: the next current_viewer() builds anew."""
+    g.pop("viewer", None)
