@@ -25,8 +25,11 @@ FORUM_PACKAGE = Path(moderation.__file__).resolve().parent.parent
 def filter_options(page: str) -> list[str]:
     select_box = re.search(r'<select[^>]*name="action"[^>]*>(.*?)</select>', page, re.S)
     assert select_box is not None
-    return [html.unescape(value)
-            for value in re.findall(r'<option value="([^"]*)"', select_box.group(1)) if value]
+    return [
+        html.unescape(value)
+        for value in re.findall(r'<option value="([^"]*)"', select_box.group(1))
+        if value
+    ]
 
 
 def test_deleting_an_account_is_offered_by_the_log_filter_and_found_by_it(
@@ -36,8 +39,11 @@ def test_deleting_an_account_is_offered_by_the_log_filter_and_found_by_it(
     doomed = make.user("spam_sam")
     admin = Browserish(app.test_client())
     admin.login("admin_ada")
-    response = admin.post(f"/admin/users/{doomed.username}/delete", {"reason": "Spam only"},
-                          page=f"/admin/users/{doomed.username}/delete/confirm")
+    response = admin.post(
+        f"/admin/users/{doomed.username}/delete",
+        {"reason": "Spam only"},
+        page=f"/admin/users/{doomed.username}/delete/confirm",
+    )
     assert response.status_code == 302
 
     visitor = Browserish(app.test_client())
@@ -63,8 +69,10 @@ def test_log_action_refuses_an_action_the_filter_would_not_offer(
 
 
 def _module_sources() -> list[tuple[Path, ast.Module]]:
-    return [(path, ast.parse(path.read_text(), str(path)))
-            for path in sorted(FORUM_PACKAGE.rglob("*.py"))]
+    return [
+        (path, ast.parse(path.read_text(), str(path)))
+        for path in sorted(FORUM_PACKAGE.rglob("*.py"))
+    ]
 
 
 def _called_name(call: ast.Call) -> str:
@@ -79,8 +87,11 @@ def test_only_log_action_builds_mod_log_rows() -> None:
         for function in ast.walk(tree):
             if not isinstance(function, ast.FunctionDef):
                 continue
-            builders += [f"{path.name}:{function.name}" for node in ast.walk(function)
-                         if isinstance(node, ast.Call) and _called_name(node) == "ModAction"]
+            builders += [
+                f"{path.name}:{function.name}"
+                for node in ast.walk(function)
+                if isinstance(node, ast.Call) and _called_name(node) == "ModAction"
+            ]
     assert builders == ["moderation.py:log_action"]
 
 
@@ -92,7 +103,11 @@ def test_every_log_action_call_names_its_action_from_the_registry() -> None:
         for node in ast.walk(tree):
             if isinstance(node, ast.Call) and _called_name(node) == "log_action":
                 action_args = node.args[2:3] + [k.value for k in node.keywords if k.arg == "action"]
-                strings = [inner for arg in action_args for inner in ast.walk(arg)
-                           if isinstance(inner, ast.Constant) and isinstance(inner.value, str)]
+                strings = [
+                    inner
+                    for arg in action_args
+                    for inner in ast.walk(arg)
+                    if isinstance(inner, ast.Constant) and isinstance(inner.value, str)
+                ]
                 literal_actions += [f"{path.name}:{node.lineno}"] if strings else []
     assert literal_actions == []

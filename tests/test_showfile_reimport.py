@@ -43,7 +43,8 @@ def test_a_changed_board_is_updated_and_the_rest_unchanged(db: Session) -> None:
     showfile.upsert(db, example_entries())
     db.commit()
     source = EXAMPLE_FILE.read_text(encoding="utf-8").replace(
-        'status = "renewed"', 'status = "on hiatus"', 1)
+        'status = "renewed"', 'status = "on hiatus"', 1
+    )
 
     result = showfile.upsert(db, showfile.parse(source))
 
@@ -75,7 +76,7 @@ def test_a_toml_syntax_error_names_line_and_column_not_a_field() -> None:
 
 @pytest.mark.parametrize(
     "source, line, column",
-    [('[[boards]]\nslug = severance\n', 2, 8), ('[[boards]]\nslug = "a"\nslug = "b"\n', 3, 11)],
+    [("[[boards]]\nslug = severance\n", 2, 8), ('[[boards]]\nslug = "a"\nslug = "b"\n', 3, 11)],
 )
 def test_syntax_errors_point_at_the_spot(source: str, line: int, column: int) -> None:
     with pytest.raises(showfile.ShowFileError) as raised:
@@ -87,7 +88,8 @@ def test_syntax_errors_point_at_the_spot(source: str, line: int, column: int) ->
 
 def test_the_import_command_prints_the_line_and_column(app: Flask) -> None:
     result = app.test_cli_runner().invoke(
-        args=["boards", "import", str(SHOWS / "syntax_error.toml")])
+        args=["boards", "import", str(SHOWS / "syntax_error.toml")]
+    )
 
     assert result.exit_code != 0
     assert "line 10, column " in result.output and "field '-'" not in result.output

@@ -19,12 +19,14 @@ from forum.platform.publicurl import external_url
 
 def send_verification(user: User) -> None:
     link = external_url("accounts.verify_email", token=tokens.verify_token(user))
-    mail.send(mail.Mail(
-        to=user.email,
-        subject=f"Confirm your email for {mail.site_name()}",
-        body=f"Hi {user.username},\n\nConfirm your email address to start posting:\n\n{link}\n\n"
-             "The link works for a week. If you didn't sign up, ignore this message.\n",
-    ))
+    mail.send(
+        mail.Mail(
+            to=user.email,
+            subject=f"Confirm your email for {mail.site_name()}",
+            body=f"Hi {user.username},\n\nConfirm your email address to start posting:\n\n"
+            f"{link}\n\nThe link works for a week. If you didn't sign up, ignore this message.\n",
+        )
+    )
 
 
 def queue_reset(email: str) -> None:
@@ -59,38 +61,44 @@ def mail_signup_link(username: str, email: str, password_hash: str) -> None:
 def send_signup_link(signup: tokens.Signup) -> None:
     link = external_url("accounts.confirm_registration", token=tokens.signup_token(signup))
     site = mail.site_name()
-    mail.send(mail.Mail(
-        to=signup.email,
-        subject=f"Finish signing up to {site}",
-        body=f"Hi {signup.username},\n\nClick this link to create your {site} account "
-             f"and log in:\n\n{link}\n\nThe link works for 24 hours. Until you click it, "
-             "no account exists. If you didn't sign up, ignore this message.\n",
-    ))
+    mail.send(
+        mail.Mail(
+            to=signup.email,
+            subject=f"Finish signing up to {site}",
+            body=f"Hi {signup.username},\n\nClick this link to create your {site} account "
+            f"and log in:\n\n{link}\n\nThe link works for 24 hours. Until you click it, "
+            "no account exists. If you didn't sign up, ignore this message.\n",
+        )
+    )
 
 
 def send_reset(user: User) -> None:
     link = _reset_link(user)
-    mail.send(mail.Mail(
-        to=user.email,
-        subject=f"Reset your {mail.site_name()} password",
-        body=f"Hi {user.username},\n\nSomeone (hopefully you) asked to reset your "
-             f"password. Choose a new one here:\n\n{link}\n\nThe link works once, "
-             "for one hour. If you didn't ask, ignore this message.\n",
-    ))
+    mail.send(
+        mail.Mail(
+            to=user.email,
+            subject=f"Reset your {mail.site_name()} password",
+            body=f"Hi {user.username},\n\nSomeone (hopefully you) asked to reset your "
+            f"password. Choose a new one here:\n\n{link}\n\nThe link works once, "
+            "for one hour. If you didn't ask, ignore this message.\n",
+        )
+    )
 
 
 def send_taken_address_notice(owner: User) -> None:
     link = _reset_link(owner)
     site = mail.site_name()
-    mail.send(mail.Mail(
-        to=owner.email,
-        subject=f"Someone tried to sign up to {site} with your email",
-        body=f"Hi {owner.username},\n\nSomeone (maybe you) tried to create a new {site} "
-             "account with this email address. It already belongs to your account, so no "
-             f"new account was made.\n\nYour username is {owner.username}. If you forgot "
-             f"your password, choose a new one here (the link works once, for one hour):"
-             f"\n\n{link}\n\nIf it wasn't you, ignore this message: nothing changed.\n",
-    ))
+    mail.send(
+        mail.Mail(
+            to=owner.email,
+            subject=f"Someone tried to sign up to {site} with your email",
+            body=f"Hi {owner.username},\n\nSomeone (maybe you) tried to create a new {site} "
+            "account with this email address. It already belongs to your account, so no "
+            f"new account was made.\n\nYour username is {owner.username}. If you forgot "
+            f"your password, choose a new one here (the link works once, for one hour):"
+            f"\n\n{link}\n\nIf it wasn't you, ignore this message: nothing changed.\n",
+        )
+    )
 
 
 def _reset_link(user: User) -> str:

@@ -65,8 +65,13 @@ def _summary(to: str, subject: str, _body: str) -> str:
 
 # Five tries over an hour: at once, then after 4, 8, 16 and 32 more minutes
 # (FORUM_MAIL_RETRY_SECONDS sets the first wait; the others double it).
-@jobs.task(retries=4, retry_delay=240, backoff=2, summary=_summary,
-           retry_delay_setting="MAIL_RETRY_SECONDS")
+@jobs.task(
+    retries=4,
+    retry_delay=240,
+    backoff=2,
+    summary=_summary,
+    retry_delay_setting="MAIL_RETRY_SECONDS",
+)
 def deliver(to: str, subject: str, body: str) -> None:
     message = EmailMessage()
     config = current_app.config
@@ -90,8 +95,9 @@ def _send_smtp(url: str, message: EmailMessage, timeout: float) -> None:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
     if parts.scheme == "smtps":
-        client: smtplib.SMTP = smtplib.SMTP_SSL(host, parts.port or 465, timeout=timeout,
-                                                context=context)
+        client: smtplib.SMTP = smtplib.SMTP_SSL(
+            host, parts.port or 465, timeout=timeout, context=context
+        )
     else:
         client = smtplib.SMTP(host, parts.port or 25, timeout=timeout)
     with client:
@@ -107,5 +113,9 @@ def _write_outbox(folder: Path, message: EmailMessage) -> None:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
     path = folder / f"{stamp}.eml"
     path.write_bytes(bytes(message))
-    log.warning("Mail to %s (no FORUM_SMTP_URL set; saved to %s):\n%s", message["To"], path,
-                message.get_content())
+    log.warning(
+        "Mail to %s (no FORUM_SMTP_URL set; saved to %s):\n%s",
+        message["To"],
+        path,
+        message.get_content(),
+    )

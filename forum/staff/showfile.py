@@ -53,8 +53,10 @@ class ImportResult:
     unchanged: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        return (f"{len(self.created)} created, {len(self.updated)} updated, "
-                f"{len(self.unchanged)} unchanged")
+        return (
+            f"{len(self.created)} created, {len(self.updated)} updated, "
+            f"{len(self.unchanged)} unchanged"
+        )
 
 
 def _table_lines(source: str) -> list[tuple[int, int]]:
@@ -98,8 +100,9 @@ def parse(source: str) -> list[ShowEntry]:
         span = spans[index] if index < len(spans) else (1, len(source.splitlines()))
         entry = _entry(table, lambda key, span=span: _line_of(source, span, key), span[0])
         if entry.slug in seen:
-            raise ShowFileError(_line_of(source, span, "slug"), "slug",
-                                f"'{entry.slug}' appears twice in the file")
+            raise ShowFileError(
+                _line_of(source, span, "slug"), "slug", f"'{entry.slug}' appears twice in the file"
+            )
         seen.add(entry.slug)
         entries.append(entry)
     return entries
@@ -123,8 +126,9 @@ def _entry(table: dict[str, Any], line_of: Any, start: int) -> ShowEntry:
         if key in table:
             value = table[key]
             if not isinstance(value, str) or (key == "name" and not value.strip()):
-                raise fail(key, "must be a non-empty string" if key == "name" else
-                           "must be a string")
+                raise fail(
+                    key, "must be a non-empty string" if key == "name" else "must be a string"
+                )
             if len(value) > limit:
                 raise fail(key, f"is longer than {limit} characters")
             values[key] = value.strip()
@@ -144,7 +148,7 @@ def _entry(table: dict[str, Any], line_of: Any, start: int) -> ShowEntry:
         if not isinstance(facts, dict) or not all(
             isinstance(v, str) and len(v) <= 300 for v in facts.values()
         ):
-            raise fail("facts", "must be a table of short strings, e.g. facts.creator = \"...\"")
+            raise fail("facts", 'must be a table of short strings, e.g. facts.creator = "..."')
         values["facts"] = {str(k): v for k, v in facts.items()}
     return ShowEntry(slug=slug, values=values)
 
@@ -153,9 +157,7 @@ def upsert(session: Session, entries: list[ShowEntry], keep_existing: bool = Fal
     """Create or update boards by slug (or only create, with keep_existing). Never commits."""
     existing = {
         board.slug: board
-        for board in session.scalars(
-            select(Board).where(Board.slug.in_([e.slug for e in entries]))
-        )
+        for board in session.scalars(select(Board).where(Board.slug.in_([e.slug for e in entries])))
     }
     created, updated, unchanged = [], [], []
     for entry in entries:
@@ -164,8 +166,9 @@ def upsert(session: Session, entries: list[ShowEntry], keep_existing: bool = Fal
             session.add(Board(slug=entry.slug, **entry.values))
             created.append(entry.slug)
             continue
-        changes = {key: value for key, value in entry.values.items()
-                   if getattr(board, key) != value}
+        changes = {
+            key: value for key, value in entry.values.items() if getattr(board, key) != value
+        }
         if keep_existing or not changes:
             unchanged.append(entry.slug)
             continue
