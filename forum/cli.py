@@ -1,5 +1,5 @@
 """Flask CLI commands: init-db, backup, restore, boards import, users create, demo, posts rerender,
-db revision."""
+recount, db revision."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from forum.discussion import markup
 from forum.models import Board, BoardModerator, Post, Role
 from forum.platform import backup, demo, migrate
 from forum.platform.text import USERNAME_PATTERN
-from forum.staff import showfile
+from forum.staff import recount, showfile
 
 
 def init_app(app: Flask) -> None:
@@ -30,6 +30,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(users)
     app.cli.add_command(demo_command)
     app.cli.add_command(posts)
+    app.cli.add_command(recount_command)
     app.cli.add_command(db_group)
 
 
@@ -209,6 +210,27 @@ def rerender(everything: bool) -> None:
         count += 1
     session.commit()
     click.echo(f"Re-rendered {count} posts (render version {markup.RENDER_VERSION}).")
+
+
+@click.command("recount")
+@click.option("--dry-run", is_flag=True, help="Report the differences and change nothing.")
+@with_appcontext
+def recount_command(dry_run: bool) -> None:
+    """Recount every denormalised counter (boards, threads, members) from the rows and fix the
+    ones that differ; a healthy forum has none."""
+    session = db_session()
+    found = recount.differences(session) if dry_run else recount.repair(session)
+    checked = recount.checked(session)
+    if dry_run:
+        session.rollback()
+    else:
+        session.commit()
+    for difference in found:
+        click.echo(str(difference))
+    noun = "difference" if len(found) == 1 else "differences"
+    outcome = "" if not found else " (not fixed: --dry-run)" if dry_run else ", fixed"
+    click.echo(f"Counters checked: {checked.boards:,} boards, {checked.threads:,} threads, "
+               f"{checked.users:,} users; {len(found):,} {noun}{outcome}.")
 
 
 db_group = AppGroup("db", help="Schema migrations.")

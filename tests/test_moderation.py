@@ -25,6 +25,7 @@ from forum.models import (
     User,
     utcnow,
 )
+from forum.staff import recount
 from forum.staff.moderation import LOGGED_ACTIONS
 from tests.conftest import Browserish, Factory
 
@@ -75,22 +76,6 @@ def file_report(db: Session, post: Post, reporter: User, reason: str = "spoiler"
     db.add(report)
     db.commit()
     return report
-
-
-def visible_recount_problems(db: Session) -> list[str]:
-    """Board counters against a recount of their visible (not hidden) threads and posts."""
-    problems = []
-    for board in db.scalars(select(Board)):
-        visible = (Thread.board_id == board.id, Thread.is_hidden.is_(False))
-        threads = db.scalar(select(func.count(Thread.id)).where(*visible))
-        posts, newest = db.execute(
-            select(func.count(Post.id), func.max(Post.id))
-            .join(Thread, Thread.id == Post.thread_id).where(*visible)
-        ).one()
-        if (board.thread_count, board.post_count, board.last_post_id) != (threads, posts, newest):
-            problems.append(f"{board.slug}: stored {board.thread_count}/{board.post_count}/"
-                            f"{board.last_post_id}, counted {threads}/{posts}/{newest}")
-    return problems
 
 
 # ------------------------------------------------------------------------------ threads
@@ -153,7 +138,7 @@ def test_move_keeps_both_boards_counters_equal_to_recounts(
     fresh(db, moving)
     assert moving.board_id == destination.id
     db.expire_all()
-    assert visible_recount_problems(db) == []
+    assert recount.differences(db) == []
     assert db.get(Board, origin.id).thread_count == 1  # type: ignore[union-attr]
     assert db.get(Board, destination.id).thread_count == 2  # type: ignore[union-attr]
     row = latest_log_row(db)
@@ -239,14 +224,14 @@ def test_hide_and_restore_a_thread(
     assert "Leaked script" not in text_of(member_client.get("/b/severance"))
     assert mod.get(thread_url(thread)).status_code == 200
     db.expire_all()
-    assert visible_recount_problems(db) == []
+    assert recount.differences(db) == []
 
     restored = mod.post(f"/mod/threads/{thread.id}", {"action": "restore", "reason": "Fake"},
                         page="/")
     assert restored.status_code == 302
     assert member_client.get(thread_url(thread)).status_code == 200
     db.expire_all()
-    assert visible_recount_problems(db) == []
+    assert recount.differences(db) == []
     assert [r.action for r in db.scalars(select(ModAction).order_by(ModAction.id))] == [
         "hide thread", "restore thread"]
 

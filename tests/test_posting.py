@@ -5,74 +5,14 @@ they keep on threads, boards and users."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from forum.discussion import markup, posting
-from forum.models import Board, Post, PostRevision, Role, Thread, User
-from forum.staff import moderation
+from forum.models import Board, Post, PostRevision, Role, Thread
+from forum.staff import moderation, recount
+from forum.staff.recount import Difference
 from tests.conftest import Factory
-
-
-def recount_mismatches(session: Session) -> list[str]:
-    """Every denormalised counter that disagrees with a COUNT/MAX over the rows it summarises,
-    as readable lines; an empty list means the counters are exact. A board's counters cover its
-    visible threads only: hiding a thread takes it out of them (forum/staff/moderation.py)."""
-    problems: list[str] = []
-
-    thread_rows = session.execute(
-        select(Thread.id, Thread.post_count, Thread.last_post_id, Thread.last_poster_id,
-               func.count(Post.id), func.max(Post.id))
-        .outerjoin(Post, Post.thread_id == Thread.id)
-        .group_by(Thread.id)
-    ).all()
-    for thread_id, post_count, last_post_id, last_poster_id, counted, newest in thread_rows:
-        if post_count != counted:
-            problems.append(f"thread {thread_id}: post_count {post_count}, counted {counted}")
-        if last_post_id != newest:
-            problems.append(f"thread {thread_id}: last_post_id {last_post_id}, newest {newest}")
-        newest_author = session.scalar(select(Post.author_id).where(Post.id == newest))
-        if last_poster_id != newest_author:
-            problems.append(
-                f"thread {thread_id}: last_poster_id {last_poster_id}, newest by {newest_author}"
-            )
-
-    visible = Thread.is_hidden.is_(False)
-    threads_per_board = (
-        select(Thread.board_id, func.count(Thread.id).label("n"))
-        .where(visible)
-        .group_by(Thread.board_id)
-    ).subquery()
-    posts_per_board = (
-        select(Thread.board_id, func.count(Post.id).label("n"), func.max(Post.id).label("newest"))
-        .join(Post, Post.thread_id == Thread.id)
-        .where(visible)
-        .group_by(Thread.board_id)
-    ).subquery()
-    board_rows = session.execute(
-        select(Board.id, Board.thread_count, Board.post_count, Board.last_post_id,
-               func.coalesce(threads_per_board.c.n, 0), func.coalesce(posts_per_board.c.n, 0),
-               posts_per_board.c.newest)
-        .outerjoin(threads_per_board, threads_per_board.c.board_id == Board.id)
-        .outerjoin(posts_per_board, posts_per_board.c.board_id == Board.id)
-    ).all()
-    for board_id, thread_count, post_count, last_post_id, threads, posts, newest in board_rows:
-        if thread_count != threads:
-            problems.append(f"board {board_id}: thread_count {thread_count}, counted {threads}")
-        if post_count != posts:
-            problems.append(f"board {board_id}: post_count {post_count}, counted {posts}")
-        if last_post_id != newest:
-            problems.append(f"board {board_id}: last_post_id {last_post_id}, newest {newest}")
-
-    user_rows = session.execute(
-        select(User.id, User.post_count, func.count(Post.id))
-        .outerjoin(Post, Post.author_id == User.id)
-        .group_by(User.id)
-    ).all()
-    for user_id, post_count, counted in user_rows:
-        if post_count != counted:
-            problems.append(f"user {user_id}: post_count {post_count}, counted {counted}")
-    return problems
 
 
 def posts_of(db: Session, thread: Thread) -> list[Post]:
@@ -289,7 +229,7 @@ def test_edit_post_leaves_counters_and_number_alone(db: Session, make: Factory) 
     db.refresh(thread)
     assert thread.post_count == 3
     assert second.number == 2
-    assert recount_mismatches(db) == []
+    assert recount.differences(db) == []
 
 
 # ------------------------------------------------------------------------------ delete_post
@@ -340,7 +280,7 @@ def test_counters_match_a_recount_after_mixed_activity(db: Session, make: Factor
     posting.delete_post(posts_of(db, threads[2])[1])
     db.commit()
 
-    assert recount_mismatches(db) == []
+    assert recount.differences(db) == []
 
 
 def test_counters_match_a_recount_after_hiding_and_restoring_a_thread(
@@ -353,11 +293,11 @@ def test_counters_match_a_recount_after_hiding_and_restoring_a_thread(
 
     moderation.set_thread_hidden(db, moderator, spoilers, True)
     db.commit()
-    assert recount_mismatches(db) == []
+    assert recount.differences(db) == []
 
     moderation.set_thread_hidden(db, moderator, spoilers, False)
     db.commit()
-    assert recount_mismatches(db) == []
+    assert recount.differences(db) == []
 
 
 def test_a_reply_in_a_hidden_thread_is_counted_once_after_restoring(
@@ -375,7 +315,7 @@ def test_a_reply_in_a_hidden_thread_is_counted_once_after_restoring(
 
     db.refresh(board)
     assert board.post_count == 4
-    assert recount_mismatches(db) == []
+    assert recount.differences(db) == []
 
 
 def test_a_reply_in_a_hidden_thread_does_not_become_the_boards_latest_post(
@@ -400,7 +340,7 @@ def test_recount_reports_a_drifted_counter(db: Session, make: Factory) -> None:
     db.execute(update(Thread).where(Thread.id == thread.id).values(post_count=99))
     db.execute(update(Board).where(Board.id == thread.board_id).values(thread_count=5))
 
-    assert recount_mismatches(db) == [
-        f"thread {thread.id}: post_count 99, counted 3",
-        f"board {thread.board_id}: thread_count 5, counted 1",
+    assert recount.differences(db) == [
+        Difference("boards", thread.board_id, "thread_count", 5, 1),
+        Difference("threads", thread.id, "post_count", 99, 3),
     ]
