@@ -229,8 +229,10 @@ def recount_command(dry_run: bool) -> None:
         click.echo(str(difference))
     noun = "difference" if len(found) == 1 else "differences"
     outcome = "" if not found else " (not fixed: --dry-run)" if dry_run else ", fixed"
-    click.echo(f"Counters checked: {checked.boards:,} boards, {checked.threads:,} threads, "
-               f"{checked.users:,} users; {len(found):,} {noun}{outcome}.")
+    click.echo(
+        f"Counters checked: {checked.boards:,} boards, {checked.threads:,} threads, "
+        f"{checked.users:,} users; {len(found):,} {noun}{outcome}."
+    )
 
 
 db_group = AppGroup("db", help="Schema migrations.")

@@ -60,8 +60,10 @@ def site_version(db: Session) -> int:
 
 
 def counts(db: Session) -> tuple[int, int, int]:
-    return tuple(db.scalar(select(func.count()).select_from(model)) or 0  # type: ignore[return-value]
-                 for model in (Board, Thread, User))
+    return tuple(
+        db.scalar(select(func.count()).select_from(model)) or 0  # type: ignore[return-value]
+        for model in (Board, Thread, User)
+    )
 
 
 @pytest.fixture
@@ -134,10 +136,18 @@ def test_every_damaged_counter_is_reported_and_repaired(db: Session, make: Facto
     latest = make.reply(thread, replier, "The latest word")
     quiet = make.thread(quiet_board, bystander)
     first = posts_of(db, thread)[0]
-    db.execute(update(Thread).where(Thread.id == thread.id).values(
-        post_count=99, last_post_id=first.id, last_post_at=LONG_AGO, last_poster_id=author.id))
-    db.execute(update(Board).where(Board.id == board.id).values(
-        thread_count=7, post_count=0, last_post_id=None, last_post_at=None))
+    db.execute(
+        update(Thread)
+        .where(Thread.id == thread.id)
+        .values(
+            post_count=99, last_post_id=first.id, last_post_at=LONG_AGO, last_poster_id=author.id
+        )
+    )
+    db.execute(
+        update(Board)
+        .where(Board.id == board.id)
+        .values(thread_count=7, post_count=0, last_post_id=None, last_post_at=None)
+    )
     db.execute(update(User).where(User.id == replier.id).values(post_count=5))
     db.commit()
     untouched = [quiet_board, quiet, author, bystander]
@@ -162,8 +172,11 @@ def test_every_damaged_counter_is_reported_and_repaired(db: Session, make: Facto
 
     assert recount.differences(db) == []
     fixed = db.get_one(Thread, thread.id)
-    assert (fixed.post_count, fixed.last_post_id, fixed.last_poster_id) == (4, latest.id,
-                                                                            replier.id)
+    assert (fixed.post_count, fixed.last_post_id, fixed.last_poster_id) == (
+        4,
+        latest.id,
+        replier.id,
+    )
     after = versions(db, board, thread, replier, *untouched)
     assert after[:3] == [version + 1 for version in before[:3]]
     assert after[3:] == before[3:]
@@ -176,9 +189,16 @@ def test_a_hidden_threads_posts_are_not_its_boards(db: Session, make: Factory) -
     moderation.set_thread_hidden(db, make.user(role=Role.MODERATOR), hidden, True, "Leak")
     db.commit()
     # What a recount that forgot hiding would store: every thread and post of the board.
-    db.execute(update(Board).where(Board.id == board.id).values(
-        thread_count=2, post_count=7, last_post_id=hidden.last_post_id,
-        last_post_at=hidden.last_post_at))
+    db.execute(
+        update(Board)
+        .where(Board.id == board.id)
+        .values(
+            thread_count=2,
+            post_count=7,
+            last_post_id=hidden.last_post_id,
+            last_post_at=hidden.last_post_at,
+        )
+    )
     db.commit()
 
     assert recount.differences(db) == [
@@ -256,8 +276,9 @@ def test_recount_on_a_healthy_forum_says_so_and_changes_nothing(app: Flask, db: 
     result = flask(app, "recount")
 
     assert result.exit_code == 0, result.output
-    assert result.output == (f"Counters checked: {boards} boards, {threads} threads, "
-                             f"{users} users; 0 differences.\n")
+    assert result.output == (
+        f"Counters checked: {boards} boards, {threads} threads, {users} users; 0 differences.\n"
+    )
     assert site_version(db) == version  # no cached page is thrown away for nothing
 
 

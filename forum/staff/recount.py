@@ -37,8 +37,10 @@ class Difference:
     actual: object
 
     def __str__(self) -> str:
-        return (f"{self.table} {self.row_id}: {self.column} is {_shown(self.stored)}, "
-                f"should be {_shown(self.actual)}")
+        return (
+            f"{self.table} {self.row_id}: {self.column} is {_shown(self.stored)}, "
+            f"should be {_shown(self.actual)}"
+        )
 
 
 @dataclass(frozen=True)
@@ -72,24 +74,40 @@ _Counted = type[Board] | type[Thread] | type[User]
 def _board_actuals() -> Subquery:
     board = aliased(Board)
     visible = Thread.is_hidden.is_(False)
-    threads = (select(Thread.board_id, func.count(Thread.id).label("n"))
-               .where(visible).group_by(Thread.board_id).subquery())
-    posts = (select(Thread.board_id, func.count(Post.id).label("n"),
-                    func.max(Post.created_at).label("newest_at"))
-             .join(Thread, Thread.id == Post.thread_id).where(visible)
-             .group_by(Thread.board_id).subquery())
+    threads = (
+        select(Thread.board_id, func.count(Thread.id).label("n"))
+        .where(visible)
+        .group_by(Thread.board_id)
+        .subquery()
+    )
+    posts = (
+        select(
+            Thread.board_id,
+            func.count(Post.id).label("n"),
+            func.max(Post.created_at).label("newest_at"),
+        )
+        .join(Thread, Thread.id == Post.thread_id)
+        .where(visible)
+        .group_by(Thread.board_id)
+        .subquery()
+    )
     # The newest post is the one with the latest created_at, the higher id among equals.
-    newest = (select(Thread.board_id, func.max(Post.id).label("id"))
-              .join(Thread, Thread.id == Post.thread_id)
-              .join(posts, (posts.c.board_id == Thread.board_id)
-                    & (posts.c.newest_at == Post.created_at))
-              .where(visible).group_by(Thread.board_id).subquery())
+    newest = (
+        select(Thread.board_id, func.max(Post.id).label("id"))
+        .join(Thread, Thread.id == Post.thread_id)
+        .join(posts, (posts.c.board_id == Thread.board_id) & (posts.c.newest_at == Post.created_at))
+        .where(visible)
+        .group_by(Thread.board_id)
+        .subquery()
+    )
     return (
-        select(board.id,
-               func.coalesce(threads.c.n, 0).label("thread_count"),
-               func.coalesce(posts.c.n, 0).label("post_count"),
-               newest.c.id.label("last_post_id"),
-               posts.c.newest_at.label("last_post_at"))
+        select(
+            board.id,
+            func.coalesce(threads.c.n, 0).label("thread_count"),
+            func.coalesce(posts.c.n, 0).label("post_count"),
+            newest.c.id.label("last_post_id"),
+            posts.c.newest_at.label("last_post_at"),
+        )
         .outerjoin(threads, threads.c.board_id == board.id)
         .outerjoin(posts, posts.c.board_id == board.id)
         .outerjoin(newest, newest.c.board_id == board.id)
@@ -100,17 +118,25 @@ def _board_actuals() -> Subquery:
 def _thread_actuals() -> Subquery:
     thread = aliased(Thread)
     last = aliased(Post)
-    posts = (select(Post.thread_id, func.count(Post.id).label("n"),
-                    func.max(Post.number).label("last_number"))
-             .group_by(Post.thread_id).subquery())
+    posts = (
+        select(
+            Post.thread_id,
+            func.count(Post.id).label("n"),
+            func.max(Post.number).label("last_number"),
+        )
+        .group_by(Post.thread_id)
+        .subquery()
+    )
     return (
-        select(thread.id,
-               func.coalesce(posts.c.n, 0).label("post_count"),
-               last.id.label("last_post_id"),
-               # A thread without posts (possible only after damage) sorts by when it was
-               # started, as create_thread has it before its first post.
-               func.coalesce(last.created_at, thread.created_at).label("last_post_at"),
-               last.author_id.label("last_poster_id"))
+        select(
+            thread.id,
+            func.coalesce(posts.c.n, 0).label("post_count"),
+            last.id.label("last_post_id"),
+            # A thread without posts (possible only after damage) sorts by when it was
+            # started, as create_thread has it before its first post.
+            func.coalesce(last.created_at, thread.created_at).label("last_post_at"),
+            last.author_id.label("last_poster_id"),
+        )
         .outerjoin(posts, posts.c.thread_id == thread.id)
         # The last post is the highest-numbered: a seek on uq_posts_thread_number.
         .outerjoin(last, (last.thread_id == thread.id) & (last.number == posts.c.last_number))
@@ -120,8 +146,9 @@ def _thread_actuals() -> Subquery:
 
 def _user_actuals() -> Subquery:
     user = aliased(User)
-    posts = (select(Post.author_id, func.count(Post.id).label("n"))
-             .group_by(Post.author_id).subquery())
+    posts = (
+        select(Post.author_id, func.count(Post.id).label("n")).group_by(Post.author_id).subquery()
+    )
     return (
         select(user.id, func.coalesce(posts.c.n, 0).label("post_count"))
         .outerjoin(posts, posts.c.author_id == user.id)
@@ -142,8 +169,9 @@ def _counter_names(actual: Subquery) -> list[str]:
 
 def _disagrees(model: _Counted, actual: Subquery) -> ColumnElement[bool]:
     # IS DISTINCT FROM (IS NOT on SQLite): NULL against a value is a difference too.
-    return or_(*(getattr(model, name).is_distinct_from(actual.c[name])
-                 for name in _counter_names(actual)))
+    return or_(
+        *(getattr(model, name).is_distinct_from(actual.c[name]) for name in _counter_names(actual))
+    )
 
 
 # ------------------------------------------------------------------------------ the recount
@@ -172,8 +200,12 @@ def repair(session: Session) -> list[Difference]:
             session.execute(
                 update(model)
                 .where(model.id == actual.c.id, _disagrees(model, actual))
-                .values({**{name: actual.c[name] for name in _counter_names(actual)},
-                         "cache_version": model.cache_version + 1})
+                .values(
+                    {
+                        **{name: actual.c[name] for name in _counter_names(actual)},
+                        "cache_version": model.cache_version + 1,
+                    }
+                )
                 .execution_options(synchronize_session="fetch")
             )
         found += wrong
@@ -182,19 +214,22 @@ def repair(session: Session) -> list[Difference]:
 
 def checked(session: Session) -> Checked:
     """How many boards, threads and users a recount covers."""
-    boards, threads, users = session.execute(select(
-        select(func.count(Board.id)).scalar_subquery(),
-        select(func.count(Thread.id)).scalar_subquery(),
-        select(func.count(User.id)).scalar_subquery(),
-    )).one()
+    boards, threads, users = session.execute(
+        select(
+            select(func.count(Board.id)).scalar_subquery(),
+            select(func.count(Thread.id)).scalar_subquery(),
+            select(func.count(User.id)).scalar_subquery(),
+        )
+    ).one()
     return Checked(boards=boards, threads=threads, users=users)
 
 
 def _differences_in(session: Session, model: _Counted, actual: Subquery) -> list[Difference]:
     names = _counter_names(actual)
     rows = session.execute(
-        select(model.id, *(getattr(model, name) for name in names),
-               *(actual.c[name] for name in names))
+        select(
+            model.id, *(getattr(model, name) for name in names), *(actual.c[name] for name in names)
+        )
         .join(actual, actual.c.id == model.id)
         .where(_disagrees(model, actual))
         .order_by(model.id)
