@@ -11,27 +11,42 @@ import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event, make_url, text
+from sqlalchemy import event, func, make_url, select, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.test import TestResponse
 
 from forum import create_app
 from forum.accounts import passwords
-from forum.accounts.membership import create_user
+from forum.accounts.membership import create_user, delete_account
 from forum.accounts.passwords import hash_password
 from forum.db import make_engine
 from forum.discussion import posting
-from forum.models import Board, Post, Role, Thread, User
+from forum.models import (
+    Board,
+    BoardModerator,
+    ModAction,
+    Post,
+    Report,
+    Role,
+    Thread,
+    User,
+    utcnow,
+)
 from forum.platform import migrate
-from tests.security.html_scan import signed_in_as
+from forum.staff import moderation
+from tests.html_scan import csrf_token, signed_in_as
 
 PASSWORD = "correct horse battery"
+# The boards file shipped as an example, imported by the CLI and backup tests.
+EXAMPLE_FILE = Path(__file__).resolve().parent.parent / "shows.example.toml"
 # Argon2id at a test-sized cost: the suite hashes hundreds of passwords.
 FAST_HASHING = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_KIB": 1024}
 CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -258,10 +273,8 @@ class Browserish:
         return self.client.get(url, **kwargs)
 
     def token(self, page: str = "/login") -> str:
-        html = self.client.get(page).get_data(as_text=True)
-        match = CSRF_INPUT.search(html)
-        assert match, f"no CSRF token on {page}"
-        return match.group(1)
+        """The CSRF token the forms on `page` carry."""
+        return csrf_token(self.client.get(page).get_data(as_text=True))
 
     def post(self, url: str, data: dict[str, Any] | None = None, *, page: str = "/login",
              **kwargs: Any) -> Any:
@@ -307,8 +320,39 @@ def client(app: Flask) -> Browserish:
     return Browserish(app.test_client())
 
 
+# ------------------------------------------------------------------------------ roles
+#
+# One person per role, each a fixture, so a test names who acts: `visitor`, `member`,
+# `hostile_member`, `board_moderator` (of `moderated_board` only), `global_moderator`, `admin`,
+# `suspended_member`, `deleted_account`. Users come back signed out; `browser_for(app, user)` or
+# the `login_as` fixture gives each its own signed-in browser, so several can act in one test.
+
+
+def browser_for(app: Flask, user: User | str | None = None) -> Browserish:
+    """A separate browser, signed in as `user` (a User or a username; None: a visitor)."""
+    browser = Browserish(app.test_client())
+    if user is not None:
+        browser.login(user if isinstance(user, str) else user.username)
+    return browser
+
+
+def moderator_of(make: Factory, db: Session, *boards: Board, name: str | None = None) -> User:
+    """A moderator limited to `boards` (none given: a global moderator)."""
+    user = make.user(name, role=Role.MODERATOR)
+    db.add_all(BoardModerator(user_id=user.id, board_id=board.id) for board in boards)
+    db.commit()
+    return user
+
+
+@pytest.fixture
+def visitor(app: Flask) -> Browserish:
+    """A browser nobody is signed in on."""
+    return browser_for(app)
+
+
 @pytest.fixture
 def member(make: Factory) -> User:
+    """A member in good standing; the owner of the content `hostile_member` goes after."""
     return make.user("member_mel")
 
 
@@ -316,3 +360,106 @@ def member(make: Factory) -> User:
 def member_client(client: Browserish, member: User) -> Browserish:
     client.login(member.username)
     return client
+
+
+@pytest.fixture
+def hostile_member(make: Factory) -> User:
+    """A member in good standing (verified, not suspended) who tries everything: every move of
+    hers on other people's content, and every moderator or admin route, must fail."""
+    return make.user("mallory")
+
+
+@pytest.fixture
+def moderated_board(make: Factory) -> Board:
+    """The one board `board_moderator` moderates."""
+    return make.board("partner-track", name="Partner Track")
+
+
+@pytest.fixture
+def board_moderator(make: Factory, db: Session, moderated_board: Board) -> User:
+    """A moderator of `moderated_board` only: an ordinary member everywhere else."""
+    return moderator_of(make, db, moderated_board, name="mod_morgan")
+
+
+@pytest.fixture
+def global_moderator(make: Factory, db: Session) -> User:
+    """A moderator of every board, present and future (no board rows of their own)."""
+    return moderator_of(make, db, name="mod_gloria")
+
+
+@pytest.fixture
+def admin(make: Factory) -> User:
+    return make.user("admin_ada", role=Role.ADMIN)
+
+
+@pytest.fixture
+def suspended_member(make: Factory, db: Session, admin: User) -> User:
+    """A member the admin suspended site-wide for a week (logged like any suspension): they
+    can sign in and read, but not post, report or preview."""
+    user = make.user("suspended_sam")
+    moderation.suspend(db, admin, user, utcnow() + timedelta(days=7), "Spoilers in titles")
+    db.commit()
+    return user
+
+
+@dataclass(frozen=True)
+class DeletedAccount:
+    """What is left of an account after its owner deleted it."""
+
+    username: str
+    email: str
+    thread_id: int  # the thread they started, now shown as by "deleted user"
+    post_id: int  # its opening post
+    stale_browser: Browserish  # was signed in as them when the account went
+
+
+@pytest.fixture
+def deleted_account(app: Flask, make: Factory, db: Session) -> DeletedAccount:
+    user = make.user("gone_gwen")
+    username, email = user.username, user.email
+    thread = make.thread(author=user, title="A thread that outlives its author",
+                         body="Posted before leaving")
+    thread_id, post_id = thread.id, thread.last_post_id or 0
+    stale_browser = browser_for(app, user)
+    delete_account(db, user)
+    db.commit()
+    return DeletedAccount(username, email, thread_id, post_id, stale_browser)
+
+
+LoginAs = Callable[[User | str | None], Browserish]
+
+
+@pytest.fixture
+def login_as(app: Flask) -> LoginAs:
+    """`login_as(user)`: a new browser signed in as `user` (see browser_for)."""
+    return lambda user: browser_for(app, user)
+
+
+# ------------------------------------------------------------------------------ moderation data
+
+
+def file_report(db: Session, post: Post, reporter: User, reason: str = "spoiler") -> Report:
+    report = Report(post_id=post.id, reporter_id=reporter.id, reason=reason, created_at=utcnow())
+    db.add(report)
+    db.commit()
+    return report
+
+
+def log_count(db: Session) -> int:
+    return db.scalar(select(func.count(ModAction.id))) or 0
+
+
+def latest_log_row(db: Session) -> ModAction:
+    row = db.scalar(select(ModAction).order_by(ModAction.id.desc()).limit(1))
+    assert row is not None
+    return row
+
+
+def fresh(db: Session, obj: object) -> None:
+    """Reload `obj` from the database (what the app committed, not what this session holds)."""
+    db.expire_all()
+    db.refresh(obj)
+
+
+def text_of(response: TestResponse) -> str:
+    return response.get_data(as_text=True)

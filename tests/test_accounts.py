@@ -14,7 +14,7 @@ from werkzeug.test import TestResponse
 
 from forum.models import User
 from tests.conftest import PASSWORD, Browserish, Factory
-from tests.form_pages import form_page
+from tests.html_scan import form_page
 
 NEW_PASSWORD = "a brand new passphrase"
 

@@ -11,8 +11,10 @@ from sqlalchemy.orm import Session
 
 from forum.models import Board, BoardModerator, ModAction, Post, PostRevision, Role, Thread, User
 from forum.platform import settings
-from tests.conftest import Browserish, Factory, StatementLog
-from tests.test_moderation import (
+from tests.conftest import (
+    Browserish,
+    Factory,
+    StatementLog,
     browser_for,
     file_report,
     fresh,

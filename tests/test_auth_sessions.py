@@ -38,7 +38,7 @@ from tests.conftest import (
     replayed,
     who,
 )
-from tests.security.html_scan import signed_in_as
+from tests.html_scan import signed_in_as
 
 
 def rows(db: Session, user: User) -> list[AuthSession]:

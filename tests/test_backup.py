@@ -24,12 +24,13 @@ from forum.discussion import posting
 from forum.models import Thread, User
 from forum.platform import backup, migrate
 from tests.conftest import (
+    EXAMPLE_FILE,
     FAST_HASHING,
     fresh_database_url,
     is_postgres,
     migrated_database_url,
 )
-from tests.test_cli import EXAMPLE_FILE, recount_mismatches
+from tests.counters import recount_mismatches_after_demo as recount_mismatches
 
 # A bound on waiting for the writer thread, not a measured duration.
 PATIENCE_SECONDS = 120

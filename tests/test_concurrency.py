@@ -24,7 +24,7 @@ from forum.db import make_engine
 from forum.discussion import posting
 from forum.models import Board, Post, Thread, User
 from tests.conftest import FAST_HASHING, Browserish, is_postgres, migrated_database_url
-from tests.test_posting import recount_mismatches
+from tests.counters import recount_mismatches
 
 NEEDS_POSTGRES = "needs PostgreSQL (set FORUM_TEST_DATABASE_URL): SQLite has no concurrent writers"
 skip_unless_postgres = pytest.mark.skipif(not is_postgres(), reason=NEEDS_POSTGRES)

@@ -17,7 +17,7 @@ from werkzeug.test import TestResponse
 
 from forum.models import Board, Post, Thread, User
 from tests.conftest import Browserish, Factory
-from tests.form_pages import form_page
+from tests.html_scan import form_page
 
 VALID_TITLE = "Will Partner Track get a season 2?"
 VALID_BODY = "Hear me out: the finale was set-up for more."

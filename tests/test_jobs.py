@@ -37,6 +37,7 @@ from tests.conftest import (
     Factory,
     migrated_database_url,
 )
+from tests.html_scan import read
 from tests.mail_server import (  # noqa: F401 (fixtures)
     Inbox,
     SmtpServer,
@@ -49,7 +50,6 @@ from tests.mail_server import (  # noqa: F401 (fixtures)
     smtp_server_fixture,
     smtp_switch_fixture,
 )
-from tests.security.html_scan import read
 
 PROJECT = Path(__file__).resolve().parent.parent
 REDIS_URL = os.environ.get("FORUM_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")

@@ -10,7 +10,7 @@ from flask import Flask
 from markupsafe import Markup
 
 from tests.conftest import PASSWORD, Browserish, Factory
-from tests.form_pages import form_page
+from tests.html_scan import form_page
 
 LOGIN_LINK = re.compile(r'<a href="(/login[^"]*)">Log in</a>')
 

@@ -29,6 +29,7 @@ from forum.accounts import tokens
 from forum.accounts.membership import create_user
 from forum.models import AuthSession, Post, Role, User
 from tests.conftest import PASSWORD, Browserish, Factory, who
+from tests.html_scan import TextAndFields, read, textarea_value
 from tests.mail_server import (  # noqa: F401 (fixtures)
     Inbox,
     SmtpServer,
@@ -40,7 +41,6 @@ from tests.mail_server import (  # noqa: F401 (fixtures)
     smtp_server_fixture,
     smtp_switch_fixture,
 )
-from tests.security.html_scan import TextAndFields, read, textarea_value
 
 NEW_PASSWORD = "a fresh passphrase for the finale"
 

@@ -14,8 +14,7 @@ from sqlalchemy.orm import Session
 
 from forum.discussion import posting
 from forum.models import Board, ModAction, Post, Report, Role, Thread, User, utcnow
-from tests.conftest import Browserish, Factory, StatementLog
-from tests.test_moderation import browser_for, moderator_of
+from tests.conftest import Browserish, Factory, StatementLog, browser_for, moderator_of
 
 MEMBER_LOGIN = 1
 MODERATOR_LOGIN = 2

@@ -32,8 +32,7 @@ from forum.models import (
     User,
     utcnow,
 )
-from tests.conftest import Factory
-from tests.test_moderation import browser_for, file_report, moderator_of
+from tests.conftest import Factory, browser_for, file_report, moderator_of
 
 ACTORS = ("visitor", "member", "author", "suspended", "other_board_mod", "board_mod",
           "global_mod", "admin")

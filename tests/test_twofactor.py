@@ -21,7 +21,7 @@ from forum import create_app
 from forum.accounts import membership, twofactor
 from forum.models import AuthSession, RecoveryCode, Role, TotpSecret, User, utcnow
 from tests.conftest import FAST_HASHING, PASSWORD, Browserish, Factory
-from tests.form_pages import form_page
+from tests.html_scan import form_page
 from tests.mail_server import Inbox, inbox_fixture, smtp_server_fixture  # noqa: F401
 
 SECRET_ON_PAGE = re.compile(r"data-totp-secret>([A-Z2-7]+)<")

@@ -18,7 +18,7 @@ from forum.models import User
 from forum.platform import migrate
 from forum.platform.text import USERNAME_PATTERN
 from tests.conftest import Browserish, Factory, fresh_database_url
-from tests.form_pages import form_page
+from tests.html_scan import form_page
 
 # The members being imitated.
 EXISTING = ("admin", "mod_maria", "demo", "cope")

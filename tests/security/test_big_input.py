@@ -17,9 +17,9 @@ from werkzeug.test import TestResponse
 
 from forum.discussion.markup_bounds import MAX_TABLE_CELLS
 from forum.models import Post, Thread, User
-from tests.conftest import PASSWORD, Browserish, Factory
-from tests.security.conftest import Forum, changed_tables, logged_in, snapshot, token_for
-from tests.security.html_scan import read, scan, textarea_value
+from tests.conftest import PASSWORD, Browserish, Factory, browser_for
+from tests.html_scan import read, scan
+from tests.security.targets import Forum, changed_tables, snapshot
 
 LIMIT_MESSAGE = "Posts can be up to 50,000 characters long."
 TEN_MEGABYTES = 10 * 1024 * 1024
@@ -27,12 +27,11 @@ TEN_MEGABYTES = 10 * 1024 * 1024
 
 @pytest.fixture
 def member(app: Flask, forum: Forum) -> Browserish:
-    return logged_in(app, forum.mallory.username)
+    return browser_for(app, forum.mallory.username)
 
 
 def kept_body(response: TestResponse) -> str:
-    values = read(response.get_data(as_text=True)).values
-    return textarea_value(values.get("body", ""))
+    return read(response.get_data(as_text=True)).values.get("body", "")
 
 
 # ------------------------------------------------------------------------------ long posts
@@ -43,7 +42,7 @@ def test_a_50001_character_post_is_refused_and_kept(
 ) -> None:
     aim = forum.main
     text = ("Long theory. " * 4000)[:50_001]
-    token = token_for(member, "/settings")
+    token = member.token("/settings")
     before = snapshot(db)
     answers = {
         "new thread": member.client.post(f"/b/{aim.board_slug}/new", data={
@@ -156,7 +155,7 @@ def test_a_chunked_body_over_the_limit_is_refused_with_413(
     before = snapshot(db)
 
     response = chunked_post(member, f"/t/{forum.main.thread_id}/reply", {
-        "csrf_token": token_for(member, "/settings"), "body": "Long theory. " * 10_000})
+        "csrf_token": member.token("/settings"), "body": "Long theory. " * 10_000})
 
     assert response.status_code == 413
     assert "too big" in read(response.get_data(as_text=True)).text.lower()
@@ -170,7 +169,7 @@ def test_a_chunked_body_within_the_limit_goes_through_whole(
     text = "Shorter theory, ending here: THE END"
 
     response = chunked_post(member, f"/t/{forum.main.thread_id}/reply", {
-        "csrf_token": token_for(member, "/settings"), "body": text})
+        "csrf_token": member.token("/settings"), "body": text})
 
     assert response.status_code == 302
     post = db.scalar(select(Post).order_by(Post.id.desc()).limit(1))
@@ -243,10 +242,11 @@ def test_invalid_utf8_in_every_form_is_handled(
         (member, "/preview", b"body"),
         (member, f"/p/{aim.post_id}/report", b"reason,details"),
         (member, "/settings/email", b"em-email,em-current_password"),
+        (member, "/settings/password", b"pw-current_password,pw-new_password,pw-confirm"),
     ]
     unexpected = []
     for client, url, names in forms:
-        token = token_for(client, "/login" if client is visitor else "/settings").encode()
+        token = client.token("/login" if client is visitor else "/settings").encode()
         fields = [(b"csrf_token", token), *((name, value) for name in names.split(b","))]
         response = client.client.post(url, data=encode(fields, content_type),
                                       content_type=content_type)
@@ -262,7 +262,7 @@ def test_invalid_utf8_in_every_form_is_handled(
 def test_invalid_utf8_is_stored_as_valid_text(
     member: Browserish, forum: Forum, db: Session, value: bytes, content_type: str
 ) -> None:
-    token = token_for(member, "/settings").encode()
+    token = member.token("/settings").encode()
     body = encode([(b"csrf_token", token), (b"title", value), (b"body", value)], content_type)
 
     response = member.client.post(f"/b/{forum.main.board_slug}/new", data=body,
@@ -270,7 +270,8 @@ def test_invalid_utf8_is_stored_as_valid_text(
 
     assert response.status_code == 302
     thread = db.scalar(select(Thread).order_by(Thread.id.desc()).limit(1))
-    assert thread is not None and thread.title.startswith("Season")
+    assert thread is not None and thread.id != forum.main.thread_id
+    assert thread.title.startswith("Season") and thread.title.endswith("end")
     thread.title.encode("utf-8")  # raises on lone surrogates
     assert member.get(response.headers["Location"]).status_code == 200
 
@@ -279,6 +280,8 @@ def test_invalid_utf8_is_stored_as_valid_text(
     "/search?q=%FF%FE%00", "/search?q=%ED%A0%80", "/login?next=%FF%2F%2Fevil", "/u/%FF%00",
     "/b/%C3%28", "/t/1/%FF", "/b/x?page=%FF", "/mod/log?action=%FF&board=%00",
     "/reset/%FF%FE", "/verify/%00%FF", "/search?q=" + "%E2%80%AE" * 50,
+    "/b/%FF", "/t/1?page=%FF", "/b/%00", "/b/%00/new", "/u/fan%00", "/login?next=/%00",
+    "/t/1/%00",
 ])
 def test_bad_bytes_in_urls_never_5xx(app: Flask, url: str) -> None:
     assert app.test_client().get(url).status_code < 500
@@ -373,7 +376,7 @@ def test_deeply_nested_markdown_renders_safely(
 def test_pathological_markdown_previews_within_the_budget(member: Browserish) -> None:
     """The 50,000-character patterns that took a second each: the preview renders Markdown only
     within the budget, so the page holds a bounded number of structures, and all the text."""
-    token = token_for(member, "/settings")
+    token = member.token("/settings")
     table = "|a|b|\n|-|-|\n" + "".join(f"|x{n}|y{n}|\n" for n in range(3_400))
     assert len(table) <= 50_000
 

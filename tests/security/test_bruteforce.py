@@ -9,7 +9,6 @@ across workers. Each Redis test uses its own key prefix and deletes only its own
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,11 +20,10 @@ from werkzeug.test import TestResponse
 
 from forum.models import Board, Post, Thread, User, utcnow
 from tests.conftest import PASSWORD, Browserish, Factory
-from tests.security.conftest import AppFactory, Cluster, csrf_token
-from tests.security.html_scan import read, textarea_value
+from tests.html_scan import csrf_token, read
+from tests.security.rate_limited import AppFactory, ClusterFactory
 
 BIG = "1000 per minute"
-ClusterFactory = Callable[..., Cluster]
 
 
 def visitor(app: Flask, ip: str) -> Browserish:
@@ -202,7 +200,7 @@ def test_password_reset_limit_per_address(cluster_factory: ClusterFactory) -> No
 def kept_draft(response: TestResponse) -> dict[str, str]:
     """The title and text handed back in the page's form fields."""
     values = read(response.get_data(as_text=True)).values
-    return {name: textarea_value(values[name]) for name in ("title", "body") if name in values}
+    return {name: values[name] for name in ("title", "body") if name in values}
 
 
 def test_thread_limit_keeps_the_typed_text(

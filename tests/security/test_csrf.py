@@ -1,6 +1,7 @@
 """Cross-site request forgery: every route that accepts POST, found in the app's URL map, is
 sent a forged request by a logged-in admin's browser (so permissions are not what refuses it):
-without a token, with a made-up token, and with a real token from someone else's session.
+without a token, with a made-up token, and with a real token from someone else's session; and
+without a token by a visitor. Both stay who they were.
 Each must be refused with the plain 400 page, which echoes nothing and sets no cookie, and
 change nothing: the row counts and checksums of every table are compared before and after.
 
@@ -19,19 +20,17 @@ from werkzeug.test import TestResponse
 
 from forum.accounts import tokens
 from forum.models import User
-from tests.conftest import Browserish
-from tests.security.conftest import (
+from tests.conftest import Browserish, browser_for, who
+from tests.html_scan import read
+from tests.security.targets import (
     FORMS,
     Forum,
     changed_tables,
-    logged_in,
     route_url,
     rules,
     rules_only_app,
     snapshot,
-    token_for,
 )
-from tests.security.html_scan import read
 
 POST_RULES = rules(rules_only_app(), "POST")
 
@@ -87,8 +86,8 @@ def test_forged_post_is_refused_and_changes_nothing(
     app: Flask, forum: Forum, db: Session, rule: str
 ) -> None:
     assert rule in FORMS, f"new POST route {rule}: add its form to FORMS"
-    admin = logged_in(app, forum.admin.username)
-    someone_else = token_for(Browserish(app.test_client()), "/login")
+    admin = browser_for(app, forum.admin.username)
+    someone_else = Browserish(app.test_client()).token("/login")
     url = route_url(rule, forum.main, token=reset_link_token(app, forum.victor))
     form = FORMS[rule](forum.main)
     before = snapshot(db)
@@ -100,6 +99,14 @@ def test_forged_post_is_refused_and_changes_nothing(
         response = admin.client.post(url, data=data)
         assert is_csrf_refusal(response), (
             f"{variant}: {rule} answered {response.status_code}, not the CSRF refusal")
+    # A visitor whose session holds a CSRF secret but whose form carries no token: refused
+    # the same way, and still nobody afterwards (a forged /login signs no one in).
+    visitor = Browserish(app.test_client())
+    visitor.get("/login")
+    response = visitor.client.post(url, data=form)
+    assert is_csrf_refusal(response), f"visitor: {rule} answered {response.status_code}"
+    assert who(visitor) is None
+    assert who(admin) == forum.admin.username, f"a forged {rule} changed who the admin is"
 
     assert changed_tables(before, snapshot(db)) == [], f"forged {rule} changed rows"
     if rule in CEREMONIES:

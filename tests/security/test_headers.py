@@ -11,8 +11,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from tests.conftest import PASSWORD, Browserish
-from tests.security.conftest import AppFactory, Forum, logged_in
+from forum import create_app
+from forum.platform.config import ConfigError
+from tests.conftest import PASSWORD, Browserish, browser_for
+from tests.security.rate_limited import AppFactory
+from tests.security.targets import Forum
 
 SAFE_REFERRER_POLICIES = {"no-referrer", "same-origin", "strict-origin",
                           "strict-origin-when-cross-origin"}
@@ -98,11 +101,20 @@ def test_visitor_pages_have_security_headers(app: Flask, forum: Forum) -> None:
 
 
 def test_member_pages_have_security_headers(app: Flask, forum: Forum) -> None:
-    assert check_pages(logged_in(app, forum.mallory.username), member_pages(forum)) == []
+    assert check_pages(browser_for(app, forum.mallory.username), member_pages(forum)) == []
 
 
 def test_admin_pages_have_security_headers(app: Flask, forum: Forum) -> None:
-    assert check_pages(logged_in(app, forum.admin.username), admin_pages(forum)) == []
+    assert check_pages(browser_for(app, forum.admin.username), admin_pages(forum)) == []
+
+
+def test_development_sends_no_hsts(app: Flask, forum: Forum) -> None:
+    """HSTS on http://localhost would pin a developer's browser to HTTPS for months."""
+    client = Browserish(app.test_client())
+    sent = [url for url, _status in visitor_pages(forum)
+            if "Strict-Transport-Security" in client.get(url).headers]
+
+    assert sent == []
 
 
 def test_cached_and_revalidated_pages_keep_their_headers(app: Flask, forum: Forum) -> None:
@@ -122,7 +134,7 @@ def test_cached_and_revalidated_pages_keep_their_headers(app: Flask, forum: Foru
 def test_form_and_request_errors_have_security_headers(app: Flask, forum: Forum) -> None:
     client = Browserish(app.test_client())
     client.get("/login")
-    member = logged_in(app, forum.mallory.username)
+    member = browser_for(app, forum.mallory.username)
     answers = {
         "400 forged form": client.raw_post("/login", {"username": "x", "password": "y"}),
         "400 forged post": member.raw_post(f"/t/{forum.main.thread_id}/reply", {"body": "x"}),
@@ -169,6 +181,22 @@ def production(make_app: AppFactory) -> FlaskClient:
     return app.test_client()
 
 
+@pytest.mark.parametrize("secret", [None, ""], ids=["missing", "empty"])
+def test_production_without_a_secret_key_refuses_to_start(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, secret: str | None
+) -> None:
+    monkeypatch.delenv("FORUM_SECRET_KEY", raising=False)
+    config: dict[str, Any] = {"ENV": "production", "DATABASE_URL": database_url,
+                              "TESTING": True, "RATE_LIMITS": "off",
+                              "PUBLIC_URL": "https://localhost",
+                              "SMTP_URL": "smtp://127.0.0.1:2525"}
+    if secret is not None:
+        config["SECRET_KEY"] = secret
+
+    with pytest.raises(ConfigError):
+        create_app(config)
+
+
 def test_production_sends_hsts_on_every_page(production: FlaskClient, forum: Forum) -> None:
     missing = []
     for url in ["/", "/login", "/no-such-page", "/reset/bad-token", "/logout",
@@ -187,6 +215,10 @@ def test_production_cookies_are_secure_httponly_and_lax(
     page = production.get("/login", **HTTPS)
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.get_data(as_text=True))
     assert token
+    # A visitor's session (it holds the CSRF secret) is already Secure, before any login.
+    [anonymous] = [header.lower() for header in page.headers.getlist("Set-Cookie")
+                   if header.startswith("session=")]
+    assert "secure" in [part.strip() for part in anonymous.split(";")[1:]]
     # Over HTTPS Flask-WTF also wants a same-site Referer, as a browser sends it.
     response = production.post("/login", data={
         "csrf_token": token.group(1), "username": "victor", "password": PASSWORD,
@@ -265,5 +297,5 @@ def test_anonymous_pages_stay_cacheable(app: Flask, forum: Forum) -> None:
         cache_control = client.get(page).headers.get("Cache-Control") or ""
         assert "no-store" not in cache_control and "private" not in cache_control, page
     # Static files keep their own caching whoever asks.
-    member = logged_in(app, forum.mallory.username)
+    member = browser_for(app, forum.mallory.username)
     assert "no-store" not in (member.get("/static/app.css").headers.get("Cache-Control") or "")

@@ -18,22 +18,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forum.models import AuthSession, Report, User
-from tests.conftest import PASSWORD, Browserish
-from tests.security.conftest import (
+from tests.conftest import PASSWORD, Browserish, browser_for
+from tests.html_scan import csrf_token, read
+from tests.security.targets import (
     FORMS,
     SECRET,
     Aim,
     Forum,
     changed_tables,
-    csrf_token,
-    logged_in,
     route_url,
     rules,
     rules_only_app,
     snapshot,
-    token_for,
 )
-from tests.security.html_scan import read
 
 APP = rules_only_app()
 PUBLIC = {"/mod/log"}  # the moderation log is public by design
@@ -54,8 +51,8 @@ class Actor:
 
 
 def actor(app: Flask, username: str) -> Actor:
-    client = logged_in(app, username)
-    return Actor(client, token_for(client, "/settings"))
+    client = browser_for(app, username)
+    return Actor(client, client.token("/settings"))
 
 
 def send(who: Actor, method: str, rule: str, aim: Aim, username: str = "victor") -> int:
@@ -133,7 +130,7 @@ def test_moderator_is_refused_every_admin_route(app: Flask, forum: Forum, db: Se
 
 
 def test_moderator_queue_shows_only_reports_from_their_boards(app: Flask, forum: Forum) -> None:
-    morgan = logged_in(app, forum.moderator.username)
+    morgan = browser_for(app, forum.moderator.username)
 
     queue = read(morgan.get("/mod/reports").get_data(as_text=True)).text
 
@@ -149,8 +146,8 @@ def test_member_cannot_edit_or_delete_someone_elses_post(
     app: Flask, forum: Forum, db: Session, board: str
 ) -> None:
     post_id = getattr(forum, board).post_id  # victor's reply on that board
-    mallory = logged_in(app, forum.mallory.username)
-    token = token_for(mallory, "/settings")
+    mallory = browser_for(app, forum.mallory.username)
+    token = mallory.token("/settings")
     before = snapshot(db)
 
     assert mallory.get(f"/p/{post_id}/edit").status_code == 403
@@ -164,8 +161,8 @@ def test_member_cannot_edit_or_delete_someone_elses_post(
 
 def test_member_can_edit_her_own_post(app: Flask, forum: Forum, db: Session) -> None:
     """The control for the test above: the same requests on her own post succeed."""
-    mallory = logged_in(app, forum.mallory.username)
-    token = token_for(mallory, "/settings")
+    mallory = browser_for(app, forum.mallory.username)
+    token = mallory.token("/settings")
     own = forum.main.reported_post_id
 
     response = mallory.client.post(f"/p/{own}/edit", data={"csrf_token": token,
@@ -177,8 +174,8 @@ def test_member_can_edit_her_own_post(app: Flask, forum: Forum, db: Session) -> 
 def test_member_cannot_reply_to_or_report_in_a_hidden_thread(
     app: Flask, forum: Forum, db: Session
 ) -> None:
-    mallory = logged_in(app, forum.mallory.username)
-    token = token_for(mallory, "/settings")
+    mallory = browser_for(app, forum.mallory.username)
+    token = mallory.token("/settings")
     hidden = forum.hidden_thread_id
     before = snapshot(db)
 
@@ -212,7 +209,7 @@ def _hidden_place(template: str, forum: Forum) -> str:
 
 def _viewer(app: Flask, forum: Forum, viewer: str) -> Browserish:
     return (Browserish(app.test_client()) if viewer == "anonymous"
-            else logged_in(app, forum.mallory.username))
+            else browser_for(app, forum.mallory.username))
 
 
 @pytest.mark.parametrize("viewer", ["anonymous", "mallory"])
@@ -248,7 +245,7 @@ def test_moderator_of_the_board_still_reads_hidden_text(
     app: Flask, forum: Forum, template: str
 ) -> None:
     """The control for the tests above: the secret is there for those allowed to read it."""
-    morgan = logged_in(app, forum.moderator.username)
+    morgan = browser_for(app, forum.moderator.username)
 
     response = morgan.get(_hidden_place(template, forum), follow_redirects=True)
 
@@ -261,9 +258,9 @@ def test_moderator_of_the_board_still_reads_hidden_text(
 def test_a_report_is_always_filed_by_whoever_sends_it(
     app: Flask, forum: Forum, db: Session
 ) -> None:
-    mallory = logged_in(app, forum.mallory.username)
+    mallory = browser_for(app, forum.mallory.username)
     post_id = forum.main.post_id
-    token = token_for(mallory, f"/p/{post_id}/report")
+    token = mallory.token(f"/p/{post_id}/report")
 
     response = mallory.client.post(f"/p/{post_id}/report", data={
         "csrf_token": token, "reason": "spam", "details": "Filed in victor's name",
@@ -276,7 +273,7 @@ def test_a_report_is_always_filed_by_whoever_sends_it(
 
 
 def test_my_reports_never_lists_other_members_reports(app: Flask, forum: Forum) -> None:
-    mallory = logged_in(app, forum.mallory.username)
+    mallory = browser_for(app, forum.mallory.username)
 
     for url in ("/reports/mine", f"/reports/mine?user={forum.victor.id}",
                 "/reports/mine?username=victor"):
@@ -314,8 +311,8 @@ def test_a_remember_cookie_naming_another_members_id_is_anonymous(
 
 
 def test_logging_out_ends_only_your_own_session(app: Flask, forum: Forum, db: Session) -> None:
-    victor = logged_in(app, forum.victor.username)
-    mallory = logged_in(app, forum.mallory.username)
+    victor = browser_for(app, forum.victor.username)
+    mallory = browser_for(app, forum.mallory.username)
     token = csrf_token(mallory.get("/").get_data(as_text=True))
 
     mallory.client.post("/logout", data={"csrf_token": token, "user_id": forum.victor.id,
@@ -340,8 +337,8 @@ def test_settings_change_only_the_member_who_sends_them(
     victor_id, mallory_id = forum.victor.id, forum.mallory.id
     victor_before = (forum.victor.email, forum.victor.password_hash)
     mallory_before = (forum.mallory.email, forum.mallory.password_hash)
-    mallory = logged_in(app, forum.mallory.username)
-    token = token_for(mallory, "/settings")
+    mallory = browser_for(app, forum.mallory.username)
+    token = mallory.token("/settings")
     endpoint = "/settings/email" if "em-email" in form else "/settings/password"
 
     response = mallory.client.post(endpoint, data={
@@ -357,8 +354,8 @@ def test_settings_change_only_the_member_who_sends_them(
 
 def test_account_deletion_deletes_only_the_sender(app: Flask, forum: Forum, db: Session) -> None:
     victor_id, mallory_id = forum.victor.id, forum.mallory.id
-    mallory = logged_in(app, forum.mallory.username)
-    token = token_for(mallory, "/settings")
+    mallory = browser_for(app, forum.mallory.username)
+    token = mallory.token("/settings")
 
     mallory.client.post("/settings/delete", data={
         "csrf_token": token, "del-password": PASSWORD, "user_id": victor_id,
@@ -370,7 +367,7 @@ def test_account_deletion_deletes_only_the_sender(app: Flask, forum: Forum, db: 
 
 
 def test_profiles_do_not_reveal_email_addresses(app: Flask, forum: Forum) -> None:
-    mallory = logged_in(app, forum.mallory.username)
+    mallory = browser_for(app, forum.mallory.username)
 
     page = mallory.get("/u/victor").get_data(as_text=True)
 

@@ -13,9 +13,8 @@ from flask import Flask
 from werkzeug.test import TestResponse
 
 from forum.models import Role, User
-from tests.conftest import PASSWORD, Browserish, Factory, replayed, who
-from tests.security.conftest import csrf_token, logged_in, token_for
-from tests.security.html_scan import read
+from tests.conftest import PASSWORD, Browserish, Factory, browser_for, replayed, who
+from tests.html_scan import csrf_token, read
 
 NEW_PASSWORD = "a completely new passphrase"
 
@@ -69,7 +68,7 @@ def test_a_session_from_before_login_carries_nothing_over(app: Flask, fan: User)
 
 
 def test_logout_ends_the_session_for_a_copied_cookie(app: Flask, fan: User) -> None:
-    client = logged_in(app, fan.username)
+    client = browser_for(app, fan.username)
     stolen = client.cookie("session")
     assert stolen and who(replayed(app, session=stolen)) == fan.username
 
@@ -80,8 +79,8 @@ def test_logout_ends_the_session_for_a_copied_cookie(app: Flask, fan: User) -> N
 
 
 def test_password_change_ends_other_sessions_for_copied_cookies(app: Flask, fan: User) -> None:
-    laptop = logged_in(app, fan.username)
-    stolen = logged_in(app, fan.username).cookie("session")
+    laptop = browser_for(app, fan.username)
+    stolen = browser_for(app, fan.username).cookie("session")
     assert stolen
 
     laptop.post("/settings/password", {"pw-current_password": PASSWORD,
@@ -120,7 +119,7 @@ def test_logout_revokes_the_remember_cookie(app: Flask, fan: User) -> None:
 
 def test_password_change_revokes_other_devices_remember_cookies(app: Flask, fan: User) -> None:
     _phone, token = remembered(app, fan.username)
-    laptop = logged_in(app, fan.username)
+    laptop = browser_for(app, fan.username)
 
     response = laptop.post("/settings/password", {
         "pw-current_password": PASSWORD, "pw-new_password": NEW_PASSWORD,
@@ -202,7 +201,7 @@ def test_login_never_redirects_off_site(client: Browserish, fan: User) -> None:
     for target in OFF_SITE:
         # Each login starts a fresh session, so each needs the token of a fresh form.
         response = client.client.post("/login", data={
-            "csrf_token": token_for(client, "/login"), "username": fan.username,
+            "csrf_token": client.token("/login"), "username": fan.username,
             "password": PASSWORD, "next": target})
         if not lands_on_site(location(response)):
             sent_off.append(f"next={target!r} -> {location(response)}")
@@ -237,8 +236,8 @@ def test_other_next_fields_never_redirect_off_site(app: Flask, make: Factory) ->
     """Every form with a `next` field: confirmation resend and the moderator tools."""
     admin = make.user("admin_next", role=Role.ADMIN)
     thread = make.thread(title="Redirect target thread")
-    client = logged_in(app, admin.username)
-    token = token_for(client, "/settings")
+    client = browser_for(app, admin.username)
+    token = client.token("/settings")
     sent_off = []
     for target in OFF_SITE:
         for url, form in [("/verify/resend", {}),

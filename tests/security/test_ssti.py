@@ -12,7 +12,7 @@ from werkzeug.test import TestResponse
 
 from forum.models import Post, User
 from tests.conftest import PASSWORD, Browserish, Factory
-from tests.security.html_scan import TextAndFields, read
+from tests.html_scan import TextAndFields, read
 
 PAYLOADS = ["{{7*7}}", "{{ config }}", "{% print 7*7 %}", "${7*7}", "#{7*7}"]
 CANARY = "canary-5f1e9b-config-value"
@@ -130,6 +130,21 @@ def test_search_query_renders_literally(client: Browserish, payload: str) -> Non
     assert leaks(response) == []
     assert page(response).values["q"] == payload
     assert f"“{payload}”" in page(response).text
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_board_name_description_and_network_render_literally(
+    client: Browserish, make: Factory, payload: str
+) -> None:
+    """Board fields come from the admin and the boards file, not from members, but are text
+    all the same."""
+    board = make.board("injected", name=payload, description=payload, network=payload)
+
+    for url in ("/", f"/b/{board.slug}"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert leaks(response) == [], url
+        assert page(response).text.count(payload) >= 2, url  # the name and the description
 
 
 def test_valid_template_looking_emails_exist() -> None:

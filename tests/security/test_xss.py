@@ -1,7 +1,7 @@
 """The hostile-input corpus (tests/security/xss_corpus.py) through the real forms: as thread
 title and opening post, as a reply, through the live preview, as a search query, and as a
 username at sign-up. Every answer and every page that shows the input is read with the HTML
-parser (tests/security/html_scan.py): post bodies hold only inert Markdown output, and titles,
+parser (tests/html_scan.py): post bodies hold only inert Markdown output, and titles,
 usernames and queries show up as text, leaving the page's element structure untouched.
 
 Each test tries the whole corpus and reports how many inputs got through (`-rA` or `-s` shows
@@ -24,8 +24,7 @@ from werkzeug.test import TestResponse
 from forum.models import Board, User
 from forum.platform.text import strip_control
 from tests.conftest import PASSWORD, Browserish, Factory
-from tests.security.conftest import csrf_token, token_for
-from tests.security.html_scan import PageScan, TextAndFields, scan
+from tests.html_scan import PageScan, TextAndFields, csrf_token, scan
 from tests.security.xss_corpus import CORPUS
 
 
@@ -111,7 +110,7 @@ def test_hostile_titles_and_opening_posts_render_inert(
     member_client: Browserish, board: Board
 ) -> None:
     tally = Tally("thread title + opening post")
-    token = token_for(member_client, f"/b/{board.slug}/new")
+    token = member_client.token(f"/b/{board.slug}/new")
     created = start_thread(member_client, token, board, "Season two renewal", "Harmless body")
     assert created.status_code == 302
     baseline = scan(member_client.get(created.headers["Location"]).get_data(as_text=True))
@@ -150,7 +149,7 @@ def test_hostile_replies_render_inert(
     tally = Tally("reply")
     per_page = app.config["POSTS_PER_PAGE"] - 1
     author = make.user("thread_starter")
-    token = token_for(member_client, "/settings")  # one token serves the whole session
+    token = member_client.token("/settings")  # one token serves the whole session
 
     def thread_of_replies(texts: list[str]) -> tuple[str, list[TestResponse]]:
         thread = make.thread(board=board, author=author, title="Recap thread")
@@ -185,7 +184,7 @@ def test_hostile_replies_render_inert(
 
 def test_hostile_previews_render_inert(member_client: Browserish) -> None:
     tally = Tally("live preview")
-    token = token_for(member_client, "/settings")
+    token = member_client.token("/settings")
 
     for name, text in CORPUS:
         response = member_client.client.post("/preview", data={"csrf_token": token,
@@ -201,7 +200,7 @@ def test_hostile_previews_render_inert(member_client: Browserish) -> None:
 def test_aligned_tables_render_without_inline_style(member_client: Browserish,
                                                     make: Factory) -> None:
     thread = make.thread(title="Ratings table")
-    token = token_for(member_client, f"/t/{thread.id}/{thread.slug}")
+    token = member_client.token(f"/t/{thread.id}/{thread.slug}")
 
     response = member_client.client.post("/preview", data={
         "csrf_token": token, "body": "| Episode | Rating |\n|:--|--:|\n| 1 | 9.1 |"})
@@ -235,7 +234,7 @@ def test_hostile_search_queries_render_inert(client: Browserish) -> None:
 
 def test_hostile_usernames_are_refused_or_escaped(client: Browserish, db: Session) -> None:
     tally = Tally("username at sign-up")
-    token = token_for(client, "/register")
+    token = client.token("/register")
 
     def register(username: str, email: str) -> TestResponse:
         return client.client.post("/register", data={
@@ -259,7 +258,7 @@ def test_hostile_usernames_are_refused_or_escaped(client: Browserish, db: Sessio
             tally.record(name, problems if len(problems) > 1 else [])
             client.client.post("/logout", data={"csrf_token": csrf_token(
                 client.get("/").get_data(as_text=True))})
-            token = token_for(client, "/register")
+            token = client.token("/register")
             continue
         problems, page = inspect(response, baseline.shape, "sign-up form")
         typed = unicodedata.normalize("NFKC", text).strip()

@@ -1,7 +1,11 @@
-"""Reading rendered pages the way an attacker hopes a browser will: with the standard library's
-html.parser, never regular expressions.
+"""Reading rendered pages the way a browser does: with the standard library's html.parser, never
+regular expressions. The one page reader of the test suite.
 
-Three questions, asked of every page the security tests fetch:
+What a fan sees (`read`, `form_page`): the page's text, its first <title> and <h1>, its error
+messages and the values its form fields would submit. `signed_in_as`: whose account chip the
+header shows.
+
+Three questions, asked of every page the security tests fetch (`scan`):
 
 - post_body_findings: does any `.post-body` element hold live markup (a script, a frame, an
   event handler, an inline style, a javascript:/vbscript:/data: URL, a tag Markdown never makes)?
@@ -18,6 +22,8 @@ import unicodedata
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from urllib.parse import unquote
+
+from werkzeug.test import TestResponse
 
 VOID_ELEMENTS = frozenset({
     "area", "base", "br", "col", "embed", "hr", "img", "input", "keygen", "link", "meta",
@@ -75,7 +81,8 @@ def _classes(attrs: list[tuple[str, str | None]]) -> set[str]:
 
 class TextAndFields(HTMLParser):
     """What a fan sees of a page: its text (no scripts or styles), the first <title> and <h1>,
-    error messages (class "error" or role "alert") and the values of form fields."""
+    error messages (class "error" or role "alert") and the values of form fields as a browser
+    would submit them (a textarea's first newline dropped, see `textarea_value`)."""
 
     def __init__(self, page: str | None = None) -> None:
         super().__init__(convert_charrefs=True)
@@ -110,7 +117,8 @@ class TextAndFields(HTMLParser):
 
     def handle_endtag(self, tag: str) -> None:
         self._skip -= tag in ("script", "style")
-        if tag == "textarea":
+        if tag == "textarea" and self._textarea is not None:
+            self.values[self._textarea] = textarea_value(self.values[self._textarea])
             self._textarea = None
         if self._capture and tag == self._depth_tag:
             text = "".join(self._captured)
@@ -137,6 +145,23 @@ class TextAndFields(HTMLParser):
 
 def read(page: str) -> TextAndFields:
     return TextAndFields(page)
+
+
+def csrf_token(page: str) -> str:
+    """The CSRF token a page's forms carry."""
+    token = read(page).values.get("csrf_token")
+    assert token, "the page has no csrf_token field"
+    return token
+
+
+def form_page(response: TestResponse) -> TextAndFields:
+    """What a fan sees of a rendered form page (see TextAndFields)."""
+    return read(response.get_data(as_text=True))
+
+
+def page_text(response: TestResponse) -> str:
+    """The text a reader sees of a response (no tags, attributes, scripts or styles)."""
+    return read(response.get_data(as_text=True)).text
 
 
 class _Scan(TextAndFields):
@@ -264,7 +289,8 @@ def scan(page: str, *, fragment_is_post_body: bool = False) -> PageScan:
 
 
 def textarea_value(raw: str) -> str:
-    """The value a browser gives a textarea: one leading newline is dropped."""
+    """The value a browser gives a textarea: one leading newline is dropped (the HTML parser
+    keeps it; WTForms writes one)."""
     return raw.removeprefix("\r\n").removeprefix("\n")
 
 
