@@ -48,10 +48,10 @@ REPLY_STEPS = [
     ("log-in cookie -> user (forum/accounts/auth.py load_user)", "load_user (forum/accounts/auth.py)"),  # noqa: E501
     ("load the thread (reading.thread_with_board)", "thread_with_board (forum/discussion/reading.py)"),  # noqa: E501
     ("Markdown -> sanitised HTML (forum/discussion/markup.py)", "render (forum/discussion/markup.py)"),  # noqa: E501
-    ("flood control (forum/discussion/antispam.py)", "posting_refusal (forum/discussion/antispam.py)"),  # noqa: E501
+    ("flood control (forum/discussion/antispam.py)", "text_refusal (forum/discussion/antispam.py)"),  # noqa: E501
     ("add_post: number, insert, counters", "add_post (forum/discussion/posting.py)"),
     ("commit", "Session.commit (sqlalchemy/orm/session.py)"),
-    ("  of which the page-cache version bump", "_bump_version (forum/platform/pagecache.py)"),
+    ("  of which the undeclared-write check", "_before_commit (forum/platform/freshness.py)"),
     ("redirect target after commit (post_url)", "post_url (forum/views/threads.py)"),
     ("in the database driver: statements (do_execute)",
      "do_execute (sqlalchemy/engine/default.py)"),

@@ -17,7 +17,7 @@ from forum.accounts import membership
 from forum.db import db_session, engine
 from forum.discussion import markup
 from forum.models import Board, BoardModerator, Post, Role
-from forum.platform import backup, demo, migrate
+from forum.platform import backup, demo, freshness, migrate
 from forum.platform.text import USERNAME_PATTERN
 from forum.staff import recount, showfile
 
@@ -205,9 +205,10 @@ def rerender(everything: bool) -> None:
         stmt = stmt.where(Post.render_version != markup.RENDER_VERSION)
     count = 0
     for post in session.scalars(stmt):
-        post.html = markup.render(post.source)
+        post.html = markup.render(post.source).html
         post.render_version = markup.RENDER_VERSION
         count += 1
+    freshness.changed(session, site=True)  # any page may print a re-rendered post
     session.commit()
     click.echo(f"Re-rendered {count} posts (render version {markup.RENDER_VERSION}).")
 

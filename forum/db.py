@@ -6,14 +6,19 @@ receive a session and never commit. Tests rebind the sessionmaker to a connectio
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, cast
+from weakref import WeakSet
 
 from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import CursorResult, Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+log = logging.getLogger(__name__)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -52,8 +57,8 @@ def _sqlite_begin(connection: Any) -> None:
     when its transaction starts (BEGIN IMMEDIATE), waiting up to the busy timeout. A deferred
     transaction that reads first and writes later fails at once with "database is locked" when
     another writer got in between. Page views stay deferred, so readers never wait."""
-    reading = has_request_context() and (request.method in READ_METHODS
-                                         or g.get("sqlite_reads_first", False))
+    reading = has_request_context() and not g.get("sqlite_writes_apart", False) and (
+        request.method in READ_METHODS or g.get("sqlite_reads_first", False))
     connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
 
@@ -74,6 +79,33 @@ def reads_first(session: Session) -> Iterator[None]:
     session.commit()
 
 
+def write_apart(session: Session, work: Callable[[Session], None], *, what: str) -> bool:
+    """Run `work`, writes made while serving a GET (a session's last visit; later read marks),
+    in a short transaction of its own, and say whether it committed. A failure is logged (as
+    "could not record <what>") and rolled back, never an error page.
+
+    On SQLite a GET's transaction is deferred: it reads from a snapshot, and when it then
+    writes after another writer committed, SQLite refuses at once with "database is locked"
+    (the snapshot is stale; the busy timeout doesn't apply). So the read transaction is ended
+    first, and `work` runs in one that starts with BEGIN IMMEDIATE, waiting for the write lock
+    like any writer; the page's later reads start a deferred one again. `work` declares what
+    it changes (forum/platform/freshness.py): `freshness.private` for what no page shows, so
+    the page cache is left alone."""
+    try:
+        session.commit()  # the read transaction wrote nothing: this only ends it
+        g.sqlite_writes_apart = True
+        try:
+            work(session)
+            session.commit()
+        finally:
+            g.sqlite_writes_apart = False
+    except SQLAlchemyError as error:
+        session.rollback()
+        log.warning("could not record %s: %s", what, error.__class__.__name__)
+        return False
+    return True
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite's own handling is lazy).
     dbapi_connection.isolation_level = None
@@ -92,10 +124,26 @@ def init_app(app: Flask) -> None:
     app.teardown_appcontext(_close_session)
 
 
+def prepare_sessions(app: Flask, prepare: Callable[[sessionmaker[Session]], None]) -> None:
+    """Have `prepare` set up (listen on) every session factory this app uses, before its first
+    session. Factories rather than the Session class, so nothing done here reaches sessions
+    the app doesn't own; and on first use rather than now, because the tests swap the factory
+    for one bound to a rolled-back connection after the app is built."""
+    app.extensions.setdefault("forum.session_setup", []).append(prepare)
+
+
+_prepared: WeakSet[sessionmaker[Session]] = WeakSet()
+
+
 def db_session() -> Session:
     """The session of the current request (or CLI command), created on first use."""
     if "db_session" not in g:
-        g.db_session = current_app.extensions["forum.sessionmaker"]()
+        maker = current_app.extensions["forum.sessionmaker"]
+        if maker not in _prepared:
+            for prepare in current_app.extensions.get("forum.session_setup", ()):
+                prepare(maker)
+            _prepared.add(maker)
+        g.db_session = maker()
     return cast(Session, g.db_session)
 
 

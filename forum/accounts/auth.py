@@ -18,9 +18,7 @@ their email, drafts and the admin area, which no shared cache or back button sho
 from __future__ import annotations
 
 import hashlib
-import logging
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -33,18 +31,15 @@ from flask_login import (
     user_loaded_from_cookie,
 )
 from sqlalchemy import ColumnElement, delete, insert, or_, select, update
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from forum.access.viewer import forget_viewer
-from forum.db import READ_METHODS, db_session
+from forum.db import READ_METHODS, db_session, write_apart
 from forum.models import AuthSession, User, utcnow
-from forum.platform import pagecache
+from forum.platform import freshness
 from forum.platform.origin import is_same_origin
 from forum.platform.text import strip_control
-
-log = logging.getLogger(__name__)
 
 # Requests that never involve the viewer: static files (the same for everyone, so shareable by
 # caches) and the health probes (which must answer while the database is down).
@@ -246,8 +241,10 @@ def _keep_session_fresh() -> None:
                    .execution_options(synchronize_session=False))
         if rotate:
             _rotate(db, user, row, now, device)
+        freshness.private(db)  # a session's last visit shows on no public page
 
-    _write_apart(db_session(), record)
+    # Before the view's own transaction, and never failing the page: forum/db.py.
+    write_apart(db_session(), record, what="the session's visit")
 
 
 def _rotate(db: Session, user: User, row: AuthSession, now: datetime,
@@ -269,24 +266,6 @@ def _rotate(db: Session, user: User, row: AuthSession, now: datetime,
     user.session_token = token
     session["_user_id"] = token
     session["_remember"] = "set"  # Flask-Login writes the new remember cookie
-
-
-def _write_apart(db: Session, work: Callable[[Session], None]) -> None:
-    """Run `work` (writes only) in a short transaction of its own, before the view's; a
-    failure is logged and forgotten, never an error page.
-
-    The user loader's SELECT began a transaction; on SQLite a GET's is deferred, and a deferred
-    transaction that read and then writes fails at once with "database is locked" when another
-    writer committed in between. So that read transaction ends first, and the writes start a
-    fresh one whose first statement takes the write lock, waiting like any writer."""
-    try:
-        db.commit()
-        work(db)
-        pagecache.pages_follow_rows(db)  # nothing public changed
-        db.commit()
-    except SQLAlchemyError as error:
-        db.rollback()
-        log.warning("could not record the session's visit: %s", error.__class__.__name__)
 
 
 def _private_for_members(response: Response) -> Response:

@@ -238,14 +238,40 @@ class Rendering:
     sanitized_entities: int  # ... and its entities
 
 
-def render(source: str) -> str:
-    """Turn a post's Markdown source into sanitised HTML, ready to store."""
-    return rendering(source).html
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """A post's HTML, ready to store, and what its Markdown refers to. Found in the text that
+    went through Markdown, never inside code or a link's address; the features that act on
+    them (notifications, quote links; spoilers later) resolve them when the post is saved."""
+
+    html: str
+    # @name as typed, in order of first appearance, each once. Not resolved to accounts:
+    # a name may be nobody's, and the caller compares by identity key (forum/platform/text.py).
+    mentions: tuple[str, ...] = ()
+    # The posts it quotes: a link to a post's permalink (/p/<id>) inside a blockquote, which
+    # is what a quote-reply writes, in order of first appearance, each once.
+    quoted_post_ids: tuple[int, ...] = ()
+
+
+def render(source: str) -> Rendered:
+    """Turn a post's Markdown source into sanitised HTML, ready to store, with what it found.
+    Called where text is saved (forum/discussion/posting.py), by `flask posts rerender`, and
+    through :func:`preview`; nowhere else."""
+    return _render(source)[0]
+
+
+def preview(source: str) -> str:
+    """What `source` will look like once posted: the HTML render() would store."""
+    return _render(source)[0].html
 
 
 def rendering(source: str) -> Rendering:
     """:func:`render`, with its work counted. The part of `source` past markup_bounds'
     budget becomes escaped paragraphs, after the sanitised Markdown of the part before."""
+    return _render(source)[1]
+
+
+def _render(source: str) -> tuple[Rendered, Rendering]:
     cut = bounds.markdown_length(source)
     head, tail = source[:cut], source[cut:]
     md = _md if head.count("[") <= MAX_LINK_BRACKETS else _md_without_links
@@ -253,9 +279,37 @@ def rendering(source: str) -> Rendering:
         tokens = md.parse(head)
         html = md.renderer.render(tokens, md.options, {})
     token_count = sum(1 + len(token.children or ()) for token in tokens)
-    return Rendering(html=_sanitize(html) + _plain_paragraphs(tail), markdown_chars=cut,
-                     tokens=token_count, sanitized_chars=len(html),
-                     sanitized_tags=html.count("<"), sanitized_entities=html.count("&"))
+    stored = _sanitize(html) + _plain_paragraphs(tail)
+    mentions, quoted = _references(tokens)
+    return (Rendered(html=stored, mentions=mentions, quoted_post_ids=quoted),
+            Rendering(html=stored, markdown_chars=cut, tokens=token_count,
+                      sanitized_chars=len(html), sanitized_tags=html.count("<"),
+                      sanitized_entities=html.count("&")))
+
+
+# Not after a letter, digit or @ (an email address, @@x), and not cut out of a longer word.
+_MENTION = re.compile(r"(?<![\w@])@([\w-]{2,30})(?![\w-])")
+_PERMALINK = re.compile(r"^/p/([1-9][0-9]{0,9})/?$")
+
+
+def _references(tokens: list[Token]) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    """The @names in plain text and the permalinks inside blockquotes, from the parsed tokens:
+    one pass over what Markdown already produced, so code spans and blocks (their own token
+    types) and link addresses (attributes, not text) are skipped for free."""
+    mentions: dict[str, None] = {}
+    quoted: dict[int, None] = {}
+    quote_depth = 0
+    for block in tokens:
+        quote_depth += block.type == "blockquote_open"
+        quote_depth -= block.type == "blockquote_close"
+        for token in block.children or ():
+            if token.type == "text" and "@" in token.content:
+                mentions.update((name, None) for name in _MENTION.findall(token.content))
+            elif quote_depth and token.type == "link_open":
+                found = _PERMALINK.match(str(token.attrs.get("href", "")))
+                if found:
+                    quoted[int(found.group(1))] = None
+    return tuple(mentions), tuple(quoted)
 
 
 _BLANK_LINES = re.compile(r"\n[ \t]*\n\s*")

@@ -1,27 +1,94 @@
 """Starting threads, replying, editing and deleting posts: the rules and the counters.
 
-Never commits: the view that calls these owns the transaction. Counters are updated with
-atomic `SET x = x + 1` statements, and the thread row is locked (by its UPDATE) before the
-post gets its number, so concurrent replies never share a number or lose a count. The same
-statements bump the rows' `cache_version`, which keys their cached pages
-(forum/platform/pagecache.py).
+`start_thread` and `reply` are the whole use case, for a view or any later caller (an API, a
+quote-reply): may this viewer post here (forum/access/permissions.py), the text rendered once
+(forum/discussion/markup.py: the only place it is rendered for saving), the new-member and
+flood limits (antispam.py), the rows and counters, and what the write changes for the page
+cache (forum/platform/freshness.py). They answer `Posted` or `Refused`, saying which form field
+a refusal belongs to. The caller parses its input and commits once.
+
+Never commits. Counters are updated with atomic `SET x = x + 1` statements, and the thread row
+is locked (by its UPDATE) before the post gets its number, so concurrent replies never share a
+number or lose a count. The same statements bump the rows' `cache_version`.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from sqlalchemy import bindparam, case, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from forum.discussion import markup
+from forum.access import permissions
+from forum.access.viewer import Viewer
+from forum.discussion import antispam, markup
 from forum.models import Board, Post, PostRevision, Thread, User, UTCDateTime, utcnow
+from forum.platform import freshness
 from forum.platform.text import slugify
 
 
-def create_thread(
-    session: Session, board: Board, author: User, title: str, body: str,
-    html: str | None = None,
-) -> Thread:
+@dataclass(frozen=True, slots=True)
+class Posted:
+    """The post is in (not committed): `post.thread` is its thread."""
+
+    post: Post
+    thread: Thread
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """Nothing was written. `field` is the form field the message belongs under ("body",
+    "title"), or None for the form as a whole (who may post where, how many threads a day)."""
+
+    message: str
+    field: Literal["body", "title"] | None
+    # 403 when the viewer may not post here at all; 200 when this text, now, may not.
+    status: Literal[200, 403]
+
+
+def reply(
+    session: Session, viewer: Viewer, thread: Thread, body: str, *, config: Mapping[str, Any],
+) -> Posted | Refused:
+    """`viewer` replies `body` (Markdown) to `thread`, whose board is loaded."""
+    refusal = permissions.reply_refusal(viewer, thread)
+    if refusal or viewer.user is None:
+        return Refused(refusal or "Log in to reply.", None, 403)
+    rendered = markup.render(body)
+    if message := antispam.text_refusal(session, viewer.user, rendered.html, body, dict(config)):
+        return Refused(message, "body", 200)
+    return Posted(_append(session, thread, viewer.user, body, rendered), thread)
+
+
+def start_thread(
+    session: Session, viewer: Viewer, board: Board, title: str, body: str, *,
+    config: Mapping[str, Any],
+) -> Posted | Refused:
+    """`viewer` starts a thread called `title` on `board`, opening with `body` (Markdown)."""
+    refusal = permissions.posting_refusal(viewer, board)
+    if refusal or viewer.user is None:
+        return Refused(refusal or "Log in to start a thread.", None, 403)
+    limits = dict(config)
+    if message := antispam.thread_limit_refusal(session, viewer.user, limits):
+        return Refused(message, None, 200)
+    rendered = markup.render(body)
+    if message := antispam.text_refusal(session, viewer.user, rendered.html, body, limits):
+        return Refused(message, "body", 200)
+    thread = _open_thread(session, board, viewer.user, title)
+    return Posted(_append(session, thread, viewer.user, body, rendered), thread)
+
+
+def create_thread(session: Session, board: Board, author: User, title: str, body: str) -> Thread:
+    """A thread with its opening post, no questions asked: for the demo data, imports and
+    tests. Members' threads go through `start_thread`."""
+    thread = _open_thread(session, board, author, title)
+    add_post(session, thread, author, body)
+    return thread
+
+
+def _open_thread(session: Session, board: Board, author: User, title: str) -> Thread:
     now = utcnow()
     thread = Thread(
         board_id=board.id,
@@ -37,7 +104,6 @@ def create_thread(
     session.execute(
         update(Board).where(Board.id == board.id).values(thread_count=Board.thread_count + 1)
     )
-    add_post(session, thread, author, body, html)
     return thread
 
 
@@ -46,7 +112,7 @@ def create_thread(
 # parameters go straight to the connection.
 _COUNT_POST = (
     update(Thread).where(Thread.id == bindparam("b_thread"))
-    .values(post_count=Thread.post_count + 1, cache_version=Thread.cache_version + 1)
+    .values(post_count=Thread.post_count + 1, cache_version=freshness.next_version(Thread))
     .returning(Thread.post_count, Thread.is_hidden)
 )
 _THREAD_LATEST = (
@@ -61,7 +127,7 @@ _BOARD_COUNTS = (
     update(Board).where(Board.id == bindparam("b_board"))
     .values(
         post_count=Board.post_count + 1,
-        cache_version=Board.cache_version + 1,
+        cache_version=freshness.next_version(Board),
         last_post_id=case((_newer_than_latest, bindparam("b_post")), else_=Board.last_post_id),
         last_post_at=case((_newer_than_latest, bindparam("b_now", type_=UTCDateTime())),
                           else_=Board.last_post_at),
@@ -69,15 +135,19 @@ _BOARD_COUNTS = (
 )
 _AUTHOR_COUNTS = (
     update(User).where(User.id == bindparam("b_author"))
-    .values(post_count=User.post_count + 1, cache_version=User.cache_version + 1)
+    .values(post_count=User.post_count + 1, cache_version=freshness.next_version(User))
 )
 
 
-def add_post(
-    session: Session, thread: Thread, author: User, body: str, html: str | None = None
+def add_post(session: Session, thread: Thread, author: User, body: str) -> Post:
+    """Append a post to a thread and keep thread, board and author counters exact, no
+    questions asked: for the demo data, imports and tests. Members reply through `reply`."""
+    return _append(session, thread, author, body, markup.render(body))
+
+
+def _append(
+    session: Session, thread: Thread, author: User, body: str, rendered: markup.Rendered
 ) -> Post:
-    """Append a post to a thread and keep thread, board and author counters exact. `html` is
-    markup.render(body) when the caller already has it."""
     now = utcnow()
     connection = session.connection()
     # The UPDATE takes the thread's row lock first; the number it returns is ours alone.
@@ -87,7 +157,7 @@ def add_post(
         author_id=author.id,
         number=number,
         source=body,
-        html=markup.render(body) if html is None else html,
+        html=rendered.html,
         render_version=markup.RENDER_VERSION,
         created_at=now,
     )
@@ -100,6 +170,9 @@ def add_post(
     if not thread_hidden:
         connection.execute(_BOARD_COUNTS, latest)
     connection.execute(_AUTHOR_COUNTS, latest)
+    # The statements above bumped the versions of the pages that show the post.
+    freshness.changed(session, thread=thread.id, user=author.id, bumped=True,
+                      board=None if thread_hidden else thread.board_id)
     # The ORM copies of the rows changed above are stale now. The thread's new values are
     # known, so it is kept current rather than expired: the caller builds the post's URL from
     # it, and an expired thread would cost a reload.
@@ -125,24 +198,17 @@ def edit_post(session: Session, post: Post, body: str, editor: User) -> None:
     session.add(PostRevision(post_id=post.id, number=post.revision_count, source=body,
                              editor_id=editor.id, created_at=utcnow()))
     post.source = body
-    post.html = markup.render(body)
+    post.html = markup.render(body).html
     post.render_version = markup.RENDER_VERSION
     post.edited_at = utcnow()
     # The post shows on its thread's pages and in its author's recent posts.
-    _touch_pages(session, thread_id=post.thread_id, user_id=post.author_id)
-
-
-def _touch_pages(session: Session, thread_id: int, user_id: int | None) -> None:
-    """Bump the cache versions of a thread and a user: their cached pages are stale now."""
-    session.execute(update(Thread).where(Thread.id == thread_id)
-                    .values(cache_version=Thread.cache_version + 1),
-                    execution_options={"synchronize_session": False})
-    if user_id is not None:
-        session.execute(update(User).where(User.id == user_id)
-                        .values(cache_version=User.cache_version + 1),
-                        execution_options={"synchronize_session": False})
+    freshness.changed(session, thread=post.thread_id, user=post.author_id)
 
 
 def delete_post(post: Post) -> None:
     """Soft delete: the post shows as removed, its row and text are kept."""
     post.is_deleted = True
+    session = Session.object_session(post)
+    assert session is not None, "a post being deleted was loaded through a session"
+    # Counters count deleted posts too, so only the pages that print the post change.
+    freshness.changed(session, thread=post.thread_id, user=post.author_id)

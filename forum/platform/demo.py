@@ -20,6 +20,7 @@ from forum.accounts.membership import create_user
 from forum.accounts.passwords import hash_password
 from forum.discussion import markup, posting
 from forum.models import Board, Post, Role, Thread, User, utcnow
+from forum.platform import freshness
 from forum.platform.text import identity_key, slugify
 
 DEMO_PASSWORD = "showboard-demo"
@@ -105,6 +106,7 @@ def seed_demo(session: Session) -> bool:
         thread = posting.create_thread(session, board, users[author], title, body)
         for author, body in posts[1:]:
             posting.add_post(session, thread, users[author], body)
+    freshness.changed(session, site=True)  # new members, threads and counts everywhere
     session.flush()
     return True
 
@@ -148,7 +150,8 @@ def bulk_generate(
     if not board_ids:
         raise ValueError("import some boards first (flask boards import shows.example.toml)")
     authors = _bulk_authors(session, count=min(200, max(10, posts // 500)))
-    rendered = [(body, markup.render(body)) for body in BULK_BODIES]
+    # Rows are inserted in bulk, past posting.add_post: the bodies are rendered here, once.
+    rendered = [(body, markup.render(body).html) for body in BULK_BODIES]
 
     first_thread = (session.scalar(select(func.max(Thread.id))) or 0) + 1
     first_post = (session.scalar(select(func.max(Post.id))) or 0) + 1
@@ -200,6 +203,7 @@ def bulk_generate(
     progress(posts)
     _apply_totals(session, board_totals, user_totals)
     _resync_sequences(session)
+    freshness.changed(session, site=True)
     return BulkResult(threads=threads, posts=posts, users=len(authors))
 
 

@@ -2,22 +2,20 @@
 
 A page is stored under (database namespace, content versions, URL). Two versions key a page:
 
-- the site-wide version (`cache_state`), which every writing transaction bumps in its own
-  commit (the session events below), unless its view declared with `pages_follow_rows` that
-  its changes reach public pages only through rows it versions itself, or not at all;
+- the site-wide version (`cache_state`), bumped by any change that may show anywhere (a
+  moderator's action, a rename, the settings);
 - the `cache_version` of the row the page is about (the thread, the board, the member; the
-  board index sums its boards'), which forum/discussion/posting.py bumps in the same statements
-  that keep
-  the counters.
+  board index sums its boards').
 
-So a reply makes its own thread, board, the index and its author's profile miss, and leaves
-every other cached page valid; anything else (a moderator's action, a rename) empties the
-cache. Either way the next request after the commit sees the change, in every worker. Pages
-live in Redis when FORUM_REDIS_URL is set (shared by all workers; skipped while Redis is
-down), otherwise in an in-process LRU capped in bytes (PAGE_CACHE_MAX_BYTES per worker). The
-URL part of the key is the path and the page number only, so made-up query strings can't
-fill the cache. Responses carry an ETag of the same key, so a browser's revalidation costs one
-indexed read and no rendering.
+Which of them a write bumps is declared by the write itself, next to the change, and turned
+into versions by forum/platform/freshness.py. So a reply makes its own thread, board, the index
+and its author's profile miss, and leaves every other cached page valid; a moderator's action
+empties the cache. Either way the next request after the commit sees the change, in every
+worker. Pages live in Redis when FORUM_REDIS_URL is set (shared by all workers; skipped while
+Redis is down), otherwise in an in-process LRU capped in bytes (PAGE_CACHE_MAX_BYTES per
+worker). The URL part of the key is the path and the page number only, so made-up query strings
+can't fill the cache. Responses carry an ETag of the same key, so a browser's revalidation costs
+one indexed read and no rendering.
 
 With PAGE_CACHE off nothing is looked up or stored: every page is rendered and says
 `X-Cache: miss` (what `python -m bench` measures as a cache miss; also for debugging a page).
@@ -34,12 +32,9 @@ from functools import lru_cache
 from typing import Any, Protocol
 
 from flask import Flask, Response, current_app, g, request, session
-from sqlalchemy import event, update
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import ORMExecuteState, Session
 
-from forum.models import CacheState
-from forum.platform import redisconn, requestlog
+from forum.platform import freshness, redisconn, requestlog
 from forum.platform.pagination import parse_page
 from forum.platform.text import identity_key
 
@@ -183,11 +178,6 @@ def site_version_seen() -> int | None:
     return g.get("site_version")
 
 
-def bump_site_version(session: Session) -> None:
-    """Make every cached page miss once this transaction commits."""
-    session.execute(update(CacheState).values(version=CacheState.version + 1))
-
-
 @lru_cache(maxsize=16)
 def _version_query(endpoint: str, paramstyle: str) -> str:
     placeholder = _PLACEHOLDERS[paramstyle]
@@ -257,6 +247,8 @@ def _with_cache_headers(response: Response, etag: str, state: str) -> Response:
 
 
 def init_app(app: Flask) -> None:
+    # Versions are kept with the cache off too: cached settings follow the site-wide one.
+    freshness.init_app(app)
     if not app.config["PAGE_CACHE"]:
         # Decided once here, so a request with the cache off pays no check at all.
         app.after_request(_mark_rendered)
@@ -266,42 +258,3 @@ def init_app(app: Flask) -> None:
     app.extensions["forum.pagecache"] = store
     app.before_request(_serve_cached)
     app.after_request(_store_page)
-
-
-# ---------------------------------------------------------------- the content version
-
-
-@event.listens_for(Session, "do_orm_execute")
-def _note_statement_write(state: ORMExecuteState) -> None:
-    if state.is_insert or state.is_update or state.is_delete:
-        state.session.info["wrote"] = True
-
-
-@event.listens_for(Session, "after_flush")
-def _note_flush(session: Session, _context: Any) -> None:
-    session.info["wrote"] = True
-
-
-def pages_follow_rows(session: Session) -> None:
-    """Declare that this transaction's changes show on public pages only through rows whose
-    `cache_version` it bumps (replies, new threads, edits: forum/discussion/posting.py), or nowhere
-    (a
-    login): its commit leaves the site-wide version, and so every other cached page, alone.
-    The view that owns the transaction says so, because only it knows everything it wrote."""
-    session.info["follows_rows"] = True
-
-
-@event.listens_for(Session, "before_commit")
-def _bump_version(session: Session) -> None:
-    # Pending attribute changes (a pin, a rename) are flushed only after this hook, so flush
-    # them now: that is what marks the transaction as writing.
-    session.flush()
-    if session.info.get("wrote") and not session.info.get("follows_rows"):
-        bump_site_version(session)
-    _forget_writes(session)
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget_writes(session: Session, *_: Any) -> None:
-    session.info["wrote"] = False
-    session.info["follows_rows"] = False

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from forum.discussion import markup
 from forum.models import CacheState, SiteSetting, User
-from forum.platform import pagecache, redisconn
+from forum.platform import freshness, pagecache, redisconn
 from forum.staff import moderation
 
 CACHE_SECONDS = 10.0
@@ -122,7 +122,7 @@ def save(session: Session, actor: User, site_name: str, tagline: str, registrati
     if require_second_factor is not None:  # None: left as it is
         values["require_second_factor"] = "1" if require_second_factor else "0"
     moderation.save_settings(session, actor, values)
-    pagecache.bump_site_version(session)
+    freshness.changed(session, site=True)
     # Only this transaction can have written this version, so settings read under it or
     # later are the new ones: that is the number to publish once it commits.
     if has_request_context():
@@ -167,7 +167,7 @@ def _from_stored(stored: dict[str, str]) -> SiteSettings:
         tagline=stored.get("tagline", ""),
         registration_open=stored.get("registration_open", "1") != "0",
         rules_markdown=rules,
-        rules_html=markup.render(rules) if rules.strip() else "",
+        rules_html=markup.render(rules).html if rules.strip() else "",
         require_second_factor=stored.get("require_second_factor", "0") == "1",
     )
 

@@ -2,6 +2,10 @@
 as the change it records; none of them commits. Who may call them is forum/access/permissions.py's
 business: these functions assume the caller already asked.
 
+Every logged action counts as a site-wide change for the page cache (declared in `log_action`,
+forum/platform/freshness.py): actions are rare, and a lock, a rename or a suspension shows on
+pages far from the row it changes (lists, profiles, the index).
+
 Reports start here too: `file_report` is a member's action, so it writes no log row (the log
 records what moderators do); handling a report is logged like every moderator action."""
 
@@ -32,6 +36,7 @@ from forum.models import (
     User,
     utcnow,
 )
+from forum.platform import freshness
 from forum.platform.text import slugify
 
 
@@ -101,6 +106,7 @@ def log_action(
     elif isinstance(target, User):
         row.target_user_id, row.target_label = target.id, target.username
     session.add(row)
+    freshness.changed(session, site=True)
     return row
 
 
@@ -272,6 +278,7 @@ def file_report(
     report = Report(post_id=post.id, reporter_id=reporter.id, reason=reason.value,
                     details=details, created_at=utcnow())
     session.add(report)
+    freshness.private(session)  # reports show on the moderators' pages only, never cached
     session.flush()
     return report
 

@@ -9,9 +9,9 @@ from werkzeug.wrappers import Response
 from forum.access import permissions
 from forum.access.viewer import current_viewer
 from forum.db import db_session
-from forum.discussion import antispam, markup, posting, presenting, reading
+from forum.discussion import markup, posting, presenting, reading
 from forum.discussion.forms import ThreadForm
-from forum.platform import pagecache
+from forum.models import Board
 from forum.platform.pagination import parse_page
 from forum.views.drafts import ask_to_log_in
 
@@ -45,28 +45,28 @@ def new_thread(slug: str) -> str | Response | tuple[str, int]:
     if not current_user.is_authenticated:
         return ask_to_log_in(request.path)
     form = ThreadForm()
-    refusal = permissions.posting_refusal(current_viewer(), board)
-    if refusal:
-        form.validate_on_submit()  # keep what was typed, show why it can't be sent
-        return render_template("boards/new_thread.html", board=board, form=form, preview=None,
-                               refusal=refusal), 403
-    preview = None
-    if form.validate_on_submit():
-        html = markup.render(form.body.data)
-        if "preview" in request.form:
-            preview = html
-        elif message := antispam.posting_refusal(
-            session, current_user, html, form.body.data, starting_thread=True,
-            config=current_app.config,
-        ):
-            form.body.errors.append(message)
-        else:
-            thread = posting.create_thread(
-                session, board, current_user, form.title.data, form.body.data, html
-            )
-            thread_id, thread_slug = thread.id, thread.slug
-            pagecache.pages_follow_rows(session)
+    if form.validate_on_submit() and "preview" not in request.form:
+        outcome = posting.start_thread(session, current_viewer(), board, form.title.data,
+                                       form.body.data, config=current_app.config)
+        if isinstance(outcome, posting.Posted):
+            thread_id, thread_slug = outcome.thread.id, outcome.thread.slug
             session.commit()
             return redirect(url_for("threads.thread", thread_id=thread_id, slug=thread_slug))
+        if outcome.field is not None:
+            getattr(form, outcome.field).errors.append(outcome.message)
+        # Above the form otherwise: who may post here, how many threads a day, is not about
+        # the text typed.
+        return _new_thread_page(board, form, None, None if outcome.field else outcome.message,
+                                outcome.status)
+    # Nothing sent yet (the empty form, a preview, a field to fix): a member who may not
+    # start a thread here learns why at once, with what they typed kept.
+    if refusal := permissions.posting_refusal(current_viewer(), board):
+        return _new_thread_page(board, form, None, refusal, 403)
+    preview = markup.preview(form.body.data) if form.is_submitted() and not form.errors else None
+    return _new_thread_page(board, form, preview, None, 200)
+
+
+def _new_thread_page(board: Board, form: ThreadForm, preview: str | None, refusal: str | None,
+                     status: int) -> tuple[str, int]:
     return render_template("boards/new_thread.html", board=board, form=form, preview=preview,
-                           refusal=None)
+                           refusal=refusal), status

@@ -41,7 +41,7 @@ from forum.accounts.useragent import summarise
 from forum.db import db_session
 from forum.discussion.forms import EmptyForm
 from forum.models import Role, User
-from forum.platform import pagecache
+from forum.platform import freshness
 from forum.platform.security import safe_next
 from forum.platform.settings import get_settings
 from forum.views.drafts import resubmit_page
@@ -57,7 +57,7 @@ GUARDED_AREAS = frozenset({"mod", "admin"})
 
 
 def _commit(db: Session) -> None:
-    pagecache.pages_follow_rows(db)  # sign-in rows show on no public page
+    freshness.private(db)  # sign-in rows show on no public page
     db.commit()
 
 

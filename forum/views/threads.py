@@ -12,10 +12,9 @@ from werkzeug.wrappers import Response
 from forum.access import permissions
 from forum.access.viewer import current_viewer
 from forum.db import db_session
-from forum.discussion import antispam, markup, posting, presenting, reading
+from forum.discussion import markup, posting, presenting, reading
 from forum.discussion.forms import EditPostForm, EmptyForm, ReplyForm
 from forum.models import Post, Thread
-from forum.platform import pagecache
 from forum.platform.pagination import parse_page
 from forum.staff import mod_reading, moderation
 from forum.views.drafts import ask_to_log_in
@@ -86,24 +85,20 @@ def reply(thread_id: int) -> str | Response | tuple[str, int]:
     if not current_user.is_authenticated:
         return ask_to_log_in(request.path)
     form = ReplyForm()
-    refusal = permissions.reply_refusal(current_viewer(), current)
-    if refusal:
-        form.validate()  # keeps the typed text for the page
-        form.body.errors = [refusal]
-        return _thread_with_reply_form(current, form, None), 403
-    if not form.validate():
-        return _thread_with_reply_form(current, form, None), 200
-    html = markup.render(form.body.data)
-    if "preview" in request.form:
-        return _thread_with_reply_form(current, form, html)
-    message = antispam.posting_refusal(session, current_user, html, form.body.data,
-                                       starting_thread=False, config=current_app.config)
-    if message:
-        form.body.errors.append(message)
-        return _thread_with_reply_form(current, form, None), 200
-    post = posting.add_post(session, current, current_user, form.body.data, html)
-    target = post_url(post, current)
-    pagecache.pages_follow_rows(session)
+    if not form.validate() or "preview" in request.form:
+        # Nothing to post yet; a member who may not reply learns why before fixing the text.
+        if refusal := permissions.reply_refusal(current_viewer(), current):
+            form.body.errors = [refusal]
+            return _thread_with_reply_form(current, form, None), 403
+        preview = markup.preview(form.body.data) if not form.errors else None
+        return _thread_with_reply_form(current, form, preview)
+    outcome = posting.reply(session, current_viewer(), current, form.body.data,
+                            config=current_app.config)
+    if isinstance(outcome, posting.Refused):
+        # A reply form has one field: a refusal for the form as a whole shows there too.
+        form.body.errors = [*form.body.errors, outcome.message]
+        return _thread_with_reply_form(current, form, None), outcome.status
+    target = post_url(outcome.post, current)
     session.commit()
     return redirect(target)
 
@@ -137,11 +132,10 @@ def edit(post_id: int) -> str | Response | tuple[str, int]:
     preview = None
     if form.validate_on_submit():
         if "preview" in request.form:
-            preview = markup.render(form.body.data)
+            preview = markup.preview(form.body.data)
         else:
             if post.author_id == current_user.id:
                 posting.edit_post(session, post, form.body.data, editor=current_user)
-                pagecache.pages_follow_rows(session)
             else:
                 moderation.edit_others_post(session, current_user, post, form.body.data)
             target = post_url(post, current)
@@ -176,4 +170,4 @@ def preview() -> tuple[str, int, dict[str, str]] | str:
     body = request.form.get("body", "")
     if len(body) > 50_000:
         return "Too long to preview.", 413, {"Content-Type": "text/plain"}
-    return render_template("threads/_preview.html", preview=markup.render(body))
+    return render_template("threads/_preview.html", preview=markup.preview(body))

@@ -1,0 +1,65 @@
+"""How many SQL statements a reply and a new thread cost, from the POST to the redirect.
+
+The write path is counted like the read pages (tests/test_statement_counts.py): posting's
+counters, antispam's checks and the cache declaration (forum/platform/freshness.py) each add
+statements, and a change that adds one should be a decision, not an accident.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from forum.models import Thread, User
+from tests.conftest import Browserish, Factory, StatementLog
+
+# The same before the use cases moved into posting and after, on SQLite and PostgreSQL.
+REPLY_STATEMENTS = 8
+NEW_THREAD_STATEMENTS = 10
+
+
+def member(app: Flask, user: User) -> Browserish:
+    browser = Browserish(app.test_client())
+    browser.login(user.username)
+    return browser
+
+
+def posting_statements(
+    browser: Browserish, sql: StatementLog, url: str, page: str, data: dict[str, str]
+) -> tuple[int, list[str]]:
+    token = browser.token(page)
+    sql.clear()
+    response = browser.client.post(url, data={"csrf_token": token, **data})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return len(sql), list(sql.statements)
+
+
+def test_a_reply_costs_its_statements(app: Flask, make: Factory, sql: StatementLog) -> None:
+    author = make.user("counted_carla")
+    thread: Thread = make.thread(author=make.user())
+    browser = member(app, author)
+
+    count, statements = posting_statements(
+        browser,
+        sql,
+        f"/t/{thread.id}/reply",
+        f"/t/{thread.id}/{thread.slug}",
+        {"body": "Counted, one by one."},
+    )
+
+    assert count == REPLY_STATEMENTS, "\n".join(statements)
+
+
+def test_a_new_thread_costs_its_statements(app: Flask, make: Factory, sql: StatementLog) -> None:
+    author = make.user("counted_nico")
+    board = make.board("counted-board")
+    browser = member(app, author)
+
+    count, statements = posting_statements(
+        browser,
+        sql,
+        f"/b/{board.slug}/new",
+        f"/b/{board.slug}/new",
+        {"title": "Counted thread", "body": "Every statement counts."},
+    )
+
+    assert count == NEW_THREAD_STATEMENTS, "\n".join(statements)
