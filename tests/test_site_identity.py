@@ -39,8 +39,11 @@ def fresh(app: Flask) -> Browserish:
 def save_settings(app: Flask, make: Factory, site_name: str, tagline: str = "") -> None:
     admin = fresh(app)
     admin.login(make.user(role=Role.ADMIN).username)
-    response = admin.post("/admin/settings", {"site_name": site_name, "tagline": tagline,
-                                              "registration": "open"}, page="/admin/settings")
+    response = admin.post(
+        "/admin/settings",
+        {"site_name": site_name, "tagline": tagline, "registration": "open"},
+        page="/admin/settings",
+    )
     assert response.status_code == 302
 
 
@@ -53,10 +56,16 @@ def request_reset(app: Flask, email: str) -> None:
 
 
 def sign_up(client: Browserish, username: str) -> None:
-    response = client.post("/register", {"username": username,
-                                         "email": f"{username}@example.org",
-                                         "password": PASSWORD, "confirm": PASSWORD},
-                           page="/register")
+    response = client.post(
+        "/register",
+        {
+            "username": username,
+            "email": f"{username}@example.org",
+            "password": PASSWORD,
+            "confirm": PASSWORD,
+        },
+        page="/register",
+    )
     assert response.status_code == 302
 
 
@@ -101,9 +110,21 @@ def test_the_sign_up_link_and_taken_address_notice_use_the_new_name(
     save_settings(app, make, NEW_NAME)
 
     sign_up(fresh(app), "new_fan")
-    assert fresh(app).post("/register", {"username": "copycat_fan", "email": owner.email,
-                                         "password": PASSWORD, "confirm": PASSWORD},
-                           page="/register").status_code == 302
+    assert (
+        fresh(app)
+        .post(
+            "/register",
+            {
+                "username": "copycat_fan",
+                "email": owner.email,
+                "password": PASSWORD,
+                "confirm": PASSWORD,
+            },
+            page="/register",
+        )
+        .status_code
+        == 302
+    )
 
     link_mail = only(inbox.to("new_fan@example.org"))
     notice = only(inbox.to(owner.email))
@@ -132,9 +153,7 @@ def test_the_verification_mail_uses_the_new_name(
     assert sender(message).display_name == NEW_NAME
 
 
-def test_a_sender_name_the_operator_chose_is_kept(
-    app: Flask, make: Factory, inbox: Inbox
-) -> None:
+def test_a_sender_name_the_operator_chose_is_kept(app: Flask, make: Factory, inbox: Inbox) -> None:
     app.config["MAIL_FROM"] = "Fan Desk <desk@example.org>"
     fan = make.user("desk_fan")
     save_settings(app, make, NEW_NAME)
@@ -143,11 +162,25 @@ def test_a_sender_name_the_operator_chose_is_kept(
 
     message = only(inbox.to(fan.email))
     assert (sender(message).display_name, sender(message).addr_spec) == (
-        "Fan Desk", "desk@example.org")
+        "Fan Desk",
+        "desk@example.org",
+    )
     assert message["Subject"] == f"Reset your {NEW_NAME} password"
 
 
 # ------------------------------------------------------------------------------ pages
+
+
+def test_the_welcome_message_uses_the_new_name(app: Flask, make: Factory) -> None:
+    app.config["REQUIRE_EMAIL_VERIFICATION"] = False
+    save_settings(app, make, NEW_NAME)
+    client = fresh(app)
+
+    sign_up(client, "welcomed_fan")
+
+    page = client.get("/").get_data(as_text=True)
+    assert f"Welcome to {NEW_NAME}, welcomed_fan" in page
+    assert "Showboard" not in page
 
 
 @pytest.mark.parametrize("path", ["/", "/login", "/register", "/reset", "/mod/log", "/search"])
@@ -159,6 +192,21 @@ def test_no_page_shows_the_old_name_after_a_rename(app: Flask, make: Factory, pa
     assert page.status_code == 200
     assert b"Showboard" not in page.data
     assert NEW_NAME.encode() in page.data
+
+
+def test_the_tagline_shows_in_the_header_the_index_and_the_description(
+    app: Flask, make: Factory
+) -> None:
+    save_settings(app, make, NEW_NAME, TAGLINE)
+
+    index = fresh(app).get("/").data.decode()
+    board_page = fresh(app).get("/login").data.decode()
+
+    assert f'<meta name="description" content="{ESCAPED_TAGLINE}">' in index
+    assert f'<p class="lede site-tagline">{ESCAPED_TAGLINE}</p>' in index
+    assert f'<span class="brand-tagline">{ESCAPED_TAGLINE}</span>' in board_page
+    assert f'<meta name="description" content="{ESCAPED_TAGLINE}">' in board_page
+    assert "<b>fans</b>" not in index + board_page
 
 
 def test_without_a_tagline_there_is_no_empty_description(app: Flask, make: Factory) -> None:

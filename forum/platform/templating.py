@@ -16,6 +16,7 @@ from forum.db import db_session
 from forum.discussion import markup
 from forum.discussion.presenting import iso, long_date, time_ago
 from forum.platform.settings import get_settings
+from forum.staff.navigation import staff_navigation
 
 
 def init_app(app: Flask) -> None:
@@ -43,6 +44,8 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def site() -> dict[str, Any]:
-        settings = get_settings(db_session())
+        session = db_session()
+        settings = get_settings(session)
+        viewer = current_viewer()
         return {"site_name": settings.site_name, "site_tagline": settings.tagline,
-                "viewer": current_viewer()}
+                "viewer": viewer, "staff_nav": staff_navigation(session, viewer)}

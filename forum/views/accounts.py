@@ -46,7 +46,7 @@ def _verification_required() -> bool:
 
 
 def _welcome(username: str) -> None:
-    flash(f"Welcome to Showboard, {username}!", "success")
+    flash(f"Welcome to {get_settings(db_session()).site_name}, {username}!", "success")
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -145,7 +145,8 @@ def confirm_registration(token: str) -> str | Response | tuple[str, int]:
         session.rollback()
         logout_user()
         return render_template("accounts/signup_confirm.html", problem="busy"), 503
-    flash(f"Welcome to Showboard, {user.username}! Your account is ready.", "success")
+    site_name = get_settings(db_session()).site_name
+    flash(f"Welcome to {site_name}, {user.username}! Your account is ready.", "success")
     return redirect(url_for("boards.index"))
 
 
