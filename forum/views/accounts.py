@@ -32,7 +32,7 @@ from forum.discussion.forms import (
     ResetRequestForm,
 )
 from forum.models import User
-from forum.platform import pagecache
+from forum.platform import freshness
 from forum.platform.security import safe_next
 from forum.platform.settings import SiteSettings, get_settings
 from forum.views import signin
@@ -166,11 +166,11 @@ def login() -> str | Response | tuple[str, int]:
                 user.password_hash = upgraded_hash
             held = signin.begin_second_factor(user, form.remember.data, form.next.data, draft)
             if held is not None:
-                pagecache.pages_follow_rows(session)
+                freshness.private(session)
                 session.commit()  # the upgraded hash, if any; no session row yet
                 return held
             auth.start_session(session, user, remember=form.remember.data)
-            pagecache.pages_follow_rows(session)  # a login changes no public page
+            freshness.private(session)  # a login changes no public page
             session.commit()
             target = safe_next(form.next.data)
             if draft:
@@ -187,7 +187,7 @@ def logout() -> Response:
     if EmptyForm().validate_on_submit() and current_user.is_authenticated:
         session = db_session()
         auth.end_session(session, current_user)
-        pagecache.pages_follow_rows(session)
+        freshness.private(session)
         session.commit()
         flash("You're logged out.", "info")
     return redirect(url_for("boards.index"))
