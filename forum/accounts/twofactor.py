@@ -166,7 +166,7 @@ def note_recovery_code_used(user: User, left: int, address: str) -> None:
     log.warning("recovery code used: user_id=%s left=%s ip=%s", user.id, left, address)
     mail.send(mail.Mail(
         to=user.email,
-        subject="A recovery code was used to sign in to your Showboard account",
+        subject=f"A recovery code was used to sign in to your {mail.site_name()} account",
         body=f"Hi {user.username},\n\nSomeone signed in to your account just now with one "
              f"of your recovery codes, from the address {address or 'unknown'}. You have "
              f"{left} unused code{'s' if left != 1 else ''} left.\n\nIf it was you, set up "
