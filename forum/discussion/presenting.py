@@ -26,8 +26,14 @@ def time_ago(moment: datetime | None, now: datetime | None = None) -> str:
     seconds = int(((now or datetime.now(UTC)) - moment).total_seconds())
     if seconds < 60:
         return "just now"
-    for size, unit in ((31_536_000, "year"), (2_592_000, "month"), (604_800, "week"),
-                       (86_400, "day"), (3_600, "hour"), (60, "minute")):
+    for size, unit in (
+        (31_536_000, "year"),
+        (2_592_000, "month"),
+        (604_800, "week"),
+        (86_400, "day"),
+        (3_600, "hour"),
+        (60, "minute"),
+    ):
         if seconds >= size:
             count = seconds // size
             return f"{count} {unit}{'s' if count != 1 else ''} ago"
@@ -85,8 +91,13 @@ def author_of(user: User | None, cache: dict[int, Author]) -> Author | None:
     if user is None:
         return None
     if user.id not in cache:
-        cache[user.id] = Author(user.username, link("users.profile", username=user.username),
-                                user.role, user.id % 8, user.username[:1].upper())
+        cache[user.id] = Author(
+            user.username,
+            link("users.profile", username=user.username),
+            user.role,
+            user.id % 8,
+            user.username[:1].upper(),
+        )
     return cache[user.id]
 
 
@@ -99,21 +110,25 @@ def post_cards(posts: Sequence[Post], thread: Thread, viewer: Viewer) -> list[Po
     cards = []
     for post in posts:
         can_edit = permissions.can_edit_post(viewer, post, thread)
-        cards.append(PostCard(
-            post=post,
-            author=author_of(post.author, authors),
-            url=link("threads.permalink", post_id=post.id),
-            posted=Moment.of(post.created_at, now),
-            edited=long_date(post.edited_at) if post.edited_at and not post.is_deleted else "",
-            shows_text=permissions.can_see_post_text(viewer, post, thread),
-            edit_url=link("threads.edit", post_id=post.id) if can_edit else None,
-            delete_url=link("threads.delete", post_id=post.id) if can_edit else None,
-            revisions_url=link("history.revisions", post_id=post.id)
-            if permissions.can_see_revisions(viewer, post, thread) else None,
-            report_url=link("reports.report", post_id=post.id)
-            if permissions.can_report(viewer, post) else None,
-            can_moderate=moderator,
-        ))
+        cards.append(
+            PostCard(
+                post=post,
+                author=author_of(post.author, authors),
+                url=link("threads.permalink", post_id=post.id),
+                posted=Moment.of(post.created_at, now),
+                edited=long_date(post.edited_at) if post.edited_at and not post.is_deleted else "",
+                shows_text=permissions.can_see_post_text(viewer, post, thread),
+                edit_url=link("threads.edit", post_id=post.id) if can_edit else None,
+                delete_url=link("threads.delete", post_id=post.id) if can_edit else None,
+                revisions_url=link("history.revisions", post_id=post.id)
+                if permissions.can_see_revisions(viewer, post, thread)
+                else None,
+                report_url=link("reports.report", post_id=post.id)
+                if permissions.can_report(viewer, post)
+                else None,
+                can_moderate=moderator,
+            )
+        )
     return cards
 
 
@@ -128,6 +143,8 @@ class ThreadRow:
     last_post_url: str | None  # None: the thread has no posts left to link to
     last_poster: Author | None
     last_posted: Moment
+    # Hidden by a moderator: only the board's moderators get such rows, marked "Hidden".
+    hidden: bool
 
 
 def thread_rows(threads: Sequence[Thread]) -> list[ThreadRow]:
@@ -141,9 +158,11 @@ def thread_rows(threads: Sequence[Thread]) -> list[ThreadRow]:
             author=author_of(thread.author, authors),
             started=Moment.of(thread.created_at, now),
             last_post_url=link("threads.permalink", post_id=thread.last_post_id)
-            if thread.last_post_id else None,
+            if thread.last_post_id
+            else None,
             last_poster=author_of(thread.last_poster, authors),
             last_posted=Moment.of(thread.last_post_at, now),
+            hidden=thread.is_hidden,
         )
         for thread in threads
     ]

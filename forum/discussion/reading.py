@@ -1,18 +1,32 @@
 """Loaders for the read pages. Each returns fully loaded data in a fixed number of statements;
-relationships not loaded here raise on access (lazy="raise"), so templates can't N+1."""
+relationships not loaded here raise on access (lazy="raise"), so templates can't N+1.
+
+Every list is filtered for its viewer in SQL by forum/access/visibility.py, so what a viewer may
+not see is never loaded, counted or paged over."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import false, select
+from sqlalchemy import and_, func, join, select, true
 from sqlalchemy.orm import Session, contains_eager, joinedload
 
+from forum.access import permissions
 from forum.access.viewer import Viewer
+from forum.access.visibility import readable_posts, visible_posts, visible_threads
 from forum.models import Board, Post, Thread, User
 from forum.platform.pagination import Page, page_of
 from forum.platform.text import identity_key
+
+
+@dataclass(frozen=True)
+class IndexBoard:
+    """A board on the index, with its latest post (thread and author loaded) when the viewer
+    may see it; None when the board has none, or none they may see."""
+
+    board: Board
+    latest: Post | None
 
 
 @dataclass(frozen=True)
@@ -33,40 +47,70 @@ class ThreadListing:
 class Profile:
     user: User
     recent_posts: Sequence[Post]
+    # The posts of theirs the viewer may read: User.post_count counts deleted and hidden ones too.
+    post_count: int
 
 
-def board_index(session: Session, viewer: Viewer) -> Sequence[Board]:
-    latest = joinedload(Board.last_post)
+def board_index(session: Session, viewer: Viewer) -> Sequence[IndexBoard]:
+    """The boards in index order, each with its denormalised latest post (Board.last_post) when
+    `viewer` may see it. One statement: the post and its thread are joined only when visible,
+    so a latest post in a thread hidden from the viewer never reaches the page."""
+    latest_in_thread = join(Post, Thread, Post.thread_id == Thread.id)
     stmt = (
-        select(Board)
+        select(Board, Post)
+        .outerjoin(latest_in_thread, and_(Post.id == Board.last_post_id, visible_posts(viewer)))
         .where(Board.is_archived.is_(False))
-        .options(
-            latest.joinedload(Post.author),
-            latest.joinedload(Post.thread),
-        )
+        .options(contains_eager(Post.thread), joinedload(Post.author))
         .order_by(Board.position, Board.name)
     )
-    return session.scalars(stmt).unique().all()
+    return [IndexBoard(board, latest) for board, latest in session.execute(stmt)]
 
 
 def board_by_slug(session: Session, slug: str) -> Board | None:
     return session.scalar(select(Board).where(Board.slug == slug))
 
 
+def _board_and_hidden_count(
+    session: Session, viewer: Viewer, slug: str
+) -> tuple[Board, int] | None:
+    """The board and, for a viewer who moderates it, how many of its threads are hidden (the
+    board's thread_count leaves them out). Moderators' count rides in the board's statement:
+    a range on ix_threads_board_listing, only over the hidden threads."""
+    if not permissions.is_moderator(viewer):
+        board = board_by_slug(session, slug)
+        return None if board is None else (board, 0)
+    hidden = (
+        select(func.count(Thread.id))
+        .where(Thread.board_id == Board.id, Thread.is_hidden == true())
+        .correlate(Board)
+        .scalar_subquery()
+    )
+    row = session.execute(select(Board, hidden).where(Board.slug == slug)).first()
+    if row is None:
+        return None
+    board, hidden_count = row
+    return board, hidden_count if permissions.moderates(viewer, board.id) else 0
+
+
 def board_listing(
     session: Session, viewer: Viewer, slug: str, page_number: int, per_page: int
 ) -> BoardListing | None:
-    board = board_by_slug(session, slug)
-    if board is None:
+    """One page of a board's threads as `viewer` sees them: its moderators (and global
+    moderators, admins) get the hidden threads too, marked (defect 9)."""
+    found = _board_and_hidden_count(session, viewer, slug)
+    if found is None:
         return None
-    page = page_of(board.thread_count, per_page, page_number)
+    board, hidden_count = found
+    page = page_of(board.thread_count + hidden_count, per_page, page_number)
     listing_order = (Thread.is_pinned.desc(), Thread.last_post_at.desc(), Thread.id.desc())
-    # The page's ids come from ix_threads_board_listing alone (`= false`, not `IS false`, so
-    # PostgreSQL can use it), so page 200 skips 6,000 index entries rather than 6,000 rows;
-    # only the page's own threads are then read.
+    # The page's ids come from ix_threads_board_listing alone (visible_threads gives `= false`,
+    # not `IS false`, so PostgreSQL can use it), so page 200 skips 6,000 index entries rather
+    # than 6,000 rows; only the page's own threads are then read. A moderator's listing has no
+    # is_hidden condition, so the index gives their rows unordered: a sort of the board's
+    # entries, for moderators only.
     page_ids = (
         select(Thread.id)
-        .where(Thread.board_id == board.id, Thread.is_hidden == false())
+        .where(Thread.board_id == board.id, visible_threads(viewer, board.id))
         .order_by(*listing_order)
         .offset(page.offset)
         .limit(per_page)
@@ -88,7 +132,14 @@ def thread_with_board(session: Session, thread_id: int) -> Thread | None:
 def thread_listing(
     session: Session, viewer: Viewer, thread_id: int, page_number: int, per_page: int
 ) -> ThreadListing | None:
-    thread = thread_with_board(session, thread_id)
+    """A page of a thread `viewer` may see (None when it doesn't exist or is hidden from them).
+    Every post of a visible thread has its slot (visibility.visible_posts): those whose text
+    the viewer may not read are printed as stubs (presenting.post_cards)."""
+    thread = session.scalar(
+        select(Thread)
+        .where(Thread.id == thread_id, visible_threads(viewer))
+        .options(joinedload(Thread.board))
+    )
     if thread is None:
         return None
     page = page_of(thread.post_count, per_page, page_number)
@@ -113,20 +164,44 @@ def post_in_thread(session: Session, post_id: int) -> Post | None:
 
 
 def profile(session: Session, viewer: Viewer, username: str, limit: int = 10) -> Profile | None:
-    user = session.scalar(select(User).where(User.username_key == identity_key(username)))
-    if user is None:
+    """A member's page: their latest posts that `viewer` may read, and how many there are
+    (counted in the user's statement: ix_posts_author_created gives their posts)."""
+    readable = readable_posts(viewer)
+    post_count = (
+        select(func.count(Post.id))
+        .join(Post.thread)
+        .where(Post.author_id == User.id, readable)
+        .correlate(User)
+        .scalar_subquery()
+    )
+    row = session.execute(
+        select(User, post_count).where(User.username_key == identity_key(username))
+    ).first()
+    if row is None:
         return None
+    user, count = row
     stmt = (
         select(Post)
         .join(Post.thread)
-        .where(
-            Post.author_id == user.id,
-            Post.is_deleted.is_(False),
-            Post.is_hidden.is_(False),
-            Thread.is_hidden.is_(False),
-        )
+        .where(Post.author_id == user.id, readable)
         .options(contains_eager(Post.thread))
         .order_by(Post.created_at.desc(), Post.id.desc())
         .limit(limit)
     )
-    return Profile(user, session.scalars(stmt).all())
+    return Profile(user, session.scalars(stmt).all(), count)
+
+
+# ------------------------------------------------------------------------------ boards
+
+
+def all_boards(session: Session) -> Sequence[Board]:
+    """Every board, archived ones too, in index order."""
+    return session.scalars(select(Board).order_by(Board.position, Board.name)).all()
+
+
+def boards_for_move(session: Session, viewer: Viewer) -> Sequence[Board]:
+    """The boards `viewer` may move threads between (the thread page's move form). Members get
+    [] without a query, so the thread page costs them nothing extra."""
+    if not permissions.is_moderator(viewer):
+        return []
+    return [board for board in all_boards(session) if permissions.moderates(viewer, board.id)]

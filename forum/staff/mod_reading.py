@@ -1,15 +1,13 @@
 """Loaders for the moderator and admin pages: the report queue, the moderation log, user search
-and a user's admin page, and a post's edit history.
+and a user's admin page.
 
 Like forum/discussion/reading.py, each returns fully loaded data in a fixed number of statements,
-whatever
-the number of rows; relationships are lazy="raise", so a template can't start an N+1.
+whatever the number of rows; relationships are lazy="raise", so a template can't start an N+1.
+Pages everyone reads load from forum/discussion/ (reading.py, history.py), never from here.
 """
 
 from __future__ import annotations
 
-import difflib
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,13 +17,16 @@ from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from forum.access import permissions
 from forum.access.viewer import Viewer
-from forum.discussion import reading
+
+# boards_for_move is re-exported until forum/views/threads.py imports it from
+# forum/discussion/reading.py, where it moved: the thread page is for everyone and should load
+# nothing from the moderator modules (admin pages may keep using mod_reading.all_boards).
+from forum.discussion.reading import all_boards, boards_for_move  # noqa: F401
 from forum.models import (
     Board,
     BoardModerator,
     ModAction,
     Post,
-    PostRevision,
     Report,
     ReportStatus,
     Thread,
@@ -41,19 +42,6 @@ RECENT = 10
 
 
 # ------------------------------------------------------------------------------ boards
-
-
-def all_boards(session: Session) -> Sequence[Board]:
-    """Every board, archived ones too, in index order."""
-    return session.scalars(select(Board).order_by(Board.position, Board.name)).all()
-
-
-def boards_for_move(session: Session, viewer: Viewer) -> Sequence[Board]:
-    """The boards `viewer` may move threads between. Members get [] without a query, so the
-    thread page costs them nothing extra."""
-    if not permissions.is_moderator(viewer):
-        return []
-    return [board for board in all_boards(session) if permissions.moderates(viewer, board.id)]
 
 
 def boards_for_suspending(session: Session, viewer: Viewer) -> Sequence[Board]:
@@ -206,8 +194,9 @@ class LogFilters:
         def clean(name: str, limit: int) -> str:
             return strip_control(args.get(name, ""))[:limit].strip()
 
-        return cls(board=clean("board", 64), moderator=clean("moderator", 30),
-                   action=clean("action", 40))
+        return cls(
+            board=clean("board", 64), moderator=clean("moderator", 30), action=clean("action", 40)
+        )
 
     def as_args(self) -> dict[str, str]:
         """The filters in use, for links that keep them (pagination)."""
@@ -220,9 +209,11 @@ class LogFilters:
             board_id = select(Board.id).where(Board.slug == self.board).scalar_subquery()
             where.append(ModAction.board_id == board_id)
         if self.moderator:
-            actor_id = (select(User.id)
-                        .where(User.username_key == identity_key(self.moderator))
-                        .scalar_subquery())
+            actor_id = (
+                select(User.id)
+                .where(User.username_key == identity_key(self.moderator))
+                .scalar_subquery()
+            )
             where.append(ModAction.actor_id == actor_id)
         if self.action:
             where.append(ModAction.action == self.action)
@@ -284,13 +275,16 @@ def user_search(
     where: list[Any] = []
     if query:
         pattern = _like_pattern(identity_key(query))
-        where.append(or_(User.username_key.like(pattern, escape="\\"),
-                         User.email_key.like(pattern, escape="\\")))
+        where.append(
+            or_(
+                User.username_key.like(pattern, escape="\\"),
+                User.email_key.like(pattern, escape="\\"),
+            )
+        )
     total = session.scalar(select(func.count(User.id)).where(*where)) or 0
     page = page_of(total, per_page, page_number)
     users = session.scalars(
-        select(User).where(*where).order_by(User.username_key)
-        .offset(page.offset).limit(per_page)
+        select(User).where(*where).order_by(User.username_key).offset(page.offset).limit(per_page)
     ).all()
     return UserSearch(query, users, page)
 
@@ -311,9 +305,9 @@ def user_record(session: Session, username: str, limit: int = RECENT) -> UserRec
     user = session.scalar(select(User).where(User.username_key == identity_key(username)))
     if user is None:
         return None
-    moderated = frozenset(session.scalars(
-        select(BoardModerator.board_id).where(BoardModerator.user_id == user.id)
-    ))
+    moderated = frozenset(
+        session.scalars(select(BoardModerator.board_id).where(BoardModerator.user_id == user.id))
+    )
     posts = session.scalars(
         select(Post)
         .join(Post.thread)
@@ -329,83 +323,5 @@ def user_record(session: Session, username: str, limit: int = RECENT) -> UserRec
         .order_by(Report.created_at.desc(), Report.id.desc())
         .limit(limit)
     ).all()
-    history = session.scalars(
-        _log_rows([ModAction.target_user_id == user.id]).limit(limit)
-    ).all()
+    history = session.scalars(_log_rows([ModAction.target_user_id == user.id]).limit(limit)).all()
     return UserRecord(user, moderated, all_boards(session), posts, reports, history)
-
-
-# ------------------------------------------------------------------------------ edit history
-
-
-@dataclass(frozen=True)
-class Change:
-    kind: str  # "same", "added", "removed", or "skipped" (a long unchanged stretch, shortened)
-    text: str
-
-
-@dataclass(frozen=True)
-class Version:
-    revision: PostRevision
-    # How this version differs from the one before; empty for the original.
-    changes: Sequence[Change]
-
-
-@dataclass(frozen=True)
-class EditHistory:
-    post: Post
-    versions: Sequence[Version]
-
-
-# Words, runs of whitespace and single punctuation marks: posts are prose, so a word-level
-# diff reads better than a line diff, where a one-word fix replaces the whole paragraph.
-_TOKENS = re.compile(r"\s+|\w+|[^\w\s]")
-UNCHANGED_KEPT = 160
-
-
-def word_diff(before: str, after: str) -> list[Change]:
-    """`after` as a list of unchanged, added and removed stretches of text. Plain text: the
-    template escapes it like any other user text and marks it up with <ins> and <del>."""
-    old, new = _TOKENS.findall(before), _TOKENS.findall(after)
-    changes: list[Change] = []
-    # Keep difflib's "autojunk": without it, the spaces between words (a very common token)
-    # make a 50,000-character post take close to a minute; with it, milliseconds.
-    matcher = difflib.SequenceMatcher(None, old, new)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag == "equal":
-            changes.extend(_shortened("".join(old[i1:i2])))
-            continue
-        if tag in ("delete", "replace"):
-            changes.append(Change("removed", "".join(old[i1:i2])))
-        if tag in ("insert", "replace"):
-            changes.append(Change("added", "".join(new[j1:j2])))
-    return changes
-
-
-def _shortened(same: str) -> list[Change]:
-    """Long unchanged text keeps its two ends around the edits and skips its middle."""
-    if len(same) <= 3 * UNCHANGED_KEPT:
-        return [Change("same", same)]
-    return [Change("same", same[:UNCHANGED_KEPT]),
-            Change("skipped", f"{len(same) - 2 * UNCHANGED_KEPT:,} unchanged characters"),
-            Change("same", same[-UNCHANGED_KEPT:])]
-
-
-def edit_history(session: Session, post_id: int) -> EditHistory | None:
-    """A post (with thread and board) and every version of it, oldest first."""
-    post = reading.post_in_thread(session, post_id)
-    if post is None:
-        return None
-    revisions = session.scalars(
-        select(PostRevision)
-        .where(PostRevision.post_id == post.id)
-        .options(joinedload(PostRevision.editor))
-        .order_by(PostRevision.number)
-    ).all()
-    versions: list[Version] = []
-    previous: PostRevision | None = None
-    for revision in revisions:
-        changes = word_diff(previous.source, revision.source) if previous else []
-        versions.append(Version(revision, changes))
-        previous = revision
-    return EditHistory(post, versions)

@@ -28,6 +28,7 @@ def register_blueprints(app: Flask) -> None:
         admin,
         boards,
         errors,
+        history,
         mod,
         reports,
         search,
@@ -38,8 +39,7 @@ def register_blueprints(app: Flask) -> None:
 
     # Before any blueprint adds a rule: rules bind their converter when they are added.
     app.url_map.converters["int"] = IdConverter
-    for module in (accounts, boards, threads, users, search, reports, mod, admin, signin):
+    # history (the moderation log, edit history) is public: outside mod's guard, not under it.
+    for module in (accounts, boards, threads, users, search, reports, history, mod, admin, signin):
         app.register_blueprint(module.bp)
-    # The moderation log and edit history: public pages about moderation, outside the guard.
-    app.register_blueprint(mod.public)
     errors.init_app(app)

@@ -1,11 +1,8 @@
-"""The moderator area (/mod) and the public pages that show what moderators did.
-
-`bp` is for moderators only: one guard (`moderators_only`) runs before every view in it, like
-lobsters' mod controller, and each view then asks forum/access/permissions.py about the one board or
-user it touches. `public` holds the pages everyone may read: the moderation log and a post's
-edit history. Every action is a POST with a CSRF token, writes one log row
-(forum/staff/moderation.py)
-and commits once; refused attempts change nothing.
+"""The moderator area (/mod), for moderators only: one guard (`moderators_only`) runs before
+every view in it, like lobsters' mod controller, and each view then asks
+forum/access/permissions.py about the one board or user it touches. Every action is a POST with
+a CSRF token, writes one log row (forum/staff/moderation.py) and commits once; refused attempts
+change nothing. The public moderation log (/mod/log) is in forum/views/history.py.
 """
 
 from __future__ import annotations
@@ -41,7 +38,6 @@ from forum.staff.mod_forms import (
 )
 
 bp = Blueprint("mod", __name__, url_prefix="/mod")
-public = Blueprint("history", __name__)
 
 
 def to_login() -> Response:
@@ -146,8 +142,9 @@ def dashboard() -> str:
 
 @bp.get("/reports")
 def reports() -> str:
-    queue = mod_reading.report_queue(db_session(), current_viewer(),
-                                     parse_page(request.args.get("page")))
+    queue = mod_reading.report_queue(
+        db_session(), current_viewer(), parse_page(request.args.get("page"))
+    )
     return render_template("mod/reports.html", queue=queue, form=HandleReportsForm())
 
 
@@ -199,8 +196,9 @@ def thread_action(thread_id: int) -> Response:
 @bp.get("/threads/<int:thread_id>/hide/confirm")
 def confirm_hide_thread(thread_id: int) -> str:
     thread = _moderated_thread(thread_id)
-    return render_template("mod/confirm_hide_thread.html", thread=thread,
-                           form=HideForm(data=_next_from_query()))
+    return render_template(
+        "mod/confirm_hide_thread.html", thread=thread, form=HideForm(data=_next_from_query())
+    )
 
 
 @bp.post("/threads/<int:thread_id>/hide")
@@ -225,8 +223,11 @@ def move_thread(thread_id: int) -> Response:
     if destination is None:
         abort(404)
     if not permissions.can_move_thread(current_viewer(), thread, destination):
-        abort(403, f"You can only move threads between boards you moderate, and you don't "
-                   f"moderate {destination.name}.")
+        abort(
+            403,
+            f"You can only move threads between boards you moderate, and you don't "
+            f"moderate {destination.name}.",
+        )
     if destination.id == thread.board_id:
         flash(f"That thread is already on {destination.name}.", "info")
         return redirect(safe_next(form.next.data, thread_url(thread)))
@@ -239,11 +240,11 @@ def move_thread(thread_id: int) -> Response:
 def rename_thread(thread_id: int) -> str | Response:
     session = db_session()
     thread = _moderated_thread(thread_id)
-    form = RenameThreadForm(data={"title": thread.title, **_next_from_query()}
-                            if request.method == "GET" else None)
+    form = RenameThreadForm(
+        data={"title": thread.title, **_next_from_query()} if request.method == "GET" else None
+    )
     if form.validate_on_submit():
-        moderation.rename_thread(session, current_user, thread, form.title.data,
-                                 form.reason.data)
+        moderation.rename_thread(session, current_user, thread, form.title.data, form.reason.data)
         return _done(session, form.next.data, thread_url(thread))
     return render_template("mod/rename_thread.html", thread=thread, form=form)
 
@@ -254,8 +255,9 @@ def rename_thread(thread_id: int) -> str | Response:
 @bp.get("/posts/<int:post_id>/hide/confirm")
 def confirm_hide_post(post_id: int) -> str:
     post = _moderated_post(post_id)
-    return render_template("mod/confirm_hide_post.html", post=post,
-                           form=HideForm(data=_next_from_query()))
+    return render_template(
+        "mod/confirm_hide_post.html", post=post, form=HideForm(data=_next_from_query())
+    )
 
 
 @bp.post("/posts/<int:post_id>/hide")
@@ -283,8 +285,9 @@ def restore_post(post_id: int) -> Response:
 # ------------------------------------------------------------------------------ users
 
 
-def _suspension_page(user: User, form: SuspendForm | None = None,
-                     board_form: BoardSuspendForm | None = None) -> str:
+def _suspension_page(
+    user: User, form: SuspendForm | None = None, board_form: BoardSuspendForm | None = None
+) -> str:
     """The suspension page: a site-wide form for those who may use it, a board form with the
     boards this moderator moderates, and the member's current suspensions."""
     session = db_session()
@@ -297,8 +300,11 @@ def _suspension_page(user: User, form: SuspendForm | None = None,
     boards = mod_reading.boards_for_suspending(session, current_viewer())
     board_form.board.choices = [choice(board.id, board.name) for board in boards]
     return render_template(
-        "mod/suspend.html", user=user, form=form if site_wide else None,
-        board_form=board_form, lift_form=ReasonForm(formdata=None),
+        "mod/suspend.html",
+        user=user,
+        form=form if site_wide else None,
+        board_form=board_form,
+        lift_form=ReasonForm(formdata=None),
         board_suspensions=moderation.running_board_suspensions(session, user),
         moderated_ids={board.id for board in boards},
     )
@@ -317,8 +323,12 @@ def suspend_user(username: str) -> str | Response:
     if form.validate_on_submit():
         until = form.ends_at(utcnow())
         moderation.suspend(session, current_user, user, until, form.reason.data)
-        flash(f"{user.username} is banned." if until is None else
-              f"{user.username} is suspended until {until:%B %d, %Y %H:%M} UTC.", "success")
+        flash(
+            f"{user.username} is banned."
+            if until is None
+            else f"{user.username} is suspended until {until:%B %d, %Y %H:%M} UTC.",
+            "success",
+        )
         return _done(session, form.next.data, url_for("mod.suspension_page", username=username))
     return _suspension_page(user, form=form)
 
@@ -340,14 +350,17 @@ def suspend_on_board(username: str) -> str | Response:
     session = db_session()
     user = _restrictable(username)
     form = BoardSuspendForm()
-    board = _board_for_suspension(user, form.board.data if isinstance(form.board.data, int)
-                                  else None)
+    board = _board_for_suspension(
+        user, form.board.data if isinstance(form.board.data, int) else None
+    )
     if form.validate_on_submit():
         until = form.ends_at(utcnow())
         assert until is not None  # board suspensions offer no ban
         moderation.suspend_on_board(session, current_user, user, board, until, form.reason.data)
-        flash(f"{user.username} can't post on {board.name} until {until:%B %d, %Y %H:%M} UTC.",
-              "success")
+        flash(
+            f"{user.username} can't post on {board.name} until {until:%B %d, %Y %H:%M} UTC.",
+            "success",
+        )
         return _done(session, form.next.data, url_for("mod.suspension_page", username=username))
     return _suspension_page(user, board_form=form)
 
@@ -366,27 +379,3 @@ def lift_board_suspension(username: str) -> Response:
         return redirect(safe_next(form.next.data, back))
     flash(f"{user.username} can post on {board.name} again.", "success")
     return _done(session, form.next.data, back)
-
-
-# ------------------------------------------------------------------------------ public pages
-
-
-@public.get("/mod/log")
-def log() -> str:
-    filters = mod_reading.LogFilters.from_args(request.args)
-    found = mod_reading.mod_log(db_session(), filters, parse_page(request.args.get("page")))
-    return render_template("mod/log.html", log=found, actions=moderation.LOGGED_ACTIONS)
-
-
-@public.get("/p/<int:post_id>/revisions")
-def revisions(post_id: int) -> str:
-    history = mod_reading.edit_history(db_session(), post_id)
-    if history is None or not permissions.can_see_thread(current_viewer(), history.post.thread):
-        abort(404)
-    post = history.post
-    if post.revision_count == 0:
-        abort(404, "This post has never been edited.")
-    if not permissions.can_see_revisions(current_viewer(), post, post.thread):
-        abort(403, "This post was removed, and so was its edit history.")
-    return render_template("mod/revisions.html", history=history, post=post,
-                           thread=post.thread)
