@@ -16,7 +16,7 @@ from forum.discussion import markup, posting, presenting, reading
 from forum.discussion.forms import EditPostForm, EmptyForm, ReplyForm
 from forum.models import Post, Thread
 from forum.platform.pagination import parse_page
-from forum.staff import mod_reading, moderation
+from forum.staff import moderation
 from forum.views.drafts import ask_to_log_in
 
 bp = Blueprint("threads", __name__)
@@ -75,7 +75,7 @@ def thread(thread_id: int, slug: str | None = None) -> str | Response:
                            cards=presenting.post_cards(listing.posts, current, current_viewer()),
                            reply_form=ReplyForm() if member else None,
                            action_form=EmptyForm() if member else None, preview=None,
-                           boards=mod_reading.boards_for_move(db_session(), current_viewer()))
+                           boards=reading.boards_for_move(db_session(), current_viewer()))
 
 
 @bp.post("/t/<int:thread_id>/reply")
@@ -111,7 +111,7 @@ def _thread_with_reply_form(current: Thread, form: ReplyForm, preview: str | Non
     return render_template("threads/thread.html", listing=listing, reply_form=form,
                            cards=presenting.post_cards(listing.posts, current, current_viewer()),
                            action_form=EmptyForm(), preview=preview,
-                           boards=mod_reading.boards_for_move(db_session(), current_viewer()))
+                           boards=reading.boards_for_move(db_session(), current_viewer()))
 
 
 @bp.get("/p/<int:post_id>")
