@@ -104,8 +104,9 @@ class RedisStore:
         self._link = link
 
     def get(self, key: str) -> bytes | None:
-        page: bytes | None = self._link.call(lambda r: r.get(f"showboard:page:{key}"), None)
-        return page
+        page = self._link.call(lambda r: r.get(f"showboard:page:{key}"), None)
+        # The client is built without decode_responses, so what Redis gives back is bytes.
+        return page if isinstance(page, bytes) else None
 
     def set(self, key: str, page: bytes) -> None:
         self._link.call(lambda r: r.set(f"showboard:page:{key}", page, ex=PAGE_TTL_SECONDS),
@@ -175,7 +176,8 @@ def _page_address(items: int | None) -> str:
 def site_version_seen() -> int | None:
     """The site-wide content version this request read before it rendered (cacheable pages
     only): anything shown on the page must be at least as new as this."""
-    return g.get("site_version")
+    seen: int | None = g.get("site_version")
+    return seen
 
 
 @lru_cache(maxsize=16)
