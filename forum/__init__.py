@@ -31,6 +31,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from forum import cli
     from forum.accounts import auth
     from forum.platform import (
+        freshness,
         health,
         jobs,
         limits,
@@ -49,6 +50,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     jobs.init_app(app)
     auth.init_app(app)
     security.init_app(app)
+    # Versions are kept with the page cache off too: cached settings follow the site-wide one.
+    freshness.init_app(app)
     pagecache.init_app(app)
     templating.init_app(app)
     register_blueprints(app)

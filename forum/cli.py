@@ -118,7 +118,7 @@ def import_boards(path: Path, keep_existing: bool) -> None:
     session = db_session()
     result = showfile.upsert(session, entries, keep_existing=keep_existing)
     session.commit()
-    click.echo(f"Imported {path}: {len(result.created)} created, {len(result.updated)} updated.")
+    click.echo(f"Imported {path}: {result.summary()}.")
 
 
 users = AppGroup("users", help="Manage user accounts.")

@@ -23,6 +23,7 @@ from forum.db import make_engine
 from forum.discussion import posting
 from forum.models import Thread, User
 from forum.platform import backup, migrate
+from forum.staff import recount
 from tests.conftest import (
     EXAMPLE_FILE,
     FAST_HASHING,
@@ -30,7 +31,6 @@ from tests.conftest import (
     is_postgres,
     migrated_database_url,
 )
-from tests.counters import recount_mismatches_after_demo as recount_mismatches
 
 # A bound on waiting for the writer thread, not a measured duration.
 PATIENCE_SECONDS = 120
@@ -169,7 +169,7 @@ def test_backup_while_replies_arrive_restores_one_consistent_moment(
     assert replies_before <= _live_replies(target) <= replier.committed
     # The counters in the copy agree with its rows: it is one moment, not a blend of several.
     with Session(engine := make_engine(target)) as session:
-        assert recount_mismatches(session) == []
+        assert recount.differences(session) == []
     engine.dispose()
     # Both commands print the counts they saw, which are those of the copy.
     summary = f"{restored_counts['users']:,} users, {restored_counts['boards']:,} boards, " \

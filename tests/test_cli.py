@@ -71,7 +71,7 @@ def test_import_twice_creates_no_duplicates(app: Flask, db: Session) -> None:
     result = flask(app, "boards", "import", str(SHOWS / "two_shows.toml"))
 
     assert result.exit_code == 0, result.output
-    assert "0 created, 2 updated" in result.output
+    assert "0 created, 0 updated, 2 unchanged" in result.output
     assert count(db, Board) == 2
 
 

@@ -23,8 +23,8 @@ from forum.accounts.membership import create_user
 from forum.db import make_engine
 from forum.discussion import posting
 from forum.models import Board, Post, Thread, User
+from forum.staff import recount
 from tests.conftest import FAST_HASHING, Browserish, is_postgres, migrated_database_url
-from tests.counters import recount_mismatches
 
 NEEDS_POSTGRES = "needs PostgreSQL (set FORUM_TEST_DATABASE_URL): SQLite has no concurrent writers"
 skip_unless_postgres = pytest.mark.skipif(not is_postgres(), reason=NEEDS_POSTGRES)
@@ -133,7 +133,7 @@ def assert_all_replies_counted(engine: Engine, arena: Arena, writers: int, repli
             openers = 2 if n == 0 else 0
             assert session.get_one(User, user_id).post_count == replies + openers, f"writer {n}"
 
-        assert recount_mismatches(session) == []
+        assert recount.differences(session) == []
 
 
 # ------------------------------------------------------------------------------ domain level
@@ -185,7 +185,7 @@ def test_a_writer_that_read_before_another_commit_can_still_reply(
             select(Post.number).where(Post.thread_id == thread_id).order_by(Post.number)
         ).all()
         assert list(numbers) == [1, 2, 3]
-        assert recount_mismatches(session) == []
+        assert recount.differences(session) == []
 
 
 # ------------------------------------------------------------------------------ HTTP

@@ -11,6 +11,7 @@ from forum.accounts.auth import end_other_sessions
 from forum.accounts.passwords import hash_password, needs_rehash, verify_password
 from forum.accounts.usernames import username_problem, username_skeleton
 from forum.models import ModAction, Role, User, utcnow
+from forum.platform import freshness
 from forum.platform.text import identity_key
 
 
@@ -73,6 +74,7 @@ def create_user(
     )
     session.add(user)
     session.flush()
+    freshness.private(session)  # a new account shows on no page until it posts
     return user
 
 
@@ -95,6 +97,7 @@ def change_password(session: Session, user: User, new_password: str) -> None:
     """Set a new password and end every other session of the user."""
     user.password_hash = hash_password(new_password)
     end_other_sessions(session, user)
+    freshness.private(session)
 
 
 def change_email(session: Session, user: User, new_email: str, verified: bool) -> None:
@@ -102,15 +105,17 @@ def change_email(session: Session, user: User, new_email: str, verified: bool) -
     user.email = new_email
     user.email_key = identity_key(new_email)
     user.email_verified_at = utcnow() if verified else None
+    freshness.private(session)  # addresses show on no public page
 
 
 def find_by_email(session: Session, email: str) -> User | None:
     return session.scalar(select(User).where(User.email_key == identity_key(email)))
 
 
-def mark_verified(user: User) -> None:
+def mark_verified(session: Session, user: User) -> None:
     if user.email_verified_at is None:
         user.email_verified_at = utcnow()
+        freshness.private(session)
 
 
 def delete_account(session: Session, user: User) -> None:
@@ -124,3 +129,5 @@ def delete_account(session: Session, user: User) -> None:
     )
     session.expunge(user)
     session.execute(delete(User).where(User.id == user_id))
+    # Every page that named them (threads, boards' latest posts, the log) now says "deleted user".
+    freshness.changed(session, site=True)

@@ -121,16 +121,23 @@ _THREAD_LATEST = (
             last_poster_id=bindparam("b_author"))
 )
 # Replies to other threads of the board race for the board row; a post only becomes the
-# board's latest if it is newer than the one recorded, whatever the commit order.
-_newer_than_latest = Board.last_post_id.is_(None) | (Board.last_post_id < bindparam("b_post"))
+# board's latest if it is newer than the one recorded, whatever the commit order. "Newer" is
+# (created_at, id), the order moderation, the demo data and `flask recount` use too
+# (forum/staff/recount.py): ids alone can disagree with times by a few microseconds when two
+# threads of the board get replies at once.
+_b_now = bindparam("b_now", type_=UTCDateTime())
+_newer_than_latest = (
+    Board.last_post_id.is_(None)
+    | (Board.last_post_at < _b_now)
+    | ((Board.last_post_at == _b_now) & (Board.last_post_id < bindparam("b_post")))
+)
 _BOARD_COUNTS = (
     update(Board).where(Board.id == bindparam("b_board"))
     .values(
         post_count=Board.post_count + 1,
         cache_version=freshness.next_version(Board),
         last_post_id=case((_newer_than_latest, bindparam("b_post")), else_=Board.last_post_id),
-        last_post_at=case((_newer_than_latest, bindparam("b_now", type_=UTCDateTime())),
-                          else_=Board.last_post_at),
+        last_post_at=case((_newer_than_latest, _b_now), else_=Board.last_post_at),
     )
 )
 _AUTHOR_COUNTS = (

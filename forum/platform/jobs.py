@@ -29,7 +29,7 @@ from redis import ConnectionPool
 from sqlalchemy import delete, func, select
 
 from forum.models import FailedJob, utcnow
-from forum.platform import redisconn
+from forum.platform import freshness, redisconn
 from forum.platform.requestlog import log_job
 
 log = logging.getLogger(__name__)
@@ -206,6 +206,7 @@ def record_failure(job: Job, args: Sequence[Any], error: str, attempts: int) -> 
     try:
         session.add(FailedJob(task=job.name, arguments=summary[:500], error=error[:2000],
                               attempts=attempts))
+        freshness.private(session)  # shown on /admin only, which is never cached
         session.commit()
     except Exception:
         log.exception("Could not record the failure of job %s", job.name)
@@ -235,6 +236,7 @@ def prune_failed_jobs() -> None:
     try:
         cutoff = utcnow() - timedelta(days=FAILED_JOBS_KEEP_DAYS)
         session.execute(delete(FailedJob).where(FailedJob.failed_at < cutoff))
+        freshness.private(session)
         session.commit()
     finally:
         session.close()

@@ -34,7 +34,7 @@ from typing import Any, Protocol
 from flask import Flask, Response, current_app, g, request, session
 from sqlalchemy.engine import Connection
 
-from forum.platform import freshness, redisconn, requestlog
+from forum.platform import redisconn, requestlog
 from forum.platform.pagination import parse_page
 from forum.platform.text import identity_key
 
@@ -249,8 +249,6 @@ def _with_cache_headers(response: Response, etag: str, state: str) -> Response:
 
 
 def init_app(app: Flask) -> None:
-    # Versions are kept with the cache off too: cached settings follow the site-wide one.
-    freshness.init_app(app)
     if not app.config["PAGE_CACHE"]:
         # Decided once here, so a request with the cache off pays no check at all.
         app.after_request(_mark_rendered)

@@ -17,11 +17,7 @@ from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from forum.access import permissions
 from forum.access.viewer import Viewer
-
-# boards_for_move is re-exported until forum/views/threads.py imports it from
-# forum/discussion/reading.py, where it moved: the thread page is for everyone and should load
-# nothing from the moderator modules (admin pages may keep using mod_reading.all_boards).
-from forum.discussion.reading import all_boards, boards_for_move  # noqa: F401
+from forum.discussion.reading import all_boards
 from forum.models import (
     Board,
     BoardModerator,

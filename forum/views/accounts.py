@@ -218,7 +218,7 @@ def reset_password(token: str) -> str | Response | tuple[str, int]:
     form = ResetPasswordForm()
     if form.validate_on_submit():
         membership.change_password(session, user, form.new_password.data)
-        membership.mark_verified(user)  # the link arrived by email, so the address works
+        membership.mark_verified(session, user)  # the link arrived by email, so the address works
         auth.start_session(session, user, remember=False)
         session.commit()
         flash("Your password is changed and you're logged in. Other sessions were ended.",
@@ -236,7 +236,7 @@ def verify_email(token: str) -> str | Response | tuple[str, int]:
     user = tokens.read_verify_token(token, lambda uid: session.get(User, uid))
     if user is None:
         return render_template("accounts/link_invalid.html", kind="confirmation"), 400
-    membership.mark_verified(user)
+    membership.mark_verified(session, user)
     session.commit()
     flash("Thanks, your email is confirmed. Happy posting!", "success")
     return redirect(url_for("boards.index"))

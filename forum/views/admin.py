@@ -70,7 +70,7 @@ def _user_or_404(username: str) -> User:
 def index() -> str:
     session = db_session()
     # Failed background jobs show here, on the page admins open first, so none goes unseen.
-    return render_template("admin/boards.html", boards=mod_reading.all_boards(session),
+    return render_template("admin/boards.html", boards=reading.all_boards(session),
                            order_form=BoardOrderForm(), failed_jobs=jobs.failures(session))
 
 
@@ -178,7 +178,7 @@ def change_role(username: str) -> str | Response:
     if not permissions.can_change_role(current_viewer(), user):
         abort(403, "You can't change your own role: ask another admin.")
     form = RoleForm()
-    _board_choices(form, mod_reading.all_boards(session))
+    _board_choices(form, reading.all_boards(session))
     if not form.validate_on_submit():
         abort(400, first_error(form))
     role = Role(form.role.data)
