@@ -117,12 +117,9 @@ def thread_of(world: World, post: Post) -> Thread:
 
 
 def text_shown(viewer: Viewer, post: Post, thread: Thread) -> bool:
-    """What the thread page prints the text of (templates/threads/thread.html): a deleted post
-    is a stub for everyone, otherwise can_see_post_text decides."""
-    return (
-        permissions.can_see_thread(viewer, thread)
-        and not post.is_deleted
-        and permissions.can_see_post_text(viewer, post, thread)
+    """What the thread page prints the text of (templates/threads/thread.html)."""
+    return permissions.can_see_thread(viewer, thread) and permissions.can_see_post_text(
+        viewer, post, thread
     )
 
 

@@ -129,8 +129,10 @@ def can_see_thread(viewer: Viewer, thread: Thread) -> bool:
 
 
 def can_see_post_text(viewer: Viewer, post: Post, thread: Thread) -> bool:
-    """Hidden posts show a stub to members; moderators of the board still read them."""
-    if post.is_deleted and not post.source:
+    """Whether the post's text may be shown: a deleted post is a stub for everyone (its history
+    is for moderators: can_see_revisions); a hidden one is a stub for members, and moderators
+    of the board still read it."""
+    if post.is_deleted:
         return False
     return not post.is_hidden or moderates(viewer, thread.board_id)
 
