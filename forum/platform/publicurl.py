@@ -59,7 +59,7 @@ def _refuse_other_hosts() -> Response | None:
 
 def _adapter() -> MapAdapter:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    adapter = app.extensions.get("forum.public_urls")
+    adapter: MapAdapter | None = app.extensions.get("forum.public_urls")
     if adapter is None:
         parts = urlsplit(app.config["PUBLIC_URL"])
         adapter = app.url_map.bind(parts.netloc, script_name=parts.path.rstrip("/") or "/",

@@ -72,7 +72,7 @@ def _write(level: int, line: str) -> None:
             handler.release()
     # Logger.handle rather than Logger.log: the line says what it is, and this skips the walk
     # up the stack that finds the caller's file and line, a good part of the cost per request.
-    log.handle(log.makeRecord(log.name, level, __name__, 0, line, None, None))
+    log.handle(log.makeRecord(log.name, level, __name__, 0, line, (), None))
 
 
 # The current second, formatted once: datetime.now(UTC).isoformat() per line costs twice as much.

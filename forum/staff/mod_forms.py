@@ -1,5 +1,5 @@
 """Forms of the moderator area, the admin area and member reports. Every text field strips
-control characters (like forum/discussion/forms.py), so nothing invisible reaches the public log.
+control characters (like forum/platform/formfields.py), so nothing invisible reaches the public log.
 
 Forms that post from another page carry a hidden `next`: the view sends the moderator back
 there (through forum.platform.security.safe_next) once the action is done."""
@@ -12,12 +12,10 @@ from typing import Any
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    HiddenField,
     IntegerField,
     RadioField,
     SelectField,
     SelectMultipleField,
-    StringField,
     TextAreaField,
 )
 from wtforms.validators import (
@@ -32,12 +30,14 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 try:
-    from wtforms import SelectChoice
+    # types-WTForms lags WTForms 3.3, which added SelectChoice.
+    from wtforms import SelectChoice  # type: ignore[attr-defined]
 except ImportError:  # WTForms < 3.3 only knows (value, label) tuples
     SelectChoice = None
 
 from forum.discussion.forms import TITLE_LENGTH
 from forum.models import BoardStatus, ReportReason, Role
+from forum.platform.formfields import HiddenTextField, TextAreaTextField, TextField, add_error
 from forum.platform.text import strip_control
 from forum.staff.showfile import SLUG, TEXT_FIELDS
 
@@ -59,10 +59,10 @@ def _clean(value: Any) -> Any:
     return strip_control(value).strip() if isinstance(value, str) else value
 
 
-def _reason(required: bool = False, label: str = "Reason", **options: Any) -> StringField:
+def _reason(required: bool = False, label: str = "Reason", **options: Any) -> TextField:
     first = (DataRequired("Say why: it is shown in the public moderation log.") if required
              else Optional())
-    return StringField(
+    return TextField(
         label,
         [first, Length(max=REASON_LENGTH, message=f"Keep it under {REASON_LENGTH} characters.")],
         filters=[_clean],
@@ -81,7 +81,7 @@ def first_error(form: FlaskForm) -> str:
 
 
 class ReturningForm(FlaskForm):
-    next = HiddenField()
+    next = HiddenTextField()
 
 
 # ------------------------------------------------------------------------------ threads, posts
@@ -92,7 +92,7 @@ THREAD_ACTIONS = ("lock", "unlock", "pin", "unpin", "restore")
 class ThreadActionForm(ReturningForm):
     """Lock, pin and restore share one form; the button pressed is the action."""
 
-    action = HiddenField(validators=[AnyOf(THREAD_ACTIONS, message="Unknown action.")])
+    action = HiddenTextField(validators=[AnyOf(THREAD_ACTIONS, message="Unknown action.")])
     reason = _reason()
 
 
@@ -113,7 +113,7 @@ class MoveThreadForm(ReturningForm):
 
 
 class RenameThreadForm(ReturningForm):
-    title = StringField(
+    title = TextField(
         "New title",
         [DataRequired("Give the thread a title."),
          Length(*TITLE_LENGTH, message="Titles are 3 to 150 characters long.")],
@@ -139,7 +139,7 @@ class ReportForm(FlaskForm):
         choices=[choice(reason.value, label) for reason, label in REPORT_REASON_LABELS.items()],
         validators=[InputRequired("Choose a reason.")],
     )
-    details = TextAreaField(
+    details = TextAreaTextField(
         "Anything the moderators should know? (optional)",
         [Optional(), Length(max=1000, message="Keep it under 1,000 characters.")],
         filters=[_clean],
@@ -150,8 +150,8 @@ REPORT_ACTIONS = ("resolve", "dismiss")
 
 
 class HandleReportsForm(ReturningForm):
-    action = HiddenField(validators=[AnyOf(REPORT_ACTIONS, message="Unknown action.")])
-    resolution = StringField(
+    action = HiddenTextField(validators=[AnyOf(REPORT_ACTIONS, message="Unknown action.")])
+    resolution = TextField(
         "Action taken",
         [Optional(), Length(max=REASON_LENGTH, message=f"Keep it under {REASON_LENGTH} "
                                                        "characters.")],
@@ -161,9 +161,9 @@ class HandleReportsForm(ReturningForm):
 
     def validate(self, extra_validators: Any = None) -> bool:
         # Not validate_resolution: Optional() ends the field's chain when it is empty.
-        valid = super().validate(extra_validators)
+        valid: bool = super().validate(extra_validators)
         if valid and self.action.data == "resolve" and not self.resolution.data:
-            self.resolution.errors.append("Say what you did about it, so the reporters know.")
+            add_error(self.resolution, "Say what you did about it, so the reporters know.")
             return False
         return valid
 
@@ -196,9 +196,9 @@ class SuspendForm(ReturningForm):
 
     def validate(self, extra_validators: Any = None) -> bool:
         # Not validate_days: Optional() ends the field's chain when it is empty.
-        valid = super().validate(extra_validators)
+        valid: bool = super().validate(extra_validators)
         if self.duration.data == "custom" and self.days.data is None and not self.days.errors:
-            self.days.errors.append("Enter the number of days.")
+            add_error(self.days, "Enter the number of days.")
             return False
         return valid
 
@@ -251,15 +251,19 @@ class RoleForm(FlaskForm):
 class FactsField(TextAreaField):
     """Board facts as "key: value" lines; the data is a dict once the text parses."""
 
+    # The text as typed until it parses (and on a GET), then the facts.
+    data: dict[str, str] | str | None  # type: ignore[assignment]
+
     def _value(self) -> str:
         if isinstance(self.data, dict):
             return "\n".join(f"{key}: {value}" for key, value in self.data.items())
         return self.data or ""
 
     def process_formdata(self, valuelist: list[Any]) -> None:
-        self.data = strip_control(valuelist[0]) if valuelist else ""
+        text = strip_control(valuelist[0]) if valuelist else ""
+        self.data = text
         facts: dict[str, str] = {}
-        for number, line in enumerate(self.data.splitlines(), 1):
+        for number, line in enumerate(text.splitlines(), 1):
             if not line.strip():
                 continue
             key, colon, value = line.partition(":")
@@ -271,15 +275,15 @@ class FactsField(TextAreaField):
         self.data = facts
 
 
-def _text(label: str, name: str, required: bool = False) -> StringField:
+def _text(label: str, name: str, required: bool = False) -> TextField:
     limit = TEXT_FIELDS[name]
     first = DataRequired(f"Enter the {label.lower()}.") if required else Optional()
-    return StringField(label, [first, Length(max=limit, message=f"Up to {limit} characters.")],
+    return TextField(label, [first, Length(max=limit, message=f"Up to {limit} characters.")],
                        filters=[_clean])
 
 
 class BoardForm(FlaskForm):
-    slug = StringField(
+    slug = TextField(
         "Address",
         [DataRequired("Choose the board's address."),
          Regexp(SLUG, message="Use lowercase letters, digits and hyphens (up to 64).")],
@@ -287,7 +291,7 @@ class BoardForm(FlaskForm):
         description="The board lives at /b/<address>; it can't change later.",
     )
     name = _text("Name", "name", required=True)
-    description = TextAreaField(
+    description = TextAreaTextField(
         "Description",
         [Optional(), Length(max=TEXT_FIELDS["description"],
                             message=f"Up to {TEXT_FIELDS['description']:,} characters.")],
@@ -320,23 +324,23 @@ BOARD_MOVES = ("up", "down")
 
 
 class BoardOrderForm(FlaskForm):
-    direction = HiddenField(validators=[AnyOf(BOARD_MOVES, message="Unknown direction.")])
+    direction = HiddenTextField(validators=[AnyOf(BOARD_MOVES, message="Unknown direction.")])
 
 
 # ------------------------------------------------------------------------------ site
 
 
 class SettingsForm(FlaskForm):
-    site_name = StringField("Site name", [DataRequired("Give the site a name."),
+    site_name = TextField("Site name", [DataRequired("Give the site a name."),
                                           Length(max=60, message="Up to 60 characters.")],
                             filters=[_clean])
-    tagline = StringField("Tagline", [Optional(), Length(max=200, message="Up to 200 "
+    tagline = TextField("Tagline", [Optional(), Length(max=200, message="Up to 200 "
                                                                           "characters.")],
                           filters=[_clean])
     registration = RadioField("Registration", choices=[choice("open", "Open: anyone can sign up"),
                                                        choice("closed", "Closed: no new accounts")],
                               validators=[InputRequired("Choose open or closed.")])
-    rules_markdown = TextAreaField(
+    rules_markdown = TextAreaTextField(
         "Rules and guidelines",
         [Optional(), Length(max=20_000, message="Up to 20,000 characters.")],
         filters=[lambda v: strip_control(v).strip() if isinstance(v, str) else v],

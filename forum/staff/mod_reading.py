@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime
+from typing import Any, TypeVarTuple
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, contains_eager, joinedload
@@ -54,7 +55,11 @@ def post_in_context(session: Session, post_id: int) -> Post | None:
     )
 
 
-def _in_moderated_boards(stmt: Select[Any], viewer: Viewer) -> Select[Any]:
+# The columns a statement selects, kept through _in_moderated_boards.
+Columns = TypeVarTuple("Columns")
+
+
+def _in_moderated_boards(stmt: Select[*Columns], viewer: Viewer) -> Select[*Columns]:
     """Limit a statement that joins Thread to the boards `viewer` moderates."""
     if permissions.is_global_moderator(viewer):
         return stmt
@@ -86,7 +91,8 @@ class ReportQueue:
     page: Page
 
 
-def _open_reports_by_post(viewer: Viewer) -> Select[Any]:
+def _open_reports_by_post(viewer: Viewer) -> Select[int, datetime]:
+    """Post id and first report time of each post with open reports."""
     stmt = (
         select(Report.post_id, func.min(Report.created_at).label("first_at"))
         .join(Post, Post.id == Report.post_id)

@@ -19,20 +19,20 @@ from werkzeug.wrappers import Response
 from forum.access import permissions
 from forum.access.viewer import current_viewer
 from forum.accounts import account_mail, auth, membership, tokens
-from forum.accounts.passwords import hash_password, verify_password
-from forum.db import db_session, reads_first
-from forum.discussion.forms import (
+from forum.accounts.forms import (
     DeleteAccountForm,
     EmailChangeForm,
-    EmptyForm,
     LoginForm,
     PasswordChangeForm,
     RegisterForm,
     ResetPasswordForm,
     ResetRequestForm,
 )
+from forum.accounts.passwords import hash_password, verify_password
+from forum.db import db_session, reads_first
 from forum.models import User
 from forum.platform import freshness
+from forum.platform.formfields import EmptyForm, add_error
 from forum.platform.security import safe_next
 from forum.platform.settings import SiteSettings, get_settings
 from forum.views import signin
@@ -62,7 +62,7 @@ def register() -> str | Response | tuple[str, int]:
     if form.validate_on_submit():
         if form.website.data:
             # Only bots see the honeypot; tell them nothing useful.
-            form.username.errors.append("We couldn't create that account. Please try again.")
+            add_error(form.username, "We couldn't create that account. Please try again.")
             return render_template("accounts/register.html", form=form, site=site)
         if _verification_required():
             return _register_by_mail(form, site)
@@ -106,7 +106,7 @@ def _register_by_mail(form: RegisterForm, site: SiteSettings) -> str | Response:
             # Usernames are public on every profile: saying one is taken reveals nothing.
             membership.ensure_available(session, form.username.data, None)
         except membership.AccountConflict as conflict:
-            form.username.errors.append(conflict.message)
+            add_error(form.username, conflict.message)
             return render_template("accounts/register.html", form=form, site=site)
     account_mail.queue_signup(tokens.Signup(form.username.data, form.email.data,
                                             hash_password(form.password.data)))
@@ -178,7 +178,7 @@ def login() -> str | Response | tuple[str, int]:
                                      "send it when you're ready.")
             return redirect(target)
         # One message for unknown users and wrong passwords: don't confirm who has an account.
-        form.password.errors.append("That username and password don't match.")
+        add_error(form.password, "That username and password don't match.")
     return render_template("accounts/login.html", form=form, draft=draft)
 
 
@@ -283,7 +283,7 @@ def change_password() -> str | Response:
             session.commit()
             flash("Password changed. Your other devices have been logged out.", "success")
             return redirect(url_for("accounts.settings"))
-        form.current_password.errors.append("That isn't your current password.")
+        add_error(form.current_password, "That isn't your current password.")
     return _settings_page(password_form=form)
 
 
@@ -298,7 +298,7 @@ def change_email() -> str | Response:
             try:
                 membership.change_email(session, current_user, form.email.data, verified=not verify)
             except membership.AccountConflict as conflict:
-                form.email.errors.append(conflict.message)
+                add_error(form.email, conflict.message)
             else:
                 # Whoever else is logged in may be who the address is being moved away from.
                 auth.end_other_sessions(session, current_user)
@@ -312,7 +312,7 @@ def change_email() -> str | Response:
                           "success")
                 return redirect(url_for("accounts.settings"))
         else:
-            form.current_password.errors.append("That isn't your current password.")
+            add_error(form.current_password, "That isn't your current password.")
     return _settings_page(email_form=form)
 
 
@@ -330,5 +330,5 @@ def delete_account() -> str | Response:
             flash("Your account is deleted. Your posts stay, shown as by “deleted user”.",
                   "info")
             return redirect(url_for("boards.index"))
-        form.password.errors.append("That isn't your password.")
+        add_error(form.password, "That isn't your password.")
     return _settings_page(delete_form=form)

@@ -19,9 +19,9 @@ from forum.access.viewer import current_viewer
 from forum.accounts import membership
 from forum.db import db_session
 from forum.discussion import reading
-from forum.discussion.forms import EmptyForm
 from forum.models import Board, Post, Role, User
 from forum.platform import jobs, settings
+from forum.platform.formfields import EmptyForm, add_error
 from forum.platform.pagination import parse_page
 from forum.platform.security import safe_next
 from forum.platform.text import strip_control
@@ -80,7 +80,7 @@ def new_board() -> str | Response:
     form = BoardForm()
     if form.validate_on_submit():
         if reading.board_by_slug(session, form.slug.data) is not None:
-            form.slug.errors.append("A board already lives at that address.")
+            add_error(form.slug, "A board already lives at that address.")
         else:
             board = moderation.create_board(session, current_user, form.slug.data,
                                             **form.board_values())

@@ -10,7 +10,7 @@ from flask_wtf.csrf import validate_csrf
 from werkzeug.wrappers import Response
 from wtforms import ValidationError
 
-from forum.discussion.forms import LoginForm
+from forum.accounts.forms import LoginForm
 from forum.platform.origin import is_same_origin
 
 # Form fields worth carrying over; passwords and the token itself never are.

@@ -35,13 +35,13 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from forum.accounts import auth, passkeys, twofactor
+from forum.accounts.forms import PasswordConfirmForm, SecondFactorForm, TotpConfirmForm
 from forum.accounts.passwords import verify_password
-from forum.accounts.signin_forms import PasswordConfirmForm, SecondFactorForm, TotpConfirmForm
 from forum.accounts.useragent import summarise
 from forum.db import db_session
-from forum.discussion.forms import EmptyForm
 from forum.models import Role, User
 from forum.platform import freshness
+from forum.platform.formfields import EmptyForm, add_error
 from forum.platform.security import safe_next
 from forum.platform.settings import get_settings
 from forum.views.drafts import resubmit_page
@@ -145,7 +145,7 @@ def second_factor() -> str | Response | tuple[str, int]:
                     else response)
         db.rollback()
         _fail_attempt()
-        form.code.errors.append("That code isn't right, or it was already used.")
+        add_error(form.code, "That code isn't right, or it was already used.")
     has_totp = (row := twofactor.totp_row(db, user)) is not None and row.enabled_at is not None
     return render_template("signin/second_factor.html", form=form, has_totp=has_totp,
                            has_passkeys=bool(passkeys.user_passkeys(db, user)),
@@ -277,7 +277,7 @@ def totp_enable() -> str | Response:
             return _security_page(new_codes=codes) if codes else redirect(
                 url_for("signin.security"))
         _fail_attempt()
-        form.code.errors.append("That code isn't right. Check the app's clock and try the "
+        add_error(form.code, "That code isn't right. Check the app's clock and try the "
                                 "newest code.")
     return _totp_setup_page(form)
 
@@ -288,7 +288,7 @@ def _password_confirmed() -> PasswordConfirmForm | None:
     if form.validate_on_submit():
         if verify_password(current_user.password_hash, form.password.data):
             return None
-        form.password.errors.append("That isn't your password.")
+        add_error(form.password, "That isn't your password.")
     return form
 
 
