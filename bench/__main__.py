@@ -47,14 +47,21 @@ def main(argv: list[str] | None = None) -> int:
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     logs = RESULTS / stamp
     logs.mkdir(parents=True, exist_ok=True)
-    results: dict[str, Any] = {"started": stamp, "scale": args.scale, "options": vars(args),
-                               "machine": _machine()}
+    results: dict[str, Any] = {
+        "started": stamp,
+        "scale": args.scale,
+        "options": vars(args),
+        "machine": _machine(),
+    }
     try:
         if "adversarial" in args.parts:
             _say("adversarial: the slowest Markdown to render (python -m bench.adversarial)")
             results["adversarial"] = adversarial.run(
-                examples=args.adversarial_examples, before_examples=args.adversarial_before,
-                before=args.adversarial_before_revision or None, say=_say)
+                examples=args.adversarial_examples,
+                before_examples=args.adversarial_before,
+                before=args.adversarial_before_revision or None,
+                say=_say,
+            )
             print(adversarial.report(results["adversarial"]))
         if set(args.parts) <= NO_DATASET:
             return 0
@@ -67,24 +74,38 @@ def main(argv: list[str] | None = None) -> int:
             for worker_class in args.worker_classes:
                 _say(f"reads: {worker_class}")
                 results["reads"][worker_class] = read_suite(
-                    dataset, worker_class, args.duration, args.warmup, args.pages, args.modes,
-                    logs)
+                    dataset, worker_class, args.duration, args.warmup, args.pages, args.modes, logs
+                )
         if "writes" in args.parts:
             results["writes"] = []
             for database in args.databases:
                 for worker_class in args.worker_classes:
                     url = databases.url(database)
                     _say(f"writes: {database}, {worker_class}")
-                    results["writes"].append(write_suite(
-                        url, database, worker_class, args.write_duration, args.writers,
-                        args.hot_threads, logs))
+                    results["writes"].append(
+                        write_suite(
+                            url,
+                            database,
+                            worker_class,
+                            args.write_duration,
+                            args.writers,
+                            args.hot_threads,
+                            logs,
+                        )
+                    )
         if "finale" in args.parts:
             results["finale"] = []
             for worker_class in args.worker_classes:
                 _say(f"finale: anonymous reads while members reply, {worker_class}")
                 results["finale"] += finale_suite(
-                    dataset, copy_sqlite(dataset.url, f"finale-{args.scale}"), worker_class,
-                    args.duration, args.writers, args.hot_threads, logs)
+                    dataset,
+                    copy_sqlite(dataset.url, f"finale-{args.scale}"),
+                    worker_class,
+                    args.duration,
+                    args.writers,
+                    args.hot_threads,
+                    logs,
+                )
         if "ablations" in args.parts:
             _say("ablations: what each optimisation buys")
             results["ablations"] = ablations(dataset)
@@ -108,8 +129,7 @@ class WriteDatabases:
     """The databases the writes go to, made once per run: a copy of the SQLite dataset (the
     cached one stays as built) and a PostgreSQL database created afresh."""
 
-    def __init__(self, args: argparse.Namespace, dataset: Dataset,
-                 results: dict[str, Any]) -> None:
+    def __init__(self, args: argparse.Namespace, dataset: Dataset, results: dict[str, Any]) -> None:
         self._args, self._dataset, self._results = args, dataset, results
         self._urls: dict[str, str] = {}
 
@@ -117,8 +137,7 @@ class WriteDatabases:
         if database not in self._urls:
             if database == "sqlite":
                 # Writers created once in the cached dataset, so later copies have them.
-                ensure_users(self._dataset.url, writer_names(self._args.writers),
-                             WRITER_PASSWORD)
+                ensure_users(self._dataset.url, writer_names(self._args.writers), WRITER_PASSWORD)
                 self._urls[database] = copy_sqlite(self._dataset.url, f"writes-{self._args.scale}")
             else:
                 _say("writes: building a fresh PostgreSQL database")
@@ -128,58 +147,124 @@ class WriteDatabases:
         return self._urls[database]
 
 
-def _profiles(args: argparse.Namespace, dataset: Dataset, databases: WriteDatabases,
-              logs: Path) -> list[dict[str, Any]]:
+def _profiles(
+    args: argparse.Namespace, dataset: Dataset, databases: WriteDatabases, logs: Path
+) -> list[dict[str, Any]]:
     profiles = []
     for page in args.profile_pages:
         for logged_in in (False, True):
             _say(f"profile: {page}, {'logged in' if logged_in else 'anonymous, cache miss'}")
-            profiles.append(profile_page(dataset, page, logged_in, args.duration, args.warmup,
-                                         uncached=not logged_in, out=logs))
+            profiles.append(
+                profile_page(
+                    dataset,
+                    page,
+                    logged_in,
+                    args.duration,
+                    args.warmup,
+                    uncached=not logged_in,
+                    out=logs,
+                )
+            )
     database = "postgresql" if "postgresql" in args.databases else "sqlite"
     _say(f"profile: replies, {database}")
-    profiles.append(profile_replies(databases.url(database), database, args.duration,
-                                    args.writers, args.hot_threads, logs))
+    profiles.append(
+        profile_replies(
+            databases.url(database), database, args.duration, args.writers, args.hot_threads, logs
+        )
+    )
     return profiles
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--scale", choices=("small", "large"), default="small",
-                        help="small: 50k posts; large: 1M posts (default: small)")
-    parser.add_argument("--parts", type=_choices(PARTS), default=list(PARTS),
-                        help=f"comma-separated, any of {','.join(PARTS)} (default: all)")
-    parser.add_argument("--duration", type=float, default=10.0,
-                        help="seconds of wrk per page (default: 10)")
-    parser.add_argument("--warmup", type=float, default=2.0,
-                        help="seconds of wrk per page before measuring (default: 2)")
-    parser.add_argument("--pages", type=lambda v: v.split(","), default=None,
-                        help="only these pages, e.g. thread,board (default: all)")
-    parser.add_argument("--modes", type=_choices(MODES), default=list(MODES),
-                        help="anonymous (page cache as served), uncached (a second server "
-                             "with the page cache off: always a miss), logged_in (default: all)")
-    parser.add_argument("--worker-classes", type=_choices(WORKER_CLASSES),
-                        default=list(WORKER_CLASSES), help="default: sync,gthread")
-    parser.add_argument("--write-duration", type=float, default=30.0,
-                        help="seconds of replying per run (default: 30)")
+    parser.add_argument(
+        "--scale",
+        choices=("small", "large"),
+        default="small",
+        help="small: 50k posts; large: 1M posts (default: small)",
+    )
+    parser.add_argument(
+        "--parts",
+        type=_choices(PARTS),
+        default=list(PARTS),
+        help=f"comma-separated, any of {','.join(PARTS)} (default: all)",
+    )
+    parser.add_argument(
+        "--duration", type=float, default=10.0, help="seconds of wrk per page (default: 10)"
+    )
+    parser.add_argument(
+        "--warmup",
+        type=float,
+        default=2.0,
+        help="seconds of wrk per page before measuring (default: 2)",
+    )
+    parser.add_argument(
+        "--pages",
+        type=lambda v: v.split(","),
+        default=None,
+        help="only these pages, e.g. thread,board (default: all)",
+    )
+    parser.add_argument(
+        "--modes",
+        type=_choices(MODES),
+        default=list(MODES),
+        help="anonymous (page cache as served), uncached (a second server "
+        "with the page cache off: always a miss), logged_in (default: all)",
+    )
+    parser.add_argument(
+        "--worker-classes",
+        type=_choices(WORKER_CLASSES),
+        default=list(WORKER_CLASSES),
+        help="default: sync,gthread",
+    )
+    parser.add_argument(
+        "--write-duration",
+        type=float,
+        default=30.0,
+        help="seconds of replying per run (default: 30)",
+    )
     parser.add_argument("--writers", type=int, default=8, help="concurrent clients (default: 8)")
-    parser.add_argument("--hot-threads", type=int, default=4,
-                        help="threads the writers reply to (default: 4)")
-    parser.add_argument("--databases", type=_choices(DATABASES), default=list(DATABASES),
-                        help="for the write benchmark (default: sqlite,postgresql)")
-    parser.add_argument("--postgres-url", default=POSTGRES_URL,
-                        help="dropped and created afresh (default: %(default)s)")
-    parser.add_argument("--profile-pages", type=lambda v: v.split(","), default=["thread"],
-                        help="pages to profile, e.g. thread,board (default: thread)")
-    parser.add_argument("--adversarial-examples", type=int, default=200,
-                        help="hypothesis examples against this tree's renderer (default: 200)")
-    parser.add_argument("--adversarial-before", type=int, default=30,
-                        help="hypothesis examples against the before renderer (default: 30)")
-    parser.add_argument("--adversarial-before-revision", default=adversarial.BEFORE,
-                        help="commit whose forum/discussion/markup.py is 'before'; '' skips it "
-                             "(default: %(default)s)")
-    parser.add_argument("--rebuild", action="store_true",
-                        help="build the SQLite dataset again even if cached")
+    parser.add_argument(
+        "--hot-threads", type=int, default=4, help="threads the writers reply to (default: 4)"
+    )
+    parser.add_argument(
+        "--databases",
+        type=_choices(DATABASES),
+        default=list(DATABASES),
+        help="for the write benchmark (default: sqlite,postgresql)",
+    )
+    parser.add_argument(
+        "--postgres-url",
+        default=POSTGRES_URL,
+        help="dropped and created afresh (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--profile-pages",
+        type=lambda v: v.split(","),
+        default=["thread"],
+        help="pages to profile, e.g. thread,board (default: thread)",
+    )
+    parser.add_argument(
+        "--adversarial-examples",
+        type=int,
+        default=200,
+        help="hypothesis examples against this tree's renderer (default: 200)",
+    )
+    parser.add_argument(
+        "--adversarial-before",
+        type=int,
+        default=30,
+        help="hypothesis examples against the before renderer (default: 30)",
+    )
+    parser.add_argument(
+        "--adversarial-before-revision",
+        default=adversarial.BEFORE,
+        help="commit whose forum/discussion/markup.py is 'before'; '' skips it "
+        "(default: %(default)s)",
+    )
+    parser.add_argument(
+        "--rebuild", action="store_true", help="build the SQLite dataset again even if cached"
+    )
     return parser.parse_args(argv)
 
 
@@ -200,9 +285,13 @@ def _machine() -> dict[str, Any]:
         return done.stdout.strip()
 
     dirty = " (with uncommitted changes)" if git("status", "--porcelain") else ""
-    return {"cpus": os.cpu_count(), "load_at_start": round(os.getloadavg()[0], 1),
-            "python": platform.python_version(), "sqlite": sqlite3.sqlite_version,
-            "commit": git("rev-parse", "--short", "HEAD") + dirty}
+    return {
+        "cpus": os.cpu_count(),
+        "load_at_start": round(os.getloadavg()[0], 1),
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "commit": git("rev-parse", "--short", "HEAD") + dirty,
+    }
 
 
 def _interrupt(_signal: int, _frame: FrameType | None) -> None:

@@ -81,16 +81,70 @@ KNOWN: dict[str, str] = {
 
 # Pieces hypothesis builds units from: the syntax that makes structures, and some text.
 FRAGMENTS = [
-    "\n", "\n\n", " ", "a", "ab c", "|", "|-", "|:-:", "- ", "* ", "+ ", "1. ", "> ", "# ",
-    "###### ", "=", "-", "*", "_", "**", "__", "~~", "`", "```\n", "    ", "\t", "&", "&amp;",
-    "&#123;", "&#x1F600;", "<", ">", '"', "'", "[", "]", "(", ")", "![", "](", "[a]: b\n",
-    "http://", "https://a.b/c", "www.", "a.co", ".", ":", "@", "a@b.co", "\\", "<http://a.b>",
-    "---\n", "***\n", "  \n",
+    "\n",
+    "\n\n",
+    " ",
+    "a",
+    "ab c",
+    "|",
+    "|-",
+    "|:-:",
+    "- ",
+    "* ",
+    "+ ",
+    "1. ",
+    "> ",
+    "# ",
+    "###### ",
+    "=",
+    "-",
+    "*",
+    "_",
+    "**",
+    "__",
+    "~~",
+    "`",
+    "```\n",
+    "    ",
+    "\t",
+    "&",
+    "&amp;",
+    "&#123;",
+    "&#x1F600;",
+    "<",
+    ">",
+    '"',
+    "'",
+    "[",
+    "]",
+    "(",
+    ")",
+    "![",
+    "](",
+    "[a]: b\n",
+    "http://",
+    "https://a.b/c",
+    "www.",
+    "a.co",
+    ".",
+    ":",
+    "@",
+    "a@b.co",
+    "\\",
+    "<http://a.b>",
+    "---\n",
+    "***\n",
+    "  \n",
 ]
-UNIT = st.lists(
-    st.one_of(st.sampled_from(FRAGMENTS), st.text("ab |-*_`&<>[]()!.:@\\#>\n", max_size=6)),
-    min_size=1, max_size=24,
-).map("".join).filter(bool)
+UNIT = (
+    st.lists(
+        st.one_of(st.sampled_from(FRAGMENTS), st.text("ab |-*_`&<>[]()!.:@\\#>\n", max_size=6)),
+        min_size=1,
+        max_size=24,
+    )
+    .map("".join)
+    .filter(bool)
+)
 SOURCE = st.lists(st.tuples(UNIT, st.integers(1, 100)), min_size=1, max_size=3)
 
 
@@ -125,8 +179,13 @@ def hunt(render: Renderer, examples: int, runs: int, seed: int) -> Worst:
     worst = Worst()
 
     @fixed_seed(seed)
-    @settings(max_examples=examples, deadline=None, database=None,
-              phases=[Phase.generate, Phase.target], suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=examples,
+        deadline=None,
+        database=None,
+        phases=[Phase.generate, Phase.target],
+        suppress_health_check=list(HealthCheck),
+    )
     @given(SOURCE)
     def probe(units: list[tuple[str, int]]) -> None:
         source = _build(units)
@@ -145,18 +204,23 @@ def markup_at(revision: str) -> Iterator[ModuleType]:
     """forum/discussion/markup.py as it was at `revision`, from a temporary git worktree."""
     with tempfile.TemporaryDirectory(prefix="markup-before-") as folder:
         tree = Path(folder) / "tree"
-        subprocess.run(["git", "worktree", "add", "--detach", "--quiet", str(tree), revision],
-                       cwd=ROOT, check=True)
+        subprocess.run(
+            ["git", "worktree", "add", "--detach", "--quiet", str(tree), revision],
+            cwd=ROOT,
+            check=True,
+        )
         try:
-            spec = importlib.util.spec_from_file_location("markup_before",
-                                                          tree / "forum" / "markup.py")
+            spec = importlib.util.spec_from_file_location(
+                "markup_before", tree / "forum" / "markup.py"
+            )
             assert spec is not None and spec.loader is not None
             module = importlib.util.module_from_spec(spec)
             spec.loader.exec_module(module)
             yield module
         finally:
-            subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT,
-                           check=True)
+            subprocess.run(
+                ["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, check=True
+            )
 
 
 # nh3 with forum.discussion.markup's allowlist (it has no hook for the image rule, which the
@@ -164,8 +228,13 @@ def markup_at(revision: str) -> Iterator[ModuleType]:
 # leaves out: a few attribute checks per image).
 NH3_OPTIONS: dict[str, Any] = {
     "tags": set(markup.ALLOWED_TAGS),
-    "attributes": {"a": {"href", "title"}, "img": {"src", "alt", "title"}, "ol": {"start"},
-                   "th": set(), "td": set()},
+    "attributes": {
+        "a": {"href", "title"},
+        "img": {"src", "alt", "title"},
+        "ol": {"start"},
+        "th": set(),
+        "td": set(),
+    },
     "allowed_classes": {"th": set(markup.ALIGNMENT_CLASSES), "td": set(markup.ALIGNMENT_CLASSES)},
     "url_schemes": set(markup.ALLOWED_PROTOCOLS),
     "link_rel": markup.LINK_REL,
@@ -192,7 +261,7 @@ def sanitizers(source: str, runs: int, old: ModuleType | None) -> dict[str, floa
         with markup.bounds.allowance():
             whole = _markdown_html(markup, source)
     with markup.bounds.allowance():
-        bounded = _markdown_html(markup, source[:markup.bounds.markdown_length(source)])
+        bounded = _markdown_html(markup, source[: markup.bounds.markdown_length(source)])
     huge = len(whole) > MAX_WHOLE_HTML  # bleach would take a minute: not worth the wait
     return {
         "whole_html_chars": len(whole),
@@ -204,8 +273,14 @@ def sanitizers(source: str, runs: int, old: ModuleType | None) -> dict[str, floa
     }
 
 
-def run(examples: int = 200, before_examples: int = 30, before: str | None = BEFORE,
-        runs: int = 3, seed: int = 7, say: Callable[[str], None] = print) -> dict[str, Any]:
+def run(
+    examples: int = 200,
+    before_examples: int = 30,
+    before: str | None = BEFORE,
+    runs: int = 3,
+    seed: int = 7,
+    say: Callable[[str], None] = print,
+) -> dict[str, Any]:
     """Everything the report prints, as a dict (bench/__main__.py stores it in its JSON)."""
     results: dict[str, Any] = {"length": LENGTH, "runs": runs, "before_revision": before}
     renderers: dict[str, Renderer] = {"after": markup.render}
@@ -214,8 +289,10 @@ def run(examples: int = 200, before_examples: int = 30, before: str | None = BEF
             renderers["before"] = old.render
         say(f"known patterns: {len(KNOWN)}")
         results["known"] = {
-            name: {label: cpu_ms(render, source, runs if label == "after" else 1)
-                   for label, render in renderers.items()}
+            name: {
+                label: cpu_ms(render, source, runs if label == "after" else 1)
+                for label, render in renderers.items()
+            }
             for name, source in KNOWN.items()
         }
         worst: dict[str, Worst] = {}
@@ -225,19 +302,26 @@ def run(examples: int = 200, before_examples: int = 30, before: str | None = BEF
             worst[label] = hunt(render, count, runs if label == "after" else 1, seed)
         # Each search's worst input, timed on both renderers.
         results["hunted"] = {
-            label: {"examples": found.examples, "source_start": found.source[:120],
-                    **{f"{other}_ms": cpu_ms(render, found.source, runs)
-                       for other, render in renderers.items()}}
+            label: {
+                "examples": found.examples,
+                "source_start": found.source[:120],
+                **{
+                    f"{other}_ms": cpu_ms(render, found.source, runs)
+                    for other, render in renderers.items()
+                },
+            }
             for label, found in worst.items()
         }
-        inputs = {**KNOWN,
-                  **{f"hunted ({label})": found.source for label, found in worst.items()}}
+        inputs = {**KNOWN, **{f"hunted ({label})": found.source for label, found in worst.items()}}
         say("sanitizers: bleach and nh3 on the same HTML")
-        results["sanitizers"] = {name: sanitizers(source, 1 if old else runs, old)
-                                 for name, source in inputs.items()}
+        results["sanitizers"] = {
+            name: sanitizers(source, 1 if old else runs, old) for name, source in inputs.items()
+        }
     results["slowest"] = {
-        label: max(max(times.get(label, 0.0) for times in results["known"].values()),
-                   max(found.get(f"{label}_ms", 0.0) for found in results["hunted"].values()))
+        label: max(
+            max(times.get(label, 0.0) for times in results["known"].values()),
+            max(found.get(f"{label}_ms", 0.0) for found in results["hunted"].values()),
+        )
         for label in renderers
     }
     return results
@@ -250,26 +334,38 @@ def _nothing() -> Iterator[None]:
 
 def report(results: dict[str, Any]) -> str:
     labels = [label for label in ("before", "after") if label in results["slowest"]]
-    lines = [f"Render CPU ms at {results['length']:,} characters (best of {results['runs']}; "
-             f"before = {results['before_revision']})", ""]
+    lines = [
+        f"Render CPU ms at {results['length']:,} characters (best of {results['runs']}; "
+        f"before = {results['before_revision']})",
+        "",
+    ]
     lines += ["| input | " + " | ".join(labels) + " |", "|---|" + "---|" * len(labels)]
     for name, times in results["known"].items():
-        lines.append(f"| {name} | " + " | ".join(f"{times[label]:.1f}" for label in labels)
-                     + " |")
+        lines.append(f"| {name} | " + " | ".join(f"{times[label]:.1f}" for label in labels) + " |")
     for label, found in results["hunted"].items():
-        lines.append(f"| hypothesis worst for {label} ({found['examples']} examples) | "
-                     + " | ".join(f"{found[f'{other}_ms']:.1f}" for other in labels) + " |")
-    lines.append("| **slowest** | " + " | ".join(f"**{results['slowest'][label]:.1f}**"
-                                                   for label in labels) + " |")
-    lines += ["", "Sanitizer CPU ms on markdown-it's HTML: the whole input (no budget) and the "
-              "budgeted part", "",
-              "| input | HTML chars | bleach | nh3 | bounded HTML chars | bleach | nh3 |",
-              "|---|---|---|---|---|---|---|"]
+        lines.append(
+            f"| hypothesis worst for {label} ({found['examples']} examples) | "
+            + " | ".join(f"{found[f'{other}_ms']:.1f}" for other in labels)
+            + " |"
+        )
+    lines.append(
+        "| **slowest** | "
+        + " | ".join(f"**{results['slowest'][label]:.1f}**" for label in labels)
+        + " |"
+    )
+    lines += [
+        "",
+        "Sanitizer CPU ms on markdown-it's HTML: the whole input (no budget) and the budgeted part",
+        "",
+        "| input | HTML chars | bleach | nh3 | bounded HTML chars | bleach | nh3 |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for name, row in results["sanitizers"].items():
         lines.append(
             f"| {name} | {row['whole_html_chars']:,} | {row['bleach_whole_ms']:.1f} | "
             f"{row['nh3_whole_ms']:.2f} | {row['bounded_html_chars']:,} | "
-            f"{row['bleach_bounded_ms']:.1f} | {row['nh3_bounded_ms']:.2f} |")
+            f"{row['bleach_bounded_ms']:.1f} | {row['nh3_bounded_ms']:.2f} |"
+        )
     hunted = results["hunted"].get("after")
     if hunted:
         lines += ["", f"Slowest input found for after starts: {hunted['source_start']!r}"]
@@ -277,23 +373,43 @@ def report(results: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.adversarial", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--examples", type=int, default=200,
-                        help="hypothesis examples against this tree's renderer (default: 200)")
-    parser.add_argument("--before-examples", type=int, default=30,
-                        help="hypothesis examples against the before renderer (default: 30)")
-    parser.add_argument("--before", default=BEFORE,
-                        help="commit whose forum/discussion/markup.py is 'before'; '' skips it "
-                             "(default: %(default)s)")
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.adversarial",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--examples",
+        type=int,
+        default=200,
+        help="hypothesis examples against this tree's renderer (default: 200)",
+    )
+    parser.add_argument(
+        "--before-examples",
+        type=int,
+        default=30,
+        help="hypothesis examples against the before renderer (default: 30)",
+    )
+    parser.add_argument(
+        "--before",
+        default=BEFORE,
+        help="commit whose forum/discussion/markup.py is 'before'; '' skips it "
+        "(default: %(default)s)",
+    )
     parser.add_argument("--runs", type=int, default=3, help="timed runs per input, best kept")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
     # `kill <pid>` unwinds like Ctrl-C, so the temporary worktree is removed.
     signal.signal(signal.SIGTERM, _interrupt)
-    results = run(args.examples, args.before_examples, args.before or None, args.runs,
-                  args.seed, say=lambda message: print(message, file=sys.stderr, flush=True))
+    results = run(
+        args.examples,
+        args.before_examples,
+        args.before or None,
+        args.runs,
+        args.seed,
+        say=lambda message: print(message, file=sys.stderr, flush=True),
+    )
     print(report(results))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))

@@ -56,8 +56,9 @@ class Client:
     def log_in(self, username: str, password: str) -> None:
         """A real login: the form's token, then the POST; the app answers 302 on success."""
         token = self.csrf_token("/login")
-        answer = self.post("/login", {"csrf_token": token, "username": username,
-                                      "password": password, "next": ""})
+        answer = self.post(
+            "/login", {"csrf_token": token, "username": username, "password": password, "next": ""}
+        )
         if answer.status != 302 or "session" not in self.cookies:
             raise ClientError(f"login as {username} failed: {answer.status}")
 
@@ -83,5 +84,10 @@ class Client:
                     self.cookies[name] = morsel.value
                 else:
                     self.cookies.pop(name, None)
-        return Reply(response.status, response.headers.get("Location", ""), text,
-                     bool(set_cookies), response.headers.get("X-Cache", ""))
+        return Reply(
+            response.status,
+            response.headers.get("Location", ""),
+            text,
+            bool(set_cookies),
+            response.headers.get("X-Cache", ""),
+        )

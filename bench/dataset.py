@@ -60,8 +60,9 @@ class DatasetError(RuntimeError):
 
 def flask(database_url: str, *args: str) -> str:
     """Run one `flask --app app ...` command against the database; its output."""
-    done = subprocess.run(_flask_command(args), cwd=ROOT, env=app_env(database_url),
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        _flask_command(args), cwd=ROOT, env=app_env(database_url), capture_output=True, text=True
+    )
     if done.returncode != 0:
         raise DatasetError(f"flask {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
     return done.stdout
@@ -124,8 +125,11 @@ def ensure_users(database_url: str, names: list[str], password: str) -> None:
             existing = set(connection.scalars(text("SELECT username_key FROM users")))
     finally:
         engine.dispose()
-    commands = [("users", "create", name, "--email", f"{name}@example.org",
-                 "--password", password) for name in names if name not in existing]
+    commands = [
+        ("users", "create", name, "--email", f"{name}@example.org", "--password", password)
+        for name in names
+        if name not in existing
+    ]
     if database_url.startswith("sqlite"):
         for args in commands:
             flask(database_url, *args)
@@ -134,9 +138,16 @@ def ensure_users(database_url: str, names: list[str], password: str) -> None:
     failed = []
     try:
         for args in commands:
-            running.append(subprocess.Popen(
-                _flask_command(args), cwd=ROOT, env=app_env(database_url),
-                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+            running.append(
+                subprocess.Popen(
+                    _flask_command(args),
+                    cwd=ROOT,
+                    env=app_env(database_url),
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
+                    text=True,
+                )
+            )
         for args, process in zip(commands, running, strict=True):
             output, _ = process.communicate()
             if process.returncode != 0:
@@ -171,30 +182,44 @@ def _build(url: str, scale: Scale) -> dict[str, float | int | bool]:
         bulk_seconds += time.perf_counter() - started_extra
         posts += extra
     seconds = time.perf_counter() - started
-    return {"posts": posts, "threads": scale.threads, "seconds": round(seconds, 1),
-            "bulk_seconds": round(bulk_seconds, 1),
-            "bulk_posts_per_s": round(posts / bulk_seconds),
-            "posts_per_s": round(posts / seconds),
-            "cli_posts_per_s": int(rate.group(1).replace(",", "")) if rate else 0,
-            "cached": False}
+    return {
+        "posts": posts,
+        "threads": scale.threads,
+        "seconds": round(seconds, 1),
+        "bulk_seconds": round(bulk_seconds, 1),
+        "bulk_posts_per_s": round(posts / bulk_seconds),
+        "posts_per_s": round(posts / seconds),
+        "cli_posts_per_s": int(rate.group(1).replace(",", "")) if rate else 0,
+        "cached": False,
+    }
 
 
 def discover_pages(url: str) -> list[Page]:
     engine = create_engine(url)
     try:
         with engine.connect() as db:
-            short = db.execute(text(
-                "SELECT id, slug, post_count FROM threads WHERE is_hidden = false "
-                "ORDER BY abs(post_count - :n), id LIMIT 1"), {"n": POSTS_PER_PAGE}).one()
-            long = db.execute(text(
-                "SELECT id, slug, post_count FROM threads WHERE is_hidden = false "
-                "ORDER BY post_count DESC, id LIMIT 1")).one()
-            board = db.execute(text(
-                "SELECT slug, thread_count FROM boards WHERE is_archived = false "
-                "ORDER BY thread_count DESC, id LIMIT 1")).one()
-            poster = db.execute(text(
-                "SELECT username, post_count FROM users ORDER BY post_count DESC, id LIMIT 1"
-            )).one()
+            short = db.execute(
+                text(
+                    "SELECT id, slug, post_count FROM threads WHERE is_hidden = false "
+                    "ORDER BY abs(post_count - :n), id LIMIT 1"
+                ),
+                {"n": POSTS_PER_PAGE},
+            ).one()
+            long = db.execute(
+                text(
+                    "SELECT id, slug, post_count FROM threads WHERE is_hidden = false "
+                    "ORDER BY post_count DESC, id LIMIT 1"
+                )
+            ).one()
+            board = db.execute(
+                text(
+                    "SELECT slug, thread_count FROM boards WHERE is_archived = false "
+                    "ORDER BY thread_count DESC, id LIMIT 1"
+                )
+            ).one()
+            poster = db.execute(
+                text("SELECT username, post_count FROM users ORDER BY post_count DESC, id LIMIT 1")
+            ).one()
     finally:
         engine.dispose()
     last = _pages(long.post_count, POSTS_PER_PAGE)
@@ -204,10 +229,16 @@ def discover_pages(url: str) -> list[Page]:
         Page("board", f"/b/{board.slug}", f"board, page 1 ({board.thread_count:,} threads)"),
         Page("board_deep", f"/b/{board.slug}?page={deep}", f"same board, page {deep}"),
         Page("thread", f"/t/{short.id}/{short.slug}", f"thread of {short.post_count} posts"),
-        Page("thread_long", f"/t/{long.id}/{long.slug}",
-             f"thread of {long.post_count:,} posts, page 1"),
-        Page("thread_long_last", f"/t/{long.id}/{long.slug}?page={last}",
-             f"same thread, last page ({last})"),
+        Page(
+            "thread_long",
+            f"/t/{long.id}/{long.slug}",
+            f"thread of {long.post_count:,} posts, page 1",
+        ),
+        Page(
+            "thread_long_last",
+            f"/t/{long.id}/{long.slug}?page={last}",
+            f"same thread, last page ({last})",
+        ),
         Page("profile", f"/u/{poster.username}", f"profile ({poster.post_count:,} posts)"),
         Page("search", "/search?q=season", "search placeholder"),
     ]
@@ -241,4 +272,3 @@ def _checkpoint(path: Path) -> None:
 def _remove_sqlite(path: Path) -> None:
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
-

@@ -35,15 +35,24 @@ CACHE_STATS_SCRIPT = Path(__file__).with_name("cachestats.lua")
 CACHE_STATS = re.compile(r"^x-cache hit=(\d+) miss=(\d+) other=(\d+)$", re.MULTILINE)
 
 
-def finale_suite(dataset: Dataset, database_url: str, worker_class: str, seconds: float,
-                 clients: int, hot: int, logs: Path) -> list[dict[str, object]]:
+def finale_suite(
+    dataset: Dataset,
+    database_url: str,
+    worker_class: str,
+    seconds: float,
+    clients: int,
+    hot: int,
+    logs: Path,
+) -> list[dict[str, object]]:
     """`database_url` is a throwaway copy of the dataset: the writers change it."""
     threads = hot_threads(database_url, hot)
     quiet = next(page for page in dataset.pages if page.name == "thread")
     if any(quiet.path.startswith(f"/t/{thread.id}/") for thread in threads):
         raise RuntimeError(f"the quiet thread {quiet.path} is one of the hot threads")
-    pages = [("quiet thread (no replies)", quiet.path),
-             ("hot thread (replied to)", f"/t/{threads[0].id}/{threads[0].slug}")]
+    pages = [
+        ("quiet thread (no replies)", quiet.path),
+        ("hot thread (replied to)", f"/t/{threads[0].id}/{threads[0].slug}"),
+    ]
     names = writer_names(clients)
     ensure_users(database_url, names, WRITER_PASSWORD)
     results = []
@@ -62,15 +71,23 @@ def finale_suite(dataset: Dataset, database_url: str, worker_class: str, seconds
                 close(writers)
             replies = sum(len(writer.acknowledged) for writer in writers)
             served = max(sum(cache.values()), 1)
-            results.append({
-                "worker_class": worker_class, "page": about, "path": path,
-                "reads_per_s": reads.requests_per_s, "p50_ms": reads.p50_ms,
-                "p99_ms": reads.p99_ms, "read_errors": reads.errors + reads.socket_errors,
-                "cache": cache, "hit_share": round(cache["hit"] / served, 3),
-                "replies_per_s": round(replies / elapsed[0], 1) if elapsed else 0.0,
-                "writers": clients, "hot_threads": len(threads),
-                "reply_errors": sum(sum(writer.errors.values()) for writer in writers),
-            })
+            results.append(
+                {
+                    "worker_class": worker_class,
+                    "page": about,
+                    "path": path,
+                    "reads_per_s": reads.requests_per_s,
+                    "p50_ms": reads.p50_ms,
+                    "p99_ms": reads.p99_ms,
+                    "read_errors": reads.errors + reads.socket_errors,
+                    "cache": cache,
+                    "hit_share": round(cache["hit"] / served, 3),
+                    "replies_per_s": round(replies / elapsed[0], 1) if elapsed else 0.0,
+                    "writers": clients,
+                    "hot_threads": len(threads),
+                    "reply_errors": sum(sum(writer.errors.values()) for writer in writers),
+                }
+            )
     if "Traceback" in log.read_text(errors="replace"):
         raise RuntimeError(f"the app logged an error during the finale run: see {log}")
     return results
@@ -81,10 +98,19 @@ def _reply(writers: list[Writer], seconds: float, run_id: str, elapsed: list[flo
 
 
 def _read_with_cache_stats(url: str, seconds: float) -> tuple[WrkResult, dict[str, int]]:
-    command = ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds:g}s", "--latency",
-               "-H", f"User-Agent: {USER_AGENT}", "-s", str(CACHE_STATS_SCRIPT), url]
-    done = subprocess.run(command, capture_output=True, text=True, check=True,
-                          timeout=seconds + 60)
+    command = [
+        "wrk",
+        "-t1",
+        f"-c{CONNECTIONS}",
+        f"-d{seconds:g}s",
+        "--latency",
+        "-H",
+        f"User-Agent: {USER_AGENT}",
+        "-s",
+        str(CACHE_STATS_SCRIPT),
+        url,
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, check=True, timeout=seconds + 60)
     found = CACHE_STATS.search(done.stdout)
     if found is None:
         raise ValueError(f"wrk output without the X-Cache counts:\n{done.stdout}")

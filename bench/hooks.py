@@ -30,8 +30,11 @@ HOOK_LISTS = ("before_request_funcs", "after_request_funcs", "teardown_request_f
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.hooks", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.hooks",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("path", help="the page, e.g. /t/75/some-slug")
     parser.add_argument("--mode", choices=MODES, default="anonymous")
     parser.add_argument("--requests", type=int, default=200, help="per variant and round")
@@ -58,8 +61,10 @@ def main(argv: list[str] | None = None) -> int:
             _load(client, args.path, args.requests)
             timings[label].append((time.process_time() - started) / args.requests * 1000)
     whole = statistics.median(timings["(as it is)"])
-    print(f"{args.mode} {args.path}: {whole:.3f} ms CPU a request as it is "
-          f"(median of {args.rounds} rounds of {args.requests})")
+    print(
+        f"{args.mode} {args.path}: {whole:.3f} ms CPU a request as it is "
+        f"(median of {args.rounds} rounds of {args.requests})"
+    )
     print("| Hook | ms without it | costs, ms |")
     print("|---|---|---|")
     for label, values in timings.items():
@@ -71,8 +76,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _hook_names(app: Flask) -> list[str]:
-    return [f"{kind.removesuffix('_funcs')}: {_name(hook)}" for kind in HOOK_LISTS
-            for hook in getattr(app, kind).get(None, [])]
+    return [
+        f"{kind.removesuffix('_funcs')}: {_name(hook)}"
+        for kind in HOOK_LISTS
+        for hook in getattr(app, kind).get(None, [])
+    ]
 
 
 def _name(hook: Callable[..., object]) -> str:

@@ -29,12 +29,19 @@ CSRF_FIELD = re.compile(rb'name="csrf_token"[^>]*value="([^"]+)"')
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.inprocess", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.inprocess",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("path", help="the page, e.g. /b/partner-track")
-    parser.add_argument("--mode", choices=MODES, default="anonymous",
-                        help="anonymous (page cache as served), uncached (page cache off: "
-                             "every request renders), logged_in (as the benchmark's member)")
+    parser.add_argument(
+        "--mode",
+        choices=MODES,
+        default="anonymous",
+        help="anonymous (page cache as served), uncached (page cache off: "
+        "every request renders), logged_in (as the benchmark's member)",
+    )
     parser.add_argument("--requests", type=int, default=500)
     args = parser.parse_args(argv)
     if "FORUM_DATABASE_URL" not in os.environ:
@@ -67,8 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     for _ in range(args.requests):
         get()
     per_request = (time.process_time() - started) / args.requests * 1000
-    print(f"{args.mode} {args.path}: {per_request:.2f} ms CPU a request "
-          f"({args.requests} requests)")
+    print(f"{args.mode} {args.path}: {per_request:.2f} ms CPU a request ({args.requests} requests)")
     return 0
 
 
@@ -77,8 +83,10 @@ def _log_in(client: FlaskClient) -> None:
     token = CSRF_FIELD.search(page.data)
     assert token is not None, "no CSRF token on /login"
     username, password = BENCH_LOGIN
-    reply = client.post("/login", data={
-        "csrf_token": token.group(1).decode(), "username": username, "password": password})
+    reply = client.post(
+        "/login",
+        data={"csrf_token": token.group(1).decode(), "username": username, "password": password},
+    )
     if reply.status_code != 302:
         raise SystemExit(f"logging in as {username} answered {reply.status_code}")
 

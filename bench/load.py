@@ -47,13 +47,19 @@ class WrkResult:
 
 
 def wrk(url: str, seconds: float, cookie: str = "") -> WrkResult:
-    command = ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds:g}s", "--latency",
-               "-H", f"User-Agent: {USER_AGENT}"]
+    command = [
+        "wrk",
+        "-t1",
+        f"-c{CONNECTIONS}",
+        f"-d{seconds:g}s",
+        "--latency",
+        "-H",
+        f"User-Agent: {USER_AGENT}",
+    ]
     if cookie:
         command += ["-H", f"Cookie: {cookie}"]
     command.append(url)
-    done = subprocess.run(command, capture_output=True, text=True, check=True,
-                          timeout=seconds + 60)
+    done = subprocess.run(command, capture_output=True, text=True, check=True, timeout=seconds + 60)
     return parse_wrk(done.stdout)
 
 
@@ -70,8 +76,9 @@ def parse_wrk(output: str) -> WrkResult:
             raise ValueError(f"wrk output without the {label}th percentile:\n{output}")
         return round(float(found.group(1)) * UNITS_MS[found.group(2)], 2)
 
-    sockets = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)",
-                        output)
+    sockets = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    )
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     return WrkResult(
         requests_per_s=float(number(r"^Requests/sec:\s+([\d.]+)")),
@@ -83,15 +90,24 @@ def parse_wrk(output: str) -> WrkResult:
     )
 
 
-def read_suite(dataset: Dataset, worker_class: str, seconds: float, warmup: float,
-               pages: list[str] | None, modes: list[str], logs: Path) -> dict[str, object]:
+def read_suite(
+    dataset: Dataset,
+    worker_class: str,
+    seconds: float,
+    warmup: float,
+    pages: list[str] | None,
+    modes: list[str],
+    logs: Path,
+) -> dict[str, object]:
     """Every page in every mode, between two measurements of the ceiling (their difference
     shows how much the machine's other load moved during the run)."""
     chosen = [page for page in dataset.pages if pages is None or page.name in pages]
     env = app_env(dataset.url)
     results: dict[str, dict[str, object]] = {}
-    with (gunicorn(HELLO, worker_class, env, logs / f"hello-{worker_class}.log") as hello,
-          gunicorn(SHOWBOARD, worker_class, env, logs / f"app-{worker_class}.log") as app):
+    with (
+        gunicorn(HELLO, worker_class, env, logs / f"hello-{worker_class}.log") as hello,
+        gunicorn(SHOWBOARD, worker_class, env, logs / f"app-{worker_class}.log") as app,
+    ):
         wrk(hello.url(), warmup)
         ceiling = [_measure(hello, "/", seconds)]
         visitor, member = Client(app.port), Client(app.port)
@@ -99,26 +115,46 @@ def read_suite(dataset: Dataset, worker_class: str, seconds: float, warmup: floa
             member.log_in(*BENCH_LOGIN)
             for mode in modes:
                 if mode == "uncached":
-                    results.update(_uncached_pages(dataset.url, worker_class, chosen, seconds,
-                                                   warmup, logs))
+                    results.update(
+                        _uncached_pages(dataset.url, worker_class, chosen, seconds, warmup, logs)
+                    )
                 else:
-                    results.update(_pages(app, member if mode == "logged_in" else visitor,
-                                          mode, chosen, seconds, warmup))
+                    results.update(
+                        _pages(
+                            app,
+                            member if mode == "logged_in" else visitor,
+                            mode,
+                            chosen,
+                            seconds,
+                            warmup,
+                        )
+                    )
         finally:
             visitor.close()
             member.close()
         ceiling.append(_measure(hello, "/", seconds))
         memory = worker_memory(app)
+
     def mean(key: str) -> float:
         return round(sum(float(run[key]) for run in ceiling) / len(ceiling), 2)
 
-    return {"ceiling_requests_per_s": mean("requests_per_s"),
-            "ceiling_cpu_ms_per_request": mean("cpu_ms_per_request"), "ceiling_runs": ceiling,
-            "pages": results, "workers": memory}
+    return {
+        "ceiling_requests_per_s": mean("requests_per_s"),
+        "ceiling_cpu_ms_per_request": mean("cpu_ms_per_request"),
+        "ceiling_runs": ceiling,
+        "pages": results,
+        "workers": memory,
+    }
 
 
-def _uncached_pages(database_url: str, worker_class: str, pages: list[Page], seconds: float,
-                    warmup: float, logs: Path) -> dict[str, dict[str, object]]:
+def _uncached_pages(
+    database_url: str,
+    worker_class: str,
+    pages: list[Page],
+    seconds: float,
+    warmup: float,
+    logs: Path,
+) -> dict[str, dict[str, object]]:
     """Every page rendered on every request, by a server with the page cache off (started only
     while this mode runs, so the other modes' server and its memory figures are unchanged)."""
     env = {**app_env(database_url), "FORUM_PAGE_CACHE": "off"}
@@ -130,8 +166,9 @@ def _uncached_pages(database_url: str, worker_class: str, pages: list[Page], sec
             visitor.close()
 
 
-def _pages(server: Server, client: Client, mode: str, pages: list[Page], seconds: float,
-           warmup: float) -> dict[str, dict[str, object]]:
+def _pages(
+    server: Server, client: Client, mode: str, pages: list[Page], seconds: float, warmup: float
+) -> dict[str, dict[str, object]]:
     logged_in = mode == "logged_in"
     cookie = client.cookie_header() if logged_in else ""
     results: dict[str, dict[str, object]] = {}
@@ -149,12 +186,16 @@ def _measure(server: Server, path: str, seconds: float, cookie: str = "") -> dic
     cpu = cpu_seconds(server) - cpu_before
     # Other work on this machine skews throughput; the server's CPU time per request much
     # less so. Keep both, and the load average next to them.
-    return {**asdict(result), "cpu_ms_per_request": round(1000 * cpu / max(result.requests, 1), 2),
-            "load_1m": round(os.getloadavg()[0], 1)}
+    return {
+        **asdict(result),
+        "cpu_ms_per_request": round(1000 * cpu / max(result.requests, 1), 2),
+        "load_1m": round(os.getloadavg()[0], 1),
+    }
 
 
-def _check(server: Server, path: str, client: Client, logged_in: bool,
-           uncached: bool) -> dict[str, object]:
+def _check(
+    server: Server, path: str, client: Client, logged_in: bool, uncached: bool
+) -> dict[str, object]:
     """Load only pages that work: a 404 or a redirect would be measured at a flattering speed.
     Reports what the page said about caching and cookies the second time it was asked; the
     uncached mode must have rendered it both times, or its figures would be hits."""
@@ -163,8 +204,10 @@ def _check(server: Server, path: str, client: Client, logged_in: bool,
     if reply.status != 200:
         raise RuntimeError(f"GET {path} answered {reply.status}; not benchmarking it")
     if uncached and (first.cache, reply.cache) != ("miss", "miss"):
-        raise RuntimeError(f"GET {path} in the uncached mode said X-Cache: {first.cache or '-'}, "
-                           f"{reply.cache or '-'}; expected a miss (a render) both times")
+        raise RuntimeError(
+            f"GET {path} in the uncached mode said X-Cache: {first.cache or '-'}, "
+            f"{reply.cache or '-'}; expected a miss (a render) both times"
+        )
     if logged_in != ("Log out" in reply.body):
         raise RuntimeError(f"GET {path}: expected logged_in={logged_in}, the page disagrees")
     if "Traceback" in server.log_text():

@@ -25,7 +25,10 @@ from bench.writes import WRITER_PASSWORD, close, hot_threads, log_in_writers, ra
 # Steps worth naming: (label, a substring of a py-spy frame with its line number removed).
 THREAD_STEPS = [
     ("whole request in Flask", "Flask.wsgi_app (flask/app.py)"),
-    ("page cache lookup (forum/platform/pagecache.py)", "_serve_cached (forum/platform/pagecache.py)"),  # noqa: E501
+    (
+        "page cache lookup (forum/platform/pagecache.py)",
+        "_serve_cached (forum/platform/pagecache.py)",
+    ),
     ("view: load rows (forum/discussion/reading.py)", "(forum/discussion/reading.py)"),
     ("  of which SQL on the driver (do_execute)", "do_execute (sqlalchemy/engine/default.py)"),
     ("  of which fetching rows from the driver", "fetchall (sqlalchemy/engine/cursor.py)"),
@@ -36,25 +39,41 @@ THREAD_STEPS = [
     ("  of which url_for", "Flask.url_for (flask/app.py)"),
     ("  of which date filters (time_ago, iso, long_date)", "(forum/platform/templating.py)"),
     ("  of which escaping (markupsafe)", "(markupsafe/__init__.py)"),
-    ("  of which template lookups (includes, imports)",
-     "Environment.get_template (jinja2/environment.py)"),
-    ("log-in cookie -> user (forum/accounts/auth.py load_user)", "load_user (forum/accounts/auth.py)"),  # noqa: E501
+    (
+        "  of which template lookups (includes, imports)",
+        "Environment.get_template (jinja2/environment.py)",
+    ),
+    (
+        "log-in cookie -> user (forum/accounts/auth.py load_user)",
+        "load_user (forum/accounts/auth.py)",
+    ),
     ("save session cookie", "save_session (flask/sessions.py)"),
     ("teardown (close the DB session)", "Flask.do_teardown_appcontext (flask/app.py)"),
     ("gunicorn outside Flask: read request, send response", None),
 ]
 REPLY_STEPS = [
     ("whole request in Flask", "Flask.wsgi_app (flask/app.py)"),
-    ("log-in cookie -> user (forum/accounts/auth.py load_user)", "load_user (forum/accounts/auth.py)"),  # noqa: E501
-    ("load the thread (reading.thread_with_board)", "thread_with_board (forum/discussion/reading.py)"),  # noqa: E501
-    ("Markdown -> sanitised HTML (forum/discussion/markup.py)", "render (forum/discussion/markup.py)"),  # noqa: E501
-    ("flood control (forum/discussion/antispam.py)", "text_refusal (forum/discussion/antispam.py)"),  # noqa: E501
+    (
+        "log-in cookie -> user (forum/accounts/auth.py load_user)",
+        "load_user (forum/accounts/auth.py)",
+    ),
+    (
+        "load the thread (reading.thread_with_board)",
+        "thread_with_board (forum/discussion/reading.py)",
+    ),
+    (
+        "Markdown -> sanitised HTML (forum/discussion/markup.py)",
+        "render (forum/discussion/markup.py)",
+    ),
+    ("flood control (forum/discussion/antispam.py)", "text_refusal (forum/discussion/antispam.py)"),
     ("add_post: number, insert, counters", "add_post (forum/discussion/posting.py)"),
     ("commit", "Session.commit (sqlalchemy/orm/session.py)"),
     ("  of which the undeclared-write check", "_before_commit (forum/platform/freshness.py)"),
     ("redirect target after commit (post_url)", "post_url (forum/views/threads.py)"),
-    ("in the database driver: statements (do_execute)",
-     "do_execute (sqlalchemy/engine/default.py)"),
+    (
+        "in the database driver: statements (do_execute)",
+        "do_execute (sqlalchemy/engine/default.py)",
+    ),
     ("in the database driver: commit (do_commit)", "do_commit (sqlalchemy/engine/default.py)"),
     ("waiting for PostgreSQL (psycopg Connection.wait)", "Connection.wait (psycopg/connection.py)"),
     ("gunicorn outside Flask: read request, send response", None),
@@ -66,8 +85,15 @@ def py_spy() -> str | None:
     return shutil.which("py-spy") or shutil.which("py-spy", path=str(Path(sys.executable).parent))
 
 
-def profile_page(dataset: Dataset, page: str, logged_in: bool, seconds: float, warmup: float,
-                 uncached: bool, out: Path) -> dict[str, object]:
+def profile_page(
+    dataset: Dataset,
+    page: str,
+    logged_in: bool,
+    seconds: float,
+    warmup: float,
+    uncached: bool,
+    out: Path,
+) -> dict[str, object]:
     path = next(p.path for p in dataset.pages if p.name == page)
     who = "logged_in" if logged_in else "uncached" if uncached else "anonymous"
     raw = out / f"profile-{page}-{who}.txt"
@@ -85,12 +111,12 @@ def profile_page(dataset: Dataset, page: str, logged_in: bool, seconds: float, w
             member.close()
         wrk(app.url(path), warmup, cookie)
         _sample(app, raw, seconds, lambda: wrk(app.url(path), seconds + 2, cookie))
-    return {"page": page, "who": who, "raw": str(raw),
-            **summarise(raw.read_text(), THREAD_STEPS)}
+    return {"page": page, "who": who, "raw": str(raw), **summarise(raw.read_text(), THREAD_STEPS)}
 
 
-def profile_replies(database_url: str, database: str, seconds: float, clients: int, hot: int,
-                    out: Path) -> dict[str, object]:
+def profile_replies(
+    database_url: str, database: str, seconds: float, clients: int, hot: int, out: Path
+) -> dict[str, object]:
     threads = hot_threads(database_url, hot)
     names = writer_names(clients)
     ensure_users(database_url, names, WRITER_PASSWORD)
@@ -101,8 +127,12 @@ def profile_replies(database_url: str, database: str, seconds: float, clients: i
             _sample(app, raw, seconds, lambda: race(writers, seconds + 2, secrets.token_hex(4)))
         finally:
             close(writers)
-    return {"page": "reply", "who": f"{clients} writers, {database}", "raw": str(raw),
-            **summarise(raw.read_text(), REPLY_STEPS)}
+    return {
+        "page": "reply",
+        "who": f"{clients} writers, {database}",
+        "raw": str(raw),
+        **summarise(raw.read_text(), REPLY_STEPS),
+    }
 
 
 def _sample(app: Server, raw: Path, seconds: float, load: Callable[[], object]) -> None:
@@ -110,9 +140,25 @@ def _sample(app: Server, raw: Path, seconds: float, load: Callable[[], object]) 
     if spy is None:
         raise RuntimeError("py-spy is not installed: .venv/bin/pip install py-spy")
     sampler = subprocess.Popen(
-        [spy, "record", "--pid", str(app.pid), "--subprocesses", "--idle", "--rate", "200",
-         "--duration", f"{seconds:g}", "--format", "raw", "--output", str(raw)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            spy,
+            "record",
+            "--pid",
+            str(app.pid),
+            "--subprocesses",
+            "--idle",
+            "--rate",
+            "200",
+            "--duration",
+            f"{seconds:g}",
+            "--format",
+            "raw",
+            "--output",
+            str(raw),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         load()
         sampler.wait(timeout=seconds + 60)
@@ -131,8 +177,11 @@ def summarise(raw: str, steps: list[tuple[str, str | None]]) -> dict[str, object
     total = 0
     for line in raw.splitlines():
         stack, _, count = line.rpartition(" ")
-        frames = [LINE_NUMBER.sub(")", frame) for frame in stack.split(";")
-                  if not frame.startswith("process ")]
+        frames = [
+            LINE_NUMBER.sub(")", frame)
+            for frame in stack.split(";")
+            if not frame.startswith("process ")
+        ]
         if not any(frame.startswith("SyncWorker.handle (") for frame in frames):
             continue  # the master, or a worker waiting for a connection
         samples = int(count)
@@ -159,7 +208,7 @@ def summarise(raw: str, steps: list[tuple[str, str | None]]) -> dict[str, object
 
 
 def _package(frame: str) -> str:
-    location = frame[frame.find(" (") + 2:-1]
+    location = frame[frame.find(" (") + 2 : -1]
     if location.startswith("<"):  # <frozen os>, <sqlalchemy generated ...>, <werkzeug routing>
         return location[1:].split()[0]
     if location.endswith(".html"):

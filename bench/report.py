@@ -28,16 +28,29 @@ def targets(results: dict[str, Any]) -> list[tuple[str, dict[str, Cell]]]:
         exact = not run["counters_after"]
         if run["database"] == "postgresql":
             ok = run["replies_per_s"] >= PG_REPLIES_PER_S and run["lost"] == 0 and exact
-            add(f"PostgreSQL >= {PG_REPLIES_PER_S} replies/s, none lost, counters exact",
+            add(
+                f"PostgreSQL >= {PG_REPLIES_PER_S} replies/s, none lost, counters exact",
                 run["worker_class"],
-                (f"{run['replies_per_s']:.0f}/s, {run['lost']} lost, "
-                 f"{'exact' if exact else 'WRONG'}", ok))
+                (
+                    f"{run['replies_per_s']:.0f}/s, {run['lost']} lost, "
+                    f"{'exact' if exact else 'WRONG'}",
+                    ok,
+                ),
+            )
         else:
-            add("SQLite: no 'database is locked'", run["worker_class"],
-                (f"{run['database_locked']} locked", run["database_locked"] == 0))
-            add("SQLite: none lost, counters exact", run["worker_class"],
-                (f"{run['lost']} lost, {'exact' if exact else 'WRONG'}",
-                 run["lost"] == 0 and exact))
+            add(
+                "SQLite: no 'database is locked'",
+                run["worker_class"],
+                (f"{run['database_locked']} locked", run["database_locked"] == 0),
+            )
+            add(
+                "SQLite: none lost, counters exact",
+                run["worker_class"],
+                (
+                    f"{run['lost']} lost, {'exact' if exact else 'WRONG'}",
+                    run["lost"] == 0 and exact,
+                ),
+            )
     return list(rows.items())
 
 
@@ -69,11 +82,15 @@ def _read_targets(run: dict[str, Any]) -> list[tuple[str, Cell | None]]:
         ("board index, anonymous, cache miss >= 0.4x ceiling", ratio("index/uncached", 0.4)),
         ("board page, anonymous >= 0.4x ceiling", ratio("board/anonymous", 0.4)),
         ("board page, anonymous, cache miss >= 0.4x ceiling", ratio("board/uncached", 0.4)),
-        ("last page of the long thread <= 1.5x page 1 (p50, rendered)",
-         deep("thread_long_last", "thread_long")),
+        (
+            "last page of the long thread <= 1.5x page 1 (p50, rendered)",
+            deep("thread_long_last", "thread_long"),
+        ),
         ("deep board page <= 1.5x page 1 (p50, rendered)", deep("board_deep", "board")),
-        (f"worker RSS < {RSS_LIMIT_MB} MB",
-         (f"{peak:.0f} MB", peak < RSS_LIMIT_MB) if run["workers"] else None),
+        (
+            f"worker RSS < {RSS_LIMIT_MB} MB",
+            (f"{peak:.0f} MB", peak < RSS_LIMIT_MB) if run["workers"] else None,
+        ),
     ]
 
 
@@ -96,10 +113,16 @@ def markdown(results: dict[str, Any]) -> str:
 
 
 def save(results: dict[str, Any], path: Path) -> None:
-    results = {**results, "targets": [
-        {"target": name, **{column: {"measured": text, "pass": ok}
-                            for column, (text, ok) in cells.items()}}
-        for name, cells in targets(results)]}
+    results = {
+        **results,
+        "targets": [
+            {
+                "target": name,
+                **{column: {"measured": text, "pass": ok} for column, (text, ok) in cells.items()},
+            }
+            for name, cells in targets(results)
+        ],
+    }
     path.write_text(json.dumps(results, indent=2, default=str))
 
 
@@ -124,16 +147,27 @@ def _dataset(results: dict[str, Any]) -> str:
     )
 
 
-WHO = {"anonymous": "anonymous", "uncached": "anonymous, cache miss",
-       "logged_in": "logged in"}
+WHO = {"anonymous": "anonymous", "uncached": "anonymous, cache miss", "logged_in": "logged in"}
 
 
 def _reads(worker_class: str, run: dict[str, Any], pages: list[dict[str, str]]) -> str:
     ceiling, ceiling_cpu = run["ceiling_requests_per_s"], run["ceiling_cpu_ms_per_request"]
     first, last = run["ceiling_runs"][0], run["ceiling_runs"][-1]
-    rows = [["hello world (ceiling)", "-", f"{ceiling:,.0f}", _ms(first["p50_ms"]),
-             _ms(first["p99_ms"]), "1.00", f"{ceiling_cpu:.2f}", "1.00", "-", "-",
-             f"{first['load_1m']} / {last['load_1m']}"]]
+    rows = [
+        [
+            "hello world (ceiling)",
+            "-",
+            f"{ceiling:,.0f}",
+            _ms(first["p50_ms"]),
+            _ms(first["p99_ms"]),
+            "1.00",
+            f"{ceiling_cpu:.2f}",
+            "1.00",
+            "-",
+            "-",
+            f"{first['load_1m']} / {last['load_1m']}",
+        ]
+    ]
     cookies = []
     for mode, who in WHO.items():
         for page in pages:
@@ -143,21 +177,44 @@ def _reads(worker_class: str, run: dict[str, Any], pages: list[dict[str, str]]) 
             if result["sets_cookie"] and mode != "logged_in":
                 cookies.append(page["about"])
             cpu = result["cpu_ms_per_request"]
-            rows.append([page["about"], who, f"{result['requests_per_s']:,.0f}",
-                         _ms(result["p50_ms"]), _ms(result["p99_ms"]),
-                         f"{result['requests_per_s'] / ceiling:.2f}", f"{cpu:.2f}",
-                         f"{ceiling_cpu / max(cpu, 0.01):.2f}",
-                         str(result["errors"] + result["socket_errors"]), result["x_cache"],
-                         str(result["load_1m"])])
+            rows.append(
+                [
+                    page["about"],
+                    who,
+                    f"{result['requests_per_s']:,.0f}",
+                    _ms(result["p50_ms"]),
+                    _ms(result["p99_ms"]),
+                    f"{result['requests_per_s'] / ceiling:.2f}",
+                    f"{cpu:.2f}",
+                    f"{ceiling_cpu / max(cpu, 0.01):.2f}",
+                    str(result["errors"] + result["socket_errors"]),
+                    result["x_cache"],
+                    str(result["load_1m"]),
+                ]
+            )
     runs = " and ".join(f"{r['requests_per_s']:,.0f}" for r in run["ceiling_runs"])
-    memory = ", ".join(f"{w['rss_kb'] / 1024:.0f} MB (peak {w['peak_kb'] / 1024:.0f})"
-                       for w in run["workers"])
-    title = (f"**Reads, `--worker-class {worker_class}`"
-             f"{' --threads 4' if worker_class == 'gthread' else ''}** (ceiling measured before "
-             f"and after the pages: {runs} req/s; worker RSS at the end: {memory}; anonymous "
-             f"pages setting a cookie: {', '.join(cookies) or 'none'})")
-    header = ["Page", "Who", "req/s", "p50 ms", "p99 ms", "x ceiling", "CPU ms/req",
-              "x ceiling (CPU)", "errors", "X-Cache", "load"]
+    memory = ", ".join(
+        f"{w['rss_kb'] / 1024:.0f} MB (peak {w['peak_kb'] / 1024:.0f})" for w in run["workers"]
+    )
+    title = (
+        f"**Reads, `--worker-class {worker_class}`"
+        f"{' --threads 4' if worker_class == 'gthread' else ''}** (ceiling measured before "
+        f"and after the pages: {runs} req/s; worker RSS at the end: {memory}; anonymous "
+        f"pages setting a cookie: {', '.join(cookies) or 'none'})"
+    )
+    header = [
+        "Page",
+        "Who",
+        "req/s",
+        "p50 ms",
+        "p99 ms",
+        "x ceiling",
+        "CPU ms/req",
+        "x ceiling (CPU)",
+        "errors",
+        "X-Cache",
+        "load",
+    ]
     return f"{title}\n\n{_table(header, rows)}"
 
 
@@ -171,27 +228,70 @@ def _writes(runs: list[dict[str, Any]]) -> str:
     for run in runs:
         errors = ", ".join(f"{k}: {v}" for k, v in run["errors"].items()) or "0"
         counters = "exact" if not run["counters_after"] else f"{len(run['counters_after'])} wrong"
-        rows.append([run["database"], run["worker_class"], str(run["clients"]),
-                     f"{run['replies_per_s']:,.1f}", _ms(run["p50_ms"]), _ms(run["p99_ms"]),
-                     f"{run['cpu_ms_per_reply']:.1f}" if "cpu_ms_per_reply" in run else "-",
-                     f"{run['acknowledged']:,}", errors, str(run["database_locked"]),
-                     str(run["lost"]), counters])
-    header = ["Database", "Workers", "Clients", "replies/s", "p50 ms", "p99 ms", "CPU ms/reply",
-              "acknowledged", "errors", "locked", "lost", "counters"]
+        rows.append(
+            [
+                run["database"],
+                run["worker_class"],
+                str(run["clients"]),
+                f"{run['replies_per_s']:,.1f}",
+                _ms(run["p50_ms"]),
+                _ms(run["p99_ms"]),
+                f"{run['cpu_ms_per_reply']:.1f}" if "cpu_ms_per_reply" in run else "-",
+                f"{run['acknowledged']:,}",
+                errors,
+                str(run["database_locked"]),
+                str(run["lost"]),
+                counters,
+            ]
+        )
+    header = [
+        "Database",
+        "Workers",
+        "Clients",
+        "replies/s",
+        "p50 ms",
+        "p99 ms",
+        "CPU ms/reply",
+        "acknowledged",
+        "errors",
+        "locked",
+        "lost",
+        "counters",
+    ]
     return f"**Writes** (replies through the form to hot threads)\n\n{_table(header, rows)}"
 
 
 def _finale(runs: list[dict[str, Any]]) -> str:
-    rows = [[run["worker_class"], run["page"], f"{run['reads_per_s']:,.0f}", _ms(run["p50_ms"]),
-             _ms(run["p99_ms"]), f"{100 * run['hit_share']:.0f}%",
-             f"{run['cache']['hit']:,} / {run['cache']['miss']:,}",
-             f"{run['replies_per_s']:,.1f}", str(run["read_errors"] + run["reply_errors"])]
-            for run in runs]
-    header = ["Workers", "Page read", "reads/s", "p50 ms", "p99 ms", "cache hits",
-              "hits / misses", "replies/s meanwhile", "errors"]
+    rows = [
+        [
+            run["worker_class"],
+            run["page"],
+            f"{run['reads_per_s']:,.0f}",
+            _ms(run["p50_ms"]),
+            _ms(run["p99_ms"]),
+            f"{100 * run['hit_share']:.0f}%",
+            f"{run['cache']['hit']:,} / {run['cache']['miss']:,}",
+            f"{run['replies_per_s']:,.1f}",
+            str(run["read_errors"] + run["reply_errors"]),
+        ]
+        for run in runs
+    ]
+    header = [
+        "Workers",
+        "Page read",
+        "reads/s",
+        "p50 ms",
+        "p99 ms",
+        "cache hits",
+        "hits / misses",
+        "replies/s meanwhile",
+        "errors",
+    ]
     first = runs[0]
-    return (f"**Finale night** (anonymous wrk on one page while {first['writers']} members "
-            f"reply to {first['hot_threads']} hot threads; SQLite)\n\n{_table(header, rows)}")
+    return (
+        f"**Finale night** (anonymous wrk on one page while {first['writers']} members "
+        f"reply to {first['hot_threads']} hot threads; SQLite)\n\n{_table(header, rows)}"
+    )
 
 
 def _targets(checks: list[tuple[str, dict[str, Cell]]]) -> str:
@@ -207,23 +307,34 @@ def _targets(checks: list[tuple[str, dict[str, Cell]]]) -> str:
 
 
 def _ablations(rows: list[dict[str, Any]]) -> str:
-    table = [[row["optimisation"], row["now"], f"{row['now_ms']:.3f}", row["instead"],
-              f"{row['instead_ms']:.3f}",
-              f"{row['instead_ms'] - row['now_ms']:,.1f} ms ({row['factor']:,.0f}x)"]
-             for row in rows]
+    table = [
+        [
+            row["optimisation"],
+            row["now"],
+            f"{row['now_ms']:.3f}",
+            row["instead"],
+            f"{row['instead_ms']:.3f}",
+            f"{row['instead_ms'] - row['now_ms']:,.1f} ms ({row['factor']:,.0f}x)",
+        ]
+        for row in rows
+    ]
     header = ["Optimisation", "What the page does now", "ms", "Without it", "ms", "Saves"]
     return f"**What each optimisation buys** (SQLite, median)\n\n{_table(header, table)}"
 
 
 def _profile(profile: dict[str, Any]) -> str:
     rows = [[step, f"{share:.1f}"] for step, share in profile["steps_percent"].items()]
-    packages = ", ".join(f"{name} {share:.0f}%"
-                         for name, share in profile["innermost_package_percent"].items()
-                         if share >= 1)
+    packages = ", ".join(
+        f"{name} {share:.0f}%"
+        for name, share in profile["innermost_package_percent"].items()
+        if share >= 1
+    )
     who = WHO.get(profile["who"], profile["who"])
-    return (f"**Profile: {profile['page']}, {who}** "
-            f"({profile['samples']:,} samples; innermost frame by package: {packages})\n\n"
-            + _table(["Step (inclusive)", "% of request samples"], rows))
+    return (
+        f"**Profile: {profile['page']}, {who}** "
+        f"({profile['samples']:,} samples; innermost frame by package: {packages})\n\n"
+        + _table(["Step (inclusive)", "% of request samples"], rows)
+    )
 
 
 def _ms(value: float) -> str:

@@ -33,8 +33,9 @@ SECRET_KEY = secrets.token_hex(32)
 def app_env(database_url: str) -> dict[str, str]:
     """The environment for the app and its CLI: plain http (FORUM_ENV unset), no rate limits."""
     env = {name: value for name, value in os.environ.items() if not name.startswith("FORUM_")}
-    env.update(FORUM_DATABASE_URL=database_url, FORUM_SECRET_KEY=SECRET_KEY,
-               FORUM_RATE_LIMITS="off")
+    env.update(
+        FORUM_DATABASE_URL=database_url, FORUM_SECRET_KEY=SECRET_KEY, FORUM_RATE_LIMITS="off"
+    )
     return env
 
 
@@ -56,14 +57,29 @@ class Server:
 @contextmanager
 def gunicorn(app: str, worker_class: str, env: dict[str, str], log: Path) -> Iterator[Server]:
     port = _free_port()
-    command = [sys.executable, "-m", "gunicorn", "--workers", str(WORKERS),
-               "--worker-class", worker_class, "--bind", f"127.0.0.1:{port}"]
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--workers",
+        str(WORKERS),
+        "--worker-class",
+        worker_class,
+        "--bind",
+        f"127.0.0.1:{port}",
+    ]
     if worker_class == "gthread":
         command += ["--threads", str(THREADS)]
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("w") as out:
-        process = subprocess.Popen([*command, app], cwd=ROOT, env=env, stdout=out,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            [*command, app],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     server = Server(app, worker_class, port, process.pid, log)
     try:
         _wait_until_serving(server, process)
@@ -101,8 +117,9 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _wait_until_serving(server: Server, process: subprocess.Popen[bytes],
-                        timeout: float = 60.0) -> None:
+def _wait_until_serving(
+    server: Server, process: subprocess.Popen[bytes], timeout: float = 60.0
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -75,8 +75,10 @@ class Writer:
             marker = f"bench-{run_id}-{self.index:02d}-{sequence:06d}"
             started = time.perf_counter()
             try:
-                reply = self.client.post(path, {"csrf_token": self.token, "post": "1",
-                                                "body": BODY.format(marker=marker)})
+                reply = self.client.post(
+                    path,
+                    {"csrf_token": self.token, "post": "1", "body": BODY.format(marker=marker)},
+                )
             except (OSError, http.client.HTTPException) as error:
                 self.errors[type(error).__name__] += 1
                 self.client.close()  # the next request opens a fresh connection
@@ -88,8 +90,15 @@ class Writer:
                 self.errors[f"HTTP {reply.status}"] += 1
 
 
-def write_suite(database_url: str, database: str, worker_class: str, seconds: float,
-                clients: int, hot: int, logs: Path) -> dict[str, object]:
+def write_suite(
+    database_url: str,
+    database: str,
+    worker_class: str,
+    seconds: float,
+    clients: int,
+    hot: int,
+    logs: Path,
+) -> dict[str, object]:
     threads = hot_threads(database_url, hot)
     names = writer_names(clients)
     ensure_users(database_url, names, WRITER_PASSWORD)
@@ -112,11 +121,15 @@ def write_suite(database_url: str, database: str, worker_class: str, seconds: fl
     server_log = log.read_text(errors="replace")
     stored = stored_markers(database_url, run_id)
     return {
-        "database": database, "worker_class": worker_class, "clients": clients,
-        "hot_threads": [thread.id for thread in threads], "seconds": round(elapsed, 1),
+        "database": database,
+        "worker_class": worker_class,
+        "clients": clients,
+        "hot_threads": [thread.id for thread in threads],
+        "seconds": round(elapsed, 1),
         "acknowledged": len(acknowledged),
         "replies_per_s": round(len(acknowledged) / elapsed, 1),
-        "p50_ms": _percentile(latencies, 0.50), "p99_ms": _percentile(latencies, 0.99),
+        "p50_ms": _percentile(latencies, 0.50),
+        "p99_ms": _percentile(latencies, 0.99),
         "cpu_ms_per_reply": round(1000 * cpu / max(len(acknowledged), 1), 2),
         "errors": dict(errors),
         "database_locked": server_log.count("database is locked"),
@@ -178,10 +191,14 @@ def hot_threads(database_url: str, count: int) -> list[HotThread]:
     engine = create_engine(database_url)
     try:
         with engine.connect() as db:
-            rows = db.execute(text(
-                "SELECT id, board_id, slug FROM threads "
-                "WHERE is_hidden = false AND is_locked = false "
-                "ORDER BY last_post_at DESC, id DESC LIMIT :n"), {"n": count}).all()
+            rows = db.execute(
+                text(
+                    "SELECT id, board_id, slug FROM threads "
+                    "WHERE is_hidden = false AND is_locked = false "
+                    "ORDER BY last_post_at DESC, id DESC LIMIT :n"
+                ),
+                {"n": count},
+            ).all()
     finally:
         engine.dispose()
     return [HotThread(row.id, row.board_id, row.slug) for row in rows]
@@ -191,8 +208,10 @@ def stored_markers(database_url: str, run_id: str) -> list[str]:
     engine = create_engine(database_url)
     try:
         with engine.connect() as db:
-            sources = db.scalars(text("SELECT source FROM posts WHERE source LIKE :pattern"),
-                                 {"pattern": f"%bench-{run_id}-%"}).all()
+            sources = db.scalars(
+                text("SELECT source FROM posts WHERE source LIKE :pattern"),
+                {"pattern": f"%bench-{run_id}-%"},
+            ).all()
     finally:
         engine.dispose()
     return [marker for source in sources for marker in MARKER.findall(source)]
@@ -205,11 +224,15 @@ def recount(database_url: str, boards: list[int]) -> list[str]:
     try:
         with engine.connect() as db:
             for row in db.execute(THREAD_RECOUNT):
-                wrong.append(f"thread {row[0]}: post_count {row[1]} vs {row[2]} rows, "
-                             f"last_post_id {row[3]} vs {row[4]}, highest number {row[5]}")
+                wrong.append(
+                    f"thread {row[0]}: post_count {row[1]} vs {row[2]} rows, "
+                    f"last_post_id {row[3]} vs {row[4]}, highest number {row[5]}"
+                )
             for row in db.execute(BOARD_RECOUNT):
-                wrong.append(f"board {row[0]}: thread_count {row[1]} vs {row[2]}, "
-                             f"post_count {row[3]} vs {row[4]}")
+                wrong.append(
+                    f"board {row[0]}: thread_count {row[1]} vs {row[2]}, "
+                    f"post_count {row[3]} vs {row[4]}"
+                )
             if boards:
                 for row in db.execute(BOARD_LAST_POST, {"ids": boards}):
                     wrong.append(f"board {row[0]}: last_post_id {row[1]} vs max {row[2]}")

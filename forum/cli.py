@@ -62,8 +62,10 @@ def backup_command(file: Path) -> None:
         summary = backup.backup(engine(), file)
     except backup.BackupError as error:
         raise click.ClickException(f"{error} Nothing was written to {file}.") from None
-    click.echo(f"Wrote {file} ({_size(summary.size)}, revision {summary.revision}): "
-               f"{_main_counts(summary)}.")
+    click.echo(
+        f"Wrote {file} ({_size(summary.size)}, revision {summary.revision}): "
+        f"{_main_counts(summary)}."
+    )
 
 
 @click.command("restore")
@@ -83,8 +85,10 @@ def restore_command(file: Path) -> None:
     elif summary.revision and migrate.is_known(summary.revision):
         click.echo(f"This code is at revision {code}: run `flask init-db` to upgrade the schema.")
     else:
-        click.echo(f"This code does not know revision {summary.revision}: the backup was made "
-                   "by newer code, so run that version.")
+        click.echo(
+            f"This code does not know revision {summary.revision}: the backup was made "
+            "by newer code, so run that version."
+        )
 
 
 def _main_counts(summary: backup.Summary) -> str:
@@ -107,8 +111,11 @@ boards = AppGroup("boards", help="Manage show boards.")
 
 @boards.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--keep-existing", is_flag=True,
-              help="Only add boards that don't exist yet; leave edited ones alone.")
+@click.option(
+    "--keep-existing",
+    is_flag=True,
+    help="Only add boards that don't exist yet; leave edited ones alone.",
+)
 def import_boards(path: Path, keep_existing: bool) -> None:
     """Create or update boards from a TOML show file (matched by slug)."""
     try:
@@ -128,12 +135,22 @@ users = AppGroup("users", help="Manage user accounts.")
 @click.argument("name")
 @click.option("--email", required=True)
 @click.option("--password", required=True)
-@click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.MEMBER.value,
-              show_default=True)
-@click.option("--board", "boards_moderated", multiple=True, metavar="SLUG",
-              help="With --role moderator: moderate only this board (repeatable).")
-def create_user(name: str, email: str, password: str, role: str,
-                boards_moderated: tuple[str, ...]) -> None:
+@click.option(
+    "--role",
+    type=click.Choice([r.value for r in Role]),
+    default=Role.MEMBER.value,
+    show_default=True,
+)
+@click.option(
+    "--board",
+    "boards_moderated",
+    multiple=True,
+    metavar="SLUG",
+    help="With --role moderator: moderate only this board (repeatable).",
+)
+def create_user(
+    name: str, email: str, password: str, role: str, boards_moderated: tuple[str, ...]
+) -> None:
     """Create an account that can log in at once (verified, no new-member limits)."""
     if not USERNAME_PATTERN.match(name):
         raise click.ClickException("Usernames are 3-30 letters, digits, _ or -.")
@@ -188,8 +205,10 @@ def demo_command(threads: int | None, posts: int | None) -> None:
             raise click.ClickException(str(error)) from None
         session.commit()
     elapsed = time.perf_counter() - started
-    click.echo(f"Added {result.threads} threads and {result.posts} posts in {elapsed:.1f} s "
-               f"({result.posts / elapsed:,.0f} posts/s).")
+    click.echo(
+        f"Added {result.threads} threads and {result.posts} posts in {elapsed:.1f} s "
+        f"({result.posts / elapsed:,.0f} posts/s)."
+    )
 
 
 posts = AppGroup("posts", help="Maintain posts.")

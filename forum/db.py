@@ -57,8 +57,11 @@ def _sqlite_begin(connection: Any) -> None:
     when its transaction starts (BEGIN IMMEDIATE), waiting up to the busy timeout. A deferred
     transaction that reads first and writes later fails at once with "database is locked" when
     another writer got in between. Page views stay deferred, so readers never wait."""
-    reading = has_request_context() and not g.get("sqlite_writes_apart", False) and (
-        request.method in READ_METHODS or g.get("sqlite_reads_first", False))
+    reading = (
+        has_request_context()
+        and not g.get("sqlite_writes_apart", False)
+        and (request.method in READ_METHODS or g.get("sqlite_reads_first", False))
+    )
     connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
 

@@ -79,8 +79,7 @@ class User(UserMixin, Base):
     # The UTS #39 confusable skeleton (forum/accounts/usernames.py): names that look alike share it,
     # so a look-alike of an existing member is refused with one indexed query. Not unique:
     # databases from before it may already hold two look-alikes.
-    username_skeleton: Mapped[str] = mapped_column(Text, index=True,
-                                                   default=_skeleton_of_username)
+    username_skeleton: Mapped[str] = mapped_column(Text, index=True, default=_skeleton_of_username)
     email: Mapped[str] = mapped_column(String(254))
     email_key: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
@@ -160,8 +159,9 @@ class Thread(Base):
         # Board listing: visible threads, pinned first, then latest activity; the id breaks
         # ties. It holds every column the listing filters and sorts on, so a page's thread ids
         # come from the index alone, however deep the page (forum/discussion/reading.py).
-        Index("ix_threads_board_listing", "board_id", "is_hidden", "is_pinned", "last_post_at",
-              "id"),
+        Index(
+            "ix_threads_board_listing", "board_id", "is_hidden", "is_pinned", "last_post_at", "id"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -229,10 +229,12 @@ class BoardModerator(Base):
 
     __tablename__ = "board_moderators"
 
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
-                                         primary_key=True)
-    board_id: Mapped[int] = mapped_column(ForeignKey("boards.id", ondelete="CASCADE"),
-                                          primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    board_id: Mapped[int] = mapped_column(
+        ForeignKey("boards.id", ondelete="CASCADE"), primary_key=True
+    )
 
 
 class BoardSuspension(Base):
@@ -242,10 +244,12 @@ class BoardSuspension(Base):
 
     __tablename__ = "board_suspensions"
 
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
-                                         primary_key=True)
-    board_id: Mapped[int] = mapped_column(ForeignKey("boards.id", ondelete="CASCADE"),
-                                          primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    board_id: Mapped[int] = mapped_column(
+        ForeignKey("boards.id", ondelete="CASCADE"), primary_key=True
+    )
     until: Mapped[datetime] = mapped_column(UTCDateTime)
     reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -333,13 +337,13 @@ class ModAction(Base):
     # The board the action happened in (for filtering); None for site-wide actions.
     board_id: Mapped[int | None] = mapped_column(ForeignKey("boards.id", ondelete="SET NULL"))
     target_board_id: Mapped[int | None] = mapped_column(
-        ForeignKey("boards.id", ondelete="SET NULL"))
+        ForeignKey("boards.id", ondelete="SET NULL")
+    )
     target_thread_id: Mapped[int | None] = mapped_column(
-        ForeignKey("threads.id", ondelete="SET NULL"))
-    target_post_id: Mapped[int | None] = mapped_column(
-        ForeignKey("posts.id", ondelete="SET NULL"))
-    target_user_id: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL"))
+        ForeignKey("threads.id", ondelete="SET NULL")
+    )
+    target_post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id", ondelete="SET NULL"))
+    target_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     # What the target was called when the action happened, so the log reads well forever.
     target_label: Mapped[str] = mapped_column(String(200), default="")
     reason: Mapped[str] = mapped_column(Text, default="")
@@ -432,8 +436,9 @@ class TotpSecret(Base):
 
     __tablename__ = "totp_secrets"
 
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
-                                         primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
     secret: Mapped[str] = mapped_column(String(64))
     last_step: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

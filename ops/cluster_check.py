@@ -29,8 +29,12 @@ def main() -> int:
             cluster.start()
         except Exception as error:
             traceback.print_exc()
-            table.add("the guide's layout starts", "every host ready",
-                      f"error: {str(error).splitlines()[0][:300]}", False)
+            table.add(
+                "the guide's layout starts",
+                "every host ready",
+                f"error: {str(error).splitlines()[0][:300]}",
+                False,
+            )
             _dump_logs(cluster)
             return _finish(table, began)
         site = rows.Site(cluster)
@@ -38,31 +42,63 @@ def main() -> int:
         # its retry (forum/platform/mail.py's delay, minutes in production).
         outage = rows.MailOutage(site)
         outage.begin()
-        table.run("guide matches ops/ files", "configs shown verbatim, steps present",
-                  lambda: rows.guide_matches_ops(site))
+        table.run(
+            "guide matches ops/ files",
+            "configs shown verbatim, steps present",
+            lambda: rows.guide_matches_ops(site),
+        )
         table.run("/readyz on both hosts", "200 on each", lambda: rows.readyz(site))
         table.run("gzip", "Content-Encoding: gzip for HTML and CSS", lambda: rows.gzip_on(site))
-        table.run("static files from nginx", "200, no Vary: Cookie, no cookie, no app host saw it",
-                  lambda: rows.static_from_nginx(site))
-        table.run("1 login shared", "logged in on B with A's cookie",
-                  lambda: rows.login_shared(site))
-        table.run("2 reply on other host's cache", "B's cached page shows A's reply at once",
-                  lambda: rows.reply_on_cached_page(site))
-        table.run("3 settings reach both hosts", "new site name on both within the promise",
-                  lambda: rows.settings_reach_both(site))
-        table.run("4 per-IP login limit", "client 1 locked out (429), client 2 logs in (302)",
-                  lambda: rows.login_limit_per_client(site))
-        table.run("Redis hangs", "pages and logins still work, /readyz 503, then 200 again",
-                  lambda: rows.redis_outage(site))
-        table.run("backup and restore", "the timer's backup restores with equal counts",
-                  lambda: rows.backup_restores(site))
-        table.run("7 rolling restart (TERM)", "0 failed requests, 0 lost replies",
-                  lambda: load.rolling_restart(site))
-        table.run("6 host killed (SIGKILL)", "0 acknowledged replies lost, counters = recount, "
-                  "5xx only from the killed host's in-flight requests",
-                  lambda: load.host_killed(site))
-        table.run("5 reset mail across SMTP outage", "delivered after SMTP is back (retry), "
-                  "links on FORUM_PUBLIC_URL, none on the forged Host", outage.end)
+        table.run(
+            "static files from nginx",
+            "200, no Vary: Cookie, no cookie, no app host saw it",
+            lambda: rows.static_from_nginx(site),
+        )
+        table.run(
+            "1 login shared", "logged in on B with A's cookie", lambda: rows.login_shared(site)
+        )
+        table.run(
+            "2 reply on other host's cache",
+            "B's cached page shows A's reply at once",
+            lambda: rows.reply_on_cached_page(site),
+        )
+        table.run(
+            "3 settings reach both hosts",
+            "new site name on both within the promise",
+            lambda: rows.settings_reach_both(site),
+        )
+        table.run(
+            "4 per-IP login limit",
+            "client 1 locked out (429), client 2 logs in (302)",
+            lambda: rows.login_limit_per_client(site),
+        )
+        table.run(
+            "Redis hangs",
+            "pages and logins still work, /readyz 503, then 200 again",
+            lambda: rows.redis_outage(site),
+        )
+        table.run(
+            "backup and restore",
+            "the timer's backup restores with equal counts",
+            lambda: rows.backup_restores(site),
+        )
+        table.run(
+            "7 rolling restart (TERM)",
+            "0 failed requests, 0 lost replies",
+            lambda: load.rolling_restart(site),
+        )
+        table.run(
+            "6 host killed (SIGKILL)",
+            "0 acknowledged replies lost, counters = recount, "
+            "5xx only from the killed host's in-flight requests",
+            lambda: load.host_killed(site),
+        )
+        table.run(
+            "5 reset mail across SMTP outage",
+            "delivered after SMTP is back (retry), "
+            "links on FORUM_PUBLIC_URL, none on the forged Host",
+            outage.end,
+        )
         if not table.passed:
             _dump_logs(cluster)
     finally:

@@ -29,9 +29,14 @@ def render(template: str, values: dict[str, str]) -> str:
             raise SystemExit(f"render: one list per line, not {', '.join(lists)}")
         items = values[lists[0]].split(",") if lists else [None]
         for item in items:
-            lines.append(PLACEHOLDER.sub(
-                lambda match, item=item, lists=lists: item.strip() if match.group(1) in lists
-                else values[match.group(1)], line))
+            lines.append(
+                PLACEHOLDER.sub(
+                    lambda match, item=item, lists=lists: (
+                        item.strip() if match.group(1) in lists else values[match.group(1)]
+                    ),
+                    line,
+                )
+            )
     return "".join(lines)
 
 

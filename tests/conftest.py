@@ -132,8 +132,16 @@ def connection(engine: Engine) -> Iterator[Connection]:
 def app_on_transaction(database_url: str, connection: Connection, **settings: Any) -> Flask:
     """A test app (rate limits off unless `settings` say otherwise) whose commits become
     savepoints in the test's transaction."""
-    app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "test", "TESTING": True,
-                      "RATE_LIMITS": "off", **FAST_HASHING, **settings})
+    app = create_app(
+        {
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "test",
+            "TESTING": True,
+            "RATE_LIMITS": "off",
+            **FAST_HASHING,
+            **settings,
+        }
+    )
     app.extensions["forum.sessionmaker"] = sessionmaker(
         bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
     )
@@ -223,25 +231,32 @@ class Factory:
 
     def user(self, username: str | None = None, role: Role = Role.MEMBER) -> User:
         name = username or f"fan{self._next()}"
-        user = create_user(self.session, name, f"{name}@example.org", role=role,
-                           password_hash=self.password_hash)
+        user = create_user(
+            self.session, name, f"{name}@example.org", role=role, password_hash=self.password_hash
+        )
         self.session.commit()
         return user
 
     def board(self, slug: str | None = None, **values: Any) -> Board:
         slug = slug or f"show-{self._next()}"
-        board = Board(slug=slug, name=values.pop("name", slug.replace("-", " ").title()),
-                      **values)
+        board = Board(slug=slug, name=values.pop("name", slug.replace("-", " ").title()), **values)
         self.session.add(board)
         self.session.commit()
         return board
 
-    def thread(self, board: Board | None = None, author: User | None = None,
-               title: str | None = None, body: str = "Opening post", replies: int = 0) -> Thread:
+    def thread(
+        self,
+        board: Board | None = None,
+        author: User | None = None,
+        title: str | None = None,
+        body: str = "Opening post",
+        replies: int = 0,
+    ) -> Thread:
         board = board or self.board()
         author = author or self.user()
-        thread = posting.create_thread(self.session, board, author,
-                                       title or f"Thread {self._next()}", body)
+        thread = posting.create_thread(
+            self.session, board, author, title or f"Thread {self._next()}", body
+        )
         for n in range(replies):
             posting.add_post(self.session, thread, author, f"Reply number {n + 1}")
         self.session.commit()
@@ -276,8 +291,9 @@ class Browserish:
         """The CSRF token the forms on `page` carry."""
         return csrf_token(self.client.get(page).get_data(as_text=True))
 
-    def post(self, url: str, data: dict[str, Any] | None = None, *, page: str = "/login",
-             **kwargs: Any) -> Any:
+    def post(
+        self, url: str, data: dict[str, Any] | None = None, *, page: str = "/login", **kwargs: Any
+    ) -> Any:
         payload = {"csrf_token": self.token(page), **(data or {})}
         return self.client.post(url, data=payload, **kwargs)
 
@@ -417,8 +433,9 @@ class DeletedAccount:
 def deleted_account(app: Flask, make: Factory, db: Session) -> DeletedAccount:
     user = make.user("gone_gwen")
     username, email = user.username, user.email
-    thread = make.thread(author=user, title="A thread that outlives its author",
-                         body="Posted before leaving")
+    thread = make.thread(
+        author=user, title="A thread that outlives its author", body="Posted before leaving"
+    )
     thread_id, post_id = thread.id, thread.last_post_id or 0
     stale_browser = browser_for(app, user)
     delete_account(db, user)

@@ -37,8 +37,9 @@ MARKDOWN_TAGS = frozenset({
     "pre", "blockquote", "ul", "ol", "li", "a", "img", "table", "thead", "tbody", "tr", "th",
     "td",
 })  # fmt: skip
-MARKDOWN_ATTRIBUTES = frozenset({"href", "title", "rel", "src", "alt", "loading",
-                                 "referrerpolicy", "start"})
+MARKDOWN_ATTRIBUTES = frozenset(
+    {"href", "title", "rel", "src", "alt", "loading", "referrerpolicy", "start"}
+)
 # The one class a post body may carry: table column alignment on a cell.
 CELL_ALIGNMENTS = frozenset({"align-left", "align-center", "align-right"})
 
@@ -61,8 +62,11 @@ def normalized_url(value: str) -> str:
     semicolon); decoding again would see schemes no browser sees. Then every ASCII control or
     space and invisible format character is removed (browsers drop leading ones and tabs and
     newlines anywhere) and the rest lowercased."""
-    kept = (ch for ch in value
-            if ord(ch) > 0x20 and ord(ch) != 0x7F and unicodedata.category(ch) not in {"Cc", "Cf"})
+    kept = (
+        ch
+        for ch in value
+        if ord(ch) > 0x20 and ord(ch) != 0x7F and unicodedata.category(ch) not in {"Cc", "Cf"}
+    )
     return "".join(kept).lower()
 
 
@@ -109,8 +113,10 @@ class TextAndFields(HTMLParser):
             self._textarea = values.get("name") or values.get("id") or "textarea"
             self.values[self._textarea] = ""
         elif self._capture is None and (
-            (tag == "title" and not self.title) or (tag == "h1" and not self.h1)
-            or "error" in _classes(attrs) or values.get("role") == "alert"
+            (tag == "title" and not self.title)
+            or (tag == "h1" and not self.h1)
+            or "error" in _classes(attrs)
+            or values.get("role") == "alert"
         ):  # the first <title> and <h1> only: post bodies have headings of their own
             self._capture = tag if tag in ("title", "h1") else "error"
             self._depth_tag, self._captured = tag, []
@@ -222,8 +228,9 @@ class _Scan(TextAndFields):
             self.shape.append(f"{tag}[{','.join(sorted(k for k, _v in attrs))}]")
             self._check_page_element(tag, attrs, f"<{tag} {described}>")
 
-    def _check_body_element(self, tag: str, attrs: list[tuple[str, str | None]],
-                            where: str) -> None:
+    def _check_body_element(
+        self, tag: str, attrs: list[tuple[str, str | None]], where: str
+    ) -> None:
         found = self.body_findings
         if tag in DANGEROUS_TAGS:
             found.append(f"dangerous element {where}")
@@ -244,14 +251,27 @@ class _Scan(TextAndFields):
             if name in URL_ATTRIBUTES and value and dangerous_url(value):
                 found.append(f"dangerous URL in {where}")
 
-    def _check_page_element(self, tag: str, attrs: list[tuple[str, str | None]],
-                            where: str) -> None:
+    def _check_page_element(
+        self, tag: str, attrs: list[tuple[str, str | None]], where: str
+    ) -> None:
         found = self.page_findings
         values = dict(attrs)
         if tag == "script" and not (values.get("src") or "").startswith("/static/"):
             found.append(f"script not from /static/: {where}")
-        if tag in {"iframe", "frame", "frameset", "object", "embed", "applet", "base", "math",
-                   "style", "template", "noscript", "portal"}:
+        if tag in {
+            "iframe",
+            "frame",
+            "frameset",
+            "object",
+            "embed",
+            "applet",
+            "base",
+            "math",
+            "style",
+            "template",
+            "noscript",
+            "portal",
+        }:
             found.append(f"element no template uses: {where}")
         if tag == "meta" and (values.get("http-equiv") or "").lower() == "refresh":
             found.append(f"meta refresh: {where}")
@@ -284,8 +304,9 @@ def scan(page: str, *, fragment_is_post_body: bool = False) -> PageScan:
     parser = _Scan()
     parser.feed(page)
     parser.close()
-    return PageScan(parser.body_findings, parser.page_findings, parser.shape,
-                    parser.post_bodies, parser)
+    return PageScan(
+        parser.body_findings, parser.page_findings, parser.shape, parser.post_bodies, parser
+    )
 
 
 def textarea_value(raw: str) -> str:

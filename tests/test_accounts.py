@@ -36,10 +36,19 @@ def visible(text: str) -> str:
     return "".join(ch for ch in text if unicodedata.category(ch) not in {"Cc", "Cf"})
 
 
-def register(client: Browserish, username: str, email: str | None = None,
-             password: str = PASSWORD, confirm: str | None = None) -> TestResponse:
-    data = {"username": username, "email": email or "newfan@example.org",
-            "password": password, "confirm": password if confirm is None else confirm}
+def register(
+    client: Browserish,
+    username: str,
+    email: str | None = None,
+    password: str = PASSWORD,
+    confirm: str | None = None,
+) -> TestResponse:
+    data = {
+        "username": username,
+        "email": email or "newfan@example.org",
+        "password": password,
+        "confirm": password if confirm is None else confirm,
+    }
     return client.post("/register", data, page="/register")
 
 
@@ -109,8 +118,13 @@ def test_register_with_a_taken_email_answers_like_a_new_one_and_makes_nothing(
         response = register(client, username, email)
         landing = client.get(response.headers["Location"]).get_data(as_text=True)
         flashed = re.findall(r'class="flash[^"]*"[^>]*>(.*?)<', landing, re.S)
-        answers.append((response.status_code, response.headers["Location"],
-                        [m.replace(username, "<name>") for m in flashed]))
+        answers.append(
+            (
+                response.status_code,
+                response.headers["Location"],
+                [m.replace(username, "<name>") for m in flashed],
+            )
+        )
 
     taken, fresh = answers
     assert taken == fresh, "a taken address is told apart from a new one"
@@ -209,9 +223,7 @@ def test_remember_cookie_logs_in_after_the_session_cookie_is_gone(
     assert signed_in_as(client) == member.username
 
 
-def test_logout_revokes_the_remember_cookie(
-    app: Flask, client: Browserish, member: User
-) -> None:
+def test_logout_revokes_the_remember_cookie(app: Flask, client: Browserish, member: User) -> None:
     client.login(member.username, remember=True)
     remember = client.client.get_cookie("remember_token")
     assert remember is not None
@@ -248,8 +260,10 @@ def test_logout_with_csrf_token_logs_out(member_client: Browserish) -> None:
 
 
 def test_login_follows_local_next_path(client: Browserish, member: User) -> None:
-    response = client.post("/login", {"username": member.username, "password": PASSWORD,
-                                      "next": "/b/partner-track?page=2"})
+    response = client.post(
+        "/login",
+        {"username": member.username, "password": PASSWORD, "next": "/b/partner-track?page=2"},
+    )
 
     assert response.status_code == 302
     assert response.headers["Location"] == "/b/partner-track?page=2"
@@ -277,8 +291,9 @@ def test_login_page_carries_next_from_the_query_string(client: Browserish) -> No
 def test_login_ignores_next_that_leaves_the_site(
     client: Browserish, member: User, target: str
 ) -> None:
-    response = client.post("/login", {"username": member.username, "password": PASSWORD,
-                                      "next": target})
+    response = client.post(
+        "/login", {"username": member.username, "password": PASSWORD, "next": target}
+    )
 
     assert response.status_code == 302
     assert response.headers["Location"] == "/"
@@ -287,19 +302,24 @@ def test_login_ignores_next_that_leaves_the_site(
 # ------------------------------------------------------------------------------ settings
 
 
-def change_password(client: Browserish, current: str, new: str = NEW_PASSWORD,
-                    confirm: str | None = None) -> TestResponse:
+def change_password(
+    client: Browserish, current: str, new: str = NEW_PASSWORD, confirm: str | None = None
+) -> TestResponse:
     return client.post(
         "/settings/password",
-        {"pw-current_password": current, "pw-new_password": new,
-         "pw-confirm": new if confirm is None else confirm},
+        {
+            "pw-current_password": current,
+            "pw-new_password": new,
+            "pw-confirm": new if confirm is None else confirm,
+        },
         page="/settings",
     )
 
 
 def change_email(client: Browserish, email: str, current: str = PASSWORD) -> TestResponse:
-    return client.post("/settings/email", {"em-email": email, "em-current_password": current},
-                       page="/settings")
+    return client.post(
+        "/settings/email", {"em-email": email, "em-current_password": current}, page="/settings"
+    )
 
 
 def test_settings_needs_login(client: Browserish) -> None:
@@ -316,8 +336,10 @@ def test_password_change_with_current_password_takes_effect(
 
     assert response.status_code == 302
     fresh = new_client(app)
-    assert fresh.post("/login", {"username": member.username,
-                                 "password": NEW_PASSWORD}).status_code == 302
+    assert (
+        fresh.post("/login", {"username": member.username, "password": NEW_PASSWORD}).status_code
+        == 302
+    )
     assert signed_in_as(fresh) == member.username
 
 
@@ -369,9 +391,7 @@ def test_password_change_logs_out_other_sessions(
     assert signed_in_as(other_device) is None
 
 
-def test_password_change_keeps_the_current_session(
-    member_client: Browserish, member: User
-) -> None:
+def test_password_change_keeps_the_current_session(member_client: Browserish, member: User) -> None:
     change_password(member_client, PASSWORD)
 
     assert signed_in_as(member_client) == member.username

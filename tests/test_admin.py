@@ -48,16 +48,28 @@ def test_a_board_created_from_the_web_appears_on_the_index(
     form = admin_client.get("/admin/boards/new")
     assert form.status_code == 200
     assert '<label class="field-label" for="facts">' in text_of(form)
-    created = admin_client.post("/admin/boards/new", {
-        "slug": "the-bear", "name": "The Bear", "description": "Yes, chef.",
-        "network": "FX", "status": "renewed", "premiered": "2022",
-        "facts": "Creator: Christopher Storer\n\nSetting: Chicago",
-    }, page="/admin/boards/new")
+    created = admin_client.post(
+        "/admin/boards/new",
+        {
+            "slug": "the-bear",
+            "name": "The Bear",
+            "description": "Yes, chef.",
+            "network": "FX",
+            "status": "renewed",
+            "premiered": "2022",
+            "facts": "Creator: Christopher Storer\n\nSetting: Chicago",
+        },
+        page="/admin/boards/new",
+    )
     assert created.status_code == 302 and created.headers["Location"] == "/b/the-bear"
     board = db.scalar(select(Board).where(Board.slug == "the-bear"))
     assert board is not None
     assert (board.name, board.network, board.status, board.premiered) == (
-        "The Bear", "FX", "renewed", 2022)
+        "The Bear",
+        "FX",
+        "renewed",
+        2022,
+    )
     assert board.facts == {"Creator": "Christopher Storer", "Setting": "Chicago"}
     assert "The Bear" in board_names_on_index(app)
     assert latest_log_row(db).action == "create board"
@@ -72,28 +84,45 @@ def test_board_form_errors_name_the_problem(
     assert duplicate.status_code == 200 and "already lives at that address" in text_of(duplicate)
     bad_slug = admin_client.post(page, {"slug": "Not A Slug", "name": "X"}, page=page)
     assert "lowercase letters" in text_of(bad_slug)
-    bad_facts = admin_client.post(page, {"slug": "ok", "name": "Ok", "facts": "a: b\nnonsense"},
-                                  page=page)
+    bad_facts = admin_client.post(
+        page, {"slug": "ok", "name": "Ok", "facts": "a: b\nnonsense"}, page=page
+    )
     assert "Line 2" in text_of(bad_facts) and "nonsense" in text_of(bad_facts)
     assert db.scalar(select(func.count(Board.id))) == 1
     assert log_count(db) == 0
 
 
 def test_edit_a_board(db: Session, make: Factory, admin_client: Browserish) -> None:
-    board = make.board("severance", name="Severance", network="Apple TV+", status="airing",
-                       facts={"creator": "Dan Erickson"})
+    board = make.board(
+        "severance",
+        name="Severance",
+        network="Apple TV+",
+        status="airing",
+        facts={"creator": "Dan Erickson"},
+    )
     form = text_of(admin_client.get("/admin/boards/severance/edit"))
     assert 'value="Severance"' in form and "creator: Dan Erickson" in form
     assert '<option selected value="airing">' in form
-    saved = admin_client.post("/admin/boards/severance/edit", {
-        "name": "Severance (Lumon)", "network": "Apple TV+", "status": "renewed",
-        "premiered": "2022", "facts": "creator: Dan Erickson\nseasons: 2",
-        "slug": "hijacked",  # the address can't change
-    }, page="/admin/boards/severance/edit")
+    saved = admin_client.post(
+        "/admin/boards/severance/edit",
+        {
+            "name": "Severance (Lumon)",
+            "network": "Apple TV+",
+            "status": "renewed",
+            "premiered": "2022",
+            "facts": "creator: Dan Erickson\nseasons: 2",
+            "slug": "hijacked",  # the address can't change
+        },
+        page="/admin/boards/severance/edit",
+    )
     assert saved.status_code == 302
     fresh(db, board)
     assert (board.slug, board.name, board.status, board.premiered) == (
-        "severance", "Severance (Lumon)", "renewed", 2022)
+        "severance",
+        "Severance (Lumon)",
+        "renewed",
+        2022,
+    )
     assert board.facts == {"creator": "Dan Erickson", "seasons": "2"}
     row = latest_log_row(db)
     assert row.action == "edit board" and "name" in row.details and "facts" in row.details
@@ -123,7 +152,9 @@ def test_archiving_hides_a_board_from_the_index_but_keeps_it_readable_and_closed
     assert admin_client.post("/admin/boards/lost/unarchive", page="/admin").status_code == 302
     assert "Lost" in board_names_on_index(app)
     assert [r.action for r in db.scalars(select(ModAction).order_by(ModAction.id))] == [
-        "archive board", "unarchive board"]
+        "archive board",
+        "unarchive board",
+    ]
 
 
 def test_reorder_boards_with_up_and_down(
@@ -134,8 +165,12 @@ def test_reorder_boards_with_up_and_down(
     assert board_names_on_index(app) == ["Alpha", "Bravo", "Charlie"]
     page = text_of(admin_client.get("/admin"))
     assert page.index(">Alpha<") < page.index(">Bravo<") < page.index(">Charlie<")
-    assert admin_client.post("/admin/boards/charlie/move", {"direction": "up"},
-                             page="/admin").status_code == 302
+    assert (
+        admin_client.post(
+            "/admin/boards/charlie/move", {"direction": "up"}, page="/admin"
+        ).status_code
+        == 302
+    )
     assert board_names_on_index(app) == ["Alpha", "Charlie", "Bravo"]
     admin_client.post("/admin/boards/alpha/move", {"direction": "down"}, page="/admin")
     assert board_names_on_index(app) == ["Charlie", "Alpha", "Bravo"]
@@ -156,9 +191,11 @@ def test_role_change_with_board_scope(
     assert re.search(r'<input checked id="role-0"[^>]*value="member"', page)
     assert f'value="{severance.id}"' in page and "<legend" in page
 
-    saved = admin_client.post("/admin/users/helper_hana/role",
-                              {"role": "moderator", "boards": [severance.id]},
-                              page="/admin/users/helper_hana")
+    saved = admin_client.post(
+        "/admin/users/helper_hana/role",
+        {"role": "moderator", "boards": [severance.id]},
+        page="/admin/users/helper_hana",
+    )
     assert saved.status_code == 302
     fresh(db, candidate)
     assert candidate.role == "moderator"
@@ -169,13 +206,17 @@ def test_role_change_with_board_scope(
     assert latest_log_row(db).details == "from member to moderator of Severance"
 
     helper = browser_for(app, candidate)
-    assert helper.post(f"/mod/threads/{in_severance.id}", {"action": "lock"},
-                       page="/").status_code == 302
-    assert helper.post(f"/mod/threads/{in_lost.id}", {"action": "lock"},
-                       page="/").status_code == 403
+    assert (
+        helper.post(f"/mod/threads/{in_severance.id}", {"action": "lock"}, page="/").status_code
+        == 302
+    )
+    assert (
+        helper.post(f"/mod/threads/{in_lost.id}", {"action": "lock"}, page="/").status_code == 403
+    )
 
-    admin_client.post("/admin/users/helper_hana/role", {"role": "member"},
-                      page="/admin/users/helper_hana")
+    admin_client.post(
+        "/admin/users/helper_hana/role", {"role": "member"}, page="/admin/users/helper_hana"
+    )
     fresh(db, candidate)
     assert candidate.role == "member"
     assert db.scalar(select(func.count()).select_from(BoardModerator)) == 0
@@ -187,16 +228,15 @@ def test_admins_cannot_change_their_own_role(
 ) -> None:
     page = text_of(admin_client.get(f"/admin/users/{admin.username}"))
     assert "can't change your own role" in page
-    refused = admin_client.post(f"/admin/users/{admin.username}/role", {"role": "member"},
-                                page="/admin")
+    refused = admin_client.post(
+        f"/admin/users/{admin.username}/role", {"role": "member"}, page="/admin"
+    )
     assert refused.status_code == 403
     fresh(db, admin)
     assert admin.role == "admin" and log_count(db) == 0
 
 
-def test_user_search_by_name_or_email_paged(
-    make: Factory, admin_client: Browserish
-) -> None:
+def test_user_search_by_name_or_email_paged(make: Factory, admin_client: Browserish) -> None:
     make.user("marsha")
     make.user("gerald")
     for n in range(55):
@@ -221,8 +261,9 @@ def test_user_page_shows_posts_reports_and_moderation_history(
     thread = make.thread(author=fan, title="My theory thread")
     other = make.reply(thread, make.user(), "Another take")
     file_report(db, other, fan, "off-topic")
-    admin_client.post("/mod/users/busy_bee/suspend", {"duration": "day", "reason": "Flooding"},
-                      page="/")
+    admin_client.post(
+        "/mod/users/busy_bee/suspend", {"duration": "day", "reason": "Flooding"}, page="/"
+    )
     page = text_of(admin_client.get("/admin/users/busy_bee"))
     assert "My theory thread" in page
     assert "off-topic" in page
@@ -240,10 +281,16 @@ def test_settings_save_and_are_used(app: Flask, db: Session, admin_client: Brows
 
     page = text_of(admin_client.get("/admin/settings"))
     assert re.search(r'<input checked id="registration-0"[^>]*value="open"', page)
-    saved = admin_client.post("/admin/settings", {
-        "site_name": "Fanboard", "tagline": "TV, together", "registration": "closed",
-        "rules_markdown": "Be **kind**. <script>x</script>",
-    }, page="/admin/settings")
+    saved = admin_client.post(
+        "/admin/settings",
+        {
+            "site_name": "Fanboard",
+            "tagline": "TV, together",
+            "registration": "closed",
+            "rules_markdown": "Be **kind**. <script>x</script>",
+        },
+        page="/admin/settings",
+    )
     assert saved.status_code == 302
     assert latest_log_row(db).action == "change settings"
 
@@ -253,7 +300,10 @@ def test_settings_save_and_are_used(app: Flask, db: Session, admin_client: Brows
     with app.app_context():
         current = settings.get_settings(db)
         assert (current.site_name, current.tagline, current.registration_open) == (
-            "Fanboard", "TV, together", False)
+            "Fanboard",
+            "TV, together",
+            False,
+        )
         assert "<strong>kind</strong>" in current.rules_html
         assert "<script>" not in current.rules_html
         assert settings.registration_open(db) is False
@@ -292,15 +342,15 @@ def test_purge_removes_text_and_history_for_good(
 
     confirm = admin_client.get(f"/admin/posts/{post.id}/purge/confirm")
     assert confirm.status_code == 200 and "can't be undone" in text_of(confirm)
-    purged = admin_client.post(f"/admin/posts/{post.id}/purge", {"reason": "Personal data"},
-                               page="/")
+    purged = admin_client.post(
+        f"/admin/posts/{post.id}/purge", {"reason": "Personal data"}, page="/"
+    )
     assert purged.status_code == 302
     fresh(db, post)
     assert (post.source, post.html, post.is_deleted) == ("", "", True)
     assert db.scalar(select(func.count(PostRevision.id))) == 0
     row = latest_log_row(db)
-    assert (row.action, row.target_post_id, row.reason) == ("purge post", post.id,
-                                                            "Personal data")
+    assert (row.action, row.target_post_id, row.reason) == ("purge post", post.id, "Personal data")
     assert browser_for(app).get(f"/p/{post.id}/revisions").status_code == 403
     assert "1 Main St" not in text_of(browser_for(app).get(f"/t/{thread.id}/{thread.slug}"))
 

@@ -43,8 +43,13 @@ from tests.html_scan import signed_in_as
 
 def rows(db: Session, user: User) -> list[AuthSession]:
     db.expire_all()
-    return list(db.scalars(select(AuthSession).where(AuthSession.user_id == user.id)
-                          .order_by(AuthSession.created_at, AuthSession.last_seen_at)))
+    return list(
+        db.scalars(
+            select(AuthSession)
+            .where(AuthSession.user_id == user.id)
+            .order_by(AuthSession.created_at, AuthSession.last_seen_at)
+        )
+    )
 
 
 def age_all(db: Session, user: User, **ages: timedelta) -> None:
@@ -88,18 +93,22 @@ def test_an_idle_session_ends_on_the_server(app: Flask, db: Session, fan: User) 
     assert who(client) is None
 
 
-def test_a_remember_cookie_ends_after_the_idle_time_too(app: Flask, db: Session,
-                                                        fan: User) -> None:
+def test_a_remember_cookie_ends_after_the_idle_time_too(app: Flask, db: Session, fan: User) -> None:
     _client, token = remembered(app, fan)
     age_all(db, fan, last_seen_at=timedelta(days=31))
     assert who(replayed(app, remember_token=token)) is None
 
 
-def test_an_active_session_ends_at_the_absolute_lifetime(app: Flask, db: Session,
-                                                         fan: User) -> None:
+def test_an_active_session_ends_at_the_absolute_lifetime(
+    app: Flask, db: Session, fan: User
+) -> None:
     client, token = remembered(app, fan)
-    age_all(db, fan, created_at=timedelta(days=app.config["SESSION_MAX_DAYS"], minutes=1),
-            last_seen_at=timedelta(seconds=1))
+    age_all(
+        db,
+        fan,
+        created_at=timedelta(days=app.config["SESSION_MAX_DAYS"], minutes=1),
+        last_seen_at=timedelta(seconds=1),
+    )
     assert who(client) is None
     assert who(replayed(app, remember_token=token)) is None
 
@@ -114,8 +123,7 @@ def test_the_lifetimes_follow_the_configuration(app: Flask, db: Session, fan: Us
     assert who(client) == fan.username
 
 
-def test_a_new_login_clears_the_members_dead_sessions(app: Flask, db: Session,
-                                                      fan: User) -> None:
+def test_a_new_login_clears_the_members_dead_sessions(app: Flask, db: Session, fan: User) -> None:
     Browserish(app.test_client()).login(fan.username)
     age_all(db, fan, last_seen_at=timedelta(days=40))
     Browserish(app.test_client()).login(fan.username)
@@ -173,8 +181,9 @@ def test_requests_in_flight_with_the_old_cookie_keep_the_member_signed_in(
     assert who(first) == fan.username
     response = second.get("/search")
     assert signed_in_as(response.get_data(as_text=True)) == fan.username
-    assert not any(header.startswith("remember_token=")
-                   for header in response.headers.getlist("Set-Cookie"))
+    assert not any(
+        header.startswith("remember_token=") for header in response.headers.getlist("Set-Cookie")
+    )
     assert len(rows(db, fan)) == 2  # rotated once, not twice
 
     # The browser ends up with the first response's remember cookie and the second
@@ -222,8 +231,9 @@ def test_members_list_their_sessions_and_end_one_of_them(
 ) -> None:
     phone = Browserish(app.test_client())
     phone.login(fan.username, remember=True)
-    with app.test_request_context("/", headers={"User-Agent": "Laptop Firefox"},
-                                  environ_base={"REMOTE_ADDR": "198.51.100.7"}):
+    with app.test_request_context(
+        "/", headers={"User-Agent": "Laptop Firefox"}, environ_base={"REMOTE_ADDR": "198.51.100.7"}
+    ):
         start_session(db, fan, remember=False)
         db.commit()
         listed = list_sessions(db, fan)
@@ -254,8 +264,15 @@ def real_database(tmp_path: Path) -> Iterator[tuple[Flask, str]]:
     """An app on a database of its own, committed for real, so another connection can hold
     locks while a request runs."""
     url = migrated_database_url(tmp_path, "touchlock")
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "test", "TESTING": True,
-                      "RATE_LIMITS": "off", **FAST_HASHING})
+    app = create_app(
+        {
+            "DATABASE_URL": url,
+            "SECRET_KEY": "test",
+            "TESTING": True,
+            "RATE_LIMITS": "off",
+            **FAST_HASHING,
+        }
+    )
     with app.app_context():
         create_user(db_session(), "locked_lou", "lou@example.org", PASSWORD)
         db_session().commit()
@@ -306,7 +323,7 @@ def last_seen(url: str) -> str:
 
 
 def test_the_visit_is_recorded_after_waiting_for_another_writer(
-    real_database: tuple[Flask, str]
+    real_database: tuple[Flask, str],
 ) -> None:
     """The request reads (the user loader) while another writer holds the lock and then
     commits: a deferred SQLite transaction that read first could not write after that."""
@@ -325,7 +342,7 @@ def test_the_visit_is_recorded_after_waiting_for_another_writer(
 
 
 def test_a_visit_that_cannot_be_recorded_still_gets_its_page(
-    real_database: tuple[Flask, str]
+    real_database: tuple[Flask, str],
 ) -> None:
     app, url = real_database
     client, before = stale_login(app, url)
@@ -335,8 +352,9 @@ def test_a_visit_that_cannot_be_recorded_still_gets_its_page(
     @event.listens_for(engine, "connect")
     def impatient(dbapi_connection: object, _record: object) -> None:
         cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
-        cursor.execute("PRAGMA busy_timeout=100" if not is_postgres()
-                       else "SET lock_timeout = '100ms'")
+        cursor.execute(
+            "PRAGMA busy_timeout=100" if not is_postgres() else "SET lock_timeout = '100ms'"
+        )
         cursor.close()
 
     holder = LockHolder(url, seconds=30)

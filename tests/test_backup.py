@@ -37,8 +37,15 @@ PATIENCE_SECONDS = 120
 
 
 def forum_app(url: str) -> Flask:
-    return create_app({"DATABASE_URL": url, "SECRET_KEY": "test", "TESTING": True,
-                       "RATE_LIMITS": "off", **FAST_HASHING})
+    return create_app(
+        {
+            "DATABASE_URL": url,
+            "SECRET_KEY": "test",
+            "TESTING": True,
+            "RATE_LIMITS": "off",
+            **FAST_HASHING,
+        }
+    )
 
 
 def flask(url: str, *args: str) -> Result:
@@ -73,12 +80,14 @@ def contents(url: str, up_to_post: int | None = None) -> tuple[dict[str, int], s
         with engine.connect() as connection:
             counts = {
                 table: connection.execute(text(f'SELECT count(*) FROM "{table}"')).scalar_one()
-                for table in sorted(inspect(connection).get_table_names()) if table != "posts"
+                for table in sorted(inspect(connection).get_table_names())
+                if table != "posts"
             }
             digest = hashlib.sha256()
-            rows = connection.execute(text(
-                "SELECT id, thread_id, source FROM posts WHERE id <= :limit ORDER BY id"),
-                {"limit": limit}).all()
+            rows = connection.execute(
+                text("SELECT id, thread_id, source FROM posts WHERE id <= :limit ORDER BY id"),
+                {"limit": limit},
+            ).all()
             for row in rows:
                 digest.update(repr(tuple(row)).encode())
             counts["posts"] = len(rows)
@@ -130,7 +139,8 @@ class Replier(threading.Thread):
     def wait_for(self, replies: int) -> int:
         with self.progress:
             reached = self.progress.wait_for(
-                lambda: self.committed >= replies or self.error is not None, PATIENCE_SECONDS)
+                lambda: self.committed >= replies or self.error is not None, PATIENCE_SECONDS
+            )
         assert self.error is None, f"the replier failed: {self.error!r}"
         assert reached, f"the replier committed only {self.committed} of {replies} replies"
         return self.committed
@@ -172,8 +182,10 @@ def test_backup_while_replies_arrive_restores_one_consistent_moment(
         assert recount.differences(session) == []
     engine.dispose()
     # Both commands print the counts they saw, which are those of the copy.
-    summary = f"{restored_counts['users']:,} users, {restored_counts['boards']:,} boards, " \
-              f"{restored_counts['threads']:,} threads, {restored_counts['posts']:,} posts"
+    summary = (
+        f"{restored_counts['users']:,} users, {restored_counts['boards']:,} boards, "
+        f"{restored_counts['threads']:,} threads, {restored_counts['posts']:,} posts"
+    )
     assert summary in backed_up.output
     assert summary in restored.output
     assert "The schema is up to date." in restored.output
@@ -183,8 +195,9 @@ def _live_replies(url: str) -> int:
     engine = make_engine(url)
     try:
         with engine.connect() as connection:
-            return connection.execute(text(
-                "SELECT count(*) FROM posts WHERE source LIKE 'Live reply %'")).scalar_one()
+            return connection.execute(
+                text("SELECT count(*) FROM posts WHERE source LIKE 'Live reply %'")
+            ).scalar_one()
     finally:
         engine.dispose()
 
@@ -197,8 +210,11 @@ def test_backup_is_one_private_file_that_replaces_the_old_one(
 
     ok(flask(forum_url, "backup", str(backup_file)))
 
-    assert sorted(path.name for path in tmp_path.iterdir()
-                  if path.name.startswith(("forum.backup", ".forum.backup"))) == ["forum.backup"]
+    assert sorted(
+        path.name
+        for path in tmp_path.iterdir()
+        if path.name.startswith(("forum.backup", ".forum.backup"))
+    ) == ["forum.backup"]
     assert stat.S_IMODE(backup_file.stat().st_mode) == 0o600
     assert backup_file.read_bytes()[:5] == (b"PGDMP" if is_postgres() else b"SQLit")
     if not is_postgres():
@@ -219,8 +235,10 @@ def test_a_failed_backup_leaves_the_previous_file_and_no_partial_one(
         tools = tmp_path / "bin"
         tools.mkdir()
         failing = tools / "pg_dump"
-        failing.write_text(f'#!/bin/sh\n{_real("pg_dump")} "$@"\n'
-                           'echo "pg_dump: error: connection lost" >&2\nexit 1\n')
+        failing.write_text(
+            f'#!/bin/sh\n{_real("pg_dump")} "$@"\n'
+            'echo "pg_dump: error: connection lost" >&2\nexit 1\n'
+        )
         failing.chmod(0o755)
         monkeypatch.setenv("PATH", f"{tools}{os.pathsep}{os.environ['PATH']}")
         source = forum_url

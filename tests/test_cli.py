@@ -35,8 +35,9 @@ def count(db: Session, model: type) -> int:
 
 
 def board(db: Session, slug: str) -> Board | None:
-    return db.scalar(select(Board).where(Board.slug == slug).execution_options(
-        populate_existing=True))
+    return db.scalar(
+        select(Board).where(Board.slug == slug).execution_options(populate_existing=True)
+    )
 
 
 # ------------------------------------------------------------------------------ boards import
@@ -48,12 +49,18 @@ def test_import_creates_boards_with_every_field(app: Flask, db: Session) -> None
     assert result.exit_code == 0, result.output
     partner_track = board(db, "partner-track")
     assert partner_track is not None
-    assert (partner_track.name, partner_track.network, partner_track.status,
-            partner_track.premiered, partner_track.position) == (
-        "Partner Track", "Netflix", "cancelled", 2022, 1)
+    assert (
+        partner_track.name,
+        partner_track.network,
+        partner_track.status,
+        partner_track.premiered,
+        partner_track.position,
+    ) == ("Partner Track", "Netflix", "cancelled", 2022, 1)
     assert partner_track.description.startswith("Ingrid Yun fights")
-    assert partner_track.facts == {"creator": "Georgia Lee",
-                                   "based_on": "The novel Partner Track by Helen Wan"}
+    assert partner_track.facts == {
+        "creator": "Georgia Lee",
+        "based_on": "The novel Partner Track by Helen Wan",
+    }
     assert board(db, "severance") is not None
 
 
@@ -78,8 +85,9 @@ def test_import_twice_creates_no_duplicates(app: Flask, db: Session) -> None:
 def test_import_again_updates_changed_fields(app: Flask, db: Session, tmp_path: Path) -> None:
     flask(app, "boards", "import", str(SHOWS / "two_shows.toml"))
     changed = tmp_path / "shows.toml"
-    changed.write_text((SHOWS / "two_shows.toml").read_text().replace(
-        'status = "renewed"', 'status = "on hiatus"'))
+    changed.write_text(
+        (SHOWS / "two_shows.toml").read_text().replace('status = "renewed"', 'status = "on hiatus"')
+    )
 
     result = flask(app, "boards", "import", str(changed))
 
@@ -101,9 +109,7 @@ def test_import_keep_existing_leaves_edited_boards_alone(
     assert (kept.name, kept.network) == ("Severance (edited by an admin)", "")
 
 
-def test_import_keep_existing_still_adds_new_boards(
-    app: Flask, db: Session, make: Factory
-) -> None:
+def test_import_keep_existing_still_adds_new_boards(app: Flask, db: Session, make: Factory) -> None:
     make.board("severance", name="Severance (edited by an admin)")
 
     flask(app, "boards", "import", "--keep-existing", str(SHOWS / "two_shows.toml"))
@@ -148,8 +154,14 @@ def test_toml_syntax_error_names_the_line(app: Flask) -> None:
 
 @pytest.mark.parametrize(
     "filename",
-    ["missing_name.toml", "bad_status.toml", "premiered_not_integer.toml", "unknown_field.toml",
-     "syntax_error.toml", "duplicate_slug.toml"],
+    [
+        "missing_name.toml",
+        "bad_status.toml",
+        "premiered_not_integer.toml",
+        "unknown_field.toml",
+        "syntax_error.toml",
+        "duplicate_slug.toml",
+    ],
 )
 def test_bad_show_file_imports_nothing(app: Flask, db: Session, filename: str) -> None:
     # Every bad file starts with a valid board: it must not be created either.
@@ -182,8 +194,9 @@ def test_example_show_file_imports_cleanly(app: Flask, db: Session) -> None:
     result = flask(app, "boards", "import", str(EXAMPLE_FILE))
 
     assert result.exit_code == 0, result.output
-    assert count(db, Board) == len(re.findall(r"^\[\[boards\]\]", EXAMPLE_FILE.read_text(),
-                                              re.MULTILINE))
+    assert count(db, Board) == len(
+        re.findall(r"^\[\[boards\]\]", EXAMPLE_FILE.read_text(), re.MULTILINE)
+    )
 
 
 def test_example_show_file_describes_partner_track(app: Flask, db: Session) -> None:
@@ -192,7 +205,10 @@ def test_example_show_file_describes_partner_track(app: Flask, db: Session) -> N
     partner_track = db.scalar(select(Board).where(Board.name == "Partner Track"))
     assert partner_track is not None
     assert (partner_track.network, partner_track.premiered, partner_track.status) == (
-        "Netflix", 2022, "cancelled")
+        "Netflix",
+        2022,
+        "cancelled",
+    )
     facts = " ".join(partner_track.facts.values())
     assert "Helen Wan" in facts
     assert "Georgia Lee" in facts
@@ -201,10 +217,24 @@ def test_example_show_file_describes_partner_track(app: Flask, db: Session) -> N
 # ------------------------------------------------------------------------------ users create
 
 
-def create_user(app: Flask, name: str, *extra: str, email: str | None = None,
-                password: str = "a moderator's passphrase") -> Result:
-    return flask(app, "users", "create", name, "--email", email or f"{name}@example.org",
-                 "--password", password, *extra)
+def create_user(
+    app: Flask,
+    name: str,
+    *extra: str,
+    email: str | None = None,
+    password: str = "a moderator's passphrase",
+) -> Result:
+    return flask(
+        app,
+        "users",
+        "create",
+        name,
+        "--email",
+        email or f"{name}@example.org",
+        "--password",
+        password,
+        *extra,
+    )
 
 
 def test_users_create_makes_a_moderator(app: Flask, db: Session) -> None:
@@ -218,8 +248,9 @@ def test_users_create_makes_a_moderator(app: Flask, db: Session) -> None:
 def test_created_user_can_log_in_at_once(app: Flask, client: Browserish) -> None:
     create_user(app, "mod_maria", "--role", "moderator", password="a moderator's passphrase")
 
-    response = client.post("/login", {"username": "mod_maria",
-                                      "password": "a moderator's passphrase"})
+    response = client.post(
+        "/login", {"username": "mod_maria", "password": "a moderator's passphrase"}
+    )
 
     assert response.status_code == 302
     assert "mod_maria" in client.get("/").get_data(as_text=True)
@@ -233,8 +264,9 @@ def test_users_create_defaults_to_member(app: Flask, db: Session) -> None:
 
 
 @pytest.mark.parametrize("name", ["mod_maria", "MOD_MARIA"])
-def test_users_create_refuses_a_taken_name(app: Flask, db: Session, make: Factory,
-                                           name: str) -> None:
+def test_users_create_refuses_a_taken_name(
+    app: Flask, db: Session, make: Factory, name: str
+) -> None:
     make.user("mod_maria")
 
     result = create_user(app, name, email="someone.else@example.org")
@@ -325,9 +357,7 @@ def test_demo_users_can_log_in(app: Flask, client: Browserish, username: str) ->
 
 
 @pytest.mark.usefixtures("example_boards")
-def test_demo_bulk_adds_exactly_the_threads_and_posts_asked_for(
-    app: Flask, db: Session
-) -> None:
+def test_demo_bulk_adds_exactly_the_threads_and_posts_asked_for(app: Flask, db: Session) -> None:
     threads, posts = count(db, Thread), count(db, Post)
 
     result = flask(app, "demo", "--threads", "20", "--posts", "500")
@@ -344,9 +374,7 @@ def test_demo_bulk_leaves_counters_equal_to_recounts(app: Flask, db: Session) ->
 
 
 @pytest.mark.usefixtures("example_boards")
-def test_demo_bulk_after_seeding_leaves_counters_equal_to_recounts(
-    app: Flask, db: Session
-) -> None:
+def test_demo_bulk_after_seeding_leaves_counters_equal_to_recounts(app: Flask, db: Session) -> None:
     flask(app, "demo")
 
     result = flask(app, "demo", "--threads", "20", "--posts", "500")
@@ -378,15 +406,19 @@ def test_rerender_updates_posts_with_an_old_render_version(
     app: Flask, db: Session, make: Factory
 ) -> None:
     thread = make.thread(body="Season 2 **please**")
-    db.execute(update(Post).where(Post.thread_id == thread.id)
-               .values(html="<p>stale</p>", render_version=markup.RENDER_VERSION - 1))
+    db.execute(
+        update(Post)
+        .where(Post.thread_id == thread.id)
+        .values(html="<p>stale</p>", render_version=markup.RENDER_VERSION - 1)
+    )
     db.commit()
 
     result = flask(app, "posts", "rerender")
 
     assert result.exit_code == 0, result.output
-    post = db.scalar(select(Post).where(Post.thread_id == thread.id)
-                     .execution_options(populate_existing=True))
+    post = db.scalar(
+        select(Post).where(Post.thread_id == thread.id).execution_options(populate_existing=True)
+    )
     assert post is not None
     assert "<strong>please</strong>" in post.html
     assert post.render_version == markup.RENDER_VERSION
@@ -419,22 +451,47 @@ def test_moderator_created_with_boards_moderates_only_those(app: Flask, db: Sess
         db.add(Board(slug=slug, name=slug.title()))
     db.commit()
 
-    result = flask(app, "users", "create", "scoped_mod", "--email", "s@example.org",
-                   "--password", "long-enough-pw", "--role", "moderator",
-                   "--board", "partner-track")
+    result = flask(
+        app,
+        "users",
+        "create",
+        "scoped_mod",
+        "--email",
+        "s@example.org",
+        "--password",
+        "long-enough-pw",
+        "--role",
+        "moderator",
+        "--board",
+        "partner-track",
+    )
 
     assert result.exit_code == 0, result.output
     user = db.scalar(select(User).where(User.username == "scoped_mod"))
     assert user is not None and user.role == "moderator"
-    boards = db.scalars(select(Board.slug).join(BoardModerator,
-                                                BoardModerator.board_id == Board.id)
-                        .where(BoardModerator.user_id == user.id)).all()
+    boards = db.scalars(
+        select(Board.slug)
+        .join(BoardModerator, BoardModerator.board_id == Board.id)
+        .where(BoardModerator.user_id == user.id)
+    ).all()
     assert boards == ["partner-track"]
 
 
 def test_board_scope_needs_an_existing_board(app: Flask) -> None:
-    result = flask(app, "users", "create", "lost_mod", "--email", "l@example.org",
-                   "--password", "long-enough-pw", "--role", "moderator", "--board", "no-such")
+    result = flask(
+        app,
+        "users",
+        "create",
+        "lost_mod",
+        "--email",
+        "l@example.org",
+        "--password",
+        "long-enough-pw",
+        "--role",
+        "moderator",
+        "--board",
+        "no-such",
+    )
 
     assert result.exit_code != 0
     assert "no-such" in result.output

@@ -61,8 +61,13 @@ def build_arena(engine: Engine, name: str, writers: int, password_hash: str) -> 
         session.flush()
         usernames = [f"{name}_{n}" for n in range(writers)]
         users = [
-            create_user(session, username, f"{username}@example.org",
-                        password_hash=password_hash, trusted=True)
+            create_user(
+                session,
+                username,
+                f"{username}@example.org",
+                password_hash=password_hash,
+                trusted=True,
+            )
             for username in usernames
         ]
         threads = [
@@ -70,8 +75,9 @@ def build_arena(engine: Engine, name: str, writers: int, password_hash: str) -> 
             for n in (1, 2)
         ]
         session.commit()
-        return Arena(board.id, (threads[0].id, threads[1].id), usernames,
-                     [user.id for user in users])
+        return Arena(
+            board.id, (threads[0].id, threads[1].id), usernames, [user.id for user in users]
+        )
 
 
 def run_together(writers: int, work: Callable[[int], None]) -> None:
@@ -147,11 +153,15 @@ def assert_all_replies_counted(engine: Engine, arena: Arena, writers: int, repli
     ],
 )
 def test_concurrent_replies_keep_numbers_and_counters_exact(
-    committed_engine: Engine, password_hash: str, writers: int, replies: int,
+    committed_engine: Engine,
+    password_hash: str,
+    writers: int,
+    replies: int,
     request: pytest.FixtureRequest,
 ) -> None:
-    arena = build_arena(committed_engine, f"domain-{request.node.callspec.id}", writers,
-                        password_hash)
+    arena = build_arena(
+        committed_engine, f"domain-{request.node.callspec.id}", writers, password_hash
+    )
 
     reply_concurrently(committed_engine, arena, writers, replies)
 
@@ -174,8 +184,12 @@ def test_a_writer_that_read_before_another_commit_can_still_reply(
     with sessions() as first, sessions() as second:
         thread = first.get_one(Thread, thread_id)
         author = first.get_one(User, arena.user_ids[0])
-        posting.add_post(second, second.get_one(Thread, thread_id),
-                         second.get_one(User, arena.user_ids[1]), "In between")
+        posting.add_post(
+            second,
+            second.get_one(Thread, thread_id),
+            second.get_one(User, arena.user_ids[1]),
+            "In between",
+        )
         second.commit()
         posting.add_post(first, thread, author, "After reading")
         first.commit()
@@ -198,8 +212,9 @@ def test_concurrent_http_replies_keep_numbers_and_counters_exact(
 ) -> None:
     writers, replies = 8, 10
     arena = build_arena(committed_engine, "http", writers, password_hash)
-    app = create_app({"DATABASE_URL": committed_url, "SECRET_KEY": "t", "RATE_LIMITS": "off",
-                      **FAST_HASHING})
+    app = create_app(
+        {"DATABASE_URL": committed_url, "SECRET_KEY": "t", "RATE_LIMITS": "off", **FAST_HASHING}
+    )
     thread_urls = []
     with Session(committed_engine) as session:
         for thread_id in arena.thread_ids:

@@ -31,9 +31,12 @@ from tests.conftest import is_postgres
 ROOT = Path(__file__).resolve().parent.parent
 FLASK = [str(ROOT / ".venv" / "bin" / "flask"), "--app", "app"]
 GUNICORN = [sys.executable, "-m", "gunicorn", "--workers", "1"]
-PRODUCTION = {"FORUM_ENV": "production", "FORUM_SECRET_KEY": "a long production secret",
-              "FORUM_PUBLIC_URL": "https://fans.example.org",
-              "FORUM_SMTP_URL": "smtp://mail.example.org:587?starttls=true"}
+PRODUCTION = {
+    "FORUM_ENV": "production",
+    "FORUM_SECRET_KEY": "a long production secret",
+    "FORUM_PUBLIC_URL": "https://fans.example.org",
+    "FORUM_SMTP_URL": "smtp://mail.example.org:587?starttls=true",
+}
 # Nothing answers on port 1.
 NOBODY_LISTENS_REDIS = "redis://127.0.0.1:1/0"
 
@@ -71,58 +74,105 @@ def environment(database_url: str, **variables: str | None) -> dict[str, str]:
 # ------------------------------------------------------------------------------ the messages
 
 CASES = [
-    pytest.param({"FORUM_DATABSE_URL": "sqlite://"},
-                 "FORUM_DATABSE_URL is not a setting; did you mean FORUM_DATABASE_URL?",
-                 id="typo"),
-    pytest.param({"FORUM_WIDGETS": "3"},
-                 "FORUM_WIDGETS is not a setting (README.md lists the settings)", id="unknown"),
-    pytest.param({"FORUM_ENV": "prod"},
-                 "FORUM_ENV must be development or production, not 'prod'", id="env"),
-    pytest.param({"FORUM_TRUSTED_PROXIES": "one"},
-                 "FORUM_TRUSTED_PROXIES must be a whole number, not 'one'", id="integer"),
-    pytest.param({"FORUM_TRUSTED_PROXIES": "-1"},
-                 "FORUM_TRUSTED_PROXIES must be 0 or more, not -1", id="negative"),
-    pytest.param({"FORUM_STARTUP_WAIT_SECONDS": "1 minute"},
-                 "FORUM_STARTUP_WAIT_SECONDS must be a whole number, not '1 minute'",
-                 id="wait"),
-    pytest.param({"FORUM_SQL_ECHO": "ture"},
-                 "FORUM_SQL_ECHO must be true or false, not 'ture'", id="switch"),
-    pytest.param({"FORUM_RATE_LIMITS": "maybe"},
-                 "FORUM_RATE_LIMITS must be on or off, not 'maybe'", id="rate-limits"),
-    pytest.param({"FORUM_LIMIT_REPLIES": "thirty"},
-                 "FORUM_LIMIT_REPLIES must be a rate like '5 per 15 minutes', not 'thirty'",
-                 id="rate"),
-    pytest.param({"FORUM_LOG_FORMAT": "xml"},
-                 "FORUM_LOG_FORMAT must be text or json, not 'xml'", id="log-format"),
-    pytest.param({"FORUM_DATABASE_URL": "postgres://fan:hunter2@db/forum"},
-                 "FORUM_DATABASE_URL must be a postgresql+psycopg://user:pass@host/dbname or "
-                 "sqlite:///path URL, not 'postgres://fan:***@db/forum'", id="database-url"),
-    pytest.param({"FORUM_DATABASE_URL": "postgresql+psycopg://fan@db:port/forum"},
-                 "FORUM_DATABASE_URL must be a postgresql+psycopg://user:pass@host/dbname or "
-                 "sqlite:///path URL, not 'postgresql+psycopg://fan@db:port/forum'",
-                 id="database-port"),
-    pytest.param({"FORUM_REDIS_URL": "http://cache:6379"},
-                 "FORUM_REDIS_URL must be a redis://host:6379/0, rediss:// or unix:// URL, "
-                 "not 'http://cache:6379'", id="redis-url"),
-    pytest.param({"FORUM_SMTP_URL": "mail.example.org:587"},
-                 "FORUM_SMTP_URL must be an smtp://host:port or smtps://host:port URL, "
-                 "not 'mail.example.org:587'", id="smtp-url"),
-    pytest.param({"FORUM_PUBLIC_URL": "fans.example.org"},
-                 "FORUM_PUBLIC_URL must be an absolute http(s) URL like "
-                 "https://fans.example.org, not 'fans.example.org'", id="public-url"),
-    pytest.param({**PRODUCTION, "FORUM_PUBLIC_URL": "ftp://fans.example.org"},
-                 "FORUM_PUBLIC_URL must be an absolute http(s) URL like "
-                 "https://fans.example.org, not 'ftp://fans.example.org'",
-                 id="public-url-scheme"),
-    pytest.param({**PRODUCTION, "FORUM_SECRET_KEY": None},
-                 "FORUM_SECRET_KEY must be set when FORUM_ENV=production "
-                 "(a long random string)", id="production-secret"),
-    pytest.param({**PRODUCTION, "FORUM_PUBLIC_URL": None},
-                 "FORUM_PUBLIC_URL must be set when FORUM_ENV=production "
-                 "(the site's address, like https://fans.example.org)", id="production-public"),
-    pytest.param({**PRODUCTION, "FORUM_SMTP_URL": ""},
-                 "FORUM_SMTP_URL must be set when FORUM_ENV=production (the mail server, like "
-                 "smtp://user:pass@mail.example.org:587?starttls=true)", id="production-smtp"),
+    pytest.param(
+        {"FORUM_DATABSE_URL": "sqlite://"},
+        "FORUM_DATABSE_URL is not a setting; did you mean FORUM_DATABASE_URL?",
+        id="typo",
+    ),
+    pytest.param(
+        {"FORUM_WIDGETS": "3"},
+        "FORUM_WIDGETS is not a setting (README.md lists the settings)",
+        id="unknown",
+    ),
+    pytest.param(
+        {"FORUM_ENV": "prod"}, "FORUM_ENV must be development or production, not 'prod'", id="env"
+    ),
+    pytest.param(
+        {"FORUM_TRUSTED_PROXIES": "one"},
+        "FORUM_TRUSTED_PROXIES must be a whole number, not 'one'",
+        id="integer",
+    ),
+    pytest.param(
+        {"FORUM_TRUSTED_PROXIES": "-1"},
+        "FORUM_TRUSTED_PROXIES must be 0 or more, not -1",
+        id="negative",
+    ),
+    pytest.param(
+        {"FORUM_STARTUP_WAIT_SECONDS": "1 minute"},
+        "FORUM_STARTUP_WAIT_SECONDS must be a whole number, not '1 minute'",
+        id="wait",
+    ),
+    pytest.param(
+        {"FORUM_SQL_ECHO": "ture"}, "FORUM_SQL_ECHO must be true or false, not 'ture'", id="switch"
+    ),
+    pytest.param(
+        {"FORUM_RATE_LIMITS": "maybe"},
+        "FORUM_RATE_LIMITS must be on or off, not 'maybe'",
+        id="rate-limits",
+    ),
+    pytest.param(
+        {"FORUM_LIMIT_REPLIES": "thirty"},
+        "FORUM_LIMIT_REPLIES must be a rate like '5 per 15 minutes', not 'thirty'",
+        id="rate",
+    ),
+    pytest.param(
+        {"FORUM_LOG_FORMAT": "xml"},
+        "FORUM_LOG_FORMAT must be text or json, not 'xml'",
+        id="log-format",
+    ),
+    pytest.param(
+        {"FORUM_DATABASE_URL": "postgres://fan:hunter2@db/forum"},
+        "FORUM_DATABASE_URL must be a postgresql+psycopg://user:pass@host/dbname or "
+        "sqlite:///path URL, not 'postgres://fan:***@db/forum'",
+        id="database-url",
+    ),
+    pytest.param(
+        {"FORUM_DATABASE_URL": "postgresql+psycopg://fan@db:port/forum"},
+        "FORUM_DATABASE_URL must be a postgresql+psycopg://user:pass@host/dbname or "
+        "sqlite:///path URL, not 'postgresql+psycopg://fan@db:port/forum'",
+        id="database-port",
+    ),
+    pytest.param(
+        {"FORUM_REDIS_URL": "http://cache:6379"},
+        "FORUM_REDIS_URL must be a redis://host:6379/0, rediss:// or unix:// URL, "
+        "not 'http://cache:6379'",
+        id="redis-url",
+    ),
+    pytest.param(
+        {"FORUM_SMTP_URL": "mail.example.org:587"},
+        "FORUM_SMTP_URL must be an smtp://host:port or smtps://host:port URL, "
+        "not 'mail.example.org:587'",
+        id="smtp-url",
+    ),
+    pytest.param(
+        {"FORUM_PUBLIC_URL": "fans.example.org"},
+        "FORUM_PUBLIC_URL must be an absolute http(s) URL like "
+        "https://fans.example.org, not 'fans.example.org'",
+        id="public-url",
+    ),
+    pytest.param(
+        {**PRODUCTION, "FORUM_PUBLIC_URL": "ftp://fans.example.org"},
+        "FORUM_PUBLIC_URL must be an absolute http(s) URL like "
+        "https://fans.example.org, not 'ftp://fans.example.org'",
+        id="public-url-scheme",
+    ),
+    pytest.param(
+        {**PRODUCTION, "FORUM_SECRET_KEY": None},
+        "FORUM_SECRET_KEY must be set when FORUM_ENV=production (a long random string)",
+        id="production-secret",
+    ),
+    pytest.param(
+        {**PRODUCTION, "FORUM_PUBLIC_URL": None},
+        "FORUM_PUBLIC_URL must be set when FORUM_ENV=production "
+        "(the site's address, like https://fans.example.org)",
+        id="production-public",
+    ),
+    pytest.param(
+        {**PRODUCTION, "FORUM_SMTP_URL": ""},
+        "FORUM_SMTP_URL must be set when FORUM_ENV=production (the mail server, like "
+        "smtp://user:pass@mail.example.org:587?starttls=true)",
+        id="production-smtp",
+    ),
 ]
 
 
@@ -159,8 +209,11 @@ def test_the_test_suites_own_variables_are_allowed(
 
 
 def test_a_complete_production_configuration_starts(clean_env: pytest.MonkeyPatch) -> None:
-    for name, value in {**PRODUCTION, "FORUM_TRUSTED_PROXIES": "1",
-                        "FORUM_REDIS_URL": "redis://:pw@cache:6379/0"}.items():
+    for name, value in {
+        **PRODUCTION,
+        "FORUM_TRUSTED_PROXIES": "1",
+        "FORUM_REDIS_URL": "redis://:pw@cache:6379/0",
+    }.items():
         clean_env.setenv(name, value)
 
     app = create_app({"TESTING": True})
@@ -180,10 +233,12 @@ def test_an_empty_optional_url_means_unset(clean_env: pytest.MonkeyPatch) -> Non
 # ------------------------------------------------------------------------------ entry points
 
 
-def run(command: list[str], env: dict[str, str],
-        timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=timeout, check=False)
+def run(
+    command: list[str], env: dict[str, str], timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
 
 
 @pytest.mark.parametrize(("variables", "message"), [CASES[0], CASES[2], CASES[18]])
@@ -196,33 +251,45 @@ def test_flask_commands_print_one_line_and_exit_2(
     assert result.stdout == ""
 
 
-@pytest.mark.parametrize("command", [["init-db"], ["worker"], ["users", "create", "x", "--email",
-                                                                "x@example.org", "--password",
-                                                                "long enough password"]])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["init-db"],
+        ["worker"],
+        ["users", "create", "x", "--email", "x@example.org", "--password", "long enough password"],
+    ],
+)
 def test_app_commands_check_the_configuration_first(database_url: str, command: list[str]) -> None:
     result = run([*FLASK, *command], environment(database_url, FORUM_ENV="prod"))
 
     assert result.returncode == 2
     assert result.stderr.splitlines() == [
-        "showboard: FORUM_ENV must be development or production, not 'prod'"]
+        "showboard: FORUM_ENV must be development or production, not 'prod'"
+    ]
 
 
 def test_importing_the_app_checks_the_configuration(database_url: str) -> None:
-    result = run([sys.executable, "-c", "import app"],
-                 environment(database_url, FORUM_TRUSTED_PROXIES="two"))
+    result = run(
+        [sys.executable, "-c", "import app"], environment(database_url, FORUM_TRUSTED_PROXIES="two")
+    )
 
     assert (result.returncode, result.stderr.splitlines()) == (
-        2, ["showboard: FORUM_TRUSTED_PROXIES must be a whole number, not 'two'"])
+        2,
+        ["showboard: FORUM_TRUSTED_PROXIES must be a whole number, not 'two'"],
+    )
 
 
 def test_gunicorn_refuses_a_bad_setting_in_one_line(database_url: str) -> None:
-    result = run([*GUNICORN, "--bind", f"127.0.0.1:{free_port()}", "app:app"],
-                 environment(database_url, **{**PRODUCTION, "FORUM_PUBLIC_URL": None}))
+    result = run(
+        [*GUNICORN, "--bind", f"127.0.0.1:{free_port()}", "app:app"],
+        environment(database_url, **{**PRODUCTION, "FORUM_PUBLIC_URL": None}),
+    )
 
     assert result.returncode == 2
     assert result.stderr.splitlines() == [
         "showboard: FORUM_PUBLIC_URL must be set when FORUM_ENV=production "
-        "(the site's address, like https://fans.example.org)"]
+        "(the site's address, like https://fans.example.org)"
+    ]
 
 
 # ------------------------------------------------------------------------------ the database
@@ -243,8 +310,9 @@ def test_gunicorn_gives_up_on_an_unreachable_database_in_one_line(tmp_path: Path
 
     assert result.returncode == 2
     [line] = result.stderr.splitlines()
-    assert line.startswith(f"showboard: the database at {startup.mask_password(url)} is "
-                           f"unreachable (")
+    assert line.startswith(
+        f"showboard: the database at {startup.mask_password(url)} is unreachable ("
+    )
     assert line.endswith("); check FORUM_DATABASE_URL")
     assert "hunter2" not in line
 
@@ -262,11 +330,18 @@ def test_a_command_waits_for_the_database_then_gives_up(tmp_path: Path) -> None:
     assert gave_up.startswith(f"showboard: the database at {shown} is unreachable (")
 
 
-@pytest.mark.parametrize("command", [["boards", "import", __file__], ["worker"],
-                                     ["posts", "rerender"]])
+@pytest.mark.parametrize(
+    "command", [["boards", "import", __file__], ["worker"], ["posts", "rerender"]]
+)
 def test_app_commands_wait_in_process_too(tmp_path: Path, command: list[str]) -> None:
-    app = create_app({"DATABASE_URL": unreachable_database(tmp_path), "SECRET_KEY": "test",
-                      "TESTING": True, "STARTUP_WAIT_SECONDS": 0})
+    app = create_app(
+        {
+            "DATABASE_URL": unreachable_database(tmp_path),
+            "SECRET_KEY": "test",
+            "TESTING": True,
+            "STARTUP_WAIT_SECONDS": 0,
+        }
+    )
 
     result = app.test_cli_runner().invoke(args=command)
 
@@ -283,8 +358,9 @@ def test_flask_run_waits_for_the_database(tmp_path: Path) -> None:
 
     assert result.returncode == 2
     [line] = result.stderr.splitlines()
-    assert line.startswith(f"showboard: the database at {startup.mask_password(url)} is "
-                           f"unreachable (")
+    assert line.startswith(
+        f"showboard: the database at {startup.mask_password(url)} is unreachable ("
+    )
 
 
 class LateProxy:
@@ -368,9 +444,15 @@ def test_waiting_for_the_database_ends_when_it_answers(
 def test_gunicorn_starts_with_redis_down_after_one_warning(database_url: str) -> None:
     port = free_port()
     env = environment(database_url, FORUM_REDIS_URL=NOBODY_LISTENS_REDIS)
-    process = subprocess.Popen([*GUNICORN, "--bind", f"127.0.0.1:{port}", "app:app"], cwd=ROOT,
-                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                               text=True, start_new_session=True)
+    process = subprocess.Popen(
+        [*GUNICORN, "--bind", f"127.0.0.1:{port}", "app:app"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     status = None
     try:
         deadline = time.monotonic() + 60
@@ -389,8 +471,9 @@ def test_gunicorn_starts_with_redis_down_after_one_warning(database_url: str) ->
     assert status == 200, stderr
     first = stderr.splitlines()[0]
     assert first.startswith("showboard: warning: Redis at redis://127.0.0.1:1/0 is unreachable")
-    assert first.endswith("starting without it: rate limits and the page cache stay in this "
-                          "process until it answers")
+    assert first.endswith(
+        "starting without it: rate limits and the page cache stay in this process until it answers"
+    )
 
 
 def test_app_commands_warn_once_about_redis_and_run(

@@ -28,8 +28,9 @@ ATTACKER_TITLE = "Free episodes at evil.example"
 ATTACKER_BODY = "I endorse evil.example: go there for leaked episodes"
 CROSS_SITE = [
     pytest.param({"Origin": "https://evil.example"}, id="origin"),
-    pytest.param({"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"},
-                 id="sec-fetch-site"),
+    pytest.param(
+        {"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"}, id="sec-fetch-site"
+    ),
     pytest.param({"Origin": "null"}, id="origin-null"),
     pytest.param({"Referer": "https://evil.example/trap.html"}, id="referer"),
     pytest.param({"Sec-Fetch-Site": "same-site"}, id="sibling-subdomain"),
@@ -70,8 +71,9 @@ def test_cross_site_post_by_a_logged_in_member_is_refused_without_echo(
 ) -> None:
     before = thread_count(db)
 
-    response = forge(member_client, f"/b/{board.slug}/new", headers,
-                     title=ATTACKER_TITLE, body=ATTACKER_BODY)
+    response = forge(
+        member_client, f"/b/{board.slug}/new", headers, title=ATTACKER_TITLE, body=ATTACKER_BODY
+    )
 
     assert_refused_without_echo(response)
     assert thread_count(db) == before
@@ -98,8 +100,9 @@ def test_cross_site_post_with_only_a_remember_cookie_is_refused_and_sets_no_cook
     browser, remember = remembered_only(app, member)
     before = thread_count(db)
 
-    response = forge(browser, f"/b/{board.slug}/new", headers,
-                     title=ATTACKER_TITLE, body=ATTACKER_BODY)
+    response = forge(
+        browser, f"/b/{board.slug}/new", headers, title=ATTACKER_TITLE, body=ATTACKER_BODY
+    )
 
     assert_refused_without_echo(response)
     assert browser.client.get_cookie("session") is None
@@ -115,8 +118,13 @@ def test_the_old_one_click_attack_finds_no_form_to_click(
     page they were shown. There is no form on it, so there is nothing to click."""
     browser, _ = remembered_only(app, member)
 
-    shown = forge(browser, f"/b/{board.slug}/new", {"Origin": "https://evil.example"},
-                  title=ATTACKER_TITLE, body=ATTACKER_BODY)
+    shown = forge(
+        browser,
+        f"/b/{board.slug}/new",
+        {"Origin": "https://evil.example"},
+        title=ATTACKER_TITLE,
+        body=ATTACKER_BODY,
+    )
 
     page = shown.get_data(as_text=True)
     assert f'action="/b/{board.slug}/new"' not in page
@@ -147,8 +155,10 @@ def test_same_origin_form_with_an_expired_token_gets_its_text_back(
     title, body = "My finale theory", "The twin did it & the dog knew <all along>"
 
     response = member_client.client.post(
-        f"/b/{board.slug}/new", headers=headers,
-        data={"csrf_token": "expired-long-ago", "title": title, "body": body})
+        f"/b/{board.slug}/new",
+        headers=headers,
+        data={"csrf_token": "expired-long-ago", "title": title, "body": body},
+    )
 
     page = response.get_data(as_text=True)
     assert response.status_code == 400
@@ -168,13 +178,19 @@ def test_rate_limited_text_comes_back_only_with_a_valid_token(
 ) -> None:
     """The 429 page also hands text back in a fresh form; a request without a valid token and
     from another site must not get that far, but if it ever did it would get no echo."""
-    with app.test_request_context(f"/b/{board.slug}/new", method="POST",
-                                  headers={"Origin": "https://evil.example"},
-                                  data={"title": ATTACKER_TITLE, "body": ATTACKER_BODY}):
+    with app.test_request_context(
+        f"/b/{board.slug}/new",
+        method="POST",
+        headers={"Origin": "https://evil.example"},
+        data={"title": ATTACKER_TITLE, "body": ATTACKER_BODY},
+    ):
         from forum.views.drafts import may_hand_back
 
         assert not may_hand_back()
-    with app.test_request_context(f"/b/{board.slug}/new", method="POST",
-                                  headers={"Origin": "http://localhost"},
-                                  data={"title": "mine", "body": "mine"}):
+    with app.test_request_context(
+        f"/b/{board.slug}/new",
+        method="POST",
+        headers={"Origin": "http://localhost"},
+        data={"title": "mine", "body": "mine"},
+    ):
         assert may_hand_back()

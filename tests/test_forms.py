@@ -29,8 +29,11 @@ def text_of(length: int) -> str:
 
 
 def invisible_or_control(text: str) -> list[str]:
-    return [f"U+{ord(ch):04X}" for ch in text
-            if ch not in "\n\t" and unicodedata.category(ch) in {"Cc", "Cf"}]
+    return [
+        f"U+{ord(ch):04X}"
+        for ch in text
+        if ch not in "\n\t" and unicodedata.category(ch) in {"Cc", "Cf"}
+    ]
 
 
 def count(db: Session, model: type) -> int:
@@ -42,20 +45,25 @@ def board(make: Factory) -> Board:
     return make.board("partner-track", name="Partner Track")
 
 
-def start_thread(client: Browserish, board: Board, title: str = VALID_TITLE,
-                 body: str = VALID_BODY) -> TestResponse:
+def start_thread(
+    client: Browserish, board: Board, title: str = VALID_TITLE, body: str = VALID_BODY
+) -> TestResponse:
     new = f"/b/{board.slug}/new"
     return client.post(new, {"title": title, "body": body}, page=new)
 
 
 def newest_thread(db: Session) -> Thread | None:
-    return db.scalar(select(Thread).order_by(Thread.id.desc()).limit(1)
-                     .execution_options(populate_existing=True))
+    return db.scalar(
+        select(Thread).order_by(Thread.id.desc()).limit(1).execution_options(populate_existing=True)
+    )
 
 
 def opening_post(db: Session, thread: Thread) -> Post | None:
-    return db.scalar(select(Post).where(Post.thread_id == thread.id, Post.number == 1)
-                     .execution_options(populate_existing=True))
+    return db.scalar(
+        select(Post)
+        .where(Post.thread_id == thread.id, Post.number == 1)
+        .execution_options(populate_existing=True)
+    )
 
 
 # ------------------------------------------------------------------------------ titles
@@ -126,12 +134,19 @@ class Composer:
 
 @pytest.fixture(params=["new-thread", "reply", "edit"])
 def composer(
-    request: pytest.FixtureRequest, member_client: Browserish, member: User, board: Board,
-    make: Factory, db: Session,
+    request: pytest.FixtureRequest,
+    member_client: Browserish,
+    member: User,
+    board: Board,
+    make: Factory,
+    db: Session,
 ) -> Composer:
     def all_sources() -> list[str]:
-        return list(db.scalars(select(Post.source).order_by(Post.id)
-                               .execution_options(populate_existing=True)))
+        return list(
+            db.scalars(
+                select(Post.source).order_by(Post.id).execution_options(populate_existing=True)
+            )
+        )
 
     if request.param == "new-thread":
         return Composer(lambda body: start_thread(member_client, board, body=body), all_sources)

@@ -19,8 +19,14 @@ REDIS = "redis://127.0.0.1:6379/0"
 
 
 def make_app(tmp_path: Path, **config: Any) -> Flask:
-    settings = {"SECRET_KEY": "test", "TESTING": True, "RATE_LIMITS": "off",
-                "JOBS_PATH": str(tmp_path / "jobs.sqlite3"), **FAST_HASHING, **config}
+    settings = {
+        "SECRET_KEY": "test",
+        "TESTING": True,
+        "RATE_LIMITS": "off",
+        "JOBS_PATH": str(tmp_path / "jobs.sqlite3"),
+        **FAST_HASHING,
+        **config,
+    }
     return create_app(settings)
 
 
@@ -90,9 +96,19 @@ def test_readyz_is_never_cached(app: Flask, client: Browserish) -> None:
 
 @pytest.mark.parametrize("path", ["/healthz", "/readyz"])
 def test_probes_are_not_rate_limited(database_url: str, tmp_path: Path, path: str) -> None:
-    tight = {name: "1 per hour" for name in (
-        "LIMIT_LOGIN_IP", "LIMIT_LOGIN_ACCOUNT", "LIMIT_REGISTER", "LIMIT_PASSWORD_RESET",
-        "LIMIT_THREADS", "LIMIT_REPLIES", "LIMIT_REPORTS", "LIMIT_PREVIEWS")}
+    tight = {
+        name: "1 per hour"
+        for name in (
+            "LIMIT_LOGIN_IP",
+            "LIMIT_LOGIN_ACCOUNT",
+            "LIMIT_REGISTER",
+            "LIMIT_PASSWORD_RESET",
+            "LIMIT_THREADS",
+            "LIMIT_REPLIES",
+            "LIMIT_REPORTS",
+            "LIMIT_PREVIEWS",
+        )
+    }
     app = make_app(tmp_path, DATABASE_URL=database_url, RATE_LIMITS="on", **tight)
     client = app.test_client()
     statuses = {client.get(path).status_code for _ in range(60)}
@@ -100,7 +116,8 @@ def test_probes_are_not_rate_limited(database_url: str, tmp_path: Path, path: st
 
 
 def test_probes_answer_a_signed_in_browser_while_the_database_is_down(
-        member_client: Browserish, tmp_path: Path) -> None:
+    member_client: Browserish, tmp_path: Path
+) -> None:
     cookie = member_client.client.get_cookie("session")
     assert cookie is not None
     probe = make_app(tmp_path, DATABASE_URL=UNREACHABLE_DATABASE).test_client()

@@ -57,8 +57,11 @@ SECRET_LINK = "https://fans.example.org/reset/SECRET-TOKEN-123"
 
 
 def a_mail(to: str = "fan@example.org") -> mail.Mail:
-    return mail.Mail(to=to, subject="Reset your Showboard password",
-                     body=f"Choose a new password: {SECRET_LINK}\n")
+    return mail.Mail(
+        to=to,
+        subject="Reset your Showboard password",
+        body=f"Choose a new password: {SECRET_LINK}\n",
+    )
 
 
 def failed_jobs(db: Session) -> list[FailedJob]:
@@ -67,8 +70,11 @@ def failed_jobs(db: Session) -> list[FailedJob]:
 
 
 def job_lines(caplog: pytest.LogCaptureFixture, job: str) -> list[str]:
-    return [r.getMessage() for r in caplog.records
-            if "event=job" in r.getMessage() and f"job={job} " in r.getMessage()]
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if "event=job" in r.getMessage() and f"job={job} " in r.getMessage()
+    ]
 
 
 # ------------------------------------------------------------------------------ the queue
@@ -100,20 +106,25 @@ def test_mail_retry_seconds_sets_the_first_wait_and_the_rest_double(
 
 
 def test_jobs_run_in_the_request_only_under_testing(database_url: str, tmp_path: Path) -> None:
-    config = {"DATABASE_URL": database_url, "SECRET_KEY": "test",
-              "JOBS_PATH": str(tmp_path / "jobs.sqlite3")}
+    config = {
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "test",
+        "JOBS_PATH": str(tmp_path / "jobs.sqlite3"),
+    }
 
     assert jobs.queue(create_app({**config, "TESTING": True})).huey.immediate
     assert not jobs.queue(create_app(config)).huey.immediate
-    assert not jobs.queue(create_app({**config, "TESTING": True,
-                                      "JOBS_IMMEDIATE": "false"})).huey.immediate
+    assert not jobs.queue(
+        create_app({**config, "TESTING": True, "JOBS_IMMEDIATE": "false"})
+    ).huey.immediate
 
 
 @pytest.fixture
 def redis_app(build_app: AppBuilder) -> Flask:
     """An app whose queue is in Redis under a name of its own (only its keys are touched)."""
-    return build_app(REDIS_URL=REDIS_URL, JOBS_IMMEDIATE=False,
-                     JOBS_NAME=f"test-{uuid.uuid4().hex[:12]}")
+    return build_app(
+        REDIS_URL=REDIS_URL, JOBS_IMMEDIATE=False, JOBS_NAME=f"test-{uuid.uuid4().hex[:12]}"
+    )
 
 
 def test_the_queue_is_in_redis_when_redis_url_is_set(
@@ -131,8 +142,11 @@ def test_the_queue_is_in_redis_when_redis_url_is_set(
         # Short timeouts and no retries: a request can't hang on a Redis that stopped
         # answering. The worker's blocking reads need a longer one.
         options = huey.storage.pool.connection_kwargs
-        assert options["socket_timeout"] == options["socket_connect_timeout"] \
+        assert (
+            options["socket_timeout"]
+            == options["socket_connect_timeout"]
             == redisconn.TIMEOUT_SECONDS
+        )
         worker_queue = jobs.JobQueue(redis_app)
         worker_queue.consuming = True
         worker_options = worker_queue.huey.storage.pool.connection_kwargs
@@ -164,8 +178,11 @@ def test_a_queue_that_is_down_fails_no_request_and_the_mail_is_recorded(
 
 
 def test_mail_is_tried_five_times_over_an_hour_with_doubling_delays(
-    app: Flask, tmp_path: Path, smtp_switch: SmtpServer, db: Session,
-    caplog: pytest.LogCaptureFixture
+    app: Flask,
+    tmp_path: Path,
+    smtp_switch: SmtpServer,
+    db: Session,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     huey = queue_on_disk(app, tmp_path)
     with app.test_request_context():
@@ -248,15 +265,20 @@ def test_the_daily_prune_is_registered_and_forgets_old_failures(
 ) -> None:
     huey = queue_on_disk(app, tmp_path)
     now = utcnow()
-    db.add_all([FailedJob(task="deliver", arguments="old", failed_at=now - timedelta(days=31)),
-                FailedJob(task="deliver", arguments="recent", failed_at=now - timedelta(days=1))])
+    db.add_all(
+        [
+            FailedJob(task="deliver", arguments="old", failed_at=now - timedelta(days=31)),
+            FailedJob(task="deliver", arguments="recent", failed_at=now - timedelta(days=1)),
+        ]
+    )
     db.commit()
 
     due = [task.name for task in huey.read_periodic(datetime(2026, 12, 2, 3, 17))]
     not_due = [task.name for task in huey.read_periodic(datetime(2026, 12, 2, 4, 17))]
     assert "prune_failed_jobs" in due and "prune_failed_jobs" not in not_due
-    [prune] = [t for t in huey.read_periodic(datetime(2026, 12, 2, 3, 17))
-               if t.name == "prune_failed_jobs"]
+    [prune] = [
+        t for t in huey.read_periodic(datetime(2026, 12, 2, 3, 17)) if t.name == "prune_failed_jobs"
+    ]
     huey.execute(prune)
 
     assert [failure.arguments for failure in failed_jobs(db)] == ["recent"]
@@ -265,16 +287,21 @@ def test_the_daily_prune_is_registered_and_forgets_old_failures(
 # ------------------------------------------------------------------------------ flask worker
 
 
-def test_flask_worker_delivers_queued_mail(
-    tmp_path: Path, smtp_server: tuple[str, Inbox]
-) -> None:
+def test_flask_worker_delivers_queued_mail(tmp_path: Path, smtp_server: tuple[str, Inbox]) -> None:
     url, inbox = smtp_server
     inbox.clear()
     # A database of its own, committed for real: the worker is another process and looks the
     # account up itself.
     database_url = migrated_database_url(tmp_path, "worker")
-    app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "test", "TESTING": True,
-                      "RATE_LIMITS": "off", **FAST_HASHING})
+    app = create_app(
+        {
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "test",
+            "TESTING": True,
+            "RATE_LIMITS": "off",
+            **FAST_HASHING,
+        }
+    )
     queue_on_disk(app, tmp_path)
     with app.app_context():
         fan = create_user(db_session(), "worker_fan", "worker.fan@example.org", PASSWORD)
@@ -283,18 +310,27 @@ def test_flask_worker_delivers_queued_mail(
     assert visitor.post("/reset", {"email": fan.email}, page="/reset").status_code == 302
     assert inbox.to(fan.email) == []  # the request only queued it
 
-    env = {**os.environ, "FORUM_DATABASE_URL": database_url, "FORUM_SECRET_KEY": "test",
-           "FORUM_JOBS_PATH": str(tmp_path / "jobs.sqlite3"), "FORUM_SMTP_URL": url,
-           "FORUM_MAIL_FROM": "Worker Test <worker@example.org>", "FORUM_LOG_FORMAT": "text"}
+    env = {
+        **os.environ,
+        "FORUM_DATABASE_URL": database_url,
+        "FORUM_SECRET_KEY": "test",
+        "FORUM_JOBS_PATH": str(tmp_path / "jobs.sqlite3"),
+        "FORUM_SMTP_URL": url,
+        "FORUM_MAIL_FROM": "Worker Test <worker@example.org>",
+        "FORUM_LOG_FORMAT": "text",
+    }
     log_path = tmp_path / "worker.log"
     with log_path.open("wb") as log_file:
         worker = subprocess.Popen(
             [sys.executable, "-m", "flask", "--app", "app", "worker", "--workers", "1"],
-            cwd=PROJECT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
+            cwd=PROJECT,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
         try:
             deadline = time.monotonic() + 60  # a generous bound, not a timing assertion
-            while not inbox.to(fan.email) and time.monotonic() < deadline \
-                    and worker.poll() is None:
+            while not inbox.to(fan.email) and time.monotonic() < deadline and worker.poll() is None:
                 time.sleep(0.1)
         finally:
             worker.send_signal(signal.SIGINT)

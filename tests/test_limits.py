@@ -24,15 +24,23 @@ PER_WORKER = "each worker process keeps its own rate-limit counts"
 
 
 def production_config(tmp_path: Path, **settings: Any) -> dict[str, Any]:
-    return {"ENV": "production", "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.sqlite3'}",
-            "SECRET_KEY": "a production secret", "PUBLIC_URL": "https://fans.example.org",
-            "SMTP_URL": "smtp://127.0.0.1:2525", "JOBS_PATH": str(tmp_path / "jobs.sqlite3"),
-            **settings}
+    return {
+        "ENV": "production",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.sqlite3'}",
+        "SECRET_KEY": "a production secret",
+        "PUBLIC_URL": "https://fans.example.org",
+        "SMTP_URL": "smtp://127.0.0.1:2525",
+        "JOBS_PATH": str(tmp_path / "jobs.sqlite3"),
+        **settings,
+    }
 
 
 def per_worker_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
-    return [r.getMessage() for r in caplog.records
-            if r.levelno >= logging.WARNING and PER_WORKER in r.getMessage()]
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.levelno >= logging.WARNING and PER_WORKER in r.getMessage()
+    ]
 
 
 def test_production_without_redis_warns_that_limits_are_per_worker(
@@ -47,8 +55,7 @@ def test_production_without_redis_warns_that_limits_are_per_worker(
     app.extensions["forum.engine"].dispose()
 
 
-def test_production_with_redis_does_not(tmp_path: Path,
-                                        caplog: pytest.LogCaptureFixture) -> None:
+def test_production_with_redis_does_not(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.WARNING):
         app = create_app(production_config(tmp_path, REDIS_URL="redis://127.0.0.1:1/0"))
 
@@ -58,8 +65,9 @@ def test_production_with_redis_does_not(tmp_path: Path,
 
 def test_development_does_not(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.WARNING):
-        app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'dev.sqlite3'}",
-                          "SECRET_KEY": "dev"})
+        app = create_app(
+            {"DATABASE_URL": f"sqlite:///{tmp_path / 'dev.sqlite3'}", "SECRET_KEY": "dev"}
+        )
 
     assert per_worker_warnings(caplog) == []
     app.extensions["forum.engine"].dispose()
@@ -69,11 +77,20 @@ def test_development_does_not(tmp_path: Path, caplog: pytest.LogCaptureFixture) 
 def two_workers(database_url: str, connection: Connection) -> list[Flask]:
     apps = []
     for _ in range(2):
-        app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "test", "TESTING": True,
-                          "RATE_LIMITS": "on", "LIMIT_LOGIN_ACCOUNT": "2 per minute",
-                          "LIMIT_LOGIN_IP": "1000 per minute", **FAST_HASHING})
+        app = create_app(
+            {
+                "DATABASE_URL": database_url,
+                "SECRET_KEY": "test",
+                "TESTING": True,
+                "RATE_LIMITS": "on",
+                "LIMIT_LOGIN_ACCOUNT": "2 per minute",
+                "LIMIT_LOGIN_IP": "1000 per minute",
+                **FAST_HASHING,
+            }
+        )
         app.extensions["forum.sessionmaker"] = sessionmaker(
-            bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint")
+            bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+        )
         apps.append(app)
     return apps
 
@@ -83,8 +100,11 @@ def test_without_redis_each_worker_counts_on_its_own(two_workers: list[Flask]) -
     without Redis let twice the limit through."""
 
     def guess(app: Flask) -> int:
-        return Browserish(app.test_client()).post(
-            "/login", {"username": "someone_else", "password": "guess"}).status_code
+        return (
+            Browserish(app.test_client())
+            .post("/login", {"username": "someone_else", "password": "guess"})
+            .status_code
+        )
 
     first, second = two_workers
     answers = [guess(first), guess(first), guess(second), guess(second), guess(first)]

@@ -22,7 +22,9 @@ def login_link(html: str) -> str:
 
 
 def test_log_in_link_keeps_the_page_number_and_login_returns_there(
-    app: Flask, client: Browserish, make: Factory,
+    app: Flask,
+    client: Browserish,
+    make: Factory,
 ) -> None:
     app.config["POSTS_PER_PAGE"] = 2
     thread = make.thread(replies=3)
@@ -34,14 +36,17 @@ def test_log_in_link_keeps_the_page_number_and_login_returns_there(
 
     login_page = form_page(client.get(link))
     assert login_page.values["next"] == page_two
-    back = client.post("/login", {"username": fan.username, "password": PASSWORD,
-                                  "next": login_page.values["next"]})
+    back = client.post(
+        "/login",
+        {"username": fan.username, "password": PASSWORD, "next": login_page.values["next"]},
+    )
     assert back.status_code == 302
     assert back.headers["Location"].endswith(page_two)
 
 
 def test_log_in_link_on_a_page_without_a_query_has_no_stray_question_mark(
-    client: Browserish, make: Factory,
+    client: Browserish,
+    make: Factory,
 ) -> None:
     board = make.board()
     link = login_link(client.get(f"/b/{board.slug}").get_data(as_text=True))

@@ -74,8 +74,11 @@ def test_reset_request_answers_alike_and_mails_only_real_accounts(
         client = fresh(app)
         response = request_reset(client, email)
         landing = client.get(response.headers.get("Location", "/"))
-        answers[email] = (response.status_code, response.headers.get("Location"),
-                          without_token(landing.get_data(as_text=True)))
+        answers[email] = (
+            response.status_code,
+            response.headers.get("Location"),
+            without_token(landing.get_data(as_text=True)),
+        )
 
     real, unknown = answers[fan.email], answers["no-such-fan@example.org"]
     assert real[:2] == unknown[:2] == (302, "/login")
@@ -104,8 +107,7 @@ def test_reset_link_works_once(app: Flask, inbox: Inbox, make: Factory) -> None:
     client = fresh(app)
 
     assert client.get(link).status_code == 200
-    changed = client.post(link, {"new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
-                          page=link)
+    changed = client.post(link, {"new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD}, page=link)
     assert changed.status_code == 302
     assert who(client) == fan.username
 
@@ -114,13 +116,18 @@ def test_reset_link_works_once(app: Flask, inbox: Inbox, make: Factory) -> None:
     assert reused.status_code == 400
     assert "That link doesn't work" in shown(reused).text
     token = read(again.get("/login").get_data(as_text=True)).values["csrf_token"]
-    second_use = again.client.post(link, data={"csrf_token": token, "new_password": "x" * 12,
-                                               "confirm": "x" * 12})
+    second_use = again.client.post(
+        link, data={"csrf_token": token, "new_password": "x" * 12, "confirm": "x" * 12}
+    )
     assert second_use.status_code == 400
-    assert fresh(app).post("/login", {"username": fan.username,
-                                      "password": NEW_PASSWORD}).status_code == 302
-    assert fresh(app).post("/login", {"username": fan.username,
-                                      "password": PASSWORD}).status_code == 200
+    assert (
+        fresh(app).post("/login", {"username": fan.username, "password": NEW_PASSWORD}).status_code
+        == 302
+    )
+    assert (
+        fresh(app).post("/login", {"username": fan.username, "password": PASSWORD}).status_code
+        == 200
+    )
 
 
 @contextmanager
@@ -133,13 +140,15 @@ def links_signed_ago(monkeypatch: pytest.MonkeyPatch, seconds: int) -> Iterator[
         yield
 
 
-@pytest.mark.parametrize("age, works", [
-    pytest.param(tokens.RESET_MAX_AGE + 60, False, id="an-hour-and-a-minute-old"),
-    pytest.param(tokens.RESET_MAX_AGE - 60, True, id="fifty-nine-minutes-old"),
-])
+@pytest.mark.parametrize(
+    "age, works",
+    [
+        pytest.param(tokens.RESET_MAX_AGE + 60, False, id="an-hour-and-a-minute-old"),
+        pytest.param(tokens.RESET_MAX_AGE - 60, True, id="fifty-nine-minutes-old"),
+    ],
+)
 def test_reset_link_expires_after_an_hour(
-    app: Flask, inbox: Inbox, make: Factory, monkeypatch: pytest.MonkeyPatch, age: int,
-    works: bool
+    app: Flask, inbox: Inbox, make: Factory, monkeypatch: pytest.MonkeyPatch, age: int, works: bool
 ) -> None:
     fan = make.user("slow_fan")
     with links_signed_ago(monkeypatch, age):
@@ -172,8 +181,9 @@ def test_reset_ends_every_other_session(
     replay = app.test_client()
     replay.set_cookie("remember_token", remember.value)
     assert who(Browserish(replay)) is None
-    sessions = db.scalar(select(func.count()).select_from(AuthSession)
-                         .where(AuthSession.user_id == fan.id))
+    sessions = db.scalar(
+        select(func.count()).select_from(AuthSession).where(AuthSession.user_id == fan.id)
+    )
     assert sessions == 1  # only the session the reset started
 
 
@@ -187,9 +197,11 @@ def verifying(app: Flask, inbox: Inbox) -> Inbox:
 
 
 def sign_up(client: Browserish, username: str, email: str) -> TestResponse:
-    response = client.post("/register", {"username": username, "email": email,
-                                         "password": PASSWORD, "confirm": PASSWORD},
-                           page="/register")
+    response = client.post(
+        "/register",
+        {"username": username, "email": email, "password": PASSWORD, "confirm": PASSWORD},
+        page="/register",
+    )
     assert response.status_code == 302
     return response
 
@@ -257,9 +269,7 @@ def test_a_sign_up_makes_no_account_until_its_link_is_clicked(
     assert fresh(app).login("new_fan").status_code == 302  # the password chosen at sign-up
 
 
-def test_a_second_click_makes_no_second_account(
-    app: Flask, verifying: Inbox, db: Session
-) -> None:
+def test_a_second_click_makes_no_second_account(app: Flask, verifying: Inbox, db: Session) -> None:
     sign_up(fresh(app), "twice_fan", "twice@example.org")
     link = link_in(only(verifying.to("twice@example.org")), "register")
     assert fresh(app).get(link).status_code == 302
@@ -274,13 +284,20 @@ def test_a_second_click_makes_no_second_account(
     assert count_users(db) == users
 
 
-@pytest.mark.parametrize(("age", "works"), [
-    pytest.param(tokens.SIGNUP_MAX_AGE + 60, False, id="a-day-and-a-minute-old"),
-    pytest.param(tokens.SIGNUP_MAX_AGE - 60, True, id="a-minute-short-of-a-day"),
-])
+@pytest.mark.parametrize(
+    ("age", "works"),
+    [
+        pytest.param(tokens.SIGNUP_MAX_AGE + 60, False, id="a-day-and-a-minute-old"),
+        pytest.param(tokens.SIGNUP_MAX_AGE - 60, True, id="a-minute-short-of-a-day"),
+    ],
+)
 def test_a_sign_up_link_works_for_a_day(
-    app: Flask, verifying: Inbox, db: Session, monkeypatch: pytest.MonkeyPatch, age: int,
-    works: bool
+    app: Flask,
+    verifying: Inbox,
+    db: Session,
+    monkeypatch: pytest.MonkeyPatch,
+    age: int,
+    works: bool,
 ) -> None:
     with links_signed_ago(monkeypatch, age):
         sign_up(fresh(app), "slow_joiner", "slow.joiner@example.org")
@@ -305,13 +322,19 @@ def test_a_forged_or_damaged_sign_up_link_makes_nothing(
     link = link_in(only(verifying.to("honest@example.org")), "register")
     token = link.rsplit("/", 1)[1]
     payload, stamp, signature = token.rsplit(".", 2)
-    forged_payload = URLSafeSerializer("not the key").dump_payload(
-        {"n": "forger", "e": "forger@example.org", "h": "x"}).decode()
+    forged_payload = (
+        URLSafeSerializer("not the key")
+        .dump_payload({"n": "forger", "e": "forger@example.org", "h": "x"})
+        .decode()
+    )
     users = count_users(db)
 
-    for bad in (f"/register/confirm/{forged_payload}.{stamp}.{signature}",
-                f"/register/confirm/{payload}.{stamp}.{signature[::-1]}",
-                "/register/confirm/not-a-token", f"/verify/{token}"):
+    for bad in (
+        f"/register/confirm/{forged_payload}.{stamp}.{signature}",
+        f"/register/confirm/{payload}.{stamp}.{signature[::-1]}",
+        "/register/confirm/not-a-token",
+        f"/verify/{token}",
+    ):
         response = fresh(app).get(bad)
         assert response.status_code == 400, bad
         assert "That link doesn't work" in shown(response).text
@@ -362,9 +385,16 @@ def test_a_taken_username_is_said_on_the_form_and_nothing_is_mailed(
     make.user("famous_fan")
     client = fresh(app)
 
-    response = client.post("/register", {"username": "famous_fan", "email": "me@example.org",
-                                         "password": PASSWORD, "confirm": PASSWORD},
-                           page="/register")
+    response = client.post(
+        "/register",
+        {
+            "username": "famous_fan",
+            "email": "me@example.org",
+            "password": PASSWORD,
+            "confirm": PASSWORD,
+        },
+        page="/register",
+    )
 
     page = shown(response)
     assert response.status_code == 200
@@ -383,8 +413,9 @@ def test_an_unverified_member_can_read_but_not_post(
     posts = db.scalar(select(func.count()).select_from(Post))
 
     read_page = client.get(url)
-    started = client.post(f"/b/{board.slug}/new",
-                          {"title": "My theory", "body": "The twin did it"}, page="/settings")
+    started = client.post(
+        f"/b/{board.slug}/new", {"title": "My theory", "body": "The twin did it"}, page="/settings"
+    )
     replied = client.post(f"/t/{thread.id}/reply", {"body": "Agreed, the twin!"}, page=url)
 
     assert read_page.status_code == 200
@@ -423,9 +454,11 @@ def test_a_link_for_an_old_address_does_not_verify_a_new_one(
     request_verification(client)
     old_link = link_in(only(verifying.to("moving_fan@example.org")), "verify")
 
-    changed = client.post("/settings/email", {"em-email": "new.address@example.org",
-                                              "em-current_password": PASSWORD},
-                          page="/settings")
+    changed = client.post(
+        "/settings/email",
+        {"em-email": "new.address@example.org", "em-current_password": PASSWORD},
+        page="/settings",
+    )
     new_link = link_in(only(verifying.to("new.address@example.org")), "verify")
 
     assert changed.status_code == 302
@@ -480,9 +513,7 @@ def test_without_smtp_url_mail_goes_to_the_instance_outbox(
 # ------------------------------------------------------------------------------ account deletion
 
 
-def test_a_member_deletes_their_account(
-    app: Flask, make: Factory, db: Session
-) -> None:
+def test_a_member_deletes_their_account(app: Flask, make: Factory, db: Session) -> None:
     fan = make.user("leaving_fan")
     fan_id, email = fan.id, fan.email
     thread = make.thread(author=fan, title="My last thread")
@@ -495,16 +526,19 @@ def test_a_member_deletes_their_account(
     laptop = fresh(app)
     laptop.login(fan.username)
 
-    wrong = laptop.post("/settings/delete", {"del-password": "not my password"},
-                        page="/settings")
+    wrong = laptop.post("/settings/delete", {"del-password": "not my password"}, page="/settings")
     assert wrong.status_code == 200 and "That isn't your password." in shown(wrong).errors
     deleted = laptop.post("/settings/delete", {"del-password": PASSWORD}, page="/settings")
 
     assert deleted.status_code == 302
     db.expunge_all()
     assert db.get(User, fan_id) is None
-    assert db.scalar(select(func.count()).select_from(AuthSession)
-                     .where(AuthSession.user_id == fan_id)) == 0
+    assert (
+        db.scalar(
+            select(func.count()).select_from(AuthSession).where(AuthSession.user_id == fan_id)
+        )
+        == 0
+    )
     page = fresh(app).get(url)
     text = shown(page).text
     assert page.status_code == 200
@@ -533,10 +567,10 @@ def test_an_admin_deletes_an_account(app: Flask, make: Factory, db: Session) -> 
     client = fresh(app)
     client.login(admin.username)
 
-    themselves = client.post(f"/admin/users/{admin.username}/delete", {"reason": "oops"},
-                             page="/settings")
-    response = client.post("/admin/users/spammer_sam/delete", {"reason": "spam"},
-                           page="/settings")
+    themselves = client.post(
+        f"/admin/users/{admin.username}/delete", {"reason": "oops"}, page="/settings"
+    )
+    response = client.post("/admin/users/spammer_sam/delete", {"reason": "spam"}, page="/settings")
 
     assert themselves.status_code == 403, "an admin deletes their own account in settings"
     assert response.status_code == 302
@@ -597,8 +631,7 @@ def test_a_hung_smtp_server_does_not_hold_the_request(
     with socket.socket() as hung:  # accepts connections, never says hello
         hung.bind(("127.0.0.1", 0))
         hung.listen(8)
-        app.config.update(SMTP_URL=f"smtp://127.0.0.1:{hung.getsockname()[1]}",
-                          SMTP_TIMEOUT=60)
+        app.config.update(SMTP_URL=f"smtp://127.0.0.1:{hung.getsockname()[1]}", SMTP_TIMEOUT=60)
         client = fresh(app)
         token = client.token("/reset")
         started = time.monotonic()
@@ -661,15 +694,21 @@ def test_signing_up_with_a_taken_email_answers_alike_and_tells_the_owner(
     users, sessions = count_users(db), count_sessions(db)
     answers, queued = {}, {}
     clients = {"taken": fresh(app), "new": fresh(app)}
-    for case, username, email in (("taken", "olive_again", owner.email.upper()),
-                                  ("new", "olive_newer", "olive.newer@example.org")):
+    for case, username, email in (
+        ("taken", "olive_again", owner.email.upper()),
+        ("new", "olive_newer", "olive.newer@example.org"),
+    ):
         client = clients[case]
         response = sign_up(client, username, email)
         queued[case] = [task.name for task in huey.pending()]
         run_queue(huey)
-        answers[case] = (response.status_code, response.headers.get("Location"),
-                         response.get_data(), cookie_names(response),
-                         *landing(client, response))
+        answers[case] = (
+            response.status_code,
+            response.headers.get("Location"),
+            response.get_data(),
+            cookie_names(response),
+            *landing(client, response),
+        )
 
     assert answers["taken"] == answers["new"]
     assert "Check your email: click the link we sent" in read(answers["new"][-1]).text
@@ -677,8 +716,10 @@ def test_signing_up_with_a_taken_email_answers_alike_and_tells_the_owner(
     assert queued["taken"] == queued["new"] == ["mail_signup_link"]
     assert (count_users(db), count_sessions(db)) == (users, sessions)
     assert who(clients["taken"]) is None and who(clients["new"]) is None
-    assert fresh(app).post("/login", {"username": "olive_again",
-                                      "password": PASSWORD}).status_code == 200
+    assert (
+        fresh(app).post("/login", {"username": "olive_again", "password": PASSWORD}).status_code
+        == 200
+    )
     notice = only(verifying.to(owner.email))
     assert "tried to sign up" in notice["Subject"]
     assert owner.username in notice.get_content()
@@ -686,8 +727,12 @@ def test_signing_up_with_a_taken_email_answers_alike_and_tells_the_owner(
     assert link_in(only(verifying.to("olive.newer@example.org")), "register")
     link = link_in(notice, "reset")
     reset = fresh(app)
-    assert reset.post(link, {"new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
-                      page=link).status_code == 302
+    assert (
+        reset.post(
+            link, {"new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD}, page=link
+        ).status_code
+        == 302
+    )
     assert who(reset) == owner.username
 
 
@@ -714,18 +759,25 @@ def test_an_email_change_ends_other_sessions_and_old_reset_links(
     phone.login(fan.username, remember=True)
     laptop.login(fan.username)
 
-    changed = laptop.post("/settings/email", {"em-email": "new.home@example.org",
-                                              "em-current_password": PASSWORD},
-                          page="/settings")
+    changed = laptop.post(
+        "/settings/email",
+        {"em-email": "new.home@example.org", "em-current_password": PASSWORD},
+        page="/settings",
+    )
 
     assert changed.status_code == 302
     assert who(laptop) == fan.username
     assert who(phone) is None
-    assert db.scalar(select(func.count()).select_from(AuthSession)
-                     .where(AuthSession.user_id == fan.id)) == 1
+    assert (
+        db.scalar(
+            select(func.count()).select_from(AuthSession).where(AuthSession.user_id == fan.id)
+        )
+        == 1
+    )
     stale = fresh(app).get(old_link)
     assert stale.status_code == 400
     assert "That link doesn't work" in shown(stale).text
     request_reset(fresh(app), "new.home@example.org")
-    assert fresh(app).get(link_in(only(inbox.to("new.home@example.org")), "reset")) \
-        .status_code == 200
+    assert (
+        fresh(app).get(link_in(only(inbox.to("new.home@example.org")), "reset")).status_code == 200
+    )

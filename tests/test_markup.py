@@ -20,6 +20,7 @@ def render(source: str) -> str:
     """The HTML markup.render stores for `source`: what these tests pin."""
     return markup.render(source).html
 
+
 REL = 'rel="nofollow ugc noopener"'
 IMG = 'loading="lazy" referrerpolicy="no-referrer"'
 
@@ -195,7 +196,7 @@ def test_sanitizer_strips_disallowed_tags_and_keeps_their_text() -> None:
     assert markup._sanitize(dirty) == (
         f'aalert(1)bxy<img src="http://e.com/i.png" {IMG}>'
         '<table><tbody><tr><td>1</td><td class="align-center">2</td></tr></tbody></table>'
-        '<p>p</p>'
+        "<p>p</p>"
     )
 
 
@@ -346,7 +347,9 @@ def test_no_executable_html_survives(source: str) -> None:
             assert not attr.startswith("on"), (name, attr)
             allowed = markup.ALLOWED_ATTRIBUTES.get(name, [])
             assert allowed(name, attr, value) if callable(allowed) else attr in allowed, (
-                name, attr)
+                name,
+                attr,
+            )
             if attr not in ("href", "src"):  # the only URL attributes; alt/title are text
                 continue
             # The URL as a browser sees it: entities decoded, whitespace and controls ignored.

@@ -30,6 +30,7 @@ def render(source: str) -> str:
     """The HTML markup.render stores for `source`: what these tests pin."""
     return markup.render(source).html
 
+
 LENGTH = 50_000
 # What the budget can buy at most, from the dearest patterns below: a token or a tag per unit
 # (a code span's two backticks make four tags with their paragraph), a start and an end tag
@@ -83,7 +84,7 @@ def visible_text(html: str) -> str:
 def test_markdown_work_is_bounded_whatever_the_pattern(source: str) -> None:
     result = rendering(source)
 
-    assert cost(source[:result.markdown_chars]) <= MARKDOWN_BUDGET
+    assert cost(source[: result.markdown_chars]) <= MARKDOWN_BUDGET
     assert result.tokens <= MAX_TOKENS
     assert result.sanitized_tags <= MAX_TAGS
     assert result.sanitized_entities <= MAX_ENTITIES
@@ -92,7 +93,7 @@ def test_markdown_work_is_bounded_whatever_the_pattern(source: str) -> None:
 @pytest.mark.parametrize("source", PATTERNS.values(), ids=PATTERNS.keys())
 def test_past_the_budget_the_text_is_kept_as_written(source: str) -> None:
     result = rendering(source)
-    tail = source[result.markdown_chars:]
+    tail = source[result.markdown_chars :]
 
     assert result.markdown_chars < len(source), "every pattern here runs past the budget"
     tail_html = markup._plain_paragraphs(tail)
@@ -115,7 +116,7 @@ def test_the_plain_part_is_escaped_paragraphs_and_line_breaks_only() -> None:
 
     html = render(source)
 
-    tail = html[html.rindex("</ul>") + len("</ul>"):]
+    tail = html[html.rindex("</ul>") + len("</ul>") :]
     parser = _Tags()
     parser.feed(tail)
     assert parser.tags <= {"p", "br"}
@@ -125,8 +126,10 @@ def test_the_plain_part_is_escaped_paragraphs_and_line_breaks_only() -> None:
 
 
 def test_a_post_within_the_budget_is_all_markdown() -> None:
-    source = ("An *ordinary* post about the finale, with a [link](https://example.com/s1)"
-              " and a list:\n\n- one\n- two\n\n") * 40
+    source = (
+        "An *ordinary* post about the finale, with a [link](https://example.com/s1)"
+        " and a list:\n\n- one\n- two\n\n"
+    ) * 40
     result = rendering(source)
 
     assert result.markdown_chars == len(source)
@@ -139,14 +142,14 @@ def test_the_cut_falls_at_the_start_of_a_line() -> None:
 
     assert 0 < cut < len(source)
     assert source[cut - 1] == "\n"
-    assert cost(source[:cut]) <= MARKDOWN_BUDGET < cost(source[:cut + 4])
+    assert cost(source[:cut]) <= MARKDOWN_BUDGET < cost(source[: cut + 4])
 
 
 def test_on_one_long_line_the_cut_falls_after_a_space() -> None:
     source = fill("**a** ")
     cut = markdown_length(source)
 
-    assert source[cut - 1] == " " and source[cut:cut + 2] == "**"
+    assert source[cut - 1] == " " and source[cut : cut + 2] == "**"
 
 
 def test_a_single_word_past_the_budget_is_cut_where_the_budget_ends() -> None:
@@ -200,22 +203,63 @@ def test_markdown_links_stop_at_the_bracket_limit() -> None:
     assert html.count("<a ") <= MAX_LINKS + MAX_LINK_BRACKETS
 
 
-@pytest.mark.parametrize(("unit", "tag"), [("- a\n", "<li>"), ("a\n-\n", "<h2>"),
-                                          ("# a\n", "<h1>"), ("a\n\n", "<p>")])
+@pytest.mark.parametrize(
+    ("unit", "tag"), [("- a\n", "<li>"), ("a\n-\n", "<h2>"), ("# a\n", "<h1>"), ("a\n\n", "<p>")]
+)
 def test_line_structures_stop_at_the_budget(unit: str, tag: str) -> None:
     html = rendering(fill(unit))
 
     # Each of these structures needs a line, which costs COSTS["\n"]; the plain part adds
     # paragraphs of text only.
-    markdown_html = html.html[:len(html.html) - len(
-        markup._plain_paragraphs(fill(unit)[html.markdown_chars:]))]
+    markdown_html = html.html[
+        : len(html.html) - len(markup._plain_paragraphs(fill(unit)[html.markdown_chars :]))
+    ]
     assert markdown_html.count(tag) <= MARKDOWN_BUDGET // COSTS["\n"]
 
 
-FRAGMENTS = ["\n", "\n\n", " ", "a", "|", "|-", "- ", "1. ", "> ", "# ", "=", "-", "*", "_",
-             "**", "~~", "`", "```\n", "    ", "&", "&amp;", "<", ">", '"', "[", "]", "(", ")",
-             "![", "](", "http://", "https://a.b/c", "www.", "a.co", ".", ":", "@", "a@b.co",
-             "\\", "<http://a.b>", "[a]: b\n"]
+FRAGMENTS = [
+    "\n",
+    "\n\n",
+    " ",
+    "a",
+    "|",
+    "|-",
+    "- ",
+    "1. ",
+    "> ",
+    "# ",
+    "=",
+    "-",
+    "*",
+    "_",
+    "**",
+    "~~",
+    "`",
+    "```\n",
+    "    ",
+    "&",
+    "&amp;",
+    "<",
+    ">",
+    '"',
+    "[",
+    "]",
+    "(",
+    ")",
+    "![",
+    "](",
+    "http://",
+    "https://a.b/c",
+    "www.",
+    "a.co",
+    ".",
+    ":",
+    "@",
+    "a@b.co",
+    "\\",
+    "<http://a.b>",
+    "[a]: b\n",
+]
 UNITS = st.lists(st.sampled_from(FRAGMENTS), min_size=1, max_size=16).map("".join)
 
 
@@ -225,12 +269,12 @@ def test_any_mix_of_syntax_stays_within_the_bounds(units: list[str], length: int
     source = "".join(fill(unit, length // len(units)) for unit in units)
     result = rendering(source)
 
-    assert cost(source[:result.markdown_chars]) <= MARKDOWN_BUDGET
+    assert cost(source[: result.markdown_chars]) <= MARKDOWN_BUDGET
     assert result.tokens <= MAX_TOKENS
     assert result.sanitized_tags <= MAX_TAGS
     assert result.sanitized_entities <= MAX_ENTITIES
     html = result.html
     assert len(CELL.findall(html)) <= MAX_TABLE_CELLS
     assert html.count("<a ") <= MAX_LINKS + MAX_LINK_BRACKETS
-    tail = source[result.markdown_chars:]
+    tail = source[result.markdown_chars :]
     assert visible_text(markup._plain_paragraphs(tail)) == re.sub(r"\s+", "", tail)

@@ -30,23 +30,35 @@ def test_upgrading_from_the_first_schema_keeps_authors_and_links(tmp_path: Path)
     engine = make_engine(url)
     migrate.upgrade(engine, "0001")
     with engine.begin() as db:
-        db.execute(text(
-            "INSERT INTO users (id, username, username_key, email, email_key, password_hash, "
-            "role, created_at, post_count, session_version) VALUES "
-            "(1, 'ingrid', 'ingrid', 'i@e.org', 'i@e.org', 'x', 'member', '2024-01-01', 1, 1)"))
-        db.execute(text(
-            "INSERT INTO boards (id, slug, name, description, network, status, facts, position, "
-            "is_archived, created_at, thread_count, post_count) VALUES "
-            "(1, 'pt', 'Partner Track', '', '', '', '{}', 0, false, '2024-01-01', 1, 1)"))
-        db.execute(text(
-            "INSERT INTO threads (id, board_id, author_id, title, slug, created_at, post_count, "
-            "last_post_at, last_poster_id, is_pinned, is_locked, is_hidden) VALUES "
-            "(1, 1, 1, 'Season 2?', 'season-2', '2024-01-01', 1, '2024-01-01', 1, false, false, "
-            "false)"))
-        db.execute(text(
-            "INSERT INTO posts (id, thread_id, author_id, number, source, html, render_version, "
-            "created_at, is_deleted) VALUES "
-            "(1, 1, 1, 1, 'Hope so', '<p>Hope so</p>', 1, '2024-01-01', false)"))
+        db.execute(
+            text(
+                "INSERT INTO users (id, username, username_key, email, email_key, password_hash, "
+                "role, created_at, post_count, session_version) VALUES "
+                "(1, 'ingrid', 'ingrid', 'i@e.org', 'i@e.org', 'x', 'member', '2024-01-01', 1, 1)"
+            )
+        )
+        db.execute(
+            text(
+                "INSERT INTO boards (id, slug, name, description, network, status, facts, "
+                "position, is_archived, created_at, thread_count, post_count) VALUES "
+                "(1, 'pt', 'Partner Track', '', '', '', '{}', 0, false, '2024-01-01', 1, 1)"
+            )
+        )
+        db.execute(
+            text(
+                "INSERT INTO threads (id, board_id, author_id, title, slug, created_at, "
+                "post_count, last_post_at, last_poster_id, is_pinned, is_locked, is_hidden) VALUES "
+                "(1, 1, 1, 'Season 2?', 'season-2', '2024-01-01', 1, '2024-01-01', 1, false, "
+                "false, false)"
+            )
+        )
+        db.execute(
+            text(
+                "INSERT INTO posts (id, thread_id, author_id, number, source, html, "
+                "render_version, created_at, is_deleted) VALUES "
+                "(1, 1, 1, 1, 'Hope so', '<p>Hope so</p>', 1, '2024-01-01', false)"
+            )
+        )
         db.execute(text("UPDATE threads SET last_post_id = 1"))
         db.execute(text("UPDATE boards SET last_post_id = 1"))
 
@@ -54,8 +66,9 @@ def test_upgrading_from_the_first_schema_keeps_authors_and_links(tmp_path: Path)
 
     with engine.connect() as db:
         assert db.execute(text("SELECT author_id FROM posts")).scalar_one() == 1
-        assert db.execute(text("SELECT author_id, last_poster_id, last_post_id FROM threads")
-                          ).one() == (1, 1, 1)
+        assert db.execute(
+            text("SELECT author_id, last_poster_id, last_post_id FROM threads")
+        ).one() == (1, 1, 1)
         assert db.execute(text("SELECT last_post_id FROM boards")).scalar_one() == 1
         # Accounts that existed before email verification count as verified.
         assert db.execute(text("SELECT email_verified_at FROM users")).scalar_one() is not None
@@ -80,10 +93,12 @@ PATIENCE_SECONDS = 180
 
 
 def every_migration() -> list[str]:
-    """"0001 initial schema", ... in order, from the migration files themselves."""
+    """ "0001 initial schema", ... in order, from the migration files themselves."""
     scripts = ScriptDirectory.from_config(migrate.alembic_config())
-    return [f"{script.revision} {Path(script.path).stem.split('_', 1)[1].replace('_', ' ')}"
-            for script in reversed(list(scripts.walk_revisions()))]
+    return [
+        f"{script.revision} {Path(script.path).stem.split('_', 1)[1].replace('_', ' ')}"
+        for script in reversed(list(scripts.walk_revisions()))
+    ]
 
 
 def init_db(url: str) -> Result:
@@ -123,8 +138,11 @@ def test_init_db_applies_only_the_missing_migrations(tmp_path: Path) -> None:
     result = init_db(url)
 
     assert result.exit_code == 0, result.output
-    applied = [line.removeprefix("Applied ") for line in result.output.splitlines()
-               if line.startswith("Applied ")]
+    applied = [
+        line.removeprefix("Applied ")
+        for line in result.output.splitlines()
+        if line.startswith("Applied ")
+    ]
     assert applied == [m for m in every_migration() if m.split()[0] > "0005"]
 
 
@@ -155,8 +173,8 @@ def migration_lock_held(url: str) -> Iterator[Callable[[list[subprocess.Popen[st
                 def queued(processes: list[subprocess.Popen[str]]) -> bool:
                     return connection.exec_driver_sql(
                         "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
-                        f"AND NOT granted AND objid = {migrate.LOCK_KEY}").scalar_one() == len(
-                            processes)
+                        f"AND NOT granted AND objid = {migrate.LOCK_KEY}"
+                    ).scalar_one() == len(processes)
             else:
                 database = Path(make_url(url).database or "").resolve()
 
@@ -197,23 +215,34 @@ def test_two_init_db_at_once_apply_each_migration_once(tmp_path: Path) -> None:
     command = [sys.executable, "-m", "flask", "--app", "app", "init-db"]
 
     with migration_lock_held(url) as wait_until_queued:
-        processes = [subprocess.Popen(command, cwd=PROJECT, env=env, text=True,
-                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-                     for _ in range(2)]
+        processes = [
+            subprocess.Popen(
+                command,
+                cwd=PROJECT,
+                env=env,
+                text=True,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
+            for _ in range(2)
+        ]
         wait_until_queued(processes)
     outputs = _outputs(processes)
 
     assert [process.returncode for process in processes] == [0, 0], outputs
     reports = sorted(stdout for stdout, _ in outputs)
-    assert reports == sorted([
-        "".join(f"Applied {m}\n" for m in every_migration())
-        + f"Database upgraded to revision {migrate.head()}.\n",
-        f"Database is up to date (revision {migrate.head()}).\n",
-    ])
+    assert reports == sorted(
+        [
+            "".join(f"Applied {m}\n" for m in every_migration())
+            + f"Database upgraded to revision {migrate.head()}.\n",
+            f"Database is up to date (revision {migrate.head()}).\n",
+        ]
+    )
     engine = make_engine(url)
     with engine.connect() as db:
         assert db.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == [
-            migrate.head()]
+            migrate.head()
+        ]
     engine.dispose()
 
 
@@ -248,7 +277,8 @@ def test_a_failing_migration_leaves_the_database_as_it_was(
     folder = tmp_path / "migrations"
     shutil.copytree(migrate.MIGRATIONS, folder, ignore=shutil.ignore_patterns("__pycache__"))
     (folder / "versions" / "9001_half_done.py").write_text(
-        FAILING_MIGRATION.replace("{head}", migrate.head() or ""))
+        FAILING_MIGRATION.replace("{head}", migrate.head() or "")
+    )
     url = fresh_database_url(tmp_path, "init_failing")
     engine = make_engine(url)
     migrate.upgrade(engine, "0005")

@@ -41,8 +41,15 @@ def report_posts(db: Session, thread: Thread, reporters: list[User], count: int)
         post = posting.add_post(db, thread, reporters[0], f"Reported post {n}")
         db.flush()
         for reporter in reporters[1:]:
-            db.add(Report(post_id=post.id, reporter_id=reporter.id, reason="spam",
-                          details="Selling things", created_at=start + timedelta(seconds=n)))
+            db.add(
+                Report(
+                    post_id=post.id,
+                    reporter_id=reporter.id,
+                    reason="spam",
+                    details="Selling things",
+                    created_at=start + timedelta(seconds=n),
+                )
+            )
     db.commit()
 
 
@@ -87,15 +94,18 @@ def test_dashboard_statements_are_fixed(
 # ------------------------------------------------------------------------------ moderation log
 
 
-def add_log_rows(db: Session, actor: User | None, board: Board, thread: Thread,
-                 count: int) -> None:
+def add_log_rows(db: Session, actor: User | None, board: Board, thread: Thread, count: int) -> None:
     """Rows of every target kind (thread, post, user, board, none) and a deleted actor."""
     post = db.get(Post, thread.last_post_id)
     assert post is not None
     now = utcnow()
     for n in range(count):
-        row = ModAction(actor_id=actor.id if actor and n % 5 else None, created_at=now,
-                        reason=f"reason {n}", board_id=board.id)
+        row = ModAction(
+            actor_id=actor.id if actor and n % 5 else None,
+            created_at=now,
+            reason=f"reason {n}",
+            board_id=board.id,
+        )
         kind = n % 5
         if kind == 0:
             row.action, row.target_thread_id, row.target_label = "lock thread", thread.id, "T"
@@ -119,8 +129,11 @@ def test_mod_log_statements_do_not_grow_with_rows(
     thread = make.thread(board)
     actor = make.user("mod_maria", role=Role.MODERATOR)
     visitor, admin = browser_for(app), browser_for(app, make.user(role=Role.ADMIN))
-    urls = ["/mod/log", "/mod/log?board=severance&moderator=mod_maria&action=lock+thread",
-            "/mod/log?page=2"]
+    urls = [
+        "/mod/log",
+        "/mod/log?board=severance&moderator=mod_maria&action=lock+thread",
+        "/mod/log?page=2",
+    ]
 
     add_log_rows(db, actor, board, thread, 1)
     one = [statements_for(visitor, url, sql) for url in urls]
@@ -163,11 +176,19 @@ def test_admin_user_page_statements_are_fixed(
             post = posting.add_post(db, thread, fan, f"Post {n}")
             target = posting.add_post(db, thread, admin_user, f"Other {n}")
             db.flush()
-            db.add(Report(post_id=target.id, reporter_id=fan.id, reason="spam",
-                          created_at=utcnow()))
-            db.add(ModAction(actor_id=admin_user.id, action="suspend user", created_at=utcnow(),
-                             target_user_id=fan.id, target_label=fan.username,
-                             reason=f"r{post.id}"))
+            db.add(
+                Report(post_id=target.id, reporter_id=fan.id, reason="spam", created_at=utcnow())
+            )
+            db.add(
+                ModAction(
+                    actor_id=admin_user.id,
+                    action="suspend user",
+                    created_at=utcnow(),
+                    target_user_id=fan.id,
+                    target_label=fan.username,
+                    reason=f"r{post.id}",
+                )
+            )
         db.commit()
 
     activity(1)
@@ -181,8 +202,12 @@ def test_admin_user_page_statements_are_fixed(
 
 
 def test_my_reports_and_revisions_statements_are_fixed(
-    app: Flask, db: Session, make: Factory, sql: StatementLog, member: User,
-    member_client: Browserish
+    app: Flask,
+    db: Session,
+    make: Factory,
+    sql: StatementLog,
+    member: User,
+    member_client: Browserish,
 ) -> None:
     thread = make.thread(author=make.user())
     target = db.get(Post, thread.last_post_id)
@@ -192,8 +217,9 @@ def test_my_reports_and_revisions_statements_are_fixed(
         for _ in range(count):
             post = posting.add_post(db, thread, make.user(), "Something")
             db.flush()
-            db.add(Report(post_id=post.id, reporter_id=member.id, reason="spam",
-                          created_at=utcnow()))
+            db.add(
+                Report(post_id=post.id, reporter_id=member.id, reason="spam", created_at=utcnow())
+            )
         db.commit()
 
     def edits(count: int) -> None:
@@ -204,11 +230,15 @@ def test_my_reports_and_revisions_statements_are_fixed(
     reports(1)
     edits(1)
     visitor = browser_for(app)
-    one = [statements_for(member_client, "/reports/mine", sql),
-           statements_for(visitor, f"/p/{target.id}/revisions", sql)]
+    one = [
+        statements_for(member_client, "/reports/mine", sql),
+        statements_for(visitor, f"/p/{target.id}/revisions", sql),
+    ]
     reports(29)
     edits(9)
-    thirty = [statements_for(member_client, "/reports/mine", sql),
-              statements_for(visitor, f"/p/{target.id}/revisions", sql)]
+    thirty = [
+        statements_for(member_client, "/reports/mine", sql),
+        statements_for(visitor, f"/p/{target.id}/revisions", sql),
+    ]
     # My reports: count and one page (with posts and threads). Revisions: post, versions.
     assert one == thirty == [MEMBER_LOGIN + 2, 2]

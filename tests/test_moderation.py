@@ -54,13 +54,15 @@ def test_lock_refuses_member_replies_with_a_clear_message_and_keeps_the_text(
 ) -> None:
     thread = make.thread(title="Finale theories")
     mod = browser_for(app, moderator_of(make, db))
-    locked = mod.post(f"/mod/threads/{thread.id}", {"action": "lock", "reason": "Heated"},
-                      page=thread_url(thread))
+    locked = mod.post(
+        f"/mod/threads/{thread.id}", {"action": "lock", "reason": "Heated"}, page=thread_url(thread)
+    )
     assert locked.status_code == 302
     assert locked.headers["Location"] == thread_url(thread)
 
-    reply = member_client.post(f"/t/{thread.id}/reply", {"body": "But what about Cobel?"},
-                               page=thread_url(thread))
+    reply = member_client.post(
+        f"/t/{thread.id}/reply", {"body": "But what about Cobel?"}, page=thread_url(thread)
+    )
     assert reply.status_code == 403
     page = text_of(reply)
     assert page.count("This thread is locked") == 1  # said once, as the form's error
@@ -69,8 +71,9 @@ def test_lock_refuses_member_replies_with_a_clear_message_and_keeps_the_text(
     assert thread.is_locked and thread.post_count == 1
 
     mod.post(f"/mod/threads/{thread.id}", {"action": "unlock"}, page=thread_url(thread))
-    again = member_client.post(f"/t/{thread.id}/reply", {"body": "Now it works"},
-                               page=thread_url(thread))
+    again = member_client.post(
+        f"/t/{thread.id}/reply", {"body": "Now it works"}, page=thread_url(thread)
+    )
     assert again.status_code == 302
 
 
@@ -100,8 +103,11 @@ def test_move_keeps_both_boards_counters_equal_to_recounts(
     make.thread(destination, title="Already there")
     mod = browser_for(app, moderator_of(make, db, origin, destination))
 
-    moved = mod.post(f"/mod/threads/{moving.id}/move",
-                     {"board": destination.id, "reason": "Belongs there"}, page="/")
+    moved = mod.post(
+        f"/mod/threads/{moving.id}/move",
+        {"board": destination.id, "reason": "Belongs there"},
+        page="/",
+    )
     assert moved.status_code == 302
     fresh(db, moving)
     assert moving.board_id == destination.id
@@ -110,8 +116,11 @@ def test_move_keeps_both_boards_counters_equal_to_recounts(
     assert db.get(Board, origin.id).thread_count == 1  # type: ignore[union-attr]
     assert db.get(Board, destination.id).thread_count == 2  # type: ignore[union-attr]
     row = latest_log_row(db)
-    assert (row.action, row.board_id, row.reason) == ("move thread", destination.id,
-                                                      "Belongs there")
+    assert (row.action, row.board_id, row.reason) == (
+        "move thread",
+        destination.id,
+        "Belongs there",
+    )
 
 
 def test_moving_needs_both_boards_and_the_move_select_marks_the_current_board(
@@ -132,8 +141,9 @@ def test_moving_needs_both_boards_and_the_move_select_marks_the_current_board(
         assert f'<option value="{origin.id}" selected>' in page
     with app.test_request_context(thread_url(thread)):
         viewer = Viewer(scoped, moderated_board_ids=frozenset({origin.id, elsewhere.id}))
-        tools = render_template("mod/_thread_tools.html", thread=thread, viewer=viewer,
-                                boards=[origin, elsewhere])
+        tools = render_template(
+            "mod/_thread_tools.html", thread=thread, viewer=viewer, boards=[origin, elsewhere]
+        )
     assert f'<option value="{origin.id}" selected>' in tools
     assert f'<option value="{elsewhere.id}">' in tools
     assert f'value="{third.id}"' not in tools
@@ -156,12 +166,15 @@ def test_rename_changes_title_and_slug(app: Flask, db: Session, make: Factory) -
     mod = browser_for(app, moderator_of(make, db))
     form = mod.get(f"/mod/threads/{thread.id}/rename")
     assert form.status_code == 200 and 'value="wat"' in text_of(form)
-    too_short = mod.post(f"/mod/threads/{thread.id}/rename", {"title": "x"},
-                         page=f"/mod/threads/{thread.id}/rename")
+    too_short = mod.post(
+        f"/mod/threads/{thread.id}/rename", {"title": "x"}, page=f"/mod/threads/{thread.id}/rename"
+    )
     assert too_short.status_code == 200 and "3 to 150" in text_of(too_short)
-    renamed = mod.post(f"/mod/threads/{thread.id}/rename",
-                       {"title": "Season 2 premiere", "reason": "Clearer"},
-                       page=f"/mod/threads/{thread.id}/rename")
+    renamed = mod.post(
+        f"/mod/threads/{thread.id}/rename",
+        {"title": "Season 2 premiere", "reason": "Clearer"},
+        page=f"/mod/threads/{thread.id}/rename",
+    )
     assert renamed.status_code == 302
     fresh(db, thread)
     assert (thread.title, thread.slug) == ("Season 2 premiere", "season-2-premiere")
@@ -185,8 +198,11 @@ def test_hide_and_restore_a_thread(
     fresh(db, thread)
     assert not thread.is_hidden
 
-    hidden = mod.post(f"/mod/threads/{thread.id}/hide",
-                      {"reason": "Leaked material", "next": "/b/severance"}, page="/")
+    hidden = mod.post(
+        f"/mod/threads/{thread.id}/hide",
+        {"reason": "Leaked material", "next": "/b/severance"},
+        page="/",
+    )
     assert hidden.status_code == 302 and hidden.headers["Location"] == "/b/severance"
     assert member_client.get(thread_url(thread)).status_code == 404
     assert "Leaked script" not in text_of(member_client.get("/b/severance"))
@@ -194,14 +210,17 @@ def test_hide_and_restore_a_thread(
     db.expire_all()
     assert recount.differences(db) == []
 
-    restored = mod.post(f"/mod/threads/{thread.id}", {"action": "restore", "reason": "Fake"},
-                        page="/")
+    restored = mod.post(
+        f"/mod/threads/{thread.id}", {"action": "restore", "reason": "Fake"}, page="/"
+    )
     assert restored.status_code == 302
     assert member_client.get(thread_url(thread)).status_code == 200
     db.expire_all()
     assert recount.differences(db) == []
     assert [r.action for r in db.scalars(select(ModAction).order_by(ModAction.id))] == [
-        "hide thread", "restore thread"]
+        "hide thread",
+        "restore thread",
+    ]
 
 
 def test_hide_and_restore_a_post(
@@ -225,8 +244,10 @@ def test_hide_and_restore_a_post(
     assert restored.status_code == 302
     fresh(db, post)
     assert not post.is_hidden and post.hidden_reason == ""
-    assert [(r.action, r.reason) for r in db.scalars(select(ModAction).order_by(ModAction.id))
-            ] == [("hide post", "Spoiler for S2"), ("restore post", "Tagged now")]
+    assert [(r.action, r.reason) for r in db.scalars(select(ModAction).order_by(ModAction.id))] == [
+        ("hide post", "Spoiler for S2"),
+        ("restore post", "Tagged now"),
+    ]
 
 
 def test_post_tools_partial_offers_hide_or_restore_with_a_csrf_token(
@@ -244,18 +265,33 @@ def test_post_tools_partial_offers_hide_or_restore_with_a_csrf_token(
     db.expunge_all()
     post.author = author
     with app.test_request_context(thread_url(thread)):
-        tools = render_template("mod/_post_tools.html", post=post, thread=thread,
-                                current_user=admin, viewer=Viewer(admin))
+        tools = render_template(
+            "mod/_post_tools.html",
+            post=post,
+            thread=thread,
+            current_user=admin,
+            viewer=Viewer(admin),
+        )
         assert f"/mod/posts/{post.id}/hide/confirm" in tools
         assert "/mod/users/chatty/suspend" in tools
         assert f"/admin/posts/{post.id}/purge/confirm" in tools
         post.is_hidden, post.hidden_reason = True, "rude"
-        tools = render_template("mod/_post_tools.html", post=post, thread=thread,
-                                current_user=admin, viewer=Viewer(admin))
+        tools = render_template(
+            "mod/_post_tools.html",
+            post=post,
+            thread=thread,
+            current_user=admin,
+            viewer=Viewer(admin),
+        )
         assert f'action="/mod/posts/{post.id}/restore"' in tools
         assert 'name="csrf_token"' in tools and "rude" in tools
-        member_view = render_template("mod/_post_tools.html", post=post, thread=thread,
-                                      current_user=author, viewer=Viewer(author))
+        member_view = render_template(
+            "mod/_post_tools.html",
+            post=post,
+            thread=thread,
+            current_user=author,
+            viewer=Viewer(author),
+        )
     assert member_view.strip() == ""
 
 
@@ -264,11 +300,13 @@ def test_actions_send_the_moderator_back_only_to_pages_on_this_site(
 ) -> None:
     thread = make.thread()
     mod = browser_for(app, moderator_of(make, db))
-    back = mod.post(f"/mod/threads/{thread.id}", {"action": "lock", "next": "/b/x?page=2"},
-                    page="/")
+    back = mod.post(
+        f"/mod/threads/{thread.id}", {"action": "lock", "next": "/b/x?page=2"}, page="/"
+    )
     assert back.headers["Location"] == "/b/x?page=2"
-    evil = mod.post(f"/mod/threads/{thread.id}",
-                    {"action": "unlock", "next": "https://evil.example/"}, page="/")
+    evil = mod.post(
+        f"/mod/threads/{thread.id}", {"action": "unlock", "next": "https://evil.example/"}, page="/"
+    )
     assert evil.headers["Location"] == thread_url(thread)
 
 
@@ -289,8 +327,9 @@ def test_missing_objects_are_404(app: Flask, db: Session, make: Factory) -> None
     assert mod.get("/mod/posts/999999/hide/confirm").status_code == 404
     assert mod.get("/mod/users/nobody-here/suspend").status_code == 404
     thread = make.thread()
-    assert mod.post(f"/mod/threads/{thread.id}/move", {"board": 999999},
-                    page="/").status_code == 404
+    assert (
+        mod.post(f"/mod/threads/{thread.id}/move", {"board": 999999}, page="/").status_code == 404
+    )
 
 
 # ------------------------------------------------------------------------------ suspensions
@@ -307,15 +346,19 @@ def test_suspension_blocks_posting_replying_and_reporting_then_ends_by_itself(
     form = mod.get(f"/mod/users/{member.username}/suspend")
     assert form.status_code == 200
     assert re.search(r'<input checked id="duration-0"[^>]*value="day"', text_of(form))
-    suspended = mod.post(f"/mod/users/{member.username}/suspend",
-                         {"duration": "week", "reason": "Spoiling finales"}, page="/")
+    suspended = mod.post(
+        f"/mod/users/{member.username}/suspend",
+        {"duration": "week", "reason": "Spoiling finales"},
+        page="/",
+    )
     assert suspended.status_code == 302
     fresh(db, member)
     assert member.suspended_until is not None and not member.is_banned
     assert timedelta(days=6, hours=23) < member.suspended_until - utcnow() <= timedelta(days=7)
 
-    new_thread = member_client.post("/b/severance/new", {"title": "Hello there", "body": "Hi"},
-                                    page="/")
+    new_thread = member_client.post(
+        "/b/severance/new", {"title": "Hello there", "body": "Hi"}, page="/"
+    )
     assert new_thread.status_code == 403
     assert "suspended" in text_of(new_thread)
     assert db.scalar(select(func.count(Thread.id)).where(Thread.board_id == board.id)) == 1
@@ -352,8 +395,10 @@ def test_custom_suspension_ban_and_lift(
     assert no_reason.status_code == 200 and "Say why" in text_of(no_reason)
     assert log_count(db) == 0
 
-    assert mod.post(url, {"duration": "custom", "days": "3", "reason": "Spam"},
-                    page=url).status_code == 302
+    assert (
+        mod.post(url, {"duration": "custom", "days": "3", "reason": "Spam"}, page=url).status_code
+        == 302
+    )
     fresh(db, member)
     assert member.suspended_until is not None
     assert timedelta(days=2, hours=23) < member.suspended_until - utcnow() <= timedelta(days=3)
@@ -365,15 +410,18 @@ def test_custom_suspension_ban_and_lift(
         assert "banned" in _banner_for(member)
     assert "banned" in text_of(mod.get(url))
 
-    lifted = mod.post(f"/mod/users/{member.username}/lift", {"reason": "Appeal accepted"},
-                      page=url)
+    lifted = mod.post(f"/mod/users/{member.username}/lift", {"reason": "Appeal accepted"}, page=url)
     assert lifted.status_code == 302
     fresh(db, member)
     assert not member.is_suspended()
-    assert member_client.post(f"/t/{thread.id}/reply", {"body": "Thanks"},
-                              page="/").status_code == 302
+    assert (
+        member_client.post(f"/t/{thread.id}/reply", {"body": "Thanks"}, page="/").status_code == 302
+    )
     assert [r.action for r in db.scalars(select(ModAction).order_by(ModAction.id))] == [
-        "suspend user", "ban user", "lift suspension"]
+        "suspend user",
+        "ban user",
+        "lift suspension",
+    ]
 
 
 def test_moderators_cannot_suspend_each_other_or_admins_but_admins_can(
@@ -383,13 +431,22 @@ def test_moderators_cannot_suspend_each_other_or_admins_but_admins_can(
     admin = make.user("the_admin", role=Role.ADMIN)
     mod = browser_for(app, first)
     for target in (second, admin, first):
-        refused = mod.post(f"/mod/users/{target.username}/suspend",
-                           {"duration": "day", "reason": "Power trip"}, page="/")
+        refused = mod.post(
+            f"/mod/users/{target.username}/suspend",
+            {"duration": "day", "reason": "Power trip"},
+            page="/",
+        )
         assert refused.status_code == 403, target.username
     assert log_count(db) == 0
     boss = browser_for(app, admin)
-    assert boss.post(f"/mod/users/{second.username}/suspend",
-                     {"duration": "day", "reason": "Abuse of tools"}, page="/").status_code == 302
+    assert (
+        boss.post(
+            f"/mod/users/{second.username}/suspend",
+            {"duration": "day", "reason": "Abuse of tools"},
+            page="/",
+        ).status_code
+        == 302
+    )
     fresh(db, second)
     assert second.is_suspended()
     # A suspended moderator loses the moderator tools while it lasts.
@@ -406,12 +463,15 @@ def test_a_board_moderators_site_wide_ban_is_refused_with_the_reason(
     mod = browser_for(app, moderator_of(make, db, board, name="mod_sev"))
     url = f"/mod/users/{member.username}/suspend"
 
-    for data in ({"duration": "ban", "reason": "Power trip"},
-                 {"duration": "week", "reason": "Power trip"}):
+    for data in (
+        {"duration": "ban", "reason": "Power trip"},
+        {"duration": "week", "reason": "Power trip"},
+    ):
         refused = mod.post(url, data, page="/")
         assert refused.status_code == 403
-        assert "site-wide suspensions and bans are for global moderators and admins" in \
-            text_of(refused)
+        assert "site-wide suspensions and bans are for global moderators and admins" in text_of(
+            refused
+        )
     refused = mod.post(f"/mod/users/{member.username}/lift", {}, page="/")
     assert refused.status_code == 403
     fresh(db, member)
@@ -436,21 +496,25 @@ def test_a_board_suspension_bars_posting_on_that_board_only_and_is_logged(
     own = make.reply(here, member, "My own words")
     mod = browser_for(app, moderator_of(make, db, severance, name="mod_sev"))
 
-    done = mod.post(f"/mod/users/{member.username}/board-suspend",
-                    {"board": severance.id, "duration": "custom", "days": "3",
-                     "reason": "Spoiling the finale"}, page="/")
+    done = mod.post(
+        f"/mod/users/{member.username}/board-suspend",
+        {"board": severance.id, "duration": "custom", "days": "3", "reason": "Spoiling the finale"},
+        page="/",
+    )
     assert done.status_code == 302
     row = latest_log_row(db)
-    assert (row.action, row.board_id, row.target_user_id) == ("board suspension", severance.id,
-                                                              member.id)
+    assert (row.action, row.board_id, row.target_user_id) == (
+        "board suspension",
+        severance.id,
+        member.id,
+    )
     assert "on Severance until" in row.details
 
     reply = member_client.post(f"/t/{here.id}/reply", {"body": "Let me in"}, page="/")
     assert reply.status_code == 403
     assert "suspended from posting on Severance" in text_of(reply)
     assert "Let me in" in text_of(reply)  # the typed text stays
-    started = member_client.post("/b/severance/new", {"title": "New one", "body": "Hi"},
-                                 page="/")
+    started = member_client.post("/b/severance/new", {"title": "New one", "body": "Hi"}, page="/")
     assert started.status_code == 403 and "Spoiling the finale" in text_of(started)
     edit = member_client.post(f"/p/{own.id}/edit", {"body": "Changed"}, page="/")
     assert edit.status_code == 403
@@ -458,8 +522,10 @@ def test_a_board_suspension_bars_posting_on_that_board_only_and_is_logged(
         assert "suspended from posting on Severance" in text_of(member_client.get(page)), page
     # Everywhere else nothing changed.
     assert "suspended from posting" not in text_of(member_client.get("/b/lost"))
-    assert member_client.post(f"/t/{there.id}/reply", {"body": "Hello island"},
-                              page="/").status_code == 302
+    assert (
+        member_client.post(f"/t/{there.id}/reply", {"body": "Hello island"}, page="/").status_code
+        == 302
+    )
     fresh(db, here)
     assert here.post_count == 2  # the opening post and the member's earlier reply
 
@@ -467,8 +533,11 @@ def test_a_board_suspension_bars_posting_on_that_board_only_and_is_logged(
     assert "Spoiling the finale" in log and member.username in log
 
     # Lifting it lets them back in, and is logged too.
-    lifted = mod.post(f"/mod/users/{member.username}/board-lift",
-                      {"board": severance.id, "reason": "Appeal"}, page="/")
+    lifted = mod.post(
+        f"/mod/users/{member.username}/board-lift",
+        {"board": severance.id, "reason": "Appeal"},
+        page="/",
+    )
     assert lifted.status_code == 302
     assert latest_log_row(db).action == "lift board suspension"
     assert member_client.post(f"/t/{here.id}/reply", {"body": "Back"}, page="/").status_code == 302
@@ -480,14 +549,18 @@ def test_a_board_suspension_ends_by_itself(
     board = make.board("severance")
     thread = make.thread(board)
     mod = browser_for(app, moderator_of(make, db, board))
-    mod.post(f"/mod/users/{member.username}/board-suspend",
-             {"board": board.id, "duration": "day", "reason": "Cool off"}, page="/")
+    mod.post(
+        f"/mod/users/{member.username}/board-suspend",
+        {"board": board.id, "duration": "day", "reason": "Cool off"},
+        page="/",
+    )
     assert member_client.post(f"/t/{thread.id}/reply", {"body": "x"}, page="/").status_code == 403
 
     db.execute(update(BoardSuspension).values(until=utcnow() - timedelta(minutes=1)))
     db.commit()
-    assert member_client.post(f"/t/{thread.id}/reply", {"body": "Back"},
-                              page="/").status_code == 302
+    assert (
+        member_client.post(f"/t/{thread.id}/reply", {"body": "Back"}, page="/").status_code == 302
+    )
     assert "suspended from posting" not in text_of(member_client.get("/b/severance"))
 
 
@@ -502,9 +575,11 @@ def test_board_moderators_suspend_members_only_on_their_own_boards(
 
     elsewhere = mod.post(url, {"board": lost.id, "duration": "day", "reason": "x"}, page="/")
     assert elsewhere.status_code == 403 and "t moderate Lost, so you can" in text_of(elsewhere)
-    colleague_refused = mod.post(f"/mod/users/{colleague.username}/board-suspend",
-                                 {"board": severance.id, "duration": "day", "reason": "x"},
-                                 page="/")
+    colleague_refused = mod.post(
+        f"/mod/users/{colleague.username}/board-suspend",
+        {"board": severance.id, "duration": "day", "reason": "x"},
+        page="/",
+    )
     assert colleague_refused.status_code == 403
     missing = mod.post(url, {"board": 987654, "duration": "day", "reason": "x"}, page="/")
     assert missing.status_code == 404
@@ -530,16 +605,21 @@ def test_report_flow_end_to_end(
     assert form.status_code == 200
     for reason in ("spoiler", "harassment", "spam", "off-topic", "other"):
         assert f'value="{reason}"' in text_of(form)
-    sent = member_client.post(f"/p/{post_id}/report",
-                              {"reason": "spoiler", "details": "Finale spoiler, untagged"},
-                              page=f"/p/{post_id}/report")
+    sent = member_client.post(
+        f"/p/{post_id}/report",
+        {"reason": "spoiler", "details": "Finale spoiler, untagged"},
+        page=f"/p/{post_id}/report",
+    )
     assert sent.status_code == 302
-    again = member_client.post(f"/p/{post_id}/report", {"reason": "spam"},
-                               page=f"/p/{post_id}/report")
+    again = member_client.post(
+        f"/p/{post_id}/report", {"reason": "spam"}, page=f"/p/{post_id}/report"
+    )
     assert again.status_code == 200 and "already reported" in text_of(again)
     second_reporter = browser_for(app, make.user("watcher"))
-    assert second_reporter.post(f"/p/{post_id}/report", {"reason": "off-topic"},
-                                page="/").status_code == 302
+    assert (
+        second_reporter.post(f"/p/{post_id}/report", {"reason": "off-topic"}, page="/").status_code
+        == 302
+    )
     assert db.scalar(select(func.count(Report.id))) == 2
     assert log_count(db) == 0  # filing a report is a member's action, not a moderator's
 
@@ -555,9 +635,11 @@ def test_report_flow_end_to_end(
     no_text = mod.post(f"/mod/reports/{post_id}", {"action": "resolve"}, page="/mod/reports")
     assert no_text.status_code == 302
     assert db.scalar(select(func.count(Report.id)).where(Report.status == "open")) == 2
-    resolved = mod.post(f"/mod/reports/{post_id}",
-                        {"action": "resolve", "resolution": "Hid the post, warned Sam"},
-                        page="/mod/reports")
+    resolved = mod.post(
+        f"/mod/reports/{post_id}",
+        {"action": "resolve", "resolution": "Hid the post, warned Sam"},
+        page="/mod/reports",
+    )
     assert resolved.status_code == 302
     statuses = db.execute(select(Report.status, Report.resolution)).all()
     assert set(statuses) == {("resolved", "Hid the post, warned Sam")}
@@ -575,13 +657,17 @@ def test_dismissing_needs_no_text_and_shows_as_dismissed(
     post = make.reply(thread, make.user())
     file_report(db, post, member, "other")
     mod = browser_for(app, moderator_of(make, db))
-    assert mod.post(f"/mod/reports/{post.id}", {"action": "dismiss"},
-                    page="/mod/reports").status_code == 302
+    assert (
+        mod.post(f"/mod/reports/{post.id}", {"action": "dismiss"}, page="/mod/reports").status_code
+        == 302
+    )
     assert db.scalar(select(Report.status)) == ReportStatus.DISMISSED.value
     assert "dismissed" in text_of(member_client.get("/reports/mine"))
     # Handling again finds nothing open: no second log row.
-    assert mod.post(f"/mod/reports/{post.id}", {"action": "dismiss"},
-                    page="/mod/reports").status_code == 302
+    assert (
+        mod.post(f"/mod/reports/{post.id}", {"action": "dismiss"}, page="/mod/reports").status_code
+        == 302
+    )
     assert log_count(db) == 1
 
 
@@ -630,8 +716,14 @@ def test_report_queue_is_oldest_first_grouped_by_post_and_paged(
     start = utcnow() - timedelta(days=1)
     for n, post in enumerate(posts):
         for reporter in reporters:
-            db.add(Report(post_id=post.id, reporter_id=reporter.id, reason="spam",
-                          created_at=start + timedelta(minutes=n)))
+            db.add(
+                Report(
+                    post_id=post.id,
+                    reporter_id=reporter.id,
+                    reason="spam",
+                    created_at=start + timedelta(minutes=n),
+                )
+            )
     db.commit()
     mod = browser_for(app, moderator_of(make, db))
     first = text_of(mod.get("/mod/reports"))
@@ -651,15 +743,25 @@ def test_revisions_show_every_version_with_escaped_diffs(
     post = db.scalar(select(Post).where(Post.thread_id == thread.id))
     assert post is not None
     assert browser_for(app).get(f"/p/{post.id}/revisions").status_code == 404  # never edited
-    for body in ("Season 3 was <script>alert(1)</script> rushed",
-                 "Season 2 was <script>alert(1)</script> rushed"):
-        assert member_client.post(f"/p/{post.id}/edit", {"body": body},
-                                  page=f"/p/{post.id}/edit").status_code == 302
+    for body in (
+        "Season 3 was <script>alert(1)</script> rushed",
+        "Season 2 was <script>alert(1)</script> rushed",
+    ):
+        assert (
+            member_client.post(
+                f"/p/{post.id}/edit", {"body": body}, page=f"/p/{post.id}/edit"
+            ).status_code
+            == 302
+        )
     mod = moderator_of(make, db)
     fresh(db, post)
     posting_mod = browser_for(app, mod)
-    assert posting_mod.post(f"/p/{post.id}/edit", {"body": "Season 2 was rushed"},
-                            page=f"/p/{post.id}/edit").status_code == 302
+    assert (
+        posting_mod.post(
+            f"/p/{post.id}/edit", {"body": "Season 2 was rushed"}, page=f"/p/{post.id}/edit"
+        ).status_code
+        == 302
+    )
     assert latest_log_row(db).action == "edit post"
 
     page = text_of(browser_for(app).get(f"/p/{post.id}/revisions"))
@@ -713,35 +815,51 @@ def every_action_by_web(app: Flask, db: Session, make: Factory) -> list[tuple[st
         ("hide post", f"{p}/hide", {"reason": "Rude"}),
         ("restore post", f"{p}/restore", {}),
         ("edit post", f"/p/{post.id}/edit", {"body": "Tidied up"}),
-        ("resolve report", f"/mod/reports/{post.id}", {"action": "resolve",
-                                                       "resolution": "Edited"}),
+        (
+            "resolve report",
+            f"/mod/reports/{post.id}",
+            {"action": "resolve", "resolution": "Edited"},
+        ),
         ("dismiss report", f"/mod/reports/{opening.id}", {"action": "dismiss"}),
         ("suspend user", f"{u}/suspend", {"duration": "day", "reason": "Spoilers"}),
         ("ban user", f"{u}/suspend", {"duration": "ban", "reason": "Again"}),
         ("lift suspension", f"{u}/lift", {}),
-        ("board suspension", f"{u}/board-suspend", {"board": board.id, "duration": "day",
-                                                     "reason": "Rude"}),
+        (
+            "board suspension",
+            f"{u}/board-suspend",
+            {"board": board.id, "duration": "day", "reason": "Rude"},
+        ),
         ("lift board suspension", f"{u}/board-lift", {"board": board.id}),
-        ("change role", "/admin/users/target_tom/role", {"role": "moderator",
-                                                         "boards": [board.id]}),
+        (
+            "change role",
+            "/admin/users/target_tom/role",
+            {"role": "moderator", "boards": [board.id]},
+        ),
         ("create board", "/admin/boards/new", {"slug": "dark", "name": "Dark"}),
         ("edit board", "/admin/boards/dark/edit", {"name": "Dark (2017)"}),
         ("reorder boards", "/admin/boards/dark/move", {"direction": "up"}),
         ("archive board", "/admin/boards/dark/archive", {}),
         ("unarchive board", "/admin/boards/dark/unarchive", {}),
-        ("change settings", "/admin/settings", {"site_name": "Fanboard",
-                                                "registration": "open"}),
+        ("change settings", "/admin/settings", {"site_name": "Fanboard", "registration": "open"}),
         ("purge post", f"/admin/posts/{post.id}/purge", {"reason": "Doxxing"}),
-        ("delete account", f"/admin/users/{make.user('spam_sam').username}/delete",
-         {"reason": "Spam"}),
+        (
+            "delete account",
+            f"/admin/users/{make.user('spam_sam').username}/delete",
+            {"reason": "Spam"},
+        ),
     ]
     done = []
     for action, url, data in steps:
         before = log_count(db)
         response = admin.post(url, data, page="/")
         assert response.status_code == 302, (action, response.status_code)
-        done.append((action, latest_log_row(db).action if log_count(db) > before else "",
-                     log_count(db) - before))
+        done.append(
+            (
+                action,
+                latest_log_row(db).action if log_count(db) > before else "",
+                log_count(db) - before,
+            )
+        )
     return done
 
 
@@ -749,8 +867,11 @@ def test_every_action_writes_exactly_one_log_row_shown_on_the_first_page(
     app: Flask, db: Session, make: Factory
 ) -> None:
     done = every_action_by_web(app, db, make)
-    wrong = [(expected, logged, added) for expected, logged, added in done
-             if (logged, added) != (expected, 1)]
+    wrong = [
+        (expected, logged, added)
+        for expected, logged, added in done
+        if (logged, added) != (expected, 1)
+    ]
     assert wrong == []
     assert {action for action, *_ in done} == {str(action) for action in LOGGED_ACTIONS}
     page = text_of(browser_for(app).get("/mod/log"))
@@ -794,9 +915,16 @@ def test_log_pages_hold_fifty_rows_and_keep_filters_in_links(
     board = make.board("severance")
     actor = make.user("busy_mod", role=Role.MODERATOR)
     now = utcnow()
-    db.add_all(ModAction(actor_id=actor.id, action="lock thread", board_id=board.id,
-                         reason=f"n{n}", created_at=now - timedelta(minutes=n))
-               for n in range(55))
+    db.add_all(
+        ModAction(
+            actor_id=actor.id,
+            action="lock thread",
+            board_id=board.id,
+            reason=f"n{n}",
+            created_at=now - timedelta(minutes=n),
+        )
+        for n in range(55)
+    )
     db.commit()
     visitor = browser_for(app)
     first = text_of(visitor.get("/mod/log?board=severance"))
@@ -807,5 +935,6 @@ def test_log_pages_hold_fifty_rows_and_keep_filters_in_links(
 
 
 def _banner_for(member: User) -> str:
-    return render_template("mod/_suspension_banner.html", current_user=member,
-                           viewer=Viewer(member))
+    return render_template(
+        "mod/_suspension_banner.html", current_user=member, viewer=Viewer(member)
+    )

@@ -13,14 +13,25 @@ from ops import render
 from ops.cluster import guide, units
 
 ROOT = Path(__file__).resolve().parent.parent
-SHOWN_IN_GUIDE = ["ops/showboard.env.example", "ops/flask.sh", "ops/backup.sh",
-                  "ops/nginx/showboard.conf", "ops/systemd/showboard-web.socket",
-                  "ops/systemd/showboard-web.service", "ops/systemd/showboard-worker.service",
-                  "ops/systemd/showboard-backup.service", "ops/systemd/showboard-backup.timer"]
-NGINX_VALUES = {"SERVER_NAME": "fans.example.org", "TLS_CERT": "/tls/cert.pem",
-                "TLS_KEY": "/tls/key.pem", "STATIC_ROOT": "/srv/showboard/static",
-                "ACCESS_LOG": "/var/log/nginx/showboard.access.log",
-                "APP_HOSTS": "10.0.0.11,10.0.0.12"}
+SHOWN_IN_GUIDE = [
+    "ops/showboard.env.example",
+    "ops/flask.sh",
+    "ops/backup.sh",
+    "ops/nginx/showboard.conf",
+    "ops/systemd/showboard-web.socket",
+    "ops/systemd/showboard-web.service",
+    "ops/systemd/showboard-worker.service",
+    "ops/systemd/showboard-backup.service",
+    "ops/systemd/showboard-backup.timer",
+]
+NGINX_VALUES = {
+    "SERVER_NAME": "fans.example.org",
+    "TLS_CERT": "/tls/cert.pem",
+    "TLS_KEY": "/tls/key.pem",
+    "STATIC_ROOT": "/srv/showboard/static",
+    "ACCESS_LOG": "/var/log/nginx/showboard.access.log",
+    "APP_HOSTS": "10.0.0.11,10.0.0.12",
+}
 
 
 @pytest.mark.parametrize("path", SHOWN_IN_GUIDE)
@@ -29,8 +40,13 @@ def test_guide_shows_each_config_file_verbatim(path: str) -> None:
 
 
 def test_guide_has_every_step_the_cluster_check_runs() -> None:
-    assert set(guide.steps()) == {"first-install", "tls-cert", "nginx-site", "upgrade",
-                                  "restore-drill"}
+    assert set(guide.steps()) == {
+        "first-install",
+        "tls-cert",
+        "nginx-site",
+        "upgrade",
+        "restore-drill",
+    }
 
 
 def test_nginx_site_renders_one_server_line_per_app_host() -> None:
@@ -53,10 +69,14 @@ def test_render_refuses_a_missing_or_unknown_value() -> None:
 
 def test_web_unit_runs_gunicorn_with_the_environment_file(tmp_path: Path) -> None:
     env_file = tmp_path / "showboard.env"
-    env_file.write_text('FORUM_ENV=production\nWEB_WORKERS=2\nWEB_THREADS="4"\n'
-                        'FORUM_MAIL_FROM="Showboard <no-reply@x.test>"\n')
-    web = units.service("showboard-web.service", {"/srv/showboard": "/app",
-                                                  "/etc/showboard/showboard.env": str(env_file)})
+    env_file.write_text(
+        'FORUM_ENV=production\nWEB_WORKERS=2\nWEB_THREADS="4"\n'
+        'FORUM_MAIL_FROM="Showboard <no-reply@x.test>"\n'
+    )
+    web = units.service(
+        "showboard-web.service",
+        {"/srv/showboard": "/app", "/etc/showboard/showboard.env": str(env_file)},
+    )
     assert web.argv[0] == "/app/.venv/bin/gunicorn"
     assert web.argv[web.argv.index("--workers") + 1] == "2"
     assert web.argv[web.argv.index("--threads") + 1] == "4"
@@ -70,9 +90,10 @@ def test_web_unit_runs_gunicorn_with_the_environment_file(tmp_path: Path) -> Non
 def test_worker_unit_stops_huey_gracefully(tmp_path: Path) -> None:
     env_file = tmp_path / "showboard.env"
     env_file.write_text("FORUM_ENV=production\n")
-    worker = units.service("showboard-worker.service",
-                           {"/srv/showboard": "/app", "/etc/showboard/showboard.env":
-                            str(env_file)})
+    worker = units.service(
+        "showboard-worker.service",
+        {"/srv/showboard": "/app", "/etc/showboard/showboard.env": str(env_file)},
+    )
     assert worker.argv == ["/app/.venv/bin/flask", "--app", "app", "worker"]
     assert worker.kill_signal == signal.SIGINT  # Huey's graceful stop
 
@@ -83,5 +104,10 @@ def test_env_example_names_only_known_settings() -> None:
     example = units.read_environment_file(ROOT / "ops/showboard.env.example")
     forum_keys = {key.removeprefix("FORUM_") for key in example if key.startswith("FORUM_")}
     assert forum_keys <= DEFAULTS.keys()
-    assert {"SECRET_KEY", "PUBLIC_URL", "TRUSTED_PROXIES", "DATABASE_URL",
-            "REDIS_URL"} <= forum_keys
+    assert {
+        "SECRET_KEY",
+        "PUBLIC_URL",
+        "TRUSTED_PROXIES",
+        "DATABASE_URL",
+        "REDIS_URL",
+    } <= forum_keys

@@ -33,10 +33,10 @@ class Forum:
         self.board = make.board("partner-track", name="Partner Track")
         self.other_board = make.board("the-bear", name="The Bear")
         self.thread = make.thread(board=self.board, author=self.bystander, title="Finale")
-        self.other_thread = make.thread(board=self.board, author=self.bystander,
-                                        title="Casting news")
-        self.elsewhere = make.thread(board=self.other_board, author=self.bystander,
-                                     title="Fishes")
+        self.other_thread = make.thread(
+            board=self.board, author=self.bystander, title="Casting news"
+        )
+        self.elsewhere = make.thread(board=self.other_board, author=self.bystander, title="Fishes")
 
     def pages(self) -> dict[str, str]:
         return {
@@ -84,14 +84,20 @@ def test_a_reply_misses_only_the_pages_that_show_it(
     wes = writer(app, forum.author)
     warm(visitor, forum)
 
-    reply = wes.post(f"/t/{forum.thread.id}/reply", {"body": "Sydney deserves better"},
-                     page=url_of(forum.thread))
+    reply = wes.post(
+        f"/t/{forum.thread.id}/reply", {"body": "Sydney deserves better"}, page=url_of(forum.thread)
+    )
     assert reply.status_code == 302
 
     assert cache_states(visitor, forum) == {
-        "thread": "miss", "other thread": "hit", "thread on the other board": "hit",
-        "board": "miss", "other board": "hit", "index": "miss",
-        "author's profile": "miss", "bystander's profile": "hit",
+        "thread": "miss",
+        "other thread": "hit",
+        "thread on the other board": "hit",
+        "board": "miss",
+        "other board": "hit",
+        "index": "miss",
+        "author's profile": "miss",
+        "bystander's profile": "hit",
     }
     assert "Sydney deserves better" in visitor.get(url_of(forum.thread)).get_data(as_text=True)
     assert "Sydney deserves better" in visitor.get("/u/writer_wes").get_data(as_text=True)
@@ -103,14 +109,19 @@ def test_a_new_thread_shows_on_its_board_and_the_index_at_once(
     wes = writer(app, forum.author)
     warm(visitor, forum)
 
-    started = wes.post("/b/partner-track/new", {"title": "Season two cast list",
-                                                "body": "Who is back?"},
-                       page="/b/partner-track/new")
+    started = wes.post(
+        "/b/partner-track/new",
+        {"title": "Season two cast list", "body": "Who is back?"},
+        page="/b/partner-track/new",
+    )
     assert started.status_code == 302
 
     states = cache_states(visitor, forum)
     assert [name for name, state in states.items() if state == "miss"] == [
-        "board", "index", "author's profile"]
+        "board",
+        "index",
+        "author's profile",
+    ]
     assert "Season two cast list" in visitor.get("/b/partner-track").get_data(as_text=True)
 
 
@@ -119,8 +130,9 @@ def test_editing_ones_own_post_misses_its_thread_and_profile_only(
 ) -> None:
     wes = writer(app, forum.author)
     wes.post(f"/t/{forum.thread.id}/reply", {"body": "First take"}, page=url_of(forum.thread))
-    post = db.scalar(select(Post).where(Post.thread_id == forum.thread.id,
-                                        Post.author_id == forum.author.id))
+    post = db.scalar(
+        select(Post).where(Post.thread_id == forum.thread.id, Post.author_id == forum.author.id)
+    )
     assert post is not None
     warm(visitor, forum)
 
@@ -129,7 +141,9 @@ def test_editing_ones_own_post_misses_its_thread_and_profile_only(
 
     states = cache_states(visitor, forum)
     assert [name for name, state in states.items() if state == "miss"] == [
-        "thread", "author's profile"]
+        "thread",
+        "author's profile",
+    ]
     assert "Second take" in visitor.get(url_of(forum.thread)).get_data(as_text=True)
 
 
@@ -150,8 +164,9 @@ def test_a_moderators_action_empties_the_cache(
     moderator = writer(app, make.user("mod_maria", role=Role.MODERATOR))
     warm(visitor, forum)
 
-    locked = moderator.post(f"/mod/threads/{forum.thread.id}", {"action": "lock"},
-                            page=url_of(forum.thread))
+    locked = moderator.post(
+        f"/mod/threads/{forum.thread.id}", {"action": "lock"}, page=url_of(forum.thread)
+    )
     assert locked.status_code == 302
 
     assert set(cache_states(visitor, forum).values()) == {"miss"}
@@ -194,8 +209,10 @@ def test_made_up_query_strings_add_no_entries(
     assert visitor.get(page).headers["X-Cache"] == "miss"
 
     attack = [visitor.get(f"{page}?x={n}").headers["X-Cache"] for n in range(30)]
-    variants = [visitor.get(f"{page}{query}").headers["X-Cache"]
-                for query in ("?page=1", "?page=01", "?page=1&utm_source=spam", "?page=abc")]
+    variants = [
+        visitor.get(f"{page}{query}").headers["X-Cache"]
+        for query in ("?page=1", "?page=01", "?page=1&utm_source=spam", "?page=abc")
+    ]
 
     assert attack == ["hit"] * 30
     assert variants == ["hit"] * 4
@@ -203,9 +220,7 @@ def test_made_up_query_strings_add_no_entries(
     assert pages == 1
 
 
-def test_other_page_numbers_are_other_pages(
-    app: Flask, visitor: Browserish, make: Factory
-) -> None:
+def test_other_page_numbers_are_other_pages(app: Flask, visitor: Browserish, make: Factory) -> None:
     app.config["POSTS_PER_PAGE"] = 2
     author = make.user("paged_author")
     thread = make.thread(author=author, title="Paged", replies=3)
@@ -264,10 +279,18 @@ def test_a_page_replaced_under_its_key_is_counted_once() -> None:
 def test_the_apps_store_holds_no_more_than_its_byte_cap(
     database_url: str, connection: Connection, make: Factory
 ) -> None:
-    app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "test", "TESTING": True,
-                      "RATE_LIMITS": "off", "PAGE_CACHE_MAX_BYTES": 200_000})
+    app = create_app(
+        {
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "test",
+            "TESTING": True,
+            "RATE_LIMITS": "off",
+            "PAGE_CACHE_MAX_BYTES": 200_000,
+        }
+    )
     app.extensions["forum.sessionmaker"] = sessionmaker(
-        bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint")
+        bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+    )
     visitor = Browserish(app.test_client())
     threads = [make.thread(title=f"Big thread {n}", body="Spoilers " * 6_000) for n in range(8)]
 
@@ -282,16 +305,22 @@ def test_the_apps_store_holds_no_more_than_its_byte_cap(
 
 @pytest.mark.parametrize(("setting", "second_visit"), [("off", "miss"), ("on", "hit")])
 def test_the_page_cache_setting_turns_lookup_and_storing_off(
-    database_url: str, connection: Connection, make: Factory, monkeypatch: pytest.MonkeyPatch,
-    setting: str, second_visit: str,
+    database_url: str,
+    connection: Connection,
+    make: Factory,
+    monkeypatch: pytest.MonkeyPatch,
+    setting: str,
+    second_visit: str,
 ) -> None:
     # Set as an operator would (the environment): `python -m bench` relies on this to measure
     # real renders, since made-up query strings no longer miss.
     monkeypatch.setenv("FORUM_PAGE_CACHE", setting)
-    app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "test", "TESTING": True,
-                      "RATE_LIMITS": "off"})
+    app = create_app(
+        {"DATABASE_URL": database_url, "SECRET_KEY": "test", "TESTING": True, "RATE_LIMITS": "off"}
+    )
     app.extensions["forum.sessionmaker"] = sessionmaker(
-        bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint")
+        bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+    )
     visitor = Browserish(app.test_client())
     thread = make.thread(title="Finale")
 

@@ -21,8 +21,9 @@ def forward(label: str) -> bool:
     return "Newer" in label or "Next" in label
 
 
-def test_a_threads_later_pages_are_not_called_older(app: Flask, client: Browserish,
-                                                make: Factory) -> None:
+def test_a_threads_later_pages_are_not_called_older(
+    app: Flask, client: Browserish, make: Factory
+) -> None:
     app.config["POSTS_PER_PAGE"] = 2
     thread = make.thread(replies=4)  # five posts: three pages
     url = f"/t/{thread.id}/{thread.slug}"
@@ -34,8 +35,9 @@ def test_a_threads_later_pages_are_not_called_older(app: Flask, client: Browseri
     assert forward(middle["next"])
 
 
-def test_a_boards_later_pages_are_still_called_older(app: Flask, client: Browserish,
-                                                     make: Factory) -> None:
+def test_a_boards_later_pages_are_still_called_older(
+    app: Flask, client: Browserish, make: Factory
+) -> None:
     app.config["THREADS_PER_PAGE"] = 1
     board = make.board()
     for _ in range(3):

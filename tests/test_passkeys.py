@@ -25,15 +25,18 @@ def _public_address(app: Flask) -> None:
 
 
 def call(client: Browserish, url: str, body: Any = None, page: str = "/login") -> TestResponse:
-    return client.client.post(url, data=json.dumps(body or {}), content_type="application/json",
-                              headers={"X-CSRFToken": client.token(page)})
+    return client.client.post(
+        url,
+        data=json.dumps(body or {}),
+        content_type="application/json",
+        headers={"X-CSRFToken": client.token(page)},
+    )
 
 
 def register(client: Browserish, key: SoftPasskey, name: str = "Laptop") -> TestResponse:
     page = "/settings/security"
     options = call(client, "/settings/security/passkeys/options", page=page).get_json()
-    return call(client, f"/settings/security/passkeys?name={name}", key.create(options),
-                page=page)
+    return call(client, f"/settings/security/passkeys?name={name}", key.create(options), page=page)
 
 
 def registered(client: Browserish) -> SoftPasskey:
@@ -48,8 +51,12 @@ def passkey_sign_in(client: Browserish, key: SoftPasskey, **answer: Any) -> Test
 
 
 def sessions_of(db: Session, user: User) -> int:
-    return db.scalar(select(func.count()).select_from(AuthSession)
-                     .where(AuthSession.user_id == user.id)) or 0
+    return (
+        db.scalar(
+            select(func.count()).select_from(AuthSession).where(AuthSession.user_id == user.id)
+        )
+        or 0
+    )
 
 
 def test_registering_stores_the_public_key_and_lists_it(
@@ -63,8 +70,9 @@ def test_registering_stores_the_public_key_and_lists_it(
     assert "Kitchen tablet" in member_client.get("/settings/security").get_data(as_text=True)
 
 
-def test_registering_for_another_site_is_refused(member_client: Browserish, member: User,
-                                                 db: Session) -> None:
+def test_registering_for_another_site_is_refused(
+    member_client: Browserish, member: User, db: Session
+) -> None:
     page = "/settings/security"
     options = call(member_client, "/settings/security/passkeys/options", page=page).get_json()
     answer = SoftPasskey(PUBLIC_URL).create(options, origin="https://fans.example.org.evil.io")
@@ -73,8 +81,9 @@ def test_registering_for_another_site_is_refused(member_client: Browserish, memb
     assert db.scalar(select(func.count()).select_from(Passkey)) == 0
 
 
-def test_signing_in_with_a_passkey_alone(app: Flask, member_client: Browserish, member: User,
-                                         db: Session) -> None:
+def test_signing_in_with_a_passkey_alone(
+    app: Flask, member_client: Browserish, member: User, db: Session
+) -> None:
     key = registered(member_client)
     member_client.logout()
     fresh = Browserish(app.test_client())
@@ -96,8 +105,9 @@ def test_a_replayed_assertion_is_refused(app: Flask, member_client: Browserish) 
     assert again.status_code == 400 and "already used" in again.get_json()["error"]
 
 
-def test_an_assertion_with_an_old_sign_count_is_refused(app: Flask,
-                                                        member_client: Browserish) -> None:
+def test_an_assertion_with_an_old_sign_count_is_refused(
+    app: Flask, member_client: Browserish
+) -> None:
     key = registered(member_client)
     client = Browserish(app.test_client())
     assert passkey_sign_in(client, key).status_code == 200
@@ -108,8 +118,7 @@ def test_an_assertion_with_an_old_sign_count_is_refused(app: Flask,
     assert client.get("/settings").status_code == 302
 
 
-def test_an_assertion_for_another_origin_is_refused(app: Flask,
-                                                    member_client: Browserish) -> None:
+def test_an_assertion_for_another_origin_is_refused(app: Flask, member_client: Browserish) -> None:
     key = registered(member_client)
     client = Browserish(app.test_client())
     phished = passkey_sign_in(client, key, origin="https://fans-example.org")
@@ -117,8 +126,9 @@ def test_an_assertion_for_another_origin_is_refused(app: Flask,
     assert client.get("/settings").status_code == 302
 
 
-def test_a_challenge_belongs_to_the_browser_that_asked(app: Flask,
-                                                       member_client: Browserish) -> None:
+def test_a_challenge_belongs_to_the_browser_that_asked(
+    app: Flask, member_client: Browserish
+) -> None:
     key = registered(member_client)
     asker, other = Browserish(app.test_client()), Browserish(app.test_client())
     options = call(asker, "/login/passkey/options").get_json()
@@ -148,8 +158,7 @@ def test_a_passkey_as_the_second_factor(app: Flask, make: Factory, db: Session) 
     assert done.status_code == 200 and client.get("/settings").status_code == 200
 
 
-def test_someone_elses_passkey_is_no_second_factor(app: Flask, make: Factory,
-                                                   db: Session) -> None:
+def test_someone_elses_passkey_is_no_second_factor(app: Flask, make: Factory, db: Session) -> None:
     victim, attacker = make.user(), make.user()
     for user in (victim, attacker):
         c = Browserish(app.test_client())
@@ -171,8 +180,9 @@ def test_passkeys_are_off_on_an_ip_address(app: Flask, member_client: Browserish
     assert "Passkeys are off" in member_client.get("/settings/security").get_data(as_text=True)
 
 
-def test_removing_a_passkey(app: Flask, member_client: Browserish, member: User,
-                            make: Factory, db: Session) -> None:
+def test_removing_a_passkey(
+    app: Flask, member_client: Browserish, member: User, make: Factory, db: Session
+) -> None:
     registered(member_client)
     passkey_id = db.scalars(select(Passkey.id)).one()
     other = make.user()
@@ -180,10 +190,12 @@ def test_removing_a_passkey(app: Flask, member_client: Browserish, member: User,
     theirs.login(other.username)
     registered(theirs)
     their_id = db.scalars(select(Passkey.id).where(Passkey.user_id == other.id)).one()
-    member_client.post("/settings/security/passkeys/remove", {"passkey": their_id},
-                       page="/settings/security")
-    member_client.post("/settings/security/passkeys/remove", {"passkey": passkey_id},
-                       page="/settings/security")
+    member_client.post(
+        "/settings/security/passkeys/remove", {"passkey": their_id}, page="/settings/security"
+    )
+    member_client.post(
+        "/settings/security/passkeys/remove", {"passkey": passkey_id}, page="/settings/security"
+    )
     db.expire_all()
     assert list(db.scalars(select(Passkey.user_id))) == [other.id]
 

@@ -34,8 +34,16 @@ from forum.models import (
 )
 from tests.conftest import Factory, browser_for, file_report, moderator_of
 
-ACTORS = ("visitor", "member", "author", "suspended", "other_board_mod", "board_mod",
-          "global_mod", "admin")
+ACTORS = (
+    "visitor",
+    "member",
+    "author",
+    "suspended",
+    "other_board_mod",
+    "board_mod",
+    "global_mod",
+    "admin",
+)
 # Who may do what. "this" board holds the thread; "other" is another board.
 BOARD_MODS = frozenset({"board_mod", "global_mod", "admin"})  # moderate this board
 ANY_MOD = BOARD_MODS | {"other_board_mod"}  # may use the moderator area
@@ -60,64 +68,166 @@ ENDPOINTS = [
     # The moderator area.
     Endpoint("GET", "/mod", "/mod", ANY_MOD),
     Endpoint("GET", "/mod/reports", "/mod/reports", ANY_MOD),
-    Endpoint("POST", "/mod/reports/<int:post_id>", "/mod/reports/{post}", BOARD_MODS,
-             {"action": "resolve", "resolution": "Talked to them"}),
-    Endpoint("POST", "/mod/threads/<int:thread_id>", "/mod/threads/{thread}", BOARD_MODS,
-             {"action": "lock", "reason": "Cooling off"}),
-    Endpoint("GET", "/mod/threads/<int:thread_id>/hide/confirm",
-             "/mod/threads/{thread}/hide/confirm", BOARD_MODS),
-    Endpoint("POST", "/mod/threads/<int:thread_id>/hide", "/mod/threads/{thread}/hide",
-             BOARD_MODS, {"reason": "Leaked script"}),
-    Endpoint("POST", "/mod/threads/<int:thread_id>/move", "/mod/threads/{thread}/move",
-             BOTH_BOARDS, {"board": "{other_id}"}),
-    Endpoint("GET", "/mod/threads/<int:thread_id>/rename", "/mod/threads/{thread}/rename",
-             BOARD_MODS),
-    Endpoint("POST", "/mod/threads/<int:thread_id>/rename", "/mod/threads/{thread}/rename",
-             BOARD_MODS, {"title": "A clearer title"}),
-    Endpoint("GET", "/mod/posts/<int:post_id>/hide/confirm", "/mod/posts/{post}/hide/confirm",
-             BOARD_MODS),
-    Endpoint("POST", "/mod/posts/<int:post_id>/hide", "/mod/posts/{post}/hide", BOARD_MODS,
-             {"reason": "Rude"}),
-    Endpoint("POST", "/mod/posts/<int:post_id>/restore", "/mod/posts/{post}/restore",
-             BOARD_MODS, {"reason": "On reflection, fine"}),
+    Endpoint(
+        "POST",
+        "/mod/reports/<int:post_id>",
+        "/mod/reports/{post}",
+        BOARD_MODS,
+        {"action": "resolve", "resolution": "Talked to them"},
+    ),
+    Endpoint(
+        "POST",
+        "/mod/threads/<int:thread_id>",
+        "/mod/threads/{thread}",
+        BOARD_MODS,
+        {"action": "lock", "reason": "Cooling off"},
+    ),
+    Endpoint(
+        "GET",
+        "/mod/threads/<int:thread_id>/hide/confirm",
+        "/mod/threads/{thread}/hide/confirm",
+        BOARD_MODS,
+    ),
+    Endpoint(
+        "POST",
+        "/mod/threads/<int:thread_id>/hide",
+        "/mod/threads/{thread}/hide",
+        BOARD_MODS,
+        {"reason": "Leaked script"},
+    ),
+    Endpoint(
+        "POST",
+        "/mod/threads/<int:thread_id>/move",
+        "/mod/threads/{thread}/move",
+        BOTH_BOARDS,
+        {"board": "{other_id}"},
+    ),
+    Endpoint(
+        "GET", "/mod/threads/<int:thread_id>/rename", "/mod/threads/{thread}/rename", BOARD_MODS
+    ),
+    Endpoint(
+        "POST",
+        "/mod/threads/<int:thread_id>/rename",
+        "/mod/threads/{thread}/rename",
+        BOARD_MODS,
+        {"title": "A clearer title"},
+    ),
+    Endpoint(
+        "GET", "/mod/posts/<int:post_id>/hide/confirm", "/mod/posts/{post}/hide/confirm", BOARD_MODS
+    ),
+    Endpoint(
+        "POST",
+        "/mod/posts/<int:post_id>/hide",
+        "/mod/posts/{post}/hide",
+        BOARD_MODS,
+        {"reason": "Rude"},
+    ),
+    Endpoint(
+        "POST",
+        "/mod/posts/<int:post_id>/restore",
+        "/mod/posts/{post}/restore",
+        BOARD_MODS,
+        {"reason": "On reflection, fine"},
+    ),
     Endpoint("GET", "/mod/users/<username>/suspend", "/mod/users/{author}/suspend", ANY_MOD),
-    Endpoint("POST", "/mod/users/<username>/suspend", "/mod/users/{author}/suspend", SITE_WIDE,
-             {"duration": "day", "reason": "Spoilers"}),
+    Endpoint(
+        "POST",
+        "/mod/users/<username>/suspend",
+        "/mod/users/{author}/suspend",
+        SITE_WIDE,
+        {"duration": "day", "reason": "Spoilers"},
+    ),
     Endpoint("POST", "/mod/users/<username>/lift", "/mod/users/{suspended}/lift", SITE_WIDE),
-    Endpoint("POST", "/mod/users/<username>/board-suspend", "/mod/users/{author}/board-suspend",
-             BOARD_MODS, {"board": "{this_id}", "duration": "week", "reason": "Spoilers"}),
-    Endpoint("POST", "/mod/users/<username>/board-lift", "/mod/users/{restricted}/board-lift",
-             BOARD_MODS, {"board": "{this_id}", "reason": "Served"}),
+    Endpoint(
+        "POST",
+        "/mod/users/<username>/board-suspend",
+        "/mod/users/{author}/board-suspend",
+        BOARD_MODS,
+        {"board": "{this_id}", "duration": "week", "reason": "Spoilers"},
+    ),
+    Endpoint(
+        "POST",
+        "/mod/users/<username>/board-lift",
+        "/mod/users/{restricted}/board-lift",
+        BOARD_MODS,
+        {"board": "{this_id}", "reason": "Served"},
+    ),
     # The admin area.
     Endpoint("GET", "/admin", "/admin", ADMINS),
     Endpoint("GET", "/admin/boards/new", "/admin/boards/new", ADMINS),
-    Endpoint("POST", "/admin/boards/new", "/admin/boards/new", ADMINS,
-             {"slug": "brand-new", "name": "Brand New", "status": "airing"}),
+    Endpoint(
+        "POST",
+        "/admin/boards/new",
+        "/admin/boards/new",
+        ADMINS,
+        {"slug": "brand-new", "name": "Brand New", "status": "airing"},
+    ),
     Endpoint("GET", "/admin/boards/<slug>/edit", "/admin/boards/{board}/edit", ADMINS),
-    Endpoint("POST", "/admin/boards/<slug>/edit", "/admin/boards/{board}/edit", ADMINS,
-             {"name": "This Show (edited)", "facts": "Creator: Someone"}),
-    Endpoint("POST", "/admin/boards/<slug>/move", "/admin/boards/{board}/move", ADMINS,
-             {"direction": "down"}),
-    Endpoint("GET", "/admin/boards/<slug>/archive/confirm", "/admin/boards/{board}/archive/confirm",
-             ADMINS),
+    Endpoint(
+        "POST",
+        "/admin/boards/<slug>/edit",
+        "/admin/boards/{board}/edit",
+        ADMINS,
+        {"name": "This Show (edited)", "facts": "Creator: Someone"},
+    ),
+    Endpoint(
+        "POST",
+        "/admin/boards/<slug>/move",
+        "/admin/boards/{board}/move",
+        ADMINS,
+        {"direction": "down"},
+    ),
+    Endpoint(
+        "GET",
+        "/admin/boards/<slug>/archive/confirm",
+        "/admin/boards/{board}/archive/confirm",
+        ADMINS,
+    ),
     Endpoint("POST", "/admin/boards/<slug>/archive", "/admin/boards/{board}/archive", ADMINS),
-    Endpoint("POST", "/admin/boards/<slug>/unarchive", "/admin/boards/{board}/unarchive",
-             ADMINS),
+    Endpoint("POST", "/admin/boards/<slug>/unarchive", "/admin/boards/{board}/unarchive", ADMINS),
     Endpoint("GET", "/admin/users", "/admin/users?q=fan", ADMINS),
     Endpoint("GET", "/admin/users/<username>", "/admin/users/{author}", ADMINS),
-    Endpoint("POST", "/admin/users/<username>/role", "/admin/users/{author}/role", ADMINS,
-             {"role": "moderator", "boards": "{this_id}"}),
-    Endpoint("GET", "/admin/users/<username>/delete/confirm",
-             "/admin/users/{suspended}/delete/confirm", ADMINS),
-    Endpoint("POST", "/admin/users/<username>/delete", "/admin/users/{suspended}/delete", ADMINS,
-             {"reason": "Spam account"}),
+    Endpoint(
+        "POST",
+        "/admin/users/<username>/role",
+        "/admin/users/{author}/role",
+        ADMINS,
+        {"role": "moderator", "boards": "{this_id}"},
+    ),
+    Endpoint(
+        "GET",
+        "/admin/users/<username>/delete/confirm",
+        "/admin/users/{suspended}/delete/confirm",
+        ADMINS,
+    ),
+    Endpoint(
+        "POST",
+        "/admin/users/<username>/delete",
+        "/admin/users/{suspended}/delete",
+        ADMINS,
+        {"reason": "Spam account"},
+    ),
     Endpoint("GET", "/admin/settings", "/admin/settings", ADMINS),
-    Endpoint("POST", "/admin/settings", "/admin/settings", ADMINS,
-             {"site_name": "Fanboard", "registration": "closed"}),
-    Endpoint("GET", "/admin/posts/<int:post_id>/purge/confirm", "/admin/posts/{post}/purge/confirm",
-             ADMINS),
-    Endpoint("POST", "/admin/posts/<int:post_id>/purge", "/admin/posts/{post}/purge", ADMINS,
-             {"reason": "Personal data"}),
+    Endpoint(
+        "POST",
+        "/admin/settings",
+        "/admin/settings",
+        ADMINS,
+        {"site_name": "Fanboard", "registration": "closed"},
+    ),
+    Endpoint(
+        "GET",
+        "/admin/posts/<int:post_id>/purge/confirm",
+        "/admin/posts/{post}/purge/confirm",
+        ADMINS,
+    ),
+    Endpoint(
+        "POST",
+        "/admin/posts/<int:post_id>/purge",
+        "/admin/posts/{post}/purge",
+        ADMINS,
+        {"reason": "Personal data"},
+    ),
 ]
 
 
@@ -134,10 +244,16 @@ class World:
     def fill(self, template: str) -> str:
         author, suspended = self.actors["author"], self.actors["suspended"]
         assert author is not None and suspended is not None
-        return template.format(thread=self.thread.id, post=self.post.id, board=self.this.slug,
-                               this_id=self.this.id, other_id=self.other.id,
-                               author=author.username, suspended=suspended.username,
-                               restricted=self.restricted.username)
+        return template.format(
+            thread=self.thread.id,
+            post=self.post.id,
+            board=self.this.slug,
+            this_id=self.this.id,
+            other_id=self.other.id,
+            author=author.username,
+            suspended=suspended.username,
+            restricted=self.restricted.username,
+        )
 
 
 @pytest.fixture
@@ -171,19 +287,43 @@ def world(db: Session, make: Factory) -> World:
 
 WATCHED_TABLES: list[Table] = [
     model.__table__  # type: ignore[misc]
-    for model in (Board, Thread, Post, PostRevision, Report, BoardModerator, BoardSuspension,
-                  SiteSetting, ModAction)
+    for model in (
+        Board,
+        Thread,
+        Post,
+        PostRevision,
+        Report,
+        BoardModerator,
+        BoardSuspension,
+        SiteSetting,
+        ModAction,
+    )
 ]
 
 
 def snapshot(db: Session) -> dict[str, list[Any]]:
     """Everything moderation could change (logins write sessions, so users are by column)."""
     db.expire_all()
-    state = {table.name: sorted(map(tuple, db.execute(select(table)).all()), key=repr)
-             for table in WATCHED_TABLES}
-    state["users"] = sorted(map(tuple, db.execute(select(
-        User.id, User.role, User.suspended_until, User.is_banned, User.suspension_reason,
-        User.board_suspended_until, User.post_count)).all()))
+    state = {
+        table.name: sorted(map(tuple, db.execute(select(table)).all()), key=repr)
+        for table in WATCHED_TABLES
+    }
+    state["users"] = sorted(
+        map(
+            tuple,
+            db.execute(
+                select(
+                    User.id,
+                    User.role,
+                    User.suspended_until,
+                    User.is_banned,
+                    User.suspension_reason,
+                    User.board_suspended_until,
+                    User.post_count,
+                )
+            ).all(),
+        )
+    )
     return state
 
 

@@ -200,9 +200,7 @@ def test_edit_post_stamps_edited_at(db: Session, make: Factory) -> None:
     assert stored.edited_at >= stored.created_at
 
 
-def test_edit_post_keeps_the_original_and_new_text_as_revisions(
-    db: Session, make: Factory
-) -> None:
+def test_edit_post_keeps_the_original_and_new_text_as_revisions(db: Session, make: Factory) -> None:
     author = make.user()
     (post,) = posts_of(db, make.thread(author=author, body="First draft"))
 

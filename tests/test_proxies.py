@@ -44,8 +44,11 @@ def log_in(app: Flask, client_ip: str, username: str, password: str) -> TestResp
     page = client.get("/login", headers=headers).get_data(as_text=True)
     token = CSRF_INPUT.search(page)
     assert token
-    return client.post("/login", headers=headers, data={
-        "csrf_token": token.group(1), "username": username, "password": password})
+    return client.post(
+        "/login",
+        headers=headers,
+        data={"csrf_token": token.group(1), "username": username, "password": password},
+    )
 
 
 def fail_logins_until_refused(app: Flask, client_ip: str, target: str) -> int:
@@ -58,11 +61,14 @@ def fail_logins_until_refused(app: Flask, client_ip: str, target: str) -> int:
 LIMITS = {"LIMIT_LOGIN_IP": "3 per minute", "LIMIT_LOGIN_ACCOUNT": "1000 per minute"}
 
 
-@pytest.mark.parametrize(("proxies", "bystander_status"), [
-    # Both "clients" are the proxy's address to the app: one login limit for everyone.
-    pytest.param(0, 429, id="forwarded-for-ignored-without-trusted-proxies"),
-    pytest.param(1, 302, id="each-client-its-own-limit-with-one-trusted-proxy"),
-])
+@pytest.mark.parametrize(
+    ("proxies", "bystander_status"),
+    [
+        # Both "clients" are the proxy's address to the app: one login limit for everyone.
+        pytest.param(0, 429, id="forwarded-for-ignored-without-trusted-proxies"),
+        pytest.param(1, 302, id="each-client-its-own-limit-with-one-trusted-proxy"),
+    ],
+)
 def test_the_login_limit_counts_per_client_only_behind_a_trusted_proxy(
     build: Any, make: Factory, proxies: int, bystander_status: int
 ) -> None:
@@ -84,27 +90,38 @@ def test_with_one_trusted_proxy_a_client_cannot_forge_its_way_out(
     last) counts, so made-up addresses don't reset the limit."""
     app = build(1, **LIMITS)
     make.user("target_fan")
-    statuses = [log_in(app, f"192.0.2.{n}, {ATTACKER}", "target_fan", "wrong guess").status_code
-                for n in range(5)]
+    statuses = [
+        log_in(app, f"192.0.2.{n}, {ATTACKER}", "target_fan", "wrong guess").status_code
+        for n in range(5)
+    ]
 
     assert statuses[-1] == 429, statuses
 
 
-@pytest.mark.parametrize(("proxies", "expected"), [
-    (0, ("127.0.0.1", "http", "localhost")),
-    (1, (ATTACKER, "https", "fans.example.org")),
-])
+@pytest.mark.parametrize(
+    ("proxies", "expected"),
+    [
+        (0, ("127.0.0.1", "http", "localhost")),
+        (1, (ATTACKER, "https", "fans.example.org")),
+    ],
+)
 def test_address_scheme_and_host_come_from_the_proxy_only_when_trusted(
     build: Any, proxies: int, expected: tuple[str, str, str]
 ) -> None:
     app = build(proxies)
     seen: list[tuple[str | None, str, str]] = []
-    app.before_request(lambda: seen.append((request.remote_addr, request.scheme,
-                                            request.host)) and None)
+    app.before_request(
+        lambda: seen.append((request.remote_addr, request.scheme, request.host)) and None
+    )
 
-    app.test_client().get("/", headers={"X-Forwarded-For": ATTACKER,
-                                        "X-Forwarded-Proto": "https",
-                                        "X-Forwarded-Host": "fans.example.org"})
+    app.test_client().get(
+        "/",
+        headers={
+            "X-Forwarded-For": ATTACKER,
+            "X-Forwarded-Proto": "https",
+            "X-Forwarded-Host": "fans.example.org",
+        },
+    )
 
     assert seen == [expected]
 

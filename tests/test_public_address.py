@@ -38,8 +38,9 @@ def ask_for_reset(client: FlaskClient, email: str, headers: dict[str, str]) -> i
     page = client.get("/reset", headers=headers).get_data(as_text=True)
     token = CSRF_INPUT.search(page)
     assert token, page
-    response = client.post("/reset", data={"csrf_token": token.group(1), "email": email},
-                           headers=headers)
+    response = client.post(
+        "/reset", data={"csrf_token": token.group(1), "email": email}, headers=headers
+    )
     return response.status_code
 
 
@@ -48,12 +49,18 @@ def links_in(inbox: Inbox, address: str) -> list[str]:
     return re.findall(r"https?://\S+", message.get_content())
 
 
-@pytest.mark.parametrize(("proxies", "headers"), [
-    pytest.param(0, {"Host": "evil.example"}, id="host"),
-    pytest.param(0, {"X-Forwarded-Host": "evil.example"}, id="forwarded-host-ignored"),
-    pytest.param(1, {"X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "http"},
-                 id="forwarded-host-from-a-trusted-proxy"),
-])
+@pytest.mark.parametrize(
+    ("proxies", "headers"),
+    [
+        pytest.param(0, {"Host": "evil.example"}, id="host"),
+        pytest.param(0, {"X-Forwarded-Host": "evil.example"}, id="forwarded-host-ignored"),
+        pytest.param(
+            1,
+            {"X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "http"},
+            id="forwarded-host-from-a-trusted-proxy",
+        ),
+    ],
+)
 def test_reset_mail_links_to_the_public_address_whatever_the_request_says(
     build: Any, smtp_server: tuple[str, Inbox], make: Factory, proxies: int, headers: dict[str, str]
 ) -> None:
@@ -113,17 +120,21 @@ def test_production_refuses_another_host_sent_by_a_trusted_proxy(build: Any) -> 
     client = production(build, TRUSTED_PROXIES=1).test_client()
     proxied = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "198.51.100.4"}
 
-    foreign = client.get("/", headers={**proxied, "X-Forwarded-Host": "evil.example"},
-                         base_url="http://10.0.0.5:8000")
-    public = client.get("/", headers={**proxied, "X-Forwarded-Host": "fans.example.org"},
-                        base_url="http://10.0.0.5:8000")
+    foreign = client.get(
+        "/",
+        headers={**proxied, "X-Forwarded-Host": "evil.example"},
+        base_url="http://10.0.0.5:8000",
+    )
+    public = client.get(
+        "/",
+        headers={**proxied, "X-Forwarded-Host": "fans.example.org"},
+        base_url="http://10.0.0.5:8000",
+    )
 
     assert (foreign.status_code, public.status_code) == (400, 200)
 
 
-def test_production_refuses_another_host_even_for_a_cached_page(
-    build: Any, make: Factory
-) -> None:
+def test_production_refuses_another_host_even_for_a_cached_page(build: Any, make: Factory) -> None:
     client = production(build).test_client()
     make.board("cached-show")
     assert client.get("/", **HTTPS).status_code == 200  # now in the page cache
@@ -138,8 +149,11 @@ def test_production_refuses_a_login_post_to_another_host(build: Any, make: Facto
     client = production(build, WTF_CSRF_ENABLED=False).test_client()
     fan = make.user("host_fan")
 
-    response = client.post("/login", data={"username": fan.username, "password": PASSWORD},
-                           headers={"Host": "evil.example"})
+    response = client.post(
+        "/login",
+        data={"username": fan.username, "password": PASSWORD},
+        headers={"Host": "evil.example"},
+    )
 
     assert response.status_code == 400
     assert client.get_cookie("session") is None and client.get_cookie("remember_token") is None

@@ -62,8 +62,12 @@ def board(make: Factory) -> Board:
 @pytest.fixture
 def others_thread(make: Factory, board: Board) -> Thread:
     """A thread started by someone other than the logged-in member."""
-    return make.thread(board=board, author=make.user("other_olu"), title="Best episode ever?",
-                       body="Fishes, obviously")
+    return make.thread(
+        board=board,
+        author=make.user("other_olu"),
+        title="Best episode ever?",
+        body="Fishes, obviously",
+    )
 
 
 # ------------------------------------------------------------------------------ index
@@ -321,14 +325,15 @@ def test_permalink_redirects_to_the_page_holding_the_post(
 def test_profile_shows_join_date_post_count_and_recent_posts(
     client: Browserish, make: Factory, member: User, board: Board
 ) -> None:
-    thread = make.thread(board=board, author=member, title="Ranking every finale",
-                         body="Number one: **The Bear** S1")
+    thread = make.thread(
+        board=board, author=member, title="Ranking every finale", body="Number one: **The Bear** S1"
+    )
     make.reply(thread, member, "Number two: the one with the fishes")
 
     page = page_text(client.get("/u/member_mel"))
 
     joined = f"{member.created_at:%B} {member.created_at.day}, {member.created_at.year}"
-    assert f"Joined <time datetime=\"{member.created_at.isoformat(timespec='seconds')}" in page
+    assert f'Joined <time datetime="{member.created_at.isoformat(timespec="seconds")}' in page
     assert joined in page
     assert "2 posts" in page
     assert "Ranking every finale" in page
@@ -363,8 +368,9 @@ def test_reply_lands_on_the_last_page_anchored_to_the_new_post(
 ) -> None:
     thread = make.thread(board=board, title="Twenty posts", replies=19)
 
-    response = member_client.post(f"/t/{thread.id}/reply", {"body": "Number twenty-one"},
-                                  page=thread_url(thread))
+    response = member_client.post(
+        f"/t/{thread.id}/reply", {"body": "Number twenty-one"}, page=thread_url(thread)
+    )
 
     new = posts_of(db, thread)[-1]
     assert new.number == 21
@@ -380,8 +386,11 @@ def test_a_reply_shows_on_the_next_anonymous_view_of_a_cached_thread(
     visitor = Browserish(app.test_client())
     assert "Sydney deserves better" not in page_text(visitor.get(thread_url(others_thread)))
 
-    member_client.post(f"/t/{others_thread.id}/reply", {"body": "Sydney deserves better"},
-                       page=thread_url(others_thread))
+    member_client.post(
+        f"/t/{others_thread.id}/reply",
+        {"body": "Sydney deserves better"},
+        page=thread_url(others_thread),
+    )
 
     assert "Sydney deserves better" in page_text(visitor.get(thread_url(others_thread)))
 
@@ -390,7 +399,8 @@ def test_reply_preview_shows_rendered_html_and_saves_nothing(
     member_client: Browserish, db: Session, others_thread: Thread
 ) -> None:
     response = member_client.post(
-        f"/t/{others_thread.id}/reply", {"body": "What a **cliffhanger**", "preview": "1"},
+        f"/t/{others_thread.id}/reply",
+        {"body": "What a **cliffhanger**", "preview": "1"},
         page=thread_url(others_thread),
     )
 
@@ -405,8 +415,9 @@ def test_reply_preview_shows_rendered_html_and_saves_nothing(
 def test_empty_reply_shows_an_error_and_saves_nothing(
     member_client: Browserish, db: Session, others_thread: Thread, body: str
 ) -> None:
-    response = member_client.post(f"/t/{others_thread.id}/reply", {"body": body},
-                                  page=thread_url(others_thread))
+    response = member_client.post(
+        f"/t/{others_thread.id}/reply", {"body": body}, page=thread_url(others_thread)
+    )
 
     page = page_text(response)
     assert re.search(r'<p class="error"[^>]*>Write something first.</p>', page)
@@ -418,8 +429,9 @@ def test_too_long_reply_is_refused_and_the_text_is_kept(
 ) -> None:
     body = "spoiler " * 6250 + "!"  # 50,001 characters
 
-    response = member_client.post(f"/t/{others_thread.id}/reply", {"body": body},
-                                  page=thread_url(others_thread))
+    response = member_client.post(
+        f"/t/{others_thread.id}/reply", {"body": body}, page=thread_url(others_thread)
+    )
 
     page = page_text(response)
     assert "Posts can be up to 50,000 characters long." in page
@@ -433,8 +445,9 @@ def test_reply_of_exactly_50000_characters_is_accepted(
     body = "spoiler " * 6250  # trailing space is trimmed, so end on a letter
     body = body[:-1] + "!"
 
-    response = member_client.post(f"/t/{others_thread.id}/reply", {"body": body},
-                                  page=thread_url(others_thread))
+    response = member_client.post(
+        f"/t/{others_thread.id}/reply", {"body": body}, page=thread_url(others_thread)
+    )
 
     assert len(body) == 50_000
     assert response.status_code == 302
@@ -462,8 +475,9 @@ def test_reply_without_a_valid_csrf_token_saves_nothing_and_keeps_the_text(
     body = "Typed for ten minutes & <em>not</em> losing it"
     data = {"body": body} if token is None else {"body": body, "csrf_token": token}
 
-    response = member_client.raw_post(f"/t/{others_thread.id}/reply", data,
-                                      headers={"Sec-Fetch-Site": "same-origin"})
+    response = member_client.raw_post(
+        f"/t/{others_thread.id}/reply", data, headers={"Sec-Fetch-Site": "same-origin"}
+    )
 
     assert response.status_code == 400
     assert f"{escape(body)}</textarea>" in page_text(response)
@@ -489,14 +503,20 @@ def test_edit_form_shows_the_post_source(member_client: Browserish, own_post: Po
 def test_editing_own_post_updates_it_and_marks_it_edited(
     member_client: Browserish, db: Session, own_post: Post
 ) -> None:
-    response = member_client.post(f"/p/{own_post.id}/edit", {"body": "A _revised_ take"},
-                                  page=f"/p/{own_post.id}/edit")
+    response = member_client.post(
+        f"/p/{own_post.id}/edit", {"body": "A _revised_ take"}, page=f"/p/{own_post.id}/edit"
+    )
 
     assert response.status_code == 302
     db.refresh(own_post)
     assert own_post.source == "A _revised_ take"
-    (article,) = [body for post_id, body in articles(page_text(
-        member_client.get(response.headers["Location"].split("#")[0]))) if post_id == own_post.id]
+    (article,) = [
+        body
+        for post_id, body in articles(
+            page_text(member_client.get(response.headers["Location"].split("#")[0]))
+        )
+        if post_id == own_post.id
+    ]
     assert "<p>A <em>revised</em> take</p>" in article
     assert '<span class="edited"' in article
 

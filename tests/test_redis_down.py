@@ -52,8 +52,20 @@ class RedisServer:
         binary = shutil.which("redis-server")
         assert binary, "redis-server is needed for this test"
         self.process = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         client = redis.Redis.from_url(self.url)
         deadline = time.monotonic() + 10
         while True:
@@ -84,8 +96,12 @@ def make_app(build_app: AppBuilder) -> Callable[..., Flask]:
     """Apps with rate limits on, kept in `redis_url` under a key prefix of their own."""
 
     def factory(redis_url: str, **settings: Any) -> Flask:
-        return build_app(RATE_LIMITS="on", REDIS_URL=redis_url, RATELIMIT_STORAGE_OPTIONS={
-            "key_prefix": f"showboard-test-{uuid.uuid4().hex[:12]}"}, **settings)
+        return build_app(
+            RATE_LIMITS="on",
+            REDIS_URL=redis_url,
+            RATELIMIT_STORAGE_OPTIONS={"key_prefix": f"showboard-test-{uuid.uuid4().hex[:12]}"},
+            **settings,
+        )
 
     return factory
 
@@ -99,9 +115,12 @@ def timed(call: Any, *args: Any, **kwargs: Any) -> TestResponse:
 
 
 def redis_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
-    return [record.getMessage() for record in caplog.records
-            if record.levelno >= logging.WARNING
-            and ("Redis" in record.getMessage() or "storage unreachable" in record.getMessage())]
+    return [
+        record.getMessage()
+        for record in caplog.records
+        if record.levelno >= logging.WARNING
+        and ("Redis" in record.getMessage() or "storage unreachable" in record.getMessage())
+    ]
 
 
 def trusted(make: Factory, db: Session, name: str) -> User:
@@ -125,14 +144,21 @@ def test_everything_works_with_redis_down_from_the_start(
     with caplog.at_level(logging.WARNING):
         views = [timed(visitor.get, page) for _ in range(3)]
         logged_in = timed(member.login, writer.username)
-        replied = timed(member.post, f"/t/{thread.id}/reply", {"body": "Redis is out"},
-                        page=page)
-        started = timed(member.post, f"/b/{board.slug}/new",
-                        {"title": "Offline thread", "body": "Still works"},
-                        page=f"/b/{board.slug}/new")
-        guesses = [timed(Browserish(app.test_client()).post, "/login",
-                         {"username": "victim_offline", "password": f"guess {n}"})
-                   for n in range(4)]
+        replied = timed(member.post, f"/t/{thread.id}/reply", {"body": "Redis is out"}, page=page)
+        started = timed(
+            member.post,
+            f"/b/{board.slug}/new",
+            {"title": "Offline thread", "body": "Still works"},
+            page=f"/b/{board.slug}/new",
+        )
+        guesses = [
+            timed(
+                Browserish(app.test_client()).post,
+                "/login",
+                {"username": "victim_offline", "password": f"guess {n}"},
+            )
+            for n in range(4)
+        ]
 
     assert [v.status_code for v in views] == [200, 200, 200]
     assert {v.headers["X-Cache"] for v in views} == {"miss"}, "the page cache is skipped"
@@ -157,8 +183,11 @@ def wait_until(condition: Any, what: str, limit: float = 60.0) -> None:
 
 
 def test_redis_going_away_and_coming_back(
-    make_app: Any, make: Factory, db: Session, redis_server: RedisServer,
-    caplog: pytest.LogCaptureFixture
+    make_app: Any,
+    make: Factory,
+    db: Session,
+    redis_server: RedisServer,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     app = make_app(redis_server.url, LIMIT_LOGIN_ACCOUNT="100 per minute")
     writer = trusted(make, db, "resilient_fan")
@@ -175,10 +204,14 @@ def test_redis_going_away_and_coming_back(
     redis_server.stop()
     with caplog.at_level(logging.WARNING):
         during = [timed(visitor.get, page) for _ in range(3)]
-        replied = timed(member.post, f"/t/{thread.id}/reply", {"body": "During the outage"},
-                        page=page)
-        failed = timed(Browserish(app.test_client()).post, "/login",
-                       {"username": writer.username, "password": "wrong"})
+        replied = timed(
+            member.post, f"/t/{thread.id}/reply", {"body": "During the outage"}, page=page
+        )
+        failed = timed(
+            Browserish(app.test_client()).post,
+            "/login",
+            {"username": writer.username, "password": "wrong"},
+        )
 
     assert [r.status_code for r in during] == [200, 200, 200]
     assert replied.status_code == 302
@@ -190,8 +223,9 @@ def test_redis_going_away_and_coming_back(
     wait_until(lambda: visitor.get(page).headers["X-Cache"] == "hit", "the page cache is back")
 
     def limits_back_in_redis() -> bool:
-        Browserish(app.test_client()).post("/login", {"username": writer.username,
-                                                      "password": "wrong again"})
+        Browserish(app.test_client()).post(
+            "/login", {"username": writer.username, "password": "wrong again"}
+        )
         return any(b"login" in key for key in direct.keys("*"))
 
     wait_until(limits_back_in_redis, "rate limits are counted in Redis again")

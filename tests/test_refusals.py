@@ -65,8 +65,9 @@ def someone_elses_post(make: Factory) -> Post:
     return make.reply(thread, author, "Victor's own words")
 
 
-@pytest.mark.parametrize("method, path", [("GET", "/p/{id}/edit"), ("POST", "/p/{id}/edit"),
-                                          ("POST", "/p/{id}/delete")])
+@pytest.mark.parametrize(
+    "method, path", [("GET", "/p/{id}/edit"), ("POST", "/p/{id}/edit"), ("POST", "/p/{id}/delete")]
+)
 def test_changing_someone_elses_post_answers_with_the_reason(
     member_client: Browserish, someone_elses_post: Post, method: str, path: str
 ) -> None:

@@ -27,8 +27,7 @@ GENERATED_ID = re.compile(r"[0-9a-f]{32}")
 
 
 @pytest.fixture
-def lines(caplog: pytest.LogCaptureFixture, engine: Engine
-          ) -> Iterator[pytest.LogCaptureFixture]:
+def lines(caplog: pytest.LogCaptureFixture, engine: Engine) -> Iterator[pytest.LogCaptureFixture]:
     # The tests' sessions run on this engine's connection, not on the app's own engine.
     requestlog.count_statements(engine)
     caplog.set_level(logging.INFO, logger=requestlog.log.name)
@@ -36,8 +35,11 @@ def lines(caplog: pytest.LogCaptureFixture, engine: Engine
 
 
 def request_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
-    return [record.getMessage() for record in caplog.records
-            if record.name == requestlog.log.name and record.levelno == logging.INFO]
+    return [
+        record.getMessage()
+        for record in caplog.records
+        if record.name == requestlog.log.name and record.levelno == logging.INFO
+    ]
 
 
 def parse_text(line: str) -> dict[str, str]:
@@ -50,8 +52,9 @@ def only_line(caplog: pytest.LogCaptureFixture) -> str:
     return found[0]
 
 
-def test_text_line_has_every_field(client: Browserish, lines: pytest.LogCaptureFixture,
-                                   make: Factory) -> None:
+def test_text_line_has_every_field(
+    client: Browserish, lines: pytest.LogCaptureFixture, make: Factory
+) -> None:
     thread = make.thread(title="Finale theories")
     lines.clear()
     response = client.get(f"/t/{thread.id}/finale-theories", follow_redirects=True)
@@ -71,8 +74,9 @@ def test_text_line_has_every_field(client: Browserish, lines: pytest.LogCaptureF
     assert int(fields["sql"]) > 0
 
 
-def test_json_line_has_every_field(app: Flask, member_client: Browserish, member: User,
-                                   lines: pytest.LogCaptureFixture) -> None:
+def test_json_line_has_every_field(
+    app: Flask, member_client: Browserish, member: User, lines: pytest.LogCaptureFixture
+) -> None:
     app.config["LOG_FORMAT"] = "json"
     lines.clear()
     response = member_client.get("/")
@@ -91,16 +95,18 @@ def test_text_values_with_spaces_stay_one_field() -> None:
     assert line == 'path="/a b\\"c" user=- status=404'
 
 
-def test_sane_request_id_is_kept_and_echoed(client: Browserish,
-                                            lines: pytest.LogCaptureFixture) -> None:
+def test_sane_request_id_is_kept_and_echoed(
+    client: Browserish, lines: pytest.LogCaptureFixture
+) -> None:
     response = client.get("/", headers={"X-Request-ID": "lb-7f3a.2_X"})
     assert response.headers["X-Request-ID"] == "lb-7f3a.2_X"
     assert parse_text(only_line(lines))["request_id"] == "lb-7f3a.2_X"
 
 
 @pytest.mark.parametrize("incoming", ["", "has space", "x" * 65, "semi;colon", "ünï"])
-def test_other_request_ids_are_replaced(client: Browserish, lines: pytest.LogCaptureFixture,
-                                        incoming: str) -> None:
+def test_other_request_ids_are_replaced(
+    client: Browserish, lines: pytest.LogCaptureFixture, incoming: str
+) -> None:
     response = client.get("/", headers={"X-Request-ID": incoming})
     generated = response.headers["X-Request-ID"]
     assert GENERATED_ID.fullmatch(generated)
@@ -125,8 +131,9 @@ def test_error_records_carry_the_request_id(app: Flask, lines: pytest.LogCapture
     assert parse_text(only_line(lines))["status"] == "500"
 
 
-def test_records_outside_requests_have_no_request_id(app: Flask,
-                                                     caplog: pytest.LogCaptureFixture) -> None:
+def test_records_outside_requests_have_no_request_id(
+    app: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
     with caplog.at_level(logging.INFO):
         logging.getLogger("forum.test").info("no request here")
     assert caplog.records[-1].request_id == "-"  # type: ignore[attr-defined]
@@ -134,8 +141,13 @@ def test_records_outside_requests_have_no_request_id(app: Flask,
 
 @pytest.mark.parametrize("logged_in", [False, True])
 def test_statement_count_matches_the_sql_fixture(
-        client: Browserish, member: User, make: Factory, sql: StatementLog,
-        lines: pytest.LogCaptureFixture, logged_in: bool) -> None:
+    client: Browserish,
+    member: User,
+    make: Factory,
+    sql: StatementLog,
+    lines: pytest.LogCaptureFixture,
+    logged_in: bool,
+) -> None:
     thread: Thread = make.thread(replies=3)
     if logged_in:
         client.login(member.username)
@@ -146,14 +158,18 @@ def test_statement_count_matches_the_sql_fixture(
     assert int(parse_text(only_line(lines))["sql"]) == len(sql)
 
 
-def test_probes_are_not_logged_as_page_views(client: Browserish,
-                                             caplog: pytest.LogCaptureFixture) -> None:
+def test_probes_are_not_logged_as_page_views(
+    client: Browserish, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG, logger=requestlog.log.name)
     assert client.get("/healthz").status_code == 200
     assert client.get("/readyz").status_code == 200
     assert request_lines(caplog) == []
-    debug = [record.getMessage() for record in caplog.records
-             if record.name == requestlog.log.name and record.levelno == logging.DEBUG]
+    debug = [
+        record.getMessage()
+        for record in caplog.records
+        if record.name == requestlog.log.name and record.levelno == logging.DEBUG
+    ]
     assert [parse_text(line)["path"] for line in debug] == ["/healthz", "/readyz"]
 
 
@@ -164,8 +180,14 @@ def test_job_line_uses_the_request_format(app: Flask, lines: pytest.LogCaptureFi
         requestlog.log_job("send_mail", "job-2", "failed", 1.5)
     text_line, json_line = request_lines(lines)
     assert parse_text(text_line) | {"time": "t"} == {
-        "time": "t", "event": "job", "job": "send_mail", "job_id": "job-1", "outcome": "ok",
-        "ms": "250.0", "attempt": "1"}
+        "time": "t",
+        "event": "job",
+        "job": "send_mail",
+        "job_id": "job-1",
+        "outcome": "ok",
+        "ms": "250.0",
+        "attempt": "1",
+    }
     fields = json.loads(json_line)
     assert (fields["job_id"], fields["outcome"], fields["ms"]) == ("job-2", "failed", 1500.0)
 
@@ -190,13 +212,21 @@ SERVER = """
 
 @pytest.mark.parametrize("fmt", ["text", "json"])
 def test_lines_show_once_where_nothing_configured_logging(
-        database_url: str, tmp_path: Path, fmt: str) -> None:
+    database_url: str, tmp_path: Path, fmt: str
+) -> None:
     # What gunicorn and `flask run` do: no logging configuration at all. Two apps in one
     # process must not print each line twice.
-    script = textwrap.dedent(SERVER.format(url=database_url, fmt=fmt,
-                                           jobs=str(tmp_path / "jobs.sqlite3")))
-    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
-                          text=True, timeout=120, check=True)
+    script = textwrap.dedent(
+        SERVER.format(url=database_url, fmt=fmt, jobs=str(tmp_path / "jobs.sqlite3"))
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
     output = done.stderr.splitlines()
     static = [line for line in output if "static-1" in line]
     errors = [line for line in output if "boom-1" in line]

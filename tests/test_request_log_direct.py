@@ -29,7 +29,8 @@ def _own_handler_only(monkeypatch: pytest.MonkeyPatch, direct: bool) -> io.Strin
 
 @pytest.mark.parametrize("line", [LINE, '{"time":"x","event":"request","path":"/t/1"}'])
 def test_direct_write_prints_what_the_logging_path_prints(
-        monkeypatch: pytest.MonkeyPatch, line: str) -> None:
+    monkeypatch: pytest.MonkeyPatch, line: str
+) -> None:
     direct = _own_handler_only(monkeypatch, direct=True)
     requestlog._write(logging.INFO, line)
     through_logging = _own_handler_only(monkeypatch, direct=False)

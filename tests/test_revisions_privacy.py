@@ -48,9 +48,12 @@ def test_edit_history_is_shown_only_to_those_who_may_read_the_text(
         "other_board_moderator": make.user("mod_there", role=Role.MODERATOR),
         "admin": make.user("admin_ada", role=Role.ADMIN),
     }
-    db.add_all([BoardModerator(user_id=people["board_moderator"].id, board_id=board.id),
-                BoardModerator(user_id=people["other_board_moderator"].id,
-                               board_id=elsewhere.id)])
+    db.add_all(
+        [
+            BoardModerator(user_id=people["board_moderator"].id, board_id=board.id),
+            BoardModerator(user_id=people["other_board_moderator"].id, board_id=elsewhere.id),
+        ]
+    )
     db.commit()
     thread = make.thread(board=board, author=make.user("opener"))
     post = make.reply(thread, author, ORIGINAL)
@@ -62,12 +65,14 @@ def test_edit_history_is_shown_only_to_those_who_may_read_the_text(
     if state == "deleted":
         assert writer.post(f"/p/{post_id}/delete", page="/").status_code == 302
     elif state == "hidden":
-        hidden = browser(app, "mod_here").post(f"/mod/posts/{post_id}/hide",
-                                               {"reason": "Spoiler"}, page="/")
+        hidden = browser(app, "mod_here").post(
+            f"/mod/posts/{post_id}/hide", {"reason": "Spoiler"}, page="/"
+        )
         assert hidden.status_code == 302
     elif state == "purged":
-        purged = browser(app, "admin_ada").post(f"/admin/posts/{post_id}/purge",
-                                                {"reason": "Personal data"}, page="/")
+        purged = browser(app, "admin_ada").post(
+            f"/admin/posts/{post_id}/purge", {"reason": "Personal data"}, page="/"
+        )
         assert purged.status_code == 302
     db.expire_all()
     stored = db.scalar(select(Post).where(Post.id == post_id))

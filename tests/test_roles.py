@@ -43,8 +43,9 @@ def test_hostile_member_may_not_touch_the_members_post(
 
     edit = mallory.post(f"/p/{post_id}/edit", {"body": "Mallory was here"}, page="/settings")
     delete = mallory.post(f"/p/{post_id}/delete", page="/settings")
-    lock = mallory.post(f"/mod/threads/{thread.id}", {"action": "lock", "reason": "mine"},
-                        page="/settings")
+    lock = mallory.post(
+        f"/mod/threads/{thread.id}", {"action": "lock", "reason": "mine"}, page="/settings"
+    )
 
     assert (edit.status_code, delete.status_code, lock.status_code) == (403, 403, 403)
     db.expire_all()
@@ -54,22 +55,24 @@ def test_hostile_member_may_not_touch_the_members_post(
 
 
 def test_board_moderator_moderates_one_board_only(
-    login_as: LoginAs, board_moderator: User, moderated_board: Board, make: Factory,
-    db: Session
+    login_as: LoginAs, board_moderator: User, moderated_board: Board, make: Factory, db: Session
 ) -> None:
     own = make.thread(board=moderated_board)
     other = make.thread(board=make.board("severance"))
     morgan = login_as(board_moderator)
 
-    locked = morgan.post(f"/mod/threads/{own.id}", {"action": "lock", "reason": "Cooling off"},
-                         page="/mod")
-    refused = morgan.post(f"/mod/threads/{other.id}", {"action": "lock", "reason": "Cooling off"},
-                          page="/mod")
+    locked = morgan.post(
+        f"/mod/threads/{own.id}", {"action": "lock", "reason": "Cooling off"}, page="/mod"
+    )
+    refused = morgan.post(
+        f"/mod/threads/{other.id}", {"action": "lock", "reason": "Cooling off"}, page="/mod"
+    )
 
     assert (locked.status_code, refused.status_code) == (302, 403)
     assert morgan.get("/admin").status_code == 403
-    locked_now = db.scalars(select(Thread.is_locked).where(Thread.id.in_([own.id, other.id]))
-                            .order_by(Thread.id)).all()
+    locked_now = db.scalars(
+        select(Thread.is_locked).where(Thread.id.in_([own.id, other.id])).order_by(Thread.id)
+    ).all()
     assert locked_now == [True, False]
 
 
@@ -79,8 +82,12 @@ def test_global_moderator_moderates_every_board_but_is_no_admin(
     threads = [make.thread(board=make.board(slug)) for slug in ("partner-track", "severance")]
     gloria = login_as(global_moderator)
 
-    answers = [gloria.post(f"/mod/threads/{thread.id}", {"action": "lock", "reason": "Calm"},
-                           page="/mod").status_code for thread in threads]
+    answers = [
+        gloria.post(
+            f"/mod/threads/{thread.id}", {"action": "lock", "reason": "Calm"}, page="/mod"
+        ).status_code
+        for thread in threads
+    ]
 
     assert answers == [302, 302]
     assert gloria.get("/admin").status_code == 403

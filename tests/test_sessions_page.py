@@ -17,23 +17,32 @@ from forum.models import AuthSession, User
 from tests.conftest import Browserish, Factory
 
 FIREFOX = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0"
-IPHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 "
-          "(KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1")
-EDGE = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-        "Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0")
-CHROME_ANDROID = ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like "
-                  "Gecko) Chrome/131.0.0.0 Mobile Safari/537.36")
+IPHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1"
+)
+EDGE = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0"
+)
+CHROME_ANDROID = (
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like "
+    "Gecko) Chrome/131.0.0.0 Mobile Safari/537.36"
+)
 SESSION_FORM = re.compile(r'name="session" value="([0-9a-f]{16})"')
 
 
-@pytest.mark.parametrize(("agent", "summary"), [
-    (FIREFOX, "Firefox 133 on Windows"),
-    (IPHONE, "Safari 18 on iPhone"),
-    (EDGE, "Edge 131 on Windows"),
-    (CHROME_ANDROID, "Chrome 131 on Android"),
-    ("curl/8.5.0", "Unknown browser"),
-    ("", "Unknown device"),
-])
+@pytest.mark.parametrize(
+    ("agent", "summary"),
+    [
+        (FIREFOX, "Firefox 133 on Windows"),
+        (IPHONE, "Safari 18 on iPhone"),
+        (EDGE, "Edge 131 on Windows"),
+        (CHROME_ANDROID, "Chrome 131 on Android"),
+        ("curl/8.5.0", "Unknown browser"),
+        ("", "Unknown device"),
+    ],
+)
 def test_user_agents_are_summarised(agent: str, summary: str) -> None:
     assert summarise(agent) == summary
 
@@ -46,8 +55,12 @@ def device(app: Flask, user: User, agent: str, address: str) -> Browserish:
 
 
 def count(db: Session, user: User) -> int:
-    return db.scalar(select(func.count()).select_from(AuthSession)
-                     .where(AuthSession.user_id == user.id)) or 0
+    return (
+        db.scalar(
+            select(func.count()).select_from(AuthSession).where(AuthSession.user_id == user.id)
+        )
+        or 0
+    )
 
 
 def test_every_device_is_listed_and_this_one_marked(app: Flask, member: User) -> None:
@@ -67,22 +80,21 @@ def test_signing_out_another_device(app: Flask, member: User, db: Session) -> No
     here = device(app, member, FIREFOX, "198.51.100.4")
     rows = here.get("/settings/sessions").get_data(as_text=True).split("<tr")
     phone_id = next(SESSION_FORM.findall(row)[0] for row in rows if "Safari 18" in row)
-    response = here.post("/settings/sessions/end", {"session": phone_id},
-                         page="/settings/sessions")
+    response = here.post("/settings/sessions/end", {"session": phone_id}, page="/settings/sessions")
     assert response.status_code == 302
     assert phone.get("/settings").status_code == 302  # the phone is signed out
     assert here.get("/settings").status_code == 200
     assert count(db, member) == 1
 
 
-def test_someone_elses_session_is_left_alone(app: Flask, member: User, make: Factory,
-                                            db: Session) -> None:
+def test_someone_elses_session_is_left_alone(
+    app: Flask, member: User, make: Factory, db: Session
+) -> None:
     stranger = make.user()
     theirs = device(app, stranger, IPHONE, "203.0.113.9")
     their_id = SESSION_FORM.findall(theirs.get("/settings/sessions").get_data(as_text=True))[0]
     mine = device(app, member, FIREFOX, "198.51.100.4")
-    refused = mine.post("/settings/sessions/end", {"session": their_id},
-                        page="/settings/sessions")
+    refused = mine.post("/settings/sessions/end", {"session": their_id}, page="/settings/sessions")
     assert refused.headers["Location"] == "/settings/sessions"
     assert "already ended" in mine.get("/settings/sessions").get_data(as_text=True)
     assert theirs.get("/settings").status_code == 200
@@ -91,8 +103,7 @@ def test_someone_elses_session_is_left_alone(app: Flask, member: User, make: Fac
 def test_signing_out_this_device_logs_out(app: Flask, member: User, db: Session) -> None:
     here = device(app, member, FIREFOX, "198.51.100.4")
     this_id = SESSION_FORM.findall(here.get("/settings/sessions").get_data(as_text=True))[0]
-    response = here.post("/settings/sessions/end", {"session": this_id},
-                         page="/settings/sessions")
+    response = here.post("/settings/sessions/end", {"session": this_id}, page="/settings/sessions")
     assert response.headers["Location"] == "/"
     assert here.get("/settings").status_code == 302
     assert count(db, member) == 0

@@ -26,14 +26,18 @@ from tests.conftest import FAST_HASHING, Browserish, Factory
 REDIS_URL = os.environ.get("FORUM_TEST_REDIS_URL", "")
 STORES = [
     pytest.param("", id="local"),
-    pytest.param(REDIS_URL, id="redis", marks=pytest.mark.skipif(
-        not REDIS_URL, reason="FORUM_TEST_REDIS_URL is not set")),
+    pytest.param(
+        REDIS_URL,
+        id="redis",
+        marks=pytest.mark.skipif(not REDIS_URL, reason="FORUM_TEST_REDIS_URL is not set"),
+    ),
 ]
 
 
 @pytest.fixture(params=STORES)
-def instances(request: pytest.FixtureRequest, database_url: str, connection: Connection,
-              db: Session) -> Iterator[tuple[Flask, Flask]]:
+def instances(
+    request: pytest.FixtureRequest, database_url: str, connection: Connection, db: Session
+) -> Iterator[tuple[Flask, Flask]]:
     """Two apps on the test's transaction, sharing Redis when the parameter says so. The
     database gets a page-cache namespace of its own for this test, so nothing another test
     left in Redis (its transaction rolled back to the same versions) can be served here."""
@@ -42,11 +46,19 @@ def instances(request: pytest.FixtureRequest, database_url: str, connection: Con
     db.commit()
     built = []
     for _ in range(2):
-        app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "test", "TESTING": True,
-                          "RATE_LIMITS": "off", "REDIS_URL": request.param or None,
-                          **FAST_HASHING})
+        app = create_app(
+            {
+                "DATABASE_URL": database_url,
+                "SECRET_KEY": "test",
+                "TESTING": True,
+                "RATE_LIMITS": "off",
+                "REDIS_URL": request.param or None,
+                **FAST_HASHING,
+            }
+        )
         app.extensions["forum.sessionmaker"] = sessionmaker(
-            bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint")
+            bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+        )
         built.append(app)
     yield built[0], built[1]
     for app in built:
@@ -58,9 +70,11 @@ def instances(request: pytest.FixtureRequest, database_url: str, connection: Con
 
 
 def rename_site(admin_app: Flask, admin: Browserish, name: str, registration: str = "open") -> None:
-    saved = admin.post("/admin/settings", {"site_name": name, "tagline": "",
-                                           "registration": registration,
-                                           "rules_markdown": ""}, page="/admin/settings")
+    saved = admin.post(
+        "/admin/settings",
+        {"site_name": name, "tagline": "", "registration": registration, "rules_markdown": ""},
+        page="/admin/settings",
+    )
     assert saved.status_code == 302
 
 
@@ -96,8 +110,9 @@ def test_a_page_cached_just_after_a_change_is_not_stale(
     admin.login(make.user("site_admin", role=Role.ADMIN).username)
     visitor = Browserish(other.test_client())
     with other.app_context():
-        assert settings.get_settings(other.extensions["forum.sessionmaker"]()).site_name \
-            == "Showboard"
+        assert (
+            settings.get_settings(other.extensions["forum.sessionmaker"]()).site_name == "Showboard"
+        )
 
     rename_site(one, admin, "Renamed Board")
 
@@ -106,8 +121,10 @@ def test_a_page_cached_just_after_a_change_is_not_stale(
 
 
 def test_members_pages_on_another_instance_follow_within_the_promised_time(
-    request: pytest.FixtureRequest, instances: tuple[Flask, Flask], make: Factory,
-    monkeypatch: pytest.MonkeyPatch
+    request: pytest.FixtureRequest,
+    instances: tuple[Flask, Flask],
+    make: Factory,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     one, other = instances
     admin = Browserish(one.test_client())
@@ -120,8 +137,7 @@ def test_members_pages_on_another_instance_follow_within_the_promised_time(
     if "redis" not in request.node.callspec.id:
         # Without Redis the other worker's cache may be up to CACHE_SECONDS old.
         real = settings.time.monotonic
-        monkeypatch.setattr(settings.time, "monotonic",
-                            lambda: real() + settings.CACHE_SECONDS + 1)
+        monkeypatch.setattr(settings.time, "monotonic", lambda: real() + settings.CACHE_SECONDS + 1)
 
     assert "Closed Club" in member.get("/search").get_data(as_text=True)
     assert Browserish(other.test_client()).get("/register").status_code == 403

@@ -29,8 +29,15 @@ pytestmark = pytest.mark.skipif(is_postgres(), reason="SQLite's write lock; Post
 @pytest.fixture
 def database(tmp_path: Path) -> tuple[Flask, Path]:
     url = migrated_database_url(tmp_path, "writelock")
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "test", "TESTING": True,
-                      "RATE_LIMITS": "off", **FAST_HASHING})
+    app = create_app(
+        {
+            "DATABASE_URL": url,
+            "SECRET_KEY": "test",
+            "TESTING": True,
+            "RATE_LIMITS": "off",
+            **FAST_HASHING,
+        }
+    )
     with app.app_context():
         create_user(db_session(), "lock_lou", "lou@example.org", PASSWORD)
         db_session().commit()
@@ -52,9 +59,11 @@ def write_lock_is_free(path: Path) -> bool:
 
 def probing(real: Callable[..., Any], path: Path, seen: list[bool]) -> Callable[..., Any]:
     """`real`, which first notes whether the write lock is free while it runs."""
+
     def wrapper(*args: Any) -> Any:
         seen.append(write_lock_is_free(path))
         return real(*args)
+
     return wrapper
 
 
@@ -63,8 +72,9 @@ def test_login_checks_the_password_outside_the_write_lock(
 ) -> None:
     app, path = database
     seen: list[bool] = []
-    monkeypatch.setattr(membership, "verify_password",
-                        probing(membership.verify_password, path, seen))
+    monkeypatch.setattr(
+        membership, "verify_password", probing(membership.verify_password, path, seen)
+    )
 
     response = Browserish(app.test_client()).login("lock_lou")
 
@@ -77,13 +87,21 @@ def test_registration_hashes_the_password_outside_the_write_lock(
 ) -> None:
     app, path = database
     seen: list[bool] = []
-    monkeypatch.setattr(account_views, "hash_password",
-                        probing(account_views.hash_password, path, seen))
+    monkeypatch.setattr(
+        account_views, "hash_password", probing(account_views.hash_password, path, seen)
+    )
     browser = Browserish(app.test_client())
 
-    response = browser.post("/register", {
-        "username": "new_nia", "email": "nia@example.org", "password": PASSWORD,
-        "confirm": PASSWORD}, page="/register")
+    response = browser.post(
+        "/register",
+        {
+            "username": "new_nia",
+            "email": "nia@example.org",
+            "password": PASSWORD,
+            "confirm": PASSWORD,
+        },
+        page="/register",
+    )
 
     assert response.status_code == 302
     assert seen == [True]

@@ -10,8 +10,9 @@ from tests.conftest import Browserish
 
 
 @pytest.mark.parametrize("logged_in", [False, True])
-def test_static_files_do_not_vary_on_cookies(client: Browserish, member: User,
-                                             logged_in: bool) -> None:
+def test_static_files_do_not_vary_on_cookies(
+    client: Browserish, member: User, logged_in: bool
+) -> None:
     if logged_in:
         client.login(member.username)
     plain = client.get("/static/css/app.css")

@@ -38,8 +38,12 @@ def with_app(db: Session, user: User) -> str:
 
 def sessions_of(db: Session, user: User) -> int:
     db.expire_all()
-    return db.scalar(select(func.count()).select_from(AuthSession)
-                     .where(AuthSession.user_id == user.id)) or 0
+    return (
+        db.scalar(
+            select(func.count()).select_from(AuthSession).where(AuthSession.user_id == user.id)
+        )
+        or 0
+    )
 
 
 def password_step(client: Browserish, user: User, **extra: str) -> str:
@@ -63,19 +67,24 @@ def test_setting_up_the_app_needs_a_right_code_and_shows_recovery_codes_once(
     secret = SECRET_ON_PAGE.search(page).group(1)
     assert "<svg" in page  # the QR code is drawn here, no outside service
 
-    wrong = member_client.post("/settings/security/totp", {"code": "000000"},
-                               page="/settings/security/totp")
+    wrong = member_client.post(
+        "/settings/security/totp", {"code": "000000"}, page="/settings/security/totp"
+    )
     assert "That code isn't right" in " ".join(form_page(wrong).errors)
     assert db.get(TotpSecret, member.id).enabled_at is None
 
-    done = member_client.post("/settings/security/totp", {"code": pyotp.TOTP(secret).now()},
-                              page="/settings/security/totp")
+    done = member_client.post(
+        "/settings/security/totp",
+        {"code": pyotp.TOTP(secret).now()},
+        page="/settings/security/totp",
+    )
     codes = CODES_ON_PAGE.findall(done.get_data(as_text=True))
     assert len(codes) == twofactor.RECOVERY_CODE_COUNT
     db.expire_all()
     assert db.get(TotpSecret, member.id).enabled_at is not None
-    stored = list(db.scalars(select(RecoveryCode.code_hash).where(
-        RecoveryCode.user_id == member.id)))
+    stored = list(
+        db.scalars(select(RecoveryCode.code_hash).where(RecoveryCode.user_id == member.id))
+    )
     assert len(stored) == len(codes) and not set(codes) & set(stored)  # hashed at rest
     # Shown once: the page afterwards only counts them.
     again = member_client.get("/settings/security").get_data(as_text=True)
@@ -100,8 +109,7 @@ def test_a_member_with_the_app_gets_no_session_until_the_code(
     assert client.get("/settings").status_code == 200
 
 
-def test_a_code_is_refused_the_second_time(client: Browserish, make: Factory,
-                                           db: Session) -> None:
+def test_a_code_is_refused_the_second_time(client: Browserish, make: Factory, db: Session) -> None:
     user = make.user()
     secret = with_app(db, user)
     code = pyotp.TOTP(secret).now()
@@ -134,27 +142,29 @@ def test_a_pending_login_expires(client: Browserish, make: Factory, db: Session)
     with client.client.session_transaction() as cookie:
         cookie["pending_login"] = {**cookie["pending_login"], "at": int(time.time()) - 301}
     token = client.token("/login")
-    response = client.client.post("/login/second-factor", data={
-        "csrf_token": token, "code": pyotp.TOTP(secret).now()})
+    response = client.client.post(
+        "/login/second-factor", data={"csrf_token": token, "code": pyotp.TOTP(secret).now()}
+    )
     assert response.status_code == 302 and response.headers["Location"] == "/login"
     assert sessions_of(db, user) == 0
 
 
-def test_a_password_change_voids_a_waiting_login(client: Browserish, make: Factory,
-                                                 db: Session) -> None:
+def test_a_password_change_voids_a_waiting_login(
+    client: Browserish, make: Factory, db: Session
+) -> None:
     user = make.user()
     secret = with_app(db, user)
     password_step(client, user)
     membership.change_password(db, user, "someone else's new passphrase")
     db.commit()
     token = client.token("/login")
-    response = client.client.post("/login/second-factor", data={
-        "csrf_token": token, "code": pyotp.TOTP(secret).now()})
+    response = client.client.post(
+        "/login/second-factor", data={"csrf_token": token, "code": pyotp.TOTP(secret).now()}
+    )
     assert response.headers["Location"] == "/login" and sessions_of(db, user) == 0
 
 
-def test_the_draft_survives_the_second_step(client: Browserish, make: Factory,
-                                            db: Session) -> None:
+def test_the_draft_survives_the_second_step(client: Browserish, make: Factory, db: Session) -> None:
     user = make.user()
     secret = with_app(db, user)
     password_step(client, user, next="/b/x/new", title="My theory", body="It was the twin")
@@ -163,8 +173,7 @@ def test_the_draft_survives_the_second_step(client: Browserish, make: Factory,
 
 
 def test_a_recovery_code_works_once_is_logged_and_mailed(
-    client: Browserish, make: Factory, db: Session, inbox: Inbox,
-    caplog: pytest.LogCaptureFixture
+    client: Browserish, make: Factory, db: Session, inbox: Inbox, caplog: pytest.LogCaptureFixture
 ) -> None:
     user = make.user()
     with_app(db, user)
@@ -175,8 +184,10 @@ def test_a_recovery_code_works_once_is_logged_and_mailed(
     with caplog.at_level(logging.WARNING, logger="forum.accounts.twofactor"):
         used = second_step(client, codes[3].upper().replace("-", " "))
     assert used.status_code == 302 and used.headers["Location"] == "/settings/security"
-    assert any("recovery code used" in r.getMessage() and f"user_id={user.id}" in r.getMessage()
-               for r in caplog.records)
+    assert any(
+        "recovery code used" in r.getMessage() and f"user_id={user.id}" in r.getMessage()
+        for r in caplog.records
+    )
     mails = inbox.to(user.email)
     assert len(mails) == 1 and "recovery code" in mails[0]["Subject"]
     assert "9 unused codes left" in mails[0].get_content()
@@ -193,16 +204,26 @@ def test_a_recovery_code_works_once_is_logged_and_mailed(
 
 @pytest.fixture
 def limited_app(database_url: str, connection: Connection) -> Flask:
-    app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "test", "TESTING": True,
-                      "RATE_LIMITS": "on", "LIMIT_LOGIN_ACCOUNT": "100 per minute",
-                      "LIMIT_LOGIN_IP": "100 per minute", **FAST_HASHING})
+    app = create_app(
+        {
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "test",
+            "TESTING": True,
+            "RATE_LIMITS": "on",
+            "LIMIT_LOGIN_ACCOUNT": "100 per minute",
+            "LIMIT_LOGIN_IP": "100 per minute",
+            **FAST_HASHING,
+        }
+    )
     app.extensions["forum.sessionmaker"] = sessionmaker(
-        bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint")
+        bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+    )
     return app
 
 
-def test_wrong_codes_are_rate_limited_per_account(limited_app: Flask, make: Factory,
-                                                  db: Session) -> None:
+def test_wrong_codes_are_rate_limited_per_account(
+    limited_app: Flask, make: Factory, db: Session
+) -> None:
     user = make.user()
     secret = with_app(db, user)
     client = Browserish(limited_app.test_client())
@@ -235,9 +256,11 @@ def require_second_factor(app: Flask, client: Browserish, db: Session, make: Fac
     password_step(admin_client, admin)
     secret = db.get(TotpSecret, admin.id).secret
     second_step(admin_client, pyotp.TOTP(secret).now())
-    saved = admin_client.post("/admin/settings", {
-        "site_name": "Showboard", "registration": "open", "require_second_factor": "y"},
-        page="/admin/settings")
+    saved = admin_client.post(
+        "/admin/settings",
+        {"site_name": "Showboard", "registration": "open", "require_second_factor": "y"},
+        page="/admin/settings",
+    )
     assert saved.status_code == 302
 
 
@@ -257,8 +280,9 @@ def test_staff_without_a_second_factor_are_sent_to_set_one_up(
     assert client.get(area).status_code == 200
 
 
-def test_members_are_not_asked(app: Flask, client: Browserish, make: Factory,
-                               db: Session, member: User) -> None:
+def test_members_are_not_asked(
+    app: Flask, client: Browserish, make: Factory, db: Session, member: User
+) -> None:
     require_second_factor(app, client, db, make)
     client.login(member.username)
     assert client.get("/mod").status_code == 403
@@ -271,14 +295,17 @@ def _settings_cache_cleared(app: Flask) -> Iterator[None]:
     app.extensions.pop("forum.site_settings", None)
 
 
-def test_disabling_the_app_needs_the_password(member_client: Browserish, member: User,
-                                              db: Session, tmp_path: Path) -> None:
+def test_disabling_the_app_needs_the_password(
+    member_client: Browserish, member: User, db: Session, tmp_path: Path
+) -> None:
     with_app(db, member)
-    wrong = member_client.post("/settings/security/totp/disable", {"pw-password": "nope"},
-                               page="/settings/security")
+    wrong = member_client.post(
+        "/settings/security/totp/disable", {"pw-password": "nope"}, page="/settings/security"
+    )
     assert "That isn't your password." in form_page(wrong).errors
     assert db.get(TotpSecret, member.id) is not None
-    member_client.post("/settings/security/totp/disable", {"pw-password": PASSWORD},
-                       page="/settings/security")
+    member_client.post(
+        "/settings/security/totp/disable", {"pw-password": PASSWORD}, page="/settings/security"
+    )
     db.expire_all()
     assert db.get(TotpSecret, member.id) is None

@@ -60,9 +60,32 @@ LOOK_ALIKES = [
 
 # Real people's names in many scripts: each must be accepted, one after another.
 INTERNATIONAL = [
-    "José", "Zoë", "Влад", "山田", "mod_maria", "Əli", "Nguyễn", "Ахмед_1", "Ωμέγα", "김민수",
-    "やまだ太郎", "山田_taro", "Ayşe", "Łukasz", "Søren", "François", "Müller", "Ιωάννης",
-    "Дмитрий", "محمد", "דוד", "the-doctor", "Ana_María", "fan_0042", "Chidi_Ọkọ", "王小明",
+    "José",
+    "Zoë",
+    "Влад",
+    "山田",
+    "mod_maria",
+    "Əli",
+    "Nguyễn",
+    "Ахмед_1",
+    "Ωμέγα",
+    "김민수",
+    "やまだ太郎",
+    "山田_taro",
+    "Ayşe",
+    "Łukasz",
+    "Søren",
+    "François",
+    "Müller",
+    "Ιωάννης",
+    "Дмитрий",
+    "محمد",
+    "דוד",
+    "the-doctor",
+    "Ana_María",
+    "fan_0042",
+    "Chidi_Ọkọ",
+    "王小明",
 ]
 
 
@@ -107,8 +130,15 @@ def test_international_names_are_accepted_side_by_side(
 
 def test_the_corpus_covers_the_reported_cases() -> None:
     typed = {name for name, _ in LOOK_ALIKES}
-    assert {"\u0430dmin", "\u03b1dmin", "mod_m\u0430ri\u0430", "d\u0435mo", "\u1d00dmin",
-            "adm\u0131n", "admin\u3164"} <= typed
+    assert {
+        "\u0430dmin",
+        "\u03b1dmin",
+        "mod_m\u0430ri\u0430",
+        "d\u0435mo",
+        "\u1d00dmin",
+        "adm\u0131n",
+        "admin\u3164",
+    } <= typed
     assert corpus_size() == len(LOOK_ALIKES) + len(INTERNATIONAL) >= 50
 
 
@@ -125,12 +155,21 @@ def test_skeletons_match_for_look_alikes_and_differ_for_different_names() -> Non
 def test_registration_says_why_a_look_alike_is_refused_and_keeps_the_form(
     client: Browserish, db: Session, members: list[User]
 ) -> None:
-    for typed, expected in [("mod_m\u0430ri\u0430", "mixes Cyrillic and Latin"),
-                            ("admin\u3164", "invisible"),
-                            ("adm\u0131n", "looks too much like")]:
-        response = client.post("/register", {"username": typed, "email": "new@example.org",
-                                             "password": "long enough pw",
-                                             "confirm": "long enough pw"}, page="/register")
+    for typed, expected in [
+        ("mod_m\u0430ri\u0430", "mixes Cyrillic and Latin"),
+        ("admin\u3164", "invisible"),
+        ("adm\u0131n", "looks too much like"),
+    ]:
+        response = client.post(
+            "/register",
+            {
+                "username": typed,
+                "email": "new@example.org",
+                "password": "long enough pw",
+                "confirm": "long enough pw",
+            },
+            page="/register",
+        )
         page = form_page(response)
         assert response.status_code == 200, typed
         assert any(expected in error for error in page.errors), (typed, page.errors)
@@ -138,19 +177,28 @@ def test_registration_says_why_a_look_alike_is_refused_and_keeps_the_form(
     assert db.scalar(select(func.count(User.id))) == len(EXISTING)
 
 
-def test_registration_accepts_an_international_name(client: Browserish, db: Session,
-                                                    members: list[User]) -> None:
-    response = client.post("/register", {"username": "Влад", "email": "vlad@example.org",
-                                         "password": "long enough pw",
-                                         "confirm": "long enough pw"}, page="/register")
+def test_registration_accepts_an_international_name(
+    client: Browserish, db: Session, members: list[User]
+) -> None:
+    response = client.post(
+        "/register",
+        {
+            "username": "Влад",
+            "email": "vlad@example.org",
+            "password": "long enough pw",
+            "confirm": "long enough pw",
+        },
+        page="/register",
+    )
     assert response.status_code == 302
     user = db.scalar(select(User).where(User.username == "Влад"))
     assert user is not None and user.username_skeleton == username_skeleton("Влад")
 
 
 def test_the_cli_refuses_a_look_alike(app: Flask, members: list[User]) -> None:
-    result = app.test_cli_runner().invoke(args=[
-        "users", "create", "\u0430dmin", "--email", "x@example.org", "--password", "pw123456"])
+    result = app.test_cli_runner().invoke(
+        args=["users", "create", "\u0430dmin", "--email", "x@example.org", "--password", "pw123456"]
+    )
     assert result.exit_code != 0
     assert "Use one alphabet" in result.output
 
@@ -163,21 +211,31 @@ def test_the_skeleton_column_is_indexed_and_filled_by_the_migration(tmp_path: Pa
     migrate.upgrade(engine, "0007")
     with engine.begin() as connection:
         for user_id, name in enumerate(["admin", "Влад", "mod_maria"], 1):
-            connection.execute(text(
-                "INSERT INTO users (id, username, username_key, email, email_key, "
-                "password_hash, role, created_at, post_count, is_trusted, is_banned, "
-                "suspension_reason) VALUES (:id, :name, :key, :email, :email, 'x', 'member', "
-                "'2024-01-01', 0, false, false, '')"),
-                {"id": user_id, "name": name, "key": name.casefold(),
-                 "email": f"{user_id}@example.org"})
+            connection.execute(
+                text(
+                    "INSERT INTO users (id, username, username_key, email, email_key, "
+                    "password_hash, role, created_at, post_count, is_trusted, is_banned, "
+                    "suspension_reason) VALUES (:id, :name, :key, :email, :email, 'x', 'member', "
+                    "'2024-01-01', 0, false, false, '')"
+                ),
+                {
+                    "id": user_id,
+                    "name": name,
+                    "key": name.casefold(),
+                    "email": f"{user_id}@example.org",
+                },
+            )
 
     migrate.upgrade(engine)
 
     with engine.connect() as connection:
-        stored = dict(connection.execute(text("SELECT username, username_skeleton FROM users")
-                                         ).all())
-        indexes = {index["name"]: index["column_names"]
-                   for index in inspect(connection).get_indexes("users")}
+        stored = dict(
+            connection.execute(text("SELECT username, username_skeleton FROM users")).all()
+        )
+        indexes = {
+            index["name"]: index["column_names"]
+            for index in inspect(connection).get_indexes("users")
+        }
     engine.dispose()
     assert stored == {name: username_skeleton(name) for name in stored}
     assert len(stored) == 3
@@ -190,8 +248,19 @@ def test_bulk_inserted_users_get_their_skeleton(db: Session) -> None:
 
     from forum.models import utcnow
 
-    db.execute(insert(User), [{"username": "Fan_One", "username_key": "fan_one",
-                               "email": "f1@example.org", "email_key": "f1@example.org",
-                               "password_hash": "x", "created_at": utcnow()}])
-    assert db.scalar(select(User.username_skeleton).where(User.username == "Fan_One")) == \
-        username_skeleton("Fan_One")
+    db.execute(
+        insert(User),
+        [
+            {
+                "username": "Fan_One",
+                "username_key": "fan_one",
+                "email": "f1@example.org",
+                "email_key": "f1@example.org",
+                "password_hash": "x",
+                "created_at": utcnow(),
+            }
+        ],
+    )
+    assert db.scalar(
+        select(User.username_skeleton).where(User.username == "Fan_One")
+    ) == username_skeleton("Fan_One")

@@ -22,13 +22,19 @@ def is_member(viewer: Viewer) -> bool:
 def is_active_member(viewer: Viewer) -> bool:
     """Logged in, not suspended or banned, and verified where that is required: may post,
     reply, report."""
-    return (viewer.user is not None and not viewer.user.is_suspended()
-            and not needs_verification(viewer))
+    return (
+        viewer.user is not None
+        and not viewer.user.is_suspended()
+        and not needs_verification(viewer)
+    )
 
 
 def needs_verification(viewer: Viewer) -> bool:
-    return (viewer.user is not None and viewer.user.email_verified_at is None
-            and bool(current_app.config["REQUIRE_EMAIL_VERIFICATION"]))
+    return (
+        viewer.user is not None
+        and viewer.user.email_verified_at is None
+        and bool(current_app.config["REQUIRE_EMAIL_VERIFICATION"])
+    )
 
 
 def is_admin(viewer: Viewer) -> bool:
@@ -86,8 +92,10 @@ def standing_refusal(viewer: Viewer) -> str | None:
     if member.is_suspended():
         if member.is_banned:
             return "Your account is banned, so you can't post."
-        return (f"Your account is suspended until {member.suspended_until:%B %d, %Y %H:%M} UTC, "
-                "so you can't post until then.")
+        return (
+            f"Your account is suspended until {member.suspended_until:%B %d, %Y %H:%M} UTC, "
+            "so you can't post until then."
+        )
     if needs_verification(viewer):
         return "Confirm your email address first: we sent you a link (you can ask for a new one)."
     return None
@@ -98,17 +106,22 @@ def _board_refusal(viewer: Viewer, board: Board) -> str | None:
     if suspension is None:
         return None
     because = f" Reason: {suspension.reason}" if suspension.reason else ""
-    return (f"You're suspended from posting on {board.name} until "
-            f"{suspension.until:%B %d, %Y %H:%M} UTC, so you can't post, reply or start threads "
-            f"there until then.{because}")
+    return (
+        f"You're suspended from posting on {board.name} until "
+        f"{suspension.until:%B %d, %Y %H:%M} UTC, so you can't post, reply or start threads "
+        f"there until then.{because}"
+    )
 
 
 def posting_refusal(viewer: Viewer, board: Board) -> str | None:
     """None when `viewer` may start a thread on `board`; otherwise the reason."""
     if can_start_thread(viewer, board):
         return None
-    return (standing_refusal(viewer) or _board_refusal(viewer, board)
-            or "This board is archived: it's read-only now.")
+    return (
+        standing_refusal(viewer)
+        or _board_refusal(viewer, board)
+        or "This board is archived: it's read-only now."
+    )
 
 
 def reply_refusal(viewer: Viewer, thread: Thread) -> str | None:
@@ -177,8 +190,10 @@ def edit_refusal(viewer: Viewer, post: Post, thread: Thread) -> str:
     if post.is_deleted:
         return "That post was deleted, so there is nothing left to change."
     if post.author_id != viewer.id:
-        return ("That's someone else's post: only its author and the board's moderators can "
-                "edit or delete it.")
+        return (
+            "That's someone else's post: only its author and the board's moderators can "
+            "edit or delete it."
+        )
     if post.is_hidden:
         return "A moderator hid this post, so it can't be edited or deleted."
     return reply_refusal(viewer, thread) or "You can't change this post."
@@ -233,7 +248,8 @@ def can_restrict(viewer: Viewer, target: User) -> bool:
     """Whether `viewer` has any way to suspend `target` (site-wide or on a board they
     moderate): the moderator tools link to the suspension page exactly then."""
     return can_suspend(viewer, target) or (
-        is_moderator(viewer) and target.id != viewer.id and target.role == Role.MEMBER)
+        is_moderator(viewer) and target.id != viewer.id and target.role == Role.MEMBER
+    )
 
 
 def suspension_refusal(viewer: Viewer, target: User) -> str | None:
@@ -244,8 +260,10 @@ def suspension_refusal(viewer: Viewer, target: User) -> str | None:
         return "You can't suspend yourself."
     if target.role != Role.MEMBER and viewer.role != Role.ADMIN:
         return "Only admins can suspend moderators and admins."
-    return ("Board moderators can suspend members only on the boards they moderate: site-wide "
-            "suspensions and bans are for global moderators and admins.")
+    return (
+        "Board moderators can suspend members only on the boards they moderate: site-wide "
+        "suspensions and bans are for global moderators and admins."
+    )
 
 
 # ------------------------------------------------------------------------------ admins

@@ -37,7 +37,8 @@ class Viewer:
     moderated_board_ids: frozenset[int] = frozenset()
     # The member's running board suspensions by board id.
     board_suspensions: Mapping[int, BoardSuspension] = field(
-        default_factory=lambda: _NO_SUSPENSIONS)
+        default_factory=lambda: _NO_SUSPENSIONS
+    )
 
     @property
     def is_authenticated(self) -> bool:
@@ -68,15 +69,23 @@ def viewer_for(session: Session, user: User | None, now: datetime | None = None)
     now = now or utcnow()
     moderated: frozenset[int] = frozenset()
     if user.role == Role.MODERATOR:
-        moderated = frozenset(session.scalars(
-            select(BoardModerator.board_id).where(BoardModerator.user_id == user.id)))
+        moderated = frozenset(
+            session.scalars(
+                select(BoardModerator.board_id).where(BoardModerator.user_id == user.id)
+            )
+        )
     suspensions = _NO_SUSPENSIONS
     if user.board_suspended_until is not None and user.board_suspended_until > now:
-        suspensions = MappingProxyType({
-            suspension.board_id: suspension for suspension in session.scalars(
-                select(BoardSuspension).where(BoardSuspension.user_id == user.id,
-                                              BoardSuspension.until > now))
-        })
+        suspensions = MappingProxyType(
+            {
+                suspension.board_id: suspension
+                for suspension in session.scalars(
+                    select(BoardSuspension).where(
+                        BoardSuspension.user_id == user.id, BoardSuspension.until > now
+                    )
+                )
+            }
+        )
     return Viewer(user, moderated, suspensions)
 
 

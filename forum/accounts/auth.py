@@ -83,22 +83,29 @@ def _digest(token: str) -> str:
 def _lifetimes(now: datetime) -> tuple[datetime, datetime]:
     """The oldest last visit and the oldest sign-in a live session may have."""
     config = current_app.config
-    return (now - timedelta(days=config["SESSION_IDLE_DAYS"]),
-            now - timedelta(days=config["SESSION_MAX_DAYS"]))
+    return (
+        now - timedelta(days=config["SESSION_IDLE_DAYS"]),
+        now - timedelta(days=config["SESSION_MAX_DAYS"]),
+    )
 
 
 def _alive(row: AuthSession, now: datetime) -> bool:
     idle_cutoff, max_cutoff = _lifetimes(now)
-    return (row.last_seen_at > idle_cutoff and row.created_at > max_cutoff
-            and (row.rotated_at is None or row.rotated_at > now - ROTATION_GRACE))
+    return (
+        row.last_seen_at > idle_cutoff
+        and row.created_at > max_cutoff
+        and (row.rotated_at is None or row.rotated_at > now - ROTATION_GRACE)
+    )
 
 
 def _dead(user_id: int, now: datetime) -> ColumnElement[bool]:
     """The user's sessions that no cookie can use any more."""
     idle_cutoff, max_cutoff = _lifetimes(now)
     return (AuthSession.user_id == user_id) & or_(
-        AuthSession.last_seen_at <= idle_cutoff, AuthSession.created_at <= max_cutoff,
-        AuthSession.rotated_at <= now - ROTATION_GRACE)
+        AuthSession.last_seen_at <= idle_cutoff,
+        AuthSession.created_at <= max_cutoff,
+        AuthSession.rotated_at <= now - ROTATION_GRACE,
+    )
 
 
 def _device() -> dict[str, str]:
@@ -108,7 +115,8 @@ def _device() -> dict[str, str]:
 
 # Built once: building the select() on every request cost 0.3-0.5 ms, more than running it.
 _USER_BY_TOKEN_HASH = (
-    select(User, AuthSession).join(AuthSession, AuthSession.user_id == User.id)
+    select(User, AuthSession)
+    .join(AuthSession, AuthSession.user_id == User.id)
     .where(AuthSession.token_hash == bindparam("token_hash"))
 )
 
@@ -122,7 +130,8 @@ def load_user(token: str) -> User | None:
     now = utcnow()
     if found is None or not _alive(found.AuthSession, now):
         return None
-    user, row = found.User, found.AuthSession
+    user: User = found.User
+    row: AuthSession = found.AuthSession
     user.session_token = token
     g.auth_session = row
     return user
@@ -137,11 +146,20 @@ def start_session(db: Session, user: User, remember: bool) -> None:
     """Log `user` in on this device with a fresh session (the old cookie's data is dropped,
     so nothing set before login carries over: no session fixation)."""
     now = utcnow()
-    db.execute(delete(AuthSession).where(_dead(user.id, now))
-               .execution_options(synchronize_session=False))
+    db.execute(
+        delete(AuthSession).where(_dead(user.id, now)).execution_options(synchronize_session=False)
+    )
     token = secrets.token_urlsafe(32)
-    db.add(AuthSession(token_hash=_digest(token), user_id=user.id, remember=remember,
-                       created_at=now, last_seen_at=now, **_device()))
+    db.add(
+        AuthSession(
+            token_hash=_digest(token),
+            user_id=user.id,
+            remember=remember,
+            created_at=now,
+            last_seen_at=now,
+            **_device(),
+        )
+    )
     db.flush()
     user.session_token = token
     session.clear()
@@ -190,15 +208,26 @@ def list_sessions(db: Session, user: User) -> list[SessionInfo]:
     current = _digest(user.session_token) if user.session_token else ""
     rows = db.scalars(
         select(AuthSession)
-        .where(AuthSession.user_id == user.id, AuthSession.rotated_at.is_(None),
-               AuthSession.last_seen_at > idle_cutoff, AuthSession.created_at > max_cutoff)
+        .where(
+            AuthSession.user_id == user.id,
+            AuthSession.rotated_at.is_(None),
+            AuthSession.last_seen_at > idle_cutoff,
+            AuthSession.created_at > max_cutoff,
+        )
         .order_by(AuthSession.last_seen_at.desc(), AuthSession.token_hash)
     )
-    return [SessionInfo(id=row.token_hash[:SESSION_ID_LENGTH], user_agent=row.user_agent,
-                        last_seen_ip=row.last_seen_ip, last_seen_at=row.last_seen_at,
-                        signed_in_at=row.created_at, remembered=row.remember,
-                        is_current=row.token_hash == current)
-            for row in rows]
+    return [
+        SessionInfo(
+            id=row.token_hash[:SESSION_ID_LENGTH],
+            user_agent=row.user_agent,
+            last_seen_ip=row.last_seen_ip,
+            last_seen_at=row.last_seen_at,
+            signed_in_at=row.created_at,
+            remembered=row.remember,
+            is_current=row.token_hash == current,
+        )
+        for row in rows
+    ]
 
 
 def end_session_by_id(db: Session, user: User, session_id: str) -> bool:
@@ -206,9 +235,12 @@ def end_session_by_id(db: Session, user: User, session_id: str) -> bool:
     the member has no such session (someone else's id is no different from a made-up one)."""
     if len(session_id) != SESSION_ID_LENGTH or session_id.strip("0123456789abcdef"):
         return False
-    result = db.execute(delete(AuthSession).where(
-        AuthSession.user_id == user.id,
-        AuthSession.token_hash.startswith(session_id, autoescape=True)))
+    result = db.execute(
+        delete(AuthSession).where(
+            AuthSession.user_id == user.id,
+            AuthSession.token_hash.startswith(session_id, autoescape=True),
+        )
+    )
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
@@ -243,9 +275,12 @@ def _keep_session_fresh() -> None:
     device = _device()
 
     def record(db: Session) -> None:
-        db.execute(update(AuthSession).where(AuthSession.token_hash == row.token_hash)
-                   .values(last_seen_at=now, **device)
-                   .execution_options(synchronize_session=False))
+        db.execute(
+            update(AuthSession)
+            .where(AuthSession.token_hash == row.token_hash)
+            .values(last_seen_at=now, **device)
+            .execution_options(synchronize_session=False)
+        )
         if rotate:
             _rotate(db, user, row, now, device)
         freshness.private(db)  # a session's last visit shows on no public page
@@ -254,22 +289,34 @@ def _keep_session_fresh() -> None:
     write_apart(db_session(), record, what="the session's visit")
 
 
-def _rotate(db: Session, user: User, row: AuthSession, now: datetime,
-            device: dict[str, str]) -> None:
+def _rotate(
+    db: Session, user: User, row: AuthSession, now: datetime, device: dict[str, str]
+) -> None:
     """Exchange a remember cookie's token for a new one (the old one lives on for the grace).
     The conditional UPDATE lets exactly one of several requests racing with it win."""
-    won = db.execute(update(AuthSession)
-                     .where(AuthSession.token_hash == row.token_hash,
-                            AuthSession.rotated_at.is_(None))
-                     .values(rotated_at=now).execution_options(synchronize_session=False))
+    won = db.execute(
+        update(AuthSession)
+        .where(AuthSession.token_hash == row.token_hash, AuthSession.rotated_at.is_(None))
+        .values(rotated_at=now)
+        .execution_options(synchronize_session=False)
+    )
     if won.rowcount != 1:  # type: ignore[attr-defined]
         return
     token = secrets.token_urlsafe(32)
-    db.execute(insert(AuthSession).values(
-        token_hash=_digest(token), user_id=user.id, created_at=row.created_at, remember=True,
-        last_seen_at=now, rotated_at=None, **device))
-    db.execute(delete(AuthSession).where(_dead(user.id, now))
-               .execution_options(synchronize_session=False))
+    db.execute(
+        insert(AuthSession).values(
+            token_hash=_digest(token),
+            user_id=user.id,
+            created_at=row.created_at,
+            remember=True,
+            last_seen_at=now,
+            rotated_at=None,
+            **device,
+        )
+    )
+    db.execute(
+        delete(AuthSession).where(_dead(user.id, now)).execution_options(synchronize_session=False)
+    )
     user.session_token = token
     session["_user_id"] = token
     session["_remember"] = "set"  # Flask-Login writes the new remember cookie

@@ -37,10 +37,14 @@ def ensure_available(
         if taken is not None and taken is not exclude:
             raise AccountConflict("username", "That username is taken.")
         look_alike = session.scalar(
-            select(User).where(User.username_skeleton == username_skeleton(username)).limit(1))
+            select(User).where(User.username_skeleton == username_skeleton(username)).limit(1)
+        )
         if look_alike is not None and look_alike is not exclude:
-            raise AccountConflict("username", "That username looks too much like an existing "
-                                              "member's name: please choose another.")
+            raise AccountConflict(
+                "username",
+                "That username looks too much like an existing "
+                "member's name: please choose another.",
+            )
     if email is not None:
         taken = session.scalar(select(User).where(User.email_key == identity_key(email)))
         if taken is not None and taken is not exclude:
@@ -124,7 +128,8 @@ def delete_account(session: Session, user: User) -> None:
     user_id = user.id
     # The moderation log keeps its rows but stops naming the person.
     session.execute(
-        update(ModAction).where(ModAction.target_user_id == user_id)
+        update(ModAction)
+        .where(ModAction.target_user_id == user_id)
         .values(target_label="deleted user")
     )
     session.expunge(user)

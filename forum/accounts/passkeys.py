@@ -78,8 +78,11 @@ def relying_party() -> RelyingParty | None:
         ipaddress.ip_address(host)
     except ValueError:
         if host:
-            return RelyingParty(id=host, origin=f"{parts.scheme}://{parts.netloc}".lower(),
-                                name=current_app.config["SITE_NAME"])
+            return RelyingParty(
+                id=host,
+                origin=f"{parts.scheme}://{parts.netloc}".lower(),
+                name=current_app.config["SITE_NAME"],
+            )
     return None
 
 
@@ -91,33 +94,51 @@ def _rp() -> RelyingParty:
 
 
 def user_passkeys(db: Session, user: User) -> list[Passkey]:
-    return list(db.scalars(select(Passkey).where(Passkey.user_id == user.id)
-                           .order_by(Passkey.created_at, Passkey.id)))
+    return list(
+        db.scalars(
+            select(Passkey)
+            .where(Passkey.user_id == user.id)
+            .order_by(Passkey.created_at, Passkey.id)
+        )
+    )
 
 
 def _user_handle(user: User) -> bytes:
     return str(user.id).encode()
 
 
-def _remember_challenge(db: Session, challenge: bytes, session_key: str, purpose: str,
-                        user: User | None) -> None:
+def _remember_challenge(
+    db: Session, challenge: bytes, session_key: str, purpose: str, user: User | None
+) -> None:
     now = utcnow()
     # Abandoned ceremonies leave rows behind; each new one sweeps the expired.
-    db.execute(delete(WebAuthnChallenge)
-               .where(WebAuthnChallenge.created_at < now - CHALLENGE_LIFETIME)
-               .execution_options(synchronize_session=False))
-    db.add(WebAuthnChallenge(challenge=bytes_to_base64url(challenge), session_key=session_key,
-                             purpose=purpose, user_id=user.id if user else None, created_at=now))
+    db.execute(
+        delete(WebAuthnChallenge)
+        .where(WebAuthnChallenge.created_at < now - CHALLENGE_LIFETIME)
+        .execution_options(synchronize_session=False)
+    )
+    db.add(
+        WebAuthnChallenge(
+            challenge=bytes_to_base64url(challenge),
+            session_key=session_key,
+            purpose=purpose,
+            user_id=user.id if user else None,
+            created_at=now,
+        )
+    )
     db.flush()
 
 
-def _take_challenge(db: Session, challenge: str, session_key: str, purpose: str,
-                    user: User | None) -> None:
+def _take_challenge(
+    db: Session, challenge: str, session_key: str, purpose: str, user: User | None
+) -> None:
     """Delete the challenge the browser answered; refuse one that isn't ours, live and unused."""
     stmt = delete(WebAuthnChallenge).where(
-        WebAuthnChallenge.challenge == challenge, WebAuthnChallenge.session_key == session_key,
+        WebAuthnChallenge.challenge == challenge,
+        WebAuthnChallenge.session_key == session_key,
         WebAuthnChallenge.purpose == purpose,
-        WebAuthnChallenge.created_at > utcnow() - CHALLENGE_LIFETIME)
+        WebAuthnChallenge.created_at > utcnow() - CHALLENGE_LIFETIME,
+    )
     if user is not None:
         stmt = stmt.where(WebAuthnChallenge.user_id == user.id)
     if rows_matched(db.execute(stmt.execution_options(synchronize_session=False))) != 1:
@@ -131,19 +152,28 @@ def registration_options(db: Session, user: User, session_key: str) -> str:
     rp = _rp()
     challenge = secrets.token_bytes(32)
     options = generate_registration_options(
-        rp_id=rp.id, rp_name=rp.name, user_id=_user_handle(user), user_name=user.username,
-        user_display_name=user.username, challenge=challenge,
+        rp_id=rp.id,
+        rp_name=rp.name,
+        user_id=_user_handle(user),
+        user_name=user.username,
+        user_display_name=user.username,
+        challenge=challenge,
         authenticator_selection=AuthenticatorSelectionCriteria(
             resident_key=ResidentKeyRequirement.REQUIRED,
-            user_verification=UserVerificationRequirement.PREFERRED),
-        exclude_credentials=[PublicKeyCredentialDescriptor(id=base64url_to_bytes(p.credential_id))
-                             for p in user_passkeys(db, user)])
+            user_verification=UserVerificationRequirement.PREFERRED,
+        ),
+        exclude_credentials=[
+            PublicKeyCredentialDescriptor(id=base64url_to_bytes(p.credential_id))
+            for p in user_passkeys(db, user)
+        ],
+    )
     _remember_challenge(db, challenge, session_key, REGISTER, user)
     return options_to_json(options)
 
 
-def finish_registration(db: Session, user: User, session_key: str, credential: Any,
-                        name: str) -> Passkey:
+def finish_registration(
+    db: Session, user: User, session_key: str, credential: Any, name: str
+) -> Passkey:
     rp = _rp()
     try:
         parsed = parse_registration_credential_json(credential)
@@ -153,8 +183,11 @@ def finish_registration(db: Session, user: User, session_key: str, credential: A
     _take_challenge(db, bytes_to_base64url(challenge), session_key, REGISTER, user)
     try:
         verified = verify_registration_response(
-            credential=parsed, expected_challenge=challenge, expected_rp_id=rp.id,
-            expected_origin=rp.origin)
+            credential=parsed,
+            expected_challenge=challenge,
+            expected_rp_id=rp.id,
+            expected_origin=rp.origin,
+        )
     except WebAuthnException as error:
         raise PasskeyError("That passkey could not be verified for this site.") from error
     credential_id = bytes_to_base64url(verified.credential_id)
@@ -163,9 +196,14 @@ def finish_registration(db: Session, user: User, session_key: str, credential: A
     if len(user_passkeys(db, user)) >= MAX_PASSKEYS:
         raise PasskeyError(f"You can keep up to {MAX_PASSKEYS} passkeys.")
     label = " ".join(strip_control(name).split())[:NAME_LENGTH] or "Passkey"
-    passkey = Passkey(user_id=user.id, credential_id=credential_id,
-                      public_key=verified.credential_public_key,
-                      sign_count=verified.sign_count, name=label, created_at=utcnow())
+    passkey = Passkey(
+        user_id=user.id,
+        credential_id=credential_id,
+        public_key=verified.credential_public_key,
+        sign_count=verified.sign_count,
+        name=label,
+        created_at=utcnow(),
+    )
     db.add(passkey)
     db.flush()
     return passkey
@@ -184,19 +222,33 @@ def authentication_options(db: Session, session_key: str, user: User | None = No
     else one of `user`'s (as a second factor after their password)."""
     rp = _rp()
     challenge = secrets.token_bytes(32)
-    allowed = ([PublicKeyCredentialDescriptor(id=base64url_to_bytes(p.credential_id))
-                for p in user_passkeys(db, user)] if user is not None else [])
+    allowed = (
+        [
+            PublicKeyCredentialDescriptor(id=base64url_to_bytes(p.credential_id))
+            for p in user_passkeys(db, user)
+        ]
+        if user is not None
+        else []
+    )
     options = generate_authentication_options(
-        rp_id=rp.id, challenge=challenge, allow_credentials=allowed,
-        user_verification=(UserVerificationRequirement.REQUIRED if user is None
-                           else UserVerificationRequirement.PREFERRED))
-    _remember_challenge(db, challenge, session_key, SIGN_IN if user is None else SECOND_FACTOR,
-                        user)
+        rp_id=rp.id,
+        challenge=challenge,
+        allow_credentials=allowed,
+        user_verification=(
+            UserVerificationRequirement.REQUIRED
+            if user is None
+            else UserVerificationRequirement.PREFERRED
+        ),
+    )
+    _remember_challenge(
+        db, challenge, session_key, SIGN_IN if user is None else SECOND_FACTOR, user
+    )
     return options_to_json(options)
 
 
-def finish_authentication(db: Session, session_key: str, credential: Any,
-                          user: User | None = None) -> User:
+def finish_authentication(
+    db: Session, session_key: str, credential: Any, user: User | None = None
+) -> User:
     """The member the assertion proves, or PasskeyError. Without `user` the passkey alone signs
     in, so the authenticator must have verified the person (PIN, fingerprint)."""
     rp = _rp()
@@ -205,10 +257,18 @@ def finish_authentication(db: Session, session_key: str, credential: Any,
         challenge = parse_client_data_json(parsed.response.client_data_json).challenge
     except (WebAuthnException, ValueError, TypeError, KeyError) as error:
         raise PasskeyError("The browser's answer was not a passkey.") from error
-    _take_challenge(db, bytes_to_base64url(challenge), session_key,
-                    SIGN_IN if user is None else SECOND_FACTOR, user)
-    stmt = select(Passkey, User).join(User, User.id == Passkey.user_id).where(
-        Passkey.credential_id == bytes_to_base64url(parsed.raw_id))
+    _take_challenge(
+        db,
+        bytes_to_base64url(challenge),
+        session_key,
+        SIGN_IN if user is None else SECOND_FACTOR,
+        user,
+    )
+    stmt = (
+        select(Passkey, User)
+        .join(User, User.id == Passkey.user_id)
+        .where(Passkey.credential_id == bytes_to_base64url(parsed.raw_id))
+    )
     if user is not None:
         stmt = stmt.where(Passkey.user_id == user.id)
     found = db.execute(stmt).first()
@@ -220,17 +280,23 @@ def finish_authentication(db: Session, session_key: str, credential: Any,
         raise PasskeyError("That passkey isn't registered here.")
     try:
         verified = verify_authentication_response(
-            credential=parsed, expected_challenge=challenge, expected_rp_id=rp.id,
-            expected_origin=rp.origin, credential_public_key=passkey.public_key,
+            credential=parsed,
+            expected_challenge=challenge,
+            expected_rp_id=rp.id,
+            expected_origin=rp.origin,
+            credential_public_key=passkey.public_key,
             credential_current_sign_count=passkey.sign_count,
-            require_user_verification=user is None)
+            require_user_verification=user is None,
+        )
     except WebAuthnException as error:
         raise PasskeyError("That passkey could not be verified for this site.") from error
     # A racing request with the same count loses here, as a clone would.
-    moved = db.execute(update(Passkey)
-                       .where(Passkey.id == passkey.id, Passkey.sign_count == passkey.sign_count)
-                       .values(sign_count=verified.new_sign_count, last_used_at=utcnow())
-                       .execution_options(synchronize_session=False))
+    moved = db.execute(
+        update(Passkey)
+        .where(Passkey.id == passkey.id, Passkey.sign_count == passkey.sign_count)
+        .values(sign_count=verified.new_sign_count, last_used_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
     if rows_matched(moved) != 1:
         raise PasskeyError("That passkey could not be verified for this site.")
     return owner

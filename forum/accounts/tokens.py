@@ -57,7 +57,8 @@ def verify_token(user: User) -> str:
 
 def signup_token(signup: Signup) -> str:
     return _serializer("signup").dumps(
-        {"n": signup.username, "e": signup.email, "h": signup.password_hash})
+        {"n": signup.username, "e": signup.email, "h": signup.password_hash}
+    )
 
 
 def read_signup_token(token: str) -> Signup | None:
@@ -69,8 +70,14 @@ def read_signup_token(token: str) -> Signup | None:
     if not isinstance(data, dict):
         return None
     username, email, password_hash = data.get("n"), data.get("e"), data.get("h")
-    if not (isinstance(username, str) and isinstance(email, str)
-            and isinstance(password_hash, str) and username and email and password_hash):
+    if not (
+        isinstance(username, str)
+        and isinstance(email, str)
+        and isinstance(password_hash, str)
+        and username
+        and email
+        and password_hash
+    ):
         return None
     return Signup(username, email, password_hash)
 

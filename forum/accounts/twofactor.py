@@ -37,9 +37,18 @@ STEP_SECONDS = 30
 
 def has_second_factor(db: Session, user: User) -> bool:
     """Whether the member has an enabled authenticator app or a passkey (one query)."""
-    return bool(db.scalar(select(or_(
-        exists().where(TotpSecret.user_id == user.id, TotpSecret.enabled_at.is_not(None)),
-        exists().where(Passkey.user_id == user.id)))))
+    return bool(
+        db.scalar(
+            select(
+                or_(
+                    exists().where(
+                        TotpSecret.user_id == user.id, TotpSecret.enabled_at.is_not(None)
+                    ),
+                    exists().where(Passkey.user_id == user.id),
+                )
+            )
+        )
+    )
 
 
 def totp_row(db: Session, user: User) -> TotpSecret | None:
@@ -47,8 +56,14 @@ def totp_row(db: Session, user: User) -> TotpSecret | None:
 
 
 def recovery_codes_left(db: Session, user: User) -> int:
-    return db.scalar(select(func.count()).select_from(RecoveryCode).where(
-        RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))) or 0
+    return (
+        db.scalar(
+            select(func.count())
+            .select_from(RecoveryCode)
+            .where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))
+        )
+        or 0
+    )
 
 
 # ------------------------------------------------------------------------------ TOTP
@@ -94,9 +109,12 @@ def _spend_step(db: Session, row: TotpSecret, code: str, now: float | None) -> b
     step = _matching_step(row.secret, code, time.time() if now is None else now)
     if step is None:
         return False
-    won = db.execute(update(TotpSecret)
-                     .where(TotpSecret.user_id == row.user_id, TotpSecret.last_step < step)
-                     .values(last_step=step).execution_options(synchronize_session=False))
+    won = db.execute(
+        update(TotpSecret)
+        .where(TotpSecret.user_id == row.user_id, TotpSecret.last_step < step)
+        .values(last_step=step)
+        .execution_options(synchronize_session=False)
+    )
     if rows_matched(won) != 1:
         return False  # this code (or a later one) was already used
     row.last_step = step
@@ -141,8 +159,9 @@ def new_recovery_codes(db: Session, user: User) -> list[str]:
         raw = "".join(secrets.choice(_RECOVERY_ALPHABET) for _ in range(10))
         codes.append(f"{raw[:5]}-{raw[5:]}")
     db.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
-    db.execute(insert(RecoveryCode), [{"user_id": user.id, "code_hash": _hash(code)}
-                                      for code in codes])
+    db.execute(
+        insert(RecoveryCode), [{"user_id": user.id, "code_hash": _hash(code)} for code in codes]
+    )
     return codes
 
 
@@ -150,10 +169,16 @@ def use_recovery_code(db: Session, user: User, code: str) -> bool:
     """Spend one of the member's unused codes; False when it isn't one."""
     if not 8 <= len(_normalise(code)) <= 20:
         return False
-    spent = db.execute(update(RecoveryCode)
-                       .where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None),
-                              RecoveryCode.code_hash == _hash(code))
-                       .values(used_at=utcnow()).execution_options(synchronize_session=False))
+    spent = db.execute(
+        update(RecoveryCode)
+        .where(
+            RecoveryCode.user_id == user.id,
+            RecoveryCode.used_at.is_(None),
+            RecoveryCode.code_hash == _hash(code),
+        )
+        .values(used_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
     return rows_matched(spent) == 1
 
 
@@ -164,13 +189,15 @@ def remove_recovery_codes(db: Session, user: User) -> None:
 def note_recovery_code_used(user: User, left: int, address: str) -> None:
     """Log the use and mail the member. Call after the commit."""
     log.warning("recovery code used: user_id=%s left=%s ip=%s", user.id, left, address)
-    mail.send(mail.Mail(
-        to=user.email,
-        subject=f"A recovery code was used to sign in to your {mail.site_name()} account",
-        body=f"Hi {user.username},\n\nSomeone signed in to your account just now with one "
-             f"of your recovery codes, from the address {address or 'unknown'}. You have "
-             f"{left} unused code{'s' if left != 1 else ''} left.\n\nIf it was you, set up "
-             "your lost device again and make new recovery codes in your security settings. "
-             "If it wasn't you, change your password now: someone has your password and one "
-             "of your codes.\n",
-    ))
+    mail.send(
+        mail.Mail(
+            to=user.email,
+            subject=f"A recovery code was used to sign in to your {mail.site_name()} account",
+            body=f"Hi {user.username},\n\nSomeone signed in to your account just now with one "
+            f"of your recovery codes, from the address {address or 'unknown'}. You have "
+            f"{left} unused code{'s' if left != 1 else ''} left.\n\nIf it was you, set up "
+            "your lost device again and make new recovery codes in your security settings. "
+            "If it wasn't you, change your password now: someone has your password and one "
+            "of your codes.\n",
+        )
+    )

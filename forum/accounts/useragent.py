@@ -28,7 +28,13 @@ _SYSTEMS = (
 def summarise(agent: str) -> str:
     if not agent.strip():
         return "Unknown device"
-    browser = next((f"{name} {match.group(1)}" for name, pattern in _BROWSERS
-                    if (match := pattern.search(agent))), "Unknown browser")
+    browser = next(
+        (
+            f"{name} {match.group(1)}"
+            for name, pattern in _BROWSERS
+            if (match := pattern.search(agent))
+        ),
+        "Unknown browser",
+    )
     system = next((name for name, pattern in _SYSTEMS if pattern.search(agent)), "")
     return f"{browser} on {system}" if system else browser

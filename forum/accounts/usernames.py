@@ -28,10 +28,22 @@ from functools import lru_cache
 # Default_Ignorable_Code_Point (Unicode's DerivedCoreProperties.txt): characters a renderer
 # shows as nothing. Stable by Unicode policy, so a table beats a dependency.
 _DEFAULT_IGNORABLE = (
-    (0x00AD, 0x00AD), (0x034F, 0x034F), (0x061C, 0x061C), (0x115F, 0x1160),
-    (0x17B4, 0x17B5), (0x180B, 0x180F), (0x200B, 0x200F), (0x202A, 0x202E),
-    (0x2060, 0x206F), (0x3164, 0x3164), (0xFE00, 0xFE0F), (0xFEFF, 0xFEFF),
-    (0xFFA0, 0xFFA0), (0xFFF0, 0xFFF8), (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A),
+    (0x00AD, 0x00AD),
+    (0x034F, 0x034F),
+    (0x061C, 0x061C),
+    (0x115F, 0x1160),
+    (0x17B4, 0x17B5),
+    (0x180B, 0x180F),
+    (0x200B, 0x200F),
+    (0x202A, 0x202E),
+    (0x2060, 0x206F),
+    (0x3164, 0x3164),
+    (0xFE00, 0xFE0F),
+    (0xFEFF, 0xFEFF),
+    (0xFFA0, 0xFFA0),
+    (0xFFF0, 0xFFF8),
+    (0x1BCA0, 0x1BCA3),
+    (0x1D173, 0x1D17A),
     (0xE0000, 0xE0FFF),
 )
 
@@ -49,8 +61,9 @@ _WRITING_SYSTEMS = (
 # written with (schwa, open e and o, hooked b and d, gamma, barred i and u, eng, ...; UTS #39
 # marks them Allowed).
 _LATIN_BLOCKS = ((0x0000, 0x024F), (0x1E00, 0x1EFF))
-_LATIN_IPA_IN_USE = frozenset("\u0253\u0254\u0256\u0257\u0259\u025b\u0263\u0268\u0269\u0272"
-                              "\u0289\u028a\u028b\u0292")
+_LATIN_IPA_IN_USE = frozenset(
+    "\u0253\u0254\u0256\u0257\u0259\u025b\u0263\u0268\u0269\u0272\u0289\u028a\u028b\u0292"
+)
 
 
 def is_default_ignorable(char: str) -> bool:
@@ -74,11 +87,16 @@ def username_problem(name: str) -> str | None:
     scripts = {script_of(ch) for ch in name} - _NEUTRAL
     if len(scripts) > 1 and not any(scripts <= system for system in _WRITING_SYSTEMS):
         listed = " and ".join(sorted(script.title() for script in scripts))
-        return (f"Use one alphabet: this name mixes {listed} letters, which can imitate "
-                "another member's name.")
+        return (
+            f"Use one alphabet: this name mixes {listed} letters, which can imitate "
+            "another member's name."
+        )
     for ch in name:
-        if (script_of(ch) == "LATIN" and ch not in _LATIN_IPA_IN_USE
-                and not any(low <= ord(ch) <= high for low, high in _LATIN_BLOCKS)):
+        if (
+            script_of(ch) == "LATIN"
+            and ch not in _LATIN_IPA_IN_USE
+            and not any(low <= ord(ch) <= high for low, high in _LATIN_BLOCKS)
+        ):
             return f"“{ch}” is a phonetic letter that imitates an ordinary one: please use another."
     return None
 

@@ -26,18 +26,28 @@ def thread_limit_refusal(session: Session, user: User, config: dict[str, Any]) -
     the form shows it above the fields, not under the message."""
     if not config["RATE_LIMITS_ENABLED"] or not _is_new_member(user, config):
         return None
-    started = session.scalar(
-        select(func.count()).select_from(Thread).where(
-            Thread.author_id == user.id, Thread.created_at >= user.created_at)
-    ) or 0
+    started = (
+        session.scalar(
+            select(func.count())
+            .select_from(Thread)
+            .where(Thread.author_id == user.id, Thread.created_at >= user.created_at)
+        )
+        or 0
+    )
     if started >= config["NEW_MEMBER_MAX_THREADS"]:
-        return (f"New members can start up to {config['NEW_MEMBER_MAX_THREADS']} threads "
-                "on their first day. You can still reply to threads.")
+        return (
+            f"New members can start up to {config['NEW_MEMBER_MAX_THREADS']} threads "
+            "on their first day. You can still reply to threads."
+        )
     return None
 
 
 def text_refusal(
-    session: Session, user: User, body_html: str, body_source: str, config: dict[str, Any],
+    session: Session,
+    user: User,
+    body_html: str,
+    body_source: str,
+    config: dict[str, Any],
 ) -> str | None:
     """Whether this text may be posted: links from a new member, a duplicate just sent."""
     if not config["RATE_LIMITS_ENABLED"]:
@@ -45,12 +55,15 @@ def text_refusal(
     if _is_new_member(user, config):
         max_links = config["NEW_MEMBER_MAX_LINKS"]
         if body_html.count("<a ") > max_links:
-            return (f"New members can include up to {max_links} links per post during their "
-                    "first day. Remove some links and try again.")
+            return (
+                f"New members can include up to {max_links} links per post during their "
+                "first day. Remove some links and try again."
+            )
     window = utcnow() - timedelta(seconds=config["FLOOD_WINDOW_SECONDS"])
     duplicate = session.scalar(
-        select(Post.id).where(Post.author_id == user.id, Post.created_at >= window,
-                              Post.source == body_source).limit(1)
+        select(Post.id)
+        .where(Post.author_id == user.id, Post.created_at >= window, Post.source == body_source)
+        .limit(1)
     )
     if duplicate is not None:
         return "You just posted exactly this. Edit your earlier post or write something new."

@@ -281,10 +281,17 @@ def _render(source: str) -> tuple[Rendered, Rendering]:
     token_count = sum(1 + len(token.children or ()) for token in tokens)
     stored = _sanitize(html) + _plain_paragraphs(tail)
     mentions, quoted = _references(tokens)
-    return (Rendered(html=stored, mentions=mentions, quoted_post_ids=quoted),
-            Rendering(html=stored, markdown_chars=cut, tokens=token_count,
-                      sanitized_chars=len(html), sanitized_tags=html.count("<"),
-                      sanitized_entities=html.count("&")))
+    return (
+        Rendered(html=stored, mentions=mentions, quoted_post_ids=quoted),
+        Rendering(
+            html=stored,
+            markdown_chars=cut,
+            tokens=token_count,
+            sanitized_chars=len(html),
+            sanitized_tags=html.count("<"),
+            sanitized_entities=html.count("&"),
+        ),
+    )
 
 
 # Not after a letter, digit or @ (an email address, @@x), and not cut out of a longer word.

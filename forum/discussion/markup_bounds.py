@@ -99,7 +99,7 @@ def markdown_length(source: str) -> int:
 
 
 def _delimiter_columns(state: StateBlock, line: int) -> int:
-    text = state.src[state.bMarks[line] + state.tShift[line]:state.eMarks[line]].strip()
+    text = state.src[state.bMarks[line] + state.tShift[line] : state.eMarks[line]].strip()
     return max(1, text.strip("|").count("|") + 1)
 
 
@@ -147,7 +147,7 @@ class CappedLinkify:
 
     def match(self, text: str) -> list[Any] | None:
         left = _left()
-        found = (self._inner.match(text) or [])[:max(left.links, 0)]
+        found = (self._inner.match(text) or [])[: max(left.links, 0)]
         left.links -= len(found)
         return found or None
 

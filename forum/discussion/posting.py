@@ -50,7 +50,12 @@ class Refused:
 
 
 def reply(
-    session: Session, viewer: Viewer, thread: Thread, body: str, *, config: Mapping[str, Any],
+    session: Session,
+    viewer: Viewer,
+    thread: Thread,
+    body: str,
+    *,
+    config: Mapping[str, Any],
 ) -> Posted | Refused:
     """`viewer` replies `body` (Markdown) to `thread`, whose board is loaded."""
     refusal = permissions.reply_refusal(viewer, thread)
@@ -63,7 +68,12 @@ def reply(
 
 
 def start_thread(
-    session: Session, viewer: Viewer, board: Board, title: str, body: str, *,
+    session: Session,
+    viewer: Viewer,
+    board: Board,
+    title: str,
+    body: str,
+    *,
     config: Mapping[str, Any],
 ) -> Posted | Refused:
     """`viewer` starts a thread called `title` on `board`, opening with `body` (Markdown)."""
@@ -111,14 +121,19 @@ def _open_thread(session: Session, board: Board, author: User, title: str) -> Th
 # through the ORM's bulk-update path cost more than the SQL itself. Core statements with bound
 # parameters go straight to the connection.
 _COUNT_POST = (
-    update(Thread).where(Thread.id == bindparam("b_thread"))
+    update(Thread)
+    .where(Thread.id == bindparam("b_thread"))
     .values(post_count=Thread.post_count + 1, cache_version=freshness.next_version(Thread))
     .returning(Thread.post_count, Thread.is_hidden)
 )
 _THREAD_LATEST = (
-    update(Thread).where(Thread.id == bindparam("b_thread"))
-    .values(last_post_id=bindparam("b_post"), last_post_at=bindparam("b_now"),
-            last_poster_id=bindparam("b_author"))
+    update(Thread)
+    .where(Thread.id == bindparam("b_thread"))
+    .values(
+        last_post_id=bindparam("b_post"),
+        last_post_at=bindparam("b_now"),
+        last_poster_id=bindparam("b_author"),
+    )
 )
 # Replies to other threads of the board race for the board row; a post only becomes the
 # board's latest if it is newer than the one recorded, whatever the commit order. "Newer" is
@@ -132,7 +147,8 @@ _newer_than_latest = (
     | ((Board.last_post_at == _b_now) & (Board.last_post_id < bindparam("b_post")))
 )
 _BOARD_COUNTS = (
-    update(Board).where(Board.id == bindparam("b_board"))
+    update(Board)
+    .where(Board.id == bindparam("b_board"))
     .values(
         post_count=Board.post_count + 1,
         cache_version=freshness.next_version(Board),
@@ -141,7 +157,8 @@ _BOARD_COUNTS = (
     )
 )
 _AUTHOR_COUNTS = (
-    update(User).where(User.id == bindparam("b_author"))
+    update(User)
+    .where(User.id == bindparam("b_author"))
     .values(post_count=User.post_count + 1, cache_version=freshness.next_version(User))
 )
 
@@ -170,21 +187,35 @@ def _append(
     )
     session.add(post)
     session.flush()
-    latest = {"b_thread": thread.id, "b_board": thread.board_id, "b_post": post.id,
-              "b_now": now, "b_author": author.id}
+    latest = {
+        "b_thread": thread.id,
+        "b_board": thread.board_id,
+        "b_post": post.id,
+        "b_now": now,
+        "b_author": author.id,
+    }
     connection.execute(_THREAD_LATEST, latest)
     # A hidden thread is outside its board's counts until restored (forum/staff/moderation.py).
     if not thread_hidden:
         connection.execute(_BOARD_COUNTS, latest)
     connection.execute(_AUTHOR_COUNTS, latest)
     # The statements above bumped the versions of the pages that show the post.
-    freshness.changed(session, thread=thread.id, user=author.id, bumped=True,
-                      board=None if thread_hidden else thread.board_id)
+    freshness.changed(
+        session,
+        thread=thread.id,
+        user=author.id,
+        bumped=True,
+        board=None if thread_hidden else thread.board_id,
+    )
     # The ORM copies of the rows changed above are stale now. The thread's new values are
     # known, so it is kept current rather than expired: the caller builds the post's URL from
     # it, and an expired thread would cost a reload.
-    for name, value in (("post_count", number), ("last_post_id", post.id),
-                        ("last_post_at", now), ("last_poster_id", author.id)):
+    for name, value in (
+        ("post_count", number),
+        ("last_post_id", post.id),
+        ("last_post_at", now),
+        ("last_poster_id", author.id),
+    ):
         set_committed_value(thread, name, value)
     session.expire(thread, ["cache_version"])
     board = session.identity_map.get(session.identity_key(Board, thread.board_id))
@@ -198,12 +229,26 @@ def edit_post(session: Session, post: Post, body: str, editor: User) -> None:
     """Replace a post's text, keeping the previous version as a revision."""
     if post.revision_count == 0:
         # The original text becomes revision 1 on the first edit.
-        session.add(PostRevision(post_id=post.id, number=1, source=post.source,
-                                 editor_id=post.author_id, created_at=post.created_at))
+        session.add(
+            PostRevision(
+                post_id=post.id,
+                number=1,
+                source=post.source,
+                editor_id=post.author_id,
+                created_at=post.created_at,
+            )
+        )
         post.revision_count = 1
     post.revision_count += 1
-    session.add(PostRevision(post_id=post.id, number=post.revision_count, source=body,
-                             editor_id=editor.id, created_at=utcnow()))
+    session.add(
+        PostRevision(
+            post_id=post.id,
+            number=post.revision_count,
+            source=body,
+            editor_id=editor.id,
+            created_at=utcnow(),
+        )
+    )
     post.source = body
     post.html = markup.render(body).html
     post.render_version = markup.RENDER_VERSION

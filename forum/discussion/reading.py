@@ -70,8 +70,12 @@ def board_index(session: Session, viewer: Viewer) -> Sequence[IndexBoard]:
         .order_by(Board.position, Board.name)
     )
     return [
-        IndexBoard(board, latest if latest is not None
-                   and permissions.can_see_thread(viewer, latest.thread) else None)
+        IndexBoard(
+            board,
+            latest
+            if latest is not None and permissions.can_see_thread(viewer, latest.thread)
+            else None,
+        )
         for board, latest in session.execute(stmt)
     ]
 
@@ -143,19 +147,21 @@ _THREAD_WITH_BOARD = (
 # Posts are numbered 1..n in their thread, so a page is a range on the unique index.
 _PAGE_OF_POSTS = (
     select(Post)
-    .where(Post.thread_id == bindparam("thread_id"),
-           Post.number.between(bindparam("first"), bindparam("last")))
+    .where(
+        Post.thread_id == bindparam("thread_id"),
+        Post.number.between(bindparam("first"), bindparam("last")),
+    )
     .options(joinedload(Post.author))
     .order_by(Post.number)
 )
 # The visible thread with its board, per set of moderated boards: visible_threads(viewer)
 # depends on nothing else (forum/access/visibility.py), and visitors, members and global
 # moderators share one statement each.
-_VISIBLE_THREAD_WITH_BOARD: dict[frozenset[int] | None, Select[tuple[Thread]]] = {}
+_VISIBLE_THREAD_WITH_BOARD: dict[frozenset[int] | None, Select[Thread]] = {}
 _MOST_STATEMENTS_KEPT = 256
 
 
-def _visible_thread_with_board(viewer: Viewer) -> Select[tuple[Thread]]:
+def _visible_thread_with_board(viewer: Viewer) -> Select[Thread]:
     boards = moderated_boards(viewer)
     stmt = _VISIBLE_THREAD_WITH_BOARD.get(boards)
     if stmt is None:

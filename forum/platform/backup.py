@@ -59,8 +59,10 @@ def restore(engine: Engine, source: Path) -> Summary:
     """Load a backup into the configured database, which must be empty (no tables at all)."""
     kind = _archive_kind(source)
     if kind != engine.dialect.name:
-        raise BackupError(f"{source} is a backup of {_KIND_NAMES[kind]} database but the "
-                          f"configured database is {_KIND_NAMES[engine.dialect.name]}.")
+        raise BackupError(
+            f"{source} is a backup of {_KIND_NAMES[kind]} database but the "
+            f"configured database is {_KIND_NAMES[engine.dialect.name]}."
+        )
     if kind == "sqlite":
         summary = _restore_sqlite(source, _sqlite_path(engine))
     else:
@@ -75,8 +77,10 @@ def restore(engine: Engine, source: Path) -> Summary:
 def _sqlite_path(engine: Engine) -> Path:
     database = engine.url.database
     if not database or database == ":memory:" or database.startswith("file:"):
-        raise BackupError("Backups need an SQLite database file (FORUM_DATABASE_URL="
-                          "sqlite:////path/to/file.sqlite3).")
+        raise BackupError(
+            "Backups need an SQLite database file (FORUM_DATABASE_URL="
+            "sqlite:////path/to/file.sqlite3)."
+        )
     return Path(database).resolve()
 
 
@@ -88,8 +92,10 @@ def _backup_sqlite(database: Path, target: Path) -> Summary:
     with _written_atomically(target) as partial:
         try:
             # Connecting to an existing file; sqlite3 would create a missing one, checked above.
-            with closing(sqlite3.connect(database, timeout=SQLITE_WAIT_SECONDS)) as live, \
-                    closing(sqlite3.connect(partial)) as copy:
+            with (
+                closing(sqlite3.connect(database, timeout=SQLITE_WAIT_SECONDS)) as live,
+                closing(sqlite3.connect(partial)) as copy,
+            ):
                 # One step: a single read transaction on the live database, so the copy is one
                 # consistent snapshot. In WAL mode that read blocks no writer.
                 _copy(live, copy)
@@ -110,18 +116,22 @@ def _restore_sqlite(source: Path, database: Path) -> Summary:
             _check_sqlite(backup, source)
             revision = _sqlite_revision(backup)
             if revision is None:
-                raise BackupError(f"{source} is an SQLite database but not a Showboard backup "
-                                  "(it has no alembic_version table).")
+                raise BackupError(
+                    f"{source} is an SQLite database but not a Showboard backup "
+                    "(it has no alembic_version table)."
+                )
             database.parent.mkdir(parents=True, exist_ok=True)
             with closing(sqlite3.connect(database, timeout=SQLITE_WAIT_SECONDS)) as target:
                 existing = target.execute(
                     "SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'"
                 ).fetchone()[0]
                 if existing:
-                    raise NotEmpty(f"{database} already has {existing} tables, indexes or "
-                                   "views. Restore only goes into an empty database, so a live "
-                                   "forum is never overwritten: point FORUM_DATABASE_URL at a "
-                                   "new file.")
+                    raise NotEmpty(
+                        f"{database} already has {existing} tables, indexes or "
+                        "views. Restore only goes into an empty database, so a live "
+                        "forum is never overwritten: point FORUM_DATABASE_URL at a "
+                        "new file."
+                    )
                 _copy(backup, target)
                 # As the app runs it (forum/db.py); the backup file itself is in DELETE mode.
                 target.execute("PRAGMA journal_mode=WAL")
@@ -151,11 +161,17 @@ def _check_sqlite(connection: sqlite3.Connection, path: Path) -> None:
 
 
 def _sqlite_counts(connection: sqlite3.Connection) -> dict[str, int]:
-    tables = [row[0] for row in connection.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
-        "ORDER BY name")]
-    return {table: connection.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
-            for table in tables}
+    tables = [
+        row[0]
+        for row in connection.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+            "ORDER BY name"
+        )
+    ]
+    return {
+        table: connection.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
+        for table in tables
+    }
 
 
 def _sqlite_revision(connection: sqlite3.Connection) -> str | None:
@@ -179,29 +195,50 @@ def _backup_postgres(engine: Engine, target: Path) -> Summary:
             counts = _table_counts(snapshot_reader)
             revision = _revision(snapshot_reader)
             with _written_atomically(target) as partial:
-                _run([pg_dump, "--format=custom", f"--snapshot={snapshot}",
-                      f"--file={partial}", f"--dbname={_libpq_url(engine.url)}"],
-                     _libpq_env(engine.url))
+                _run(
+                    [
+                        pg_dump,
+                        "--format=custom",
+                        f"--snapshot={snapshot}",
+                        f"--file={partial}",
+                        f"--dbname={_libpq_url(engine.url)}",
+                    ],
+                    _libpq_env(engine.url),
+                )
     return Summary(target, target.stat().st_size, revision, counts)
 
 
 def _restore_postgres(engine: Engine, source: Path) -> Summary:
     pg_restore = _client_tool(engine, "pg_restore")
     with engine.connect() as connection:
-        existing = connection.execute(text(
-            "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE n.nspname = current_schema()")).scalar_one()
+        existing = connection.execute(
+            text(
+                "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = current_schema()"
+            )
+        ).scalar_one()
         database = connection.exec_driver_sql("SELECT current_database()").scalar_one()
     if existing:
-        raise NotEmpty(f"Database {database} already has {existing} tables, indexes or "
-                       "sequences. Restore only goes into an empty database, so a live forum is "
-                       "never overwritten: create a new one (createdb) and point "
-                       "FORUM_DATABASE_URL at it.")
+        raise NotEmpty(
+            f"Database {database} already has {existing} tables, indexes or "
+            "sequences. Restore only goes into an empty database, so a live forum is "
+            "never overwritten: create a new one (createdb) and point "
+            "FORUM_DATABASE_URL at it."
+        )
     # One transaction: a restore that fails part way leaves the database empty, not half full.
     # --no-owner/--no-privileges: the roles of the backed-up server need not exist here.
-    _run([pg_restore, "--no-owner", "--no-privileges", "--exit-on-error",
-          "--single-transaction", f"--dbname={_libpq_url(engine.url)}", str(source)],
-         _libpq_env(engine.url))
+    _run(
+        [
+            pg_restore,
+            "--no-owner",
+            "--no-privileges",
+            "--exit-on-error",
+            "--single-transaction",
+            f"--dbname={_libpq_url(engine.url)}",
+            str(source),
+        ],
+        _libpq_env(engine.url),
+    )
     with engine.connect() as connection:
         counts = _table_counts(connection)
         revision = _revision(connection)
@@ -210,8 +247,10 @@ def _restore_postgres(engine: Engine, source: Path) -> Summary:
 
 def _table_counts(connection: Connection) -> dict[str, int]:
     tables = sorted(inspect(connection).get_table_names())
-    return {table: connection.execute(text(f'SELECT count(*) FROM "{table}"')).scalar_one()
-            for table in tables}
+    return {
+        table: connection.execute(text(f'SELECT count(*) FROM "{table}"')).scalar_one()
+        for table in tables
+    }
 
 
 def _revision(connection: Connection) -> str | None:
@@ -225,17 +264,25 @@ def _client_tool(engine: Engine, name: str) -> str:
     if path is None:
         with engine.connect() as connection:
             major = (connection.dialect.server_version_info or ("N",))[0]
-        raise BackupError(f"{name} is not on PATH: install the PostgreSQL client tools of the "
-                          f"server's version (Debian/Ubuntu: apt-get install "
-                          f"postgresql-client-{major}).")
+        raise BackupError(
+            f"{name} is not on PATH: install the PostgreSQL client tools of the "
+            f"server's version (Debian/Ubuntu: apt-get install "
+            f"postgresql-client-{major})."
+        )
     return path
 
 
 def _libpq_url(url: URL) -> str:
     """The database URL as pg_dump understands it, without the password (see _libpq_env),
     which would otherwise show in `ps` for everyone on the machine."""
-    plain = URL.create("postgresql", username=url.username, host=url.host, port=url.port,
-                       database=url.database, query=url.query)
+    plain = URL.create(
+        "postgresql",
+        username=url.username,
+        host=url.host,
+        port=url.port,
+        database=url.database,
+        query=url.query,
+    )
     return plain.render_as_string(hide_password=False)
 
 
@@ -274,8 +321,9 @@ def _archive_kind(source: Path) -> str:
         return "sqlite"
     if header.startswith(PG_DUMP_HEADER):
         return "postgresql"
-    raise BackupError(f"{source} is not a backup: neither an SQLite database nor a "
-                      "pg_dump custom-format archive.")
+    raise BackupError(
+        f"{source} is not a backup: neither an SQLite database nor a pg_dump custom-format archive."
+    )
 
 
 @contextmanager
@@ -285,8 +333,9 @@ def _written_atomically(target: Path) -> Iterator[Path]:
     password hashes and email addresses."""
     if not target.parent.is_dir():
         raise BackupError(f"The folder {target.parent} does not exist.")
-    descriptor, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial",
-                                        dir=target.parent)
+    descriptor, name = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=".partial", dir=target.parent
+    )
     os.close(descriptor)
     partial = Path(name)
     try:
@@ -300,8 +349,12 @@ def _written_atomically(target: Path) -> Iterator[Path]:
         finally:
             os.close(directory)
     finally:
-        for leftover in (partial, Path(f"{partial}-journal"), Path(f"{partial}-wal"),
-                         Path(f"{partial}-shm")):
+        for leftover in (
+            partial,
+            Path(f"{partial}-journal"),
+            Path(f"{partial}-wal"),
+            Path(f"{partial}-shm"),
+        ):
             leftover.unlink(missing_ok=True)
 
 
@@ -310,5 +363,7 @@ def _new_cache_namespace(engine: Engine) -> None:
     the same namespace and content versions, and a shared Redis would serve its pages here."""
     with engine.begin() as connection:
         if inspect(connection).has_table("cache_state"):
-            connection.execute(text("UPDATE cache_state SET namespace = :namespace"),
-                               {"namespace": secrets.token_hex(8)})
+            connection.execute(
+                text("UPDATE cache_state SET namespace = :namespace"),
+                {"namespace": secrets.token_hex(8)},
+            )

@@ -32,8 +32,12 @@ class ChunkedBodyLimit:
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         limit = self.flask_app.config.get("MAX_CONTENT_LENGTH")
-        if (limit and not environ.get("CONTENT_LENGTH") and environ.get("wsgi.input_terminated")
-                and "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()):
+        if (
+            limit
+            and not environ.get("CONTENT_LENGTH")
+            and environ.get("wsgi.input_terminated")
+            and "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+        ):
             body = _read_at_most(environ["wsgi.input"], int(limit) + 1)
             # From here on it is an ordinary body with a length (Werkzeug ignores a
             # Content-Length that comes with Transfer-Encoding: chunked).

@@ -50,7 +50,7 @@ def check_environment(environ: Mapping[str, str], known: Iterable[str]) -> None:
     for name in sorted(environ):
         if not name.startswith(PREFIX) or name.startswith(TEST_PREFIX):
             continue
-        key = name[len(PREFIX):]
+        key = name[len(PREFIX) :]
         if key in keys:
             continue
         # Compared without the prefix, which every name shares and which would make any
@@ -85,8 +85,9 @@ def check(config: Mapping[str, Any], defaults: Mapping[str, Any]) -> None:
     """Raise ConfigError for the first setting that cannot work."""
     for key, choices in CHOICES.items():
         if config.get(key) not in choices:
-            raise ConfigError(f"{PREFIX}{key} must be {' or '.join(choices)}, "
-                              f"not {_shown(str(config.get(key)))}")
+            raise ConfigError(
+                f"{PREFIX}{key} must be {' or '.join(choices)}, not {_shown(str(config.get(key)))}"
+            )
     for key, default in defaults.items():
         value = config.get(key)
         counts = isinstance(default, int) and not isinstance(default, bool)
@@ -95,25 +96,32 @@ def check(config: Mapping[str, Any], defaults: Mapping[str, Any]) -> None:
         if key.startswith("LIMIT_") and isinstance(value, str):
             _check_rate(key, value)
     if str(config.get("RATE_LIMITS", "on")).strip().lower() not in TRUE | FALSE:
-        raise ConfigError(f"{PREFIX}RATE_LIMITS must be on or off, "
-                          f"not {_shown(str(config['RATE_LIMITS']))}")
-    for key, check_url in (("DATABASE_URL", _check_database_url), ("REDIS_URL", _check_redis_url),
-                           ("SMTP_URL", _check_smtp_url), ("PUBLIC_URL", _check_public_url)):
+        raise ConfigError(
+            f"{PREFIX}RATE_LIMITS must be on or off, not {_shown(str(config['RATE_LIMITS']))}"
+        )
+    for key, check_url in (
+        ("DATABASE_URL", _check_database_url),
+        ("REDIS_URL", _check_redis_url),
+        ("SMTP_URL", _check_smtp_url),
+        ("PUBLIC_URL", _check_public_url),
+    ):
         if config.get(key):
             check_url(str(config[key]))
     if config["ENV"] == "production":
         for key, example in REQUIRED_IN_PRODUCTION.items():
             if not config.get(key):
-                raise ConfigError(f"{PREFIX}{key} must be set when FORUM_ENV=production "
-                                  f"({example})")
+                raise ConfigError(
+                    f"{PREFIX}{key} must be set when FORUM_ENV=production ({example})"
+                )
 
 
 def _check_rate(key: str, value: str) -> None:
     try:
         parse_many(value)
     except ValueError:
-        raise ConfigError(f"{PREFIX}{key} must be a rate like '5 per 15 minutes', "
-                          f"not {_shown(value)}") from None
+        raise ConfigError(
+            f"{PREFIX}{key} must be a rate like '5 per 15 minutes', not {_shown(value)}"
+        ) from None
 
 
 def _check_database_url(value: str) -> None:
@@ -129,31 +137,45 @@ def _check_database_url(value: str) -> None:
     try:
         dialect.import_dbapi()
     except ImportError:
-        raise ConfigError(f"FORUM_DATABASE_URL names a database driver that is not installed "
-                          f"({url.drivername}); use {wanted}") from None
+        raise ConfigError(
+            f"FORUM_DATABASE_URL names a database driver that is not installed "
+            f"({url.drivername}); use {wanted}"
+        ) from None
 
 
 def _check_redis_url(value: str) -> None:
     try:
         parse_redis_url(value)
     except ValueError:
-        raise ConfigError(f"FORUM_REDIS_URL must be a redis://host:6379/0, rediss:// or "
-                          f"unix:// URL, not {_shown(value)}") from None
+        raise ConfigError(
+            f"FORUM_REDIS_URL must be a redis://host:6379/0, rediss:// or "
+            f"unix:// URL, not {_shown(value)}"
+        ) from None
 
 
 def _check_smtp_url(value: str) -> None:
     parts = _split(value)
     if parts is None or parts.scheme not in {"smtp", "smtps"} or not parts.hostname:
-        raise ConfigError(f"FORUM_SMTP_URL must be an smtp://host:port or smtps://host:port "
-                          f"URL, not {_shown(value)}")
+        raise ConfigError(
+            f"FORUM_SMTP_URL must be an smtp://host:port or smtps://host:port "
+            f"URL, not {_shown(value)}"
+        )
 
 
 def _check_public_url(value: str) -> None:
     parts = _split(value)
-    if (parts is None or parts.scheme not in {"http", "https"} or not parts.hostname
-            or parts.username is not None or parts.query or parts.fragment):
-        raise ConfigError(f"FORUM_PUBLIC_URL must be an absolute http(s) URL like "
-                          f"https://fans.example.org, not {_shown(value)}")
+    if (
+        parts is None
+        or parts.scheme not in {"http", "https"}
+        or not parts.hostname
+        or parts.username is not None
+        or parts.query
+        or parts.fragment
+    ):
+        raise ConfigError(
+            f"FORUM_PUBLIC_URL must be an absolute http(s) URL like "
+            f"https://fans.example.org, not {_shown(value)}"
+        )
 
 
 def _split(value: str) -> SplitResult | None:

@@ -25,65 +25,141 @@ from forum.platform.text import identity_key, slugify
 
 DEMO_PASSWORD = "showboard-demo"
 DEMO_LOGINS = {"demo": Role.MEMBER, "mod_maria": Role.MODERATOR, "admin": Role.ADMIN}
-FANS = ["ingrid_stan", "lawfirm_lurker", "murphys_law", "helen_wan_reader", "associate_ally",
-        "tvdebates", "bingewatcher22", "nyc_paralegal"]
+FANS = [
+    "ingrid_stan",
+    "lawfirm_lurker",
+    "murphys_law",
+    "helen_wan_reader",
+    "associate_ally",
+    "tvdebates",
+    "bingewatcher22",
+    "nyc_paralegal",
+]
 
 # (board slug, title, [(author, body), ...]); the first post opens the thread.
 CONVERSATIONS: list[tuple[str, str, list[tuple[str, str]]]] = [
-    ("partner-track", "Will Partner Track get a season 2?", [
-        ("ingrid_stan", "I know Netflix said no back in November 2022, but hear me out. "
-         "It was in the **Top 10** within days, and it was never billed as a limited series. "
-         "That ending with Jeff *cannot* be how Ingrid's story ends.\n\n"
-         "Is there any realistic path to a second season?"),
-        ("lawfirm_lurker", "Realistically? Variety confirmed the cancellation, so it would take "
-         "another platform picking it up. It has happened before, but rarely for a show "
-         "that's been off the air this long."),
-        ("murphys_law", "> it was never billed as a limited series\n\nThis is what hurts. "
-         "Everything in the finale was set-up: the partnership vote, the betrayal, Rachel's "
-         "storyline. They clearly planned for more."),
-        ("helen_wan_reader", "The novel gives you a lot of what a season 2 would have dealt "
-         "with. If you haven't read Helen Wan's book, start there while we wait."),
-        ("associate_ally", "Remember that Netflix's drama chief sounded hopeful about a second "
-         "season before the news broke. I still think the numbers were closer than people "
-         "assume."),
-        ("demo", "Count me in for the revival campaign. What would you want season 2 to "
-         "focus on?\n\n1. Ingrid confronting Jeff\n2. The firm's diversity initiative, for "
-         "real this time\n3. More Rachel, obviously"),
-        ("tvdebates", "3, always 3. Alexandra Turshen stole every scene she was in."),
-        ("ingrid_stan", "Honestly just give us Arden Cho in a courtroom for ten more episodes. "
-         "~~I would watch her read a contract~~ I *have* watched her read a contract."),
-    ]),
-    ("partner-track", "Book vs. show: what Georgia Lee changed", [
-        ("helen_wan_reader", "The show moves a lot faster than the book. Georgia Lee added "
-         "the romance triangle up front, while the novel spends longer on the day-to-day "
-         "grind at the firm. Which version of Ingrid do you prefer?"),
-        ("bingewatcher22", "Show Ingrid is more sure of herself. Book Ingrid's doubts felt "
-         "more real to me though."),
-        ("nyc_paralegal", "As someone who works at a firm: the book is *painfully* accurate "
-         "about billable hours. The show is prettier."),
-    ]),
-    ("partner-track", "Where the cast went next", [
-        ("tvdebates", "Keeping a list of what Arden Cho, Dominic Sherwood and Alexandra "
-         "Turshen have done since. Add anything I missed!"),
-        ("associate_ally", "Following this thread. I'd watch any of them in anything."),
-    ]),
-    ("partner-track", "Petition to revive the show: sign and share", [
-        ("murphys_law", "Fans have petitions going. Signing costs nothing, and shows like "
-         "*Lucifer* and *Manifest* came back because fans made noise."),
-        ("lawfirm_lurker", "Signed. Not holding my breath, but signed."),
-    ]),
-    ("severance", "Theory thread: what is Lumon actually doing?", [
-        ("tvdebates", "Post your best theory. No proof required, just vibes and screenshots."),
-        ("bingewatcher22", "The goats. It is always the goats."),
-    ]),
-    ("the-bear", "Best episode so far?", [
-        ("nyc_paralegal", "I'll start: the one-take kitchen episode raised my blood pressure "
-         "in the best way."),
-    ]),
-    ("succession", "Rank the Roy siblings", [
-        ("associate_ally", "Worst to best, go. Be honest."),
-        ("murphys_law", "Connor is secretly the happiest man in the show and I stand by it."),
-    ]),
+    (
+        "partner-track",
+        "Will Partner Track get a season 2?",
+        [
+            (
+                "ingrid_stan",
+                "I know Netflix said no back in November 2022, but hear me out. "
+                "It was in the **Top 10** within days, and it was never billed as a limited "
+                "series. "
+                "That ending with Jeff *cannot* be how Ingrid's story ends.\n\n"
+                "Is there any realistic path to a second season?",
+            ),
+            (
+                "lawfirm_lurker",
+                "Realistically? Variety confirmed the cancellation, so it would take "
+                "another platform picking it up. It has happened before, but rarely for a show "
+                "that's been off the air this long.",
+            ),
+            (
+                "murphys_law",
+                "> it was never billed as a limited series\n\nThis is what hurts. "
+                "Everything in the finale was set-up: the partnership vote, the betrayal, Rachel's "
+                "storyline. They clearly planned for more.",
+            ),
+            (
+                "helen_wan_reader",
+                "The novel gives you a lot of what a season 2 would have dealt "
+                "with. If you haven't read Helen Wan's book, start there while we wait.",
+            ),
+            (
+                "associate_ally",
+                "Remember that Netflix's drama chief sounded hopeful about a second "
+                "season before the news broke. I still think the numbers were closer than people "
+                "assume.",
+            ),
+            (
+                "demo",
+                "Count me in for the revival campaign. What would you want season 2 to "
+                "focus on?\n\n1. Ingrid confronting Jeff\n2. The firm's diversity initiative, for "
+                "real this time\n3. More Rachel, obviously",
+            ),
+            ("tvdebates", "3, always 3. Alexandra Turshen stole every scene she was in."),
+            (
+                "ingrid_stan",
+                "Honestly just give us Arden Cho in a courtroom for ten more episodes. "
+                "~~I would watch her read a contract~~ I *have* watched her read a contract.",
+            ),
+        ],
+    ),
+    (
+        "partner-track",
+        "Book vs. show: what Georgia Lee changed",
+        [
+            (
+                "helen_wan_reader",
+                "The show moves a lot faster than the book. Georgia Lee added "
+                "the romance triangle up front, while the novel spends longer on the day-to-day "
+                "grind at the firm. Which version of Ingrid do you prefer?",
+            ),
+            (
+                "bingewatcher22",
+                "Show Ingrid is more sure of herself. Book Ingrid's doubts felt "
+                "more real to me though.",
+            ),
+            (
+                "nyc_paralegal",
+                "As someone who works at a firm: the book is *painfully* accurate "
+                "about billable hours. The show is prettier.",
+            ),
+        ],
+    ),
+    (
+        "partner-track",
+        "Where the cast went next",
+        [
+            (
+                "tvdebates",
+                "Keeping a list of what Arden Cho, Dominic Sherwood and Alexandra "
+                "Turshen have done since. Add anything I missed!",
+            ),
+            ("associate_ally", "Following this thread. I'd watch any of them in anything."),
+        ],
+    ),
+    (
+        "partner-track",
+        "Petition to revive the show: sign and share",
+        [
+            (
+                "murphys_law",
+                "Fans have petitions going. Signing costs nothing, and shows like "
+                "*Lucifer* and *Manifest* came back because fans made noise.",
+            ),
+            ("lawfirm_lurker", "Signed. Not holding my breath, but signed."),
+        ],
+    ),
+    (
+        "severance",
+        "Theory thread: what is Lumon actually doing?",
+        [
+            ("tvdebates", "Post your best theory. No proof required, just vibes and screenshots."),
+            ("bingewatcher22", "The goats. It is always the goats."),
+        ],
+    ),
+    (
+        "the-bear",
+        "Best episode so far?",
+        [
+            (
+                "nyc_paralegal",
+                "I'll start: the one-take kitchen episode raised my blood pressure "
+                "in the best way.",
+            ),
+        ],
+    ),
+    (
+        "succession",
+        "Rank the Roy siblings",
+        [
+            ("associate_ally", "Worst to best, go. Be honest."),
+            ("murphys_law", "Connor is secretly the happiest man in the show and I stand by it."),
+        ],
+    ),
 ]
 
 
@@ -96,8 +172,14 @@ def seed_demo(session: Session) -> bool:
     users: dict[str, User] = {}
     for name in [*DEMO_LOGINS, *FANS]:
         role = DEMO_LOGINS.get(name, Role.MEMBER)
-        users[name] = create_user(session, name, f"{name}@example.org", role=role,
-                                  password_hash=password_hash, trusted=True)
+        users[name] = create_user(
+            session,
+            name,
+            f"{name}@example.org",
+            role=role,
+            password_hash=password_hash,
+            trusted=True,
+        )
     for slug, title, posts in CONVERSATIONS:
         board = boards.get(slug)
         if board is None:
@@ -176,22 +258,40 @@ def bulk_generate(
         for number in range(1, size + 1):
             author = opener if number == 1 else rng.choice(authors)
             body, html = rendered[(post_id + number) % len(rendered)]
-            post_rows.append({
-                "id": post_id, "thread_id": thread_id, "author_id": author, "number": number,
-                "source": body, "html": html, "render_version": markup.RENDER_VERSION,
-                "created_at": moment, "is_deleted": False,
-            })
+            post_rows.append(
+                {
+                    "id": post_id,
+                    "thread_id": thread_id,
+                    "author_id": author,
+                    "number": number,
+                    "source": body,
+                    "html": html,
+                    "render_version": markup.RENDER_VERSION,
+                    "created_at": moment,
+                    "is_deleted": False,
+                }
+            )
             user_totals[author] = user_totals.get(author, 0) + 1
             last_author = author
             post_id += 1
             moment += step
-        thread_rows.append({
-            "id": thread_id, "board_id": board_id, "author_id": opener, "title": title,
-            "slug": slugify(title), "created_at": created, "post_count": size,
-            "last_post_id": post_id - 1, "last_post_at": moment - step,
-            "last_poster_id": last_author, "is_pinned": False, "is_locked": False,
-            "is_hidden": False,
-        })
+        thread_rows.append(
+            {
+                "id": thread_id,
+                "board_id": board_id,
+                "author_id": opener,
+                "title": title,
+                "slug": slugify(title),
+                "created_at": created,
+                "post_count": size,
+                "last_post_id": post_id - 1,
+                "last_post_at": moment - step,
+                "last_poster_id": last_author,
+                "is_pinned": False,
+                "is_locked": False,
+                "is_hidden": False,
+            }
+        )
         board_totals[board_id][0] += 1
         board_totals[board_id][1] += size
         if len(post_rows) >= chunk:
@@ -208,9 +308,11 @@ def bulk_generate(
 
 
 def _bulk_authors(session: Session, count: int) -> list[int]:
-    existing = list(session.scalars(
-        select(User.id).where(User.username_key.like("fan\\_%", escape="\\")).limit(count)
-    ))
+    existing = list(
+        session.scalars(
+            select(User.id).where(User.username_key.like("fan\\_%", escape="\\")).limit(count)
+        )
+    )
     if len(existing) >= count:
         return existing
     password_hash = hash_password(DEMO_PASSWORD)
@@ -220,16 +322,28 @@ def _bulk_authors(session: Session, count: int) -> list[int]:
         name = f"fan_{n:04d}"
         if name in taken:
             continue
-        rows.append({"username": name, "username_key": name, "email": f"{name}@example.org",
-                     "email_key": f"{name}@example.org", "password_hash": password_hash,
-                     "role": Role.MEMBER.value, "created_at": utcnow(), "post_count": 0,
-                     "email_verified_at": utcnow(), "is_trusted": True})
+        rows.append(
+            {
+                "username": name,
+                "username_key": name,
+                "email": f"{name}@example.org",
+                "email_key": f"{name}@example.org",
+                "password_hash": password_hash,
+                "role": Role.MEMBER.value,
+                "created_at": utcnow(),
+                "post_count": 0,
+                "email_verified_at": utcnow(),
+                "is_trusted": True,
+            }
+        )
         if len(rows) + len(existing) >= count:
             break
     session.execute(insert(User), rows)
-    return list(session.scalars(
-        select(User.id).where(User.username_key.like("fan\\_%", escape="\\")).limit(count)
-    ))
+    return list(
+        session.scalars(
+            select(User.id).where(User.username_key.like("fan\\_%", escape="\\")).limit(count)
+        )
+    )
 
 
 def _split(total: int, parts: int, rng: random.Random) -> list[int]:
@@ -243,8 +357,9 @@ def _split(total: int, parts: int, rng: random.Random) -> list[int]:
     return sizes
 
 
-def _flush_rows(session: Session, threads: list[dict[str, object]],
-                posts: list[dict[str, object]]) -> None:
+def _flush_rows(
+    session: Session, threads: list[dict[str, object]], posts: list[dict[str, object]]
+) -> None:
     # Threads point at their last post and posts at their thread: insert threads without the
     # pointer, then posts, then set it (foreign keys are checked on every statement).
     # Core executemany on the tables, not ORM bulk inserts: several times faster.
@@ -252,13 +367,13 @@ def _flush_rows(session: Session, threads: list[dict[str, object]],
     # A mapped class's __table__ is typed as any FROM clause; these are plain tables.
     thread_table, post_table = cast(Table, Thread.__table__), cast(Table, Post.__table__)
     if threads:
-        connection.execute(insert(thread_table),
-                           [{**row, "last_post_id": None} for row in threads])
+        connection.execute(insert(thread_table), [{**row, "last_post_id": None} for row in threads])
     if posts:
         connection.execute(insert(post_table), posts)
     if threads:
         connection.execute(
-            update(thread_table).where(thread_table.c.id == bindparam("thread_id"))
+            update(thread_table)
+            .where(thread_table.c.id == bindparam("thread_id"))
             .values(last_post_id=bindparam("last_post")),
             [{"thread_id": row["id"], "last_post": row["last_post_id"]} for row in threads],
         )
@@ -271,13 +386,19 @@ def _apply_totals(session: Session, boards: dict[int, list[int]], users: dict[in
         last = session.execute(
             select(Thread.last_post_id, Thread.last_post_at)
             .where(Thread.board_id == board_id)
-            .order_by(Thread.last_post_at.desc()).limit(1)
+            .order_by(Thread.last_post_at.desc())
+            .limit(1)
         ).one()
-        session.execute(update(Board).where(Board.id == board_id).values(
-            thread_count=Board.thread_count + thread_total,
-            post_count=Board.post_count + post_total,
-            last_post_id=last.last_post_id, last_post_at=last.last_post_at,
-        ))
+        session.execute(
+            update(Board)
+            .where(Board.id == board_id)
+            .values(
+                thread_count=Board.thread_count + thread_total,
+                post_count=Board.post_count + post_total,
+                last_post_id=last.last_post_id,
+                last_post_at=last.last_post_at,
+            )
+        )
     for user_id, added in users.items():
         session.execute(
             update(User).where(User.id == user_id).values(post_count=User.post_count + added)
@@ -289,8 +410,9 @@ def _resync_sequences(session: Session) -> None:
     if session.get_bind().dialect.name != "postgresql":
         return
     for table in ("users", "threads", "posts"):
-        session.execute(text(
-            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-            f"(SELECT COALESCE(MAX(id), 1) FROM {table}))"
-        ))
-
+        session.execute(
+            text(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                f"(SELECT COALESCE(MAX(id), 1) FROM {table}))"
+            )
+        )

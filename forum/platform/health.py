@@ -66,10 +66,12 @@ def _redis() -> None:
     client = current_app.extensions.get("forum.health_redis")
     if client is None:
         # One try with a short timeout: a probe must answer before the prober gives up.
-        client = redis.Redis.from_url(current_app.config["REDIS_URL"],
-                                      socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
-                                      socket_timeout=REDIS_TIMEOUT_SECONDS,
-                                      retry=Retry(NoBackoff(), 0))
+        client = redis.Redis.from_url(
+            current_app.config["REDIS_URL"],
+            socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+            socket_timeout=REDIS_TIMEOUT_SECONDS,
+            retry=Retry(NoBackoff(), 0),
+        )
         current_app.extensions["forum.health_redis"] = client
     client.ping()
 

@@ -77,27 +77,42 @@ class Job:
 DECLARED: dict[str, Job] = {}
 
 
-def task(*, retries: int = 0, retry_delay: int = 0, backoff: float = 0,
-         summary: Callable[..., str] | None = None,
-         retry_delay_setting: str | None = None) -> Callable[[Callable[..., None]], Job]:
+def task(
+    *,
+    retries: int = 0,
+    retry_delay: int = 0,
+    backoff: float = 0,
+    summary: Callable[..., str] | None = None,
+    retry_delay_setting: str | None = None,
+) -> Callable[[Callable[..., None]], Job]:
     """Declare a job; `retries` more tries after the first, waiting `retry_delay` seconds,
     then that times `backoff`, and so on."""
+
     def declare(func: Callable[..., None]) -> Job:
-        job = Job(func.__name__, func, retries, retry_delay, backoff,
-                  summary=summary or (lambda *args: ""),
-                  retry_delay_setting=retry_delay_setting)
+        job = Job(
+            func.__name__,
+            func,
+            retries,
+            retry_delay,
+            backoff,
+            summary=summary or (lambda *args: ""),
+            retry_delay_setting=retry_delay_setting,
+        )
         DECLARED[job.name] = job
         return job
+
     return declare
 
 
 def periodic(schedule: Callable[[Any], bool]) -> Callable[[Callable[..., None]], Job]:
     """Declare a job the consumer's scheduler runs whenever `schedule` (a huey.crontab)
     matches the minute."""
+
     def declare(func: Callable[..., None]) -> Job:
         job = Job(func.__name__, func, schedule=schedule)
         DECLARED[job.name] = job
         return job
+
     return declare
 
 
@@ -157,16 +172,20 @@ def _build_huey(app: Flask, consuming: bool) -> tuple[Huey, dict[str, TaskWrappe
         if job.schedule is not None:
             tasks[job.name] = huey.periodic_task(job.schedule, context=True, name=job.name)(run)
         else:
-            tasks[job.name] = huey.task(retries=job.retries,
-                                        retry_delay=job.first_delay(app.config),
-                                        retry_backoff=job.backoff, context=True,
-                                        name=job.name)(run)
+            tasks[job.name] = huey.task(
+                retries=job.retries,
+                retry_delay=job.first_delay(app.config),
+                retry_backoff=job.backoff,
+                context=True,
+                name=job.name,
+            )(run)
     return huey, tasks
 
 
 def _in_app(app: Flask, job: Job) -> Callable[..., None]:
     """The function Huey runs: the job inside an app context, one log line per run, and a
     failed_jobs row when the last try fails."""
+
     @functools.wraps(job.func)
     def run(*args: Any, task: Task) -> None:
         started = time.perf_counter()
@@ -175,13 +194,20 @@ def _in_app(app: Flask, job: Job) -> Callable[..., None]:
                 job.func(*args)
             except Exception as error:
                 last = not task.retries
-                log_job(job.name, task.id, "failed" if last else "retrying",
-                        time.perf_counter() - started, error=repr(error)[:300],
-                        retries_left=task.retries, arguments=job.summary(*args))
+                log_job(
+                    job.name,
+                    task.id,
+                    "failed" if last else "retrying",
+                    time.perf_counter() - started,
+                    error=repr(error)[:300],
+                    retries_left=task.retries,
+                    arguments=job.summary(*args),
+                )
                 if last:
                     record_failure(job, args, repr(error), attempts=job.retries + 1)
                 raise
             log_job(job.name, task.id, "ok", time.perf_counter() - started)
+
     # Huey names the task after the module and the name given; keep the job's module.
     run.__module__ = job.func.__module__
     return run
@@ -204,8 +230,9 @@ def record_failure(job: Job, args: Sequence[Any], error: str, attempts: int) -> 
         summary = ""
     session = current_app.extensions["forum.sessionmaker"]()
     try:
-        session.add(FailedJob(task=job.name, arguments=summary[:500], error=error[:2000],
-                              attempts=attempts))
+        session.add(
+            FailedJob(task=job.name, arguments=summary[:500], error=error[:2000], attempts=attempts)
+        )
         freshness.private(session)  # shown on /admin only, which is never cached
         session.commit()
     except Exception:
@@ -224,8 +251,11 @@ class FailureSummary:
 def failures(session: Any, limit: int = 5) -> FailureSummary:
     """For /admin: how many jobs failed (within the kept window) and the latest few."""
     count = session.scalar(select(func.count()).select_from(FailedJob)) or 0
-    latest = list(session.scalars(
-        select(FailedJob).order_by(FailedJob.failed_at.desc(), FailedJob.id.desc()).limit(limit)))
+    latest = list(
+        session.scalars(
+            select(FailedJob).order_by(FailedJob.failed_at.desc(), FailedJob.id.desc()).limit(limit)
+        )
+    )
     return FailureSummary(count, latest)
 
 
@@ -246,8 +276,14 @@ def prune_failed_jobs() -> None:
 
 
 @click.command("worker")
-@click.option("--workers", "-w", default=2, show_default=True, type=click.IntRange(1, 64),
-              help="Worker threads running jobs side by side.")
+@click.option(
+    "--workers",
+    "-w",
+    default=2,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Worker threads running jobs side by side.",
+)
 @with_appcontext
 def worker_command(workers: int) -> None:
     """Run the job consumer: mail, retries and periodic jobs (Ctrl-C stops it)."""
@@ -257,11 +293,12 @@ def worker_command(workers: int) -> None:
     job_queue.consuming = True
     huey = job_queue.huey
     if huey.immediate:
-        raise click.ClickException("Jobs run immediately in this configuration "
-                                   "(FORUM_JOBS_IMMEDIATE): there is no queue to consume.")
+        raise click.ClickException(
+            "Jobs run immediately in this configuration "
+            "(FORUM_JOBS_IMMEDIATE): there is no queue to consume."
+        )
     # Polls an idle SQLite queue at most every 2 s (Redis blocks instead), so mail goes out soon.
-    huey.create_consumer(workers=workers, periodic=True, worker_type="thread",
-                         max_delay=2.0).run()
+    huey.create_consumer(workers=workers, periodic=True, worker_type="thread", max_delay=2.0).run()
 
 
 def init_app(app: Flask) -> None:

@@ -108,27 +108,37 @@ class Rule:
 
 PREVIEWS = Rule("LIMIT_PREVIEWS", by_member_or_ip, exempt=_not_a_preview, shared="previews")
 # Every mail to one address counts here, whichever form asked for it.
-MAIL_TO_ADDRESS = Rule("LIMIT_MAIL_PER_ADDRESS", by_target_address, _succeeded,
-                       shared="mail-per-address")
+MAIL_TO_ADDRESS = Rule(
+    "LIMIT_MAIL_PER_ADDRESS", by_target_address, _succeeded, shared="mail-per-address"
+)
 
 # Codes are 6 digits: only a few wrong guesses per account, wherever they are typed; the
 # per-address rule stops one client guessing for many accounts at once.
-SECOND_FACTOR = [Rule("LIMIT_SECOND_FACTOR", by_pending_login, _second_factor_failed,
-                      shared="second-factor-account"),
-                 Rule("LIMIT_SECOND_FACTOR_IP", by_ip, _second_factor_failed,
-                      shared="second-factor-ip")]
+SECOND_FACTOR = [
+    Rule(
+        "LIMIT_SECOND_FACTOR",
+        by_pending_login,
+        _second_factor_failed,
+        shared="second-factor-account",
+    ),
+    Rule("LIMIT_SECOND_FACTOR_IP", by_ip, _second_factor_failed, shared="second-factor-ip"),
+]
 
 RULES: dict[str, list[Rule]] = {
     # Only failed logins count, but once over the limit even the right password is refused.
-    "accounts.login": [Rule("LIMIT_LOGIN_IP", by_ip, _failed),
-                       Rule("LIMIT_LOGIN_ACCOUNT", by_login_name, _failed)],
+    "accounts.login": [
+        Rule("LIMIT_LOGIN_IP", by_ip, _failed),
+        Rule("LIMIT_LOGIN_ACCOUNT", by_login_name, _failed),
+    ],
     # Every attempt counts: an answer that differs between success and failure must not
     # become free to ask for.
     "accounts.register": [Rule("LIMIT_REGISTER", by_ip), MAIL_TO_ADDRESS],
     "accounts.reset_request": [Rule("LIMIT_PASSWORD_RESET", by_ip), MAIL_TO_ADDRESS],
     "accounts.resend_verification": [Rule("LIMIT_VERIFY_RESEND", by_member_or_ip), MAIL_TO_ADDRESS],
-    "accounts.change_email": [Rule("LIMIT_EMAIL_CHANGE", by_member_or_ip, _succeeded),
-                              MAIL_TO_ADDRESS],
+    "accounts.change_email": [
+        Rule("LIMIT_EMAIL_CHANGE", by_member_or_ip, _succeeded),
+        MAIL_TO_ADDRESS,
+    ],
     "boards.new_thread": [Rule("LIMIT_THREADS", by_member_or_ip, _succeeded), PREVIEWS],
     "threads.reply": [Rule("LIMIT_REPLIES", by_member_or_ip, _succeeded), PREVIEWS],
     "threads.edit": [PREVIEWS],
@@ -146,17 +156,24 @@ RULES: dict[str, list[Rule]] = {
 def init_app(app: Flask) -> None:
     enabled = app.config["RATE_LIMITS_ENABLED"]
     if not enabled:
-        log.warning("FORUM_RATE_LIMITS=off: rate limits, new-member limits and flood control "
-                    "are all switched off. Never run a public forum like this.")
+        log.warning(
+            "FORUM_RATE_LIMITS=off: rate limits, new-member limits and flood control "
+            "are all switched off. Never run a public forum like this."
+        )
     redis_url = app.config["REDIS_URL"]
     if enabled and not redis_url and app.config["ENV"] == "production":
-        log.warning("FORUM_REDIS_URL is not set: each worker process keeps its own rate-limit "
-                    "counts, so with N workers every limit is N times as generous. Production "
-                    "needs Redis.")
+        log.warning(
+            "FORUM_REDIS_URL is not set: each worker process keeps its own rate-limit "
+            "counts, so with N workers every limit is N times as generous. Production "
+            "needs Redis."
+        )
     limiter = Limiter(
-        key_func=by_ip, storage_uri=redis_url or "memory://",
+        key_func=by_ip,
+        storage_uri=redis_url or "memory://",
         storage_options=redisconn.options() if redis_url else {},
-        enabled=enabled, key_prefix="showboard", strategy="moving-window",
+        enabled=enabled,
+        key_prefix="showboard",
+        strategy="moving-window",
         # Redis down: count in this process until it is back, instead of answering 500.
         in_memory_fallback_enabled=True,
         # A deduction that fails after the view ran (Redis gone mid-request) is logged and
@@ -174,13 +191,22 @@ def init_app(app: Flask) -> None:
         for rule in rules:
             if rule.shared:
                 view = limiter.shared_limit(
-                    _setting(rule.setting), scope=rule.shared, key_func=rule.key,
-                    methods=["POST"], deduct_when=rule.counts, exempt_when=rule.exempt)(view)
+                    _setting(rule.setting),
+                    scope=rule.shared,
+                    key_func=rule.key,
+                    methods=["POST"],
+                    deduct_when=rule.counts,
+                    exempt_when=rule.exempt,
+                )(view)
             else:
                 view = limiter.limit(
-                    _setting(rule.setting), key_func=rule.key, methods=["POST"],
-                    deduct_when=rule.counts, exempt_when=rule.exempt,
-                    scope=f"{endpoint}:{rule.setting}")(view)
+                    _setting(rule.setting),
+                    key_func=rule.key,
+                    methods=["POST"],
+                    deduct_when=rule.counts,
+                    exempt_when=rule.exempt,
+                    scope=f"{endpoint}:{rule.setting}",
+                )(view)
         app.view_functions[endpoint] = view
 
 

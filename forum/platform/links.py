@@ -68,6 +68,6 @@ def link(endpoint: str, **values: int | str) -> str:
     index = 1
     for position, is_int in slots:
         value = given[position]
-        url += (str(value) if is_int else _quoted(value)) + pieces[index]  # type: ignore[arg-type]
+        url += (str(value) if is_int else _quoted(value)) + pieces[index]
         index += 1
     return url

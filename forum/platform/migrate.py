@@ -92,7 +92,7 @@ def _between(before: str | None, after: str | None) -> list[Migration]:
 def _describe(revision: str, path: str, doc: str) -> Migration:
     stem = Path(path).stem
     prefix = f"{revision}_"
-    name = stem[len(prefix):] if stem.startswith(prefix) else doc.splitlines()[0]
+    name = stem[len(prefix) :] if stem.startswith(prefix) else doc.splitlines()[0]
     return Migration(revision, name.replace("_", " "))
 
 

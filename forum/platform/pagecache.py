@@ -109,14 +109,16 @@ class RedisStore:
         return page if isinstance(page, bytes) else None
 
     def set(self, key: str, page: bytes) -> None:
-        self._link.call(lambda r: r.set(f"showboard:page:{key}", page, ex=PAGE_TTL_SECONDS),
-                        None)
+        self._link.call(lambda r: r.set(f"showboard:page:{key}", page, ex=PAGE_TTL_SECONDS), None)
 
 
 def _personal() -> bool:
     """Pages for logged-in members, or carrying a one-off message, are never shared."""
-    return ("_user_id" in session or "_flashes" in session
-            or current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies)
+    return (
+        "_user_id" in session
+        or "_flashes" in session
+        or current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
+    )
 
 
 def _shareable() -> bool:
@@ -140,12 +142,18 @@ def _serve_cached() -> Response | None:
 # Per cacheable endpoint: the row version that belongs in the key, as a scalar subquery with
 # one parameter ({p}), and that parameter from the URL's view arguments.
 _ROW_VERSIONS: dict[str, tuple[str, Callable[[dict[str, Any]], object] | None]] = {
-    "threads.thread": ("(SELECT cache_version FROM threads WHERE id = {p})",
-                       lambda args: args["thread_id"]),
-    "boards.board": ("(SELECT cache_version FROM boards WHERE slug = {p})",
-                     lambda args: args["slug"]),
-    "users.profile": ("(SELECT cache_version FROM users WHERE username_key = {p})",
-                      lambda args: identity_key(args["username"])),
+    "threads.thread": (
+        "(SELECT cache_version FROM threads WHERE id = {p})",
+        lambda args: args["thread_id"],
+    ),
+    "boards.board": (
+        "(SELECT cache_version FROM boards WHERE slug = {p})",
+        lambda args: args["slug"],
+    ),
+    "users.profile": (
+        "(SELECT cache_version FROM users WHERE username_key = {p})",
+        lambda args: identity_key(args["username"]),
+    ),
     # The index shows every board's totals and latest post.
     "boards.index": ("(SELECT SUM(cache_version) FROM boards)", None),
 }

@@ -39,7 +39,8 @@ def trust_proxies(app: Flask) -> None:
     hops = app.config["TRUSTED_PROXIES"]
     if hops:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
-            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops)
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops
+        )
 
 
 def public_host(app: Flask) -> str:
@@ -53,8 +54,11 @@ def _refuse_other_hosts() -> Response | None:
     asked = (urlsplit(f"//{request.host}").hostname or "").rstrip(".")
     if asked == public_host(current_app):
         return None
-    return Response(f"Bad Request: this site answers at {current_app.config['PUBLIC_URL']}\n",
-                    status=400, mimetype="text/plain")
+    return Response(
+        f"Bad Request: this site answers at {current_app.config['PUBLIC_URL']}\n",
+        status=400,
+        mimetype="text/plain",
+    )
 
 
 def _adapter() -> MapAdapter:
@@ -62,8 +66,9 @@ def _adapter() -> MapAdapter:
     adapter: MapAdapter | None = app.extensions.get("forum.public_urls")
     if adapter is None:
         parts = urlsplit(app.config["PUBLIC_URL"])
-        adapter = app.url_map.bind(parts.netloc, script_name=parts.path.rstrip("/") or "/",
-                                   url_scheme=parts.scheme)
+        adapter = app.url_map.bind(
+            parts.netloc, script_name=parts.path.rstrip("/") or "/", url_scheme=parts.scheme
+        )
         app.extensions["forum.public_urls"] = adapter
     return adapter
 

@@ -81,8 +81,14 @@ class Breaker:
             if self._down:
                 return
             self._down = True
-        log.warning("Redis is unreachable for the %s (%s: %s); %s. Trying again every %.0f s.",
-                    self._name, error.__class__.__name__, error, self._while_down, self._pause)
+        log.warning(
+            "Redis is unreachable for the %s (%s: %s); %s. Trying again every %.0f s.",
+            self._name,
+            error.__class__.__name__,
+            error,
+            self._while_down,
+            self._pause,
+        )
 
     def _recovered(self) -> None:
         with self._lock:
@@ -102,7 +108,8 @@ class Link:
         self.breaker = Breaker(
             "page cache and site settings",
             "pages are rendered for every visitor and not stored, and other workers see "
-            "settings changes within 10 s")
+            "settings changes within 10 s",
+        )
 
     def call(self, action: Callable[[redis.Redis], T], default: T) -> T:
         return self.breaker.call(lambda: action(self.client), default)

@@ -44,8 +44,17 @@ _BOOKKEEPING = ("SAVEPOINT", "RELEASE", "ROLLBACK TO")
 def log_job(name: str, job_id: str, outcome: str, seconds: float, **fields: object) -> None:
     """One line for a finished job, in the same format as the request lines. Call it inside an
     app context (the worker has one)."""
-    _emit(logging.INFO, {"event": "job", "job": name, "job_id": job_id, "outcome": outcome,
-                         "ms": round(seconds * 1000, 1), **fields})
+    _emit(
+        logging.INFO,
+        {
+            "event": "job",
+            "job": name,
+            "job_id": job_id,
+            "outcome": outcome,
+            "ms": round(seconds * 1000, 1),
+            **fields,
+        },
+    )
 
 
 def _emit(level: int, fields: dict[str, object]) -> None:
@@ -56,8 +65,14 @@ def _emit(level: int, fields: dict[str, object]) -> None:
 
 def _write(level: int, line: str) -> None:
     handler = _own_handler
-    if (handler is not None and log.handlers == [handler] and not log.propagate
-            and not log.filters and not handler.filters and level >= handler.level):
+    if (
+        handler is not None
+        and log.handlers == [handler]
+        and not log.propagate
+        and not log.filters
+        and not handler.filters
+        and level >= handler.level
+    ):
         # Our handler is the line's only reader, and it would print the message as it is: write
         # it straight to the stream. A LogRecord (time, process, thread and process names,
         # the request-id factory) and the handler chain cost more than building the line.
@@ -152,18 +167,31 @@ def _finish(response: Response) -> Response:
     user_id = user.id if user is not None and user.is_authenticated else None
     ms = round((time.perf_counter() - state.started) * 1000, 1)
     if current_app.config.get("LOG_FORMAT") == "json":
-        line = render({"time": _now(), "event": "request", "request_id": state.request_id,
-                       "ip": request.remote_addr, "user": user_id, "method": request.method,
-                       "path": path, "status": response.status_code, "ms": ms,
-                       "sql": state.statements}, as_json=True)
+        line = render(
+            {
+                "time": _now(),
+                "event": "request",
+                "request_id": state.request_id,
+                "ip": request.remote_addr,
+                "user": user_id,
+                "method": request.method,
+                "path": path,
+                "status": response.status_code,
+                "ms": ms,
+                "sql": state.statements,
+            },
+            as_json=True,
+        )
     else:
         # The same fields as render() writes, spelled out because this runs on every request;
         # only the address (from X-Forwarded-For) and the path can need quoting.
-        line = (f"time={_now()} event=request request_id={state.request_id} "
-                f"ip={_text_value(request.remote_addr)} "
-                f"user={'-' if user_id is None else user_id} method={request.method} "
-                f"path={_text_value(path)} status={response.status_code} ms={ms} "
-                f"sql={state.statements}")
+        line = (
+            f"time={_now()} event=request request_id={state.request_id} "
+            f"ip={_text_value(request.remote_addr)} "
+            f"user={'-' if user_id is None else user_id} method={request.method} "
+            f"path={_text_value(path)} status={response.status_code} ms={ms} "
+            f"sql={state.statements}"
+        )
     _write(level, line)
     return response
 
@@ -218,7 +246,8 @@ class LineFormatter(logging.Formatter):
             return record.getMessage()
         fields: dict[str, object] = {
             "time": datetime.fromtimestamp(record.created, UTC)
-            .isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            .isoformat(timespec="milliseconds")
+            .replace("+00:00", "Z"),
             "event": "log",
             "level": record.levelname.lower(),
             "logger": record.name,
@@ -247,7 +276,8 @@ def _install_handler(app: Flask) -> None:
     if logging.getLogRecordFactory() is not _record_with_request_id:
         logging.setLogRecordFactory(_record_with_request_id)
     if logging.getLogger().handlers or any(
-            isinstance(handler.formatter, LineFormatter) for handler in log.handlers):
+        isinstance(handler.formatter, LineFormatter) for handler in log.handlers
+    ):
         return
     global _own_handler
     handler = logging.StreamHandler(sys.stderr)

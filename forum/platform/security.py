@@ -33,9 +33,12 @@ def init_app(app: Flask) -> None:
     def refuse_control_characters_in_urls() -> None:
         # No slug, username or id contains a control character; PostgreSQL can't even
         # compare text with a NUL in it. Such a URL names nothing: 404.
-        if any(isinstance(value, str) and has_control(value)
-               for value in (request.view_args or {}).values()):
+        if any(
+            isinstance(value, str) and has_control(value)
+            for value in (request.view_args or {}).values()
+        ):
             abort(404)
+
     production = app.config["ENV"] == "production"
 
     @app.after_request

@@ -71,8 +71,9 @@ def get_settings(session: Session) -> SiteSettings:
         return cached.settings
     namespace, version, value = _load_with_version(session)
     # One object swapped in whole, so a request thread never sees half an update.
-    _app_extensions()[_CACHE_KEY] = _Cached(time.monotonic() + CACHE_SECONDS, namespace,
-                                            version, value)
+    _app_extensions()[_CACHE_KEY] = _Cached(
+        time.monotonic() + CACHE_SECONDS, namespace, version, value
+    )
     return value
 
 
@@ -107,8 +108,15 @@ def registration_open(session: Session) -> bool:
     return get_settings(session).registration_open
 
 
-def save(session: Session, actor: User, site_name: str, tagline: str, registration_is_open: bool,
-         rules_markdown: str, require_second_factor: bool | None = None) -> None:
+def save(
+    session: Session,
+    actor: User,
+    site_name: str,
+    tagline: str,
+    registration_is_open: bool,
+    rules_markdown: str,
+    require_second_factor: bool | None = None,
+) -> None:
     """Store new settings (one mod-log row). The caller commits, then calls forget_cached().
 
     Bumps the site-wide content version itself, whatever the view declares: that is what
@@ -127,7 +135,8 @@ def save(session: Session, actor: User, site_name: str, tagline: str, registrati
     # later are the new ones: that is the number to publish once it commits.
     if has_request_context():
         g.saved_settings_version = session.execute(
-            select(CacheState.namespace, CacheState.version)).one()
+            select(CacheState.namespace, CacheState.version)
+        ).one()
 
 
 def forget_cached() -> None:

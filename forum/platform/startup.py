@@ -93,8 +93,10 @@ def wait_for_database(url: str, wait_seconds: float, retry_seconds: float = RETR
     if problem is None:
         return
     if wait_seconds > 0:
-        say(f"waiting for the database at {shown} ({problem}); retrying every "
-            f"{retry_seconds:g} s for up to {wait_seconds:g} s (FORUM_STARTUP_WAIT_SECONDS)")
+        say(
+            f"waiting for the database at {shown} ({problem}); retrying every "
+            f"{retry_seconds:g} s for up to {wait_seconds:g} s (FORUM_STARTUP_WAIT_SECONDS)"
+        )
     while time.monotonic() < deadline:
         time.sleep(max(0.0, min(retry_seconds, deadline - time.monotonic())))
         problem = database_problem(url)
@@ -123,14 +125,17 @@ def database_problem(url: str) -> str | None:
 
 def check_redis(url: str) -> bool:
     """One warning line when Redis does not answer PING; the process starts anyway."""
-    client = redis.Redis.from_url(url, socket_connect_timeout=CONNECT_TIMEOUT_SECONDS,
-                                  socket_timeout=CONNECT_TIMEOUT_SECONDS)
+    client = redis.Redis.from_url(
+        url, socket_connect_timeout=CONNECT_TIMEOUT_SECONDS, socket_timeout=CONNECT_TIMEOUT_SECONDS
+    )
     try:
         client.ping()
     except (redis.RedisError, OSError) as error:
-        say(f"warning: Redis at {mask_password(url)} is unreachable ({_first_line(error)}); "
+        say(
+            f"warning: Redis at {mask_password(url)} is unreachable ({_first_line(error)}); "
             f"starting without it: rate limits and the page cache stay in this process "
-            f"until it answers")
+            f"until it answers"
+        )
         return False
     finally:
         client.close()

@@ -39,10 +39,11 @@ def init_app(app: Flask) -> None:
         # Fingerprinted URLs never change content; plain ones revalidate.
         return 31_536_000 if request.args.get("v") else None
 
-    app.get_send_file_max_age = static_max_age  # type: ignore[method-assign]
+    app.get_send_file_max_age = static_max_age  # type: ignore[method-assign, assignment]
 
-    app.jinja_env.filters.update(time_ago=time_ago, iso=iso, long_date=long_date,
-                                 html=markup.as_markup)
+    app.jinja_env.filters.update(
+        time_ago=time_ago, iso=iso, long_date=long_date, html=markup.as_markup
+    )
     app.jinja_env.globals.update(can=permissions, asset=asset)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
@@ -52,9 +53,13 @@ def init_app(app: Flask) -> None:
         session = db_session()
         settings = get_settings(session)
         viewer = current_viewer()
-        found = {"site_name": settings.site_name, "site_tagline": settings.tagline,
-                 "viewer": viewer, "staff_nav": staff_navigation(session, viewer),
-                 "request": request._get_current_object()}  # type: ignore[attr-defined]
+        found = {
+            "site_name": settings.site_name,
+            "site_tagline": settings.tagline,
+            "viewer": viewer,
+            "staff_nav": staff_navigation(session, viewer),
+            "request": request._get_current_object(),  # type: ignore[attr-defined]
+        }
         if viewer.user is not None:
             # The member object itself rather than Flask-Login's proxy (this processor runs
             # after Flask-Login's, so its value wins): templates read current_user a dozen

@@ -8,9 +8,7 @@ import unicodedata
 # Letters, digits, _ and -: 3 to 30 of them, or 2 when one is a wide East Asian character
 # (山田 is a whole name, and as wide as "abcd").
 _WIDE = "[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\U00020000-\U0003fffd]"
-USERNAME_PATTERN = re.compile(
-    rf"^(?:[\w-]{{3,30}}|(?=[\w-]{{2}}$)(?:{_WIDE}.|.{_WIDE}))$"
-)
+USERNAME_PATTERN = re.compile(rf"^(?:[\w-]{{3,30}}|(?=[\w-]{{2}}$)(?:{_WIDE}.|.{_WIDE}))$")
 
 # Unicode "Cc" (control) and "Cf" (format: zero-width, bidi overrides) characters, except the
 # whitespace a post legitimately contains. NUL is a control character too.

@@ -60,8 +60,11 @@ def _clean(value: Any) -> Any:
 
 
 def _reason(required: bool = False, label: str = "Reason", **options: Any) -> TextField:
-    first = (DataRequired("Say why: it is shown in the public moderation log.") if required
-             else Optional())
+    first = (
+        DataRequired("Say why: it is shown in the public moderation log.")
+        if required
+        else Optional()
+    )
     return TextField(
         label,
         [first, Length(max=REASON_LENGTH, message=f"Keep it under {REASON_LENGTH} characters.")],
@@ -107,16 +110,19 @@ class ReasonForm(ReturningForm):
 class MoveThreadForm(ReturningForm):
     # Any id is accepted here; the view answers 404 for a missing board and 403 for one the
     # moderator doesn't moderate.
-    board = SelectField("Move to", coerce=int, validate_choice=False,
-                        validators=[InputRequired("Choose a board.")])
+    board = SelectField(
+        "Move to", coerce=int, validate_choice=False, validators=[InputRequired("Choose a board.")]
+    )
     reason = _reason()
 
 
 class RenameThreadForm(ReturningForm):
     title = TextField(
         "New title",
-        [DataRequired("Give the thread a title."),
-         Length(*TITLE_LENGTH, message="Titles are 3 to 150 characters long.")],
+        [
+            DataRequired("Give the thread a title."),
+            Length(*TITLE_LENGTH, message="Titles are 3 to 150 characters long."),
+        ],
         filters=[_clean],
     )
     reason = _reason()
@@ -153,8 +159,10 @@ class HandleReportsForm(ReturningForm):
     action = HiddenTextField(validators=[AnyOf(REPORT_ACTIONS, message="Unknown action.")])
     resolution = TextField(
         "Action taken",
-        [Optional(), Length(max=REASON_LENGTH, message=f"Keep it under {REASON_LENGTH} "
-                                                       "characters.")],
+        [
+            Optional(),
+            Length(max=REASON_LENGTH, message=f"Keep it under {REASON_LENGTH} characters."),
+        ],
         filters=[_clean],
         description="Shown to the members who reported it and in the moderation log.",
     )
@@ -181,16 +189,22 @@ SUSPENSION_CHOICES = [
 def _days(**options: Any) -> IntegerField:
     return IntegerField(
         "Days",
-        [Optional(), NumberRange(1, MAX_SUSPENSION_DAYS,
-                                 f"Choose 1 to {MAX_SUSPENSION_DAYS:,} days.")],
+        [
+            Optional(),
+            NumberRange(1, MAX_SUSPENSION_DAYS, f"Choose 1 to {MAX_SUSPENSION_DAYS:,} days."),
+        ],
         description="Only for “A number of days”.",
         **options,
     )
 
 
 class SuspendForm(ReturningForm):
-    duration = RadioField("How long", choices=SUSPENSION_CHOICES, default="day",
-                          validators=[InputRequired("Choose how long.")])
+    duration = RadioField(
+        "How long",
+        choices=SUSPENSION_CHOICES,
+        default="day",
+        validators=[InputRequired("Choose how long.")],
+    )
     days = _days()
     reason = _reason(required=True)
 
@@ -217,10 +231,20 @@ class BoardSuspendForm(SuspendForm):
     # Any id is accepted here; the view answers 404 for a missing board and 403 for one the
     # moderator doesn't moderate.
     # Same names as the site-wide form's fields, other ids: both forms share one page.
-    board = SelectField("Board", coerce=int, validate_choice=False,
-                        validators=[InputRequired("Choose a board.")], id="board-board")
-    duration = RadioField("How long", choices=BOARD_SUSPENSION_CHOICES, default="day",
-                          validators=[InputRequired("Choose how long.")], id="board-duration")
+    board = SelectField(
+        "Board",
+        coerce=int,
+        validate_choice=False,
+        validators=[InputRequired("Choose a board.")],
+        id="board-board",
+    )
+    duration = RadioField(
+        "How long",
+        choices=BOARD_SUSPENSION_CHOICES,
+        default="day",
+        validators=[InputRequired("Choose how long.")],
+        id="board-duration",
+    )
     days = _days(id="board-days")
     reason = _reason(required=True, id="board-reason")
 
@@ -236,11 +260,14 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 class RoleForm(FlaskForm):
-    role = RadioField("Role",
-                      choices=[choice(role.value, role.value.capitalize()) for role in Role],
-                      validators=[InputRequired("Choose a role.")])
+    role = RadioField(
+        "Role",
+        choices=[choice(role.value, role.value.capitalize()) for role in Role],
+        validators=[InputRequired("Choose a role.")],
+    )
     boards = MultiCheckboxField(
-        "Boards they moderate", coerce=int,
+        "Boards they moderate",
+        coerce=int,
         description="Only for moderators. None checked: every board.",
     )
 
@@ -278,35 +305,48 @@ class FactsField(TextAreaField):
 def _text(label: str, name: str, required: bool = False) -> TextField:
     limit = TEXT_FIELDS[name]
     first = DataRequired(f"Enter the {label.lower()}.") if required else Optional()
-    return TextField(label, [first, Length(max=limit, message=f"Up to {limit} characters.")],
-                       filters=[_clean])
+    return TextField(
+        label, [first, Length(max=limit, message=f"Up to {limit} characters.")], filters=[_clean]
+    )
 
 
 class BoardForm(FlaskForm):
     slug = TextField(
         "Address",
-        [DataRequired("Choose the board's address."),
-         Regexp(SLUG, message="Use lowercase letters, digits and hyphens (up to 64).")],
+        [
+            DataRequired("Choose the board's address."),
+            Regexp(SLUG, message="Use lowercase letters, digits and hyphens (up to 64)."),
+        ],
         filters=[_clean],
         description="The board lives at /b/<address>; it can't change later.",
     )
     name = _text("Name", "name", required=True)
     description = TextAreaTextField(
         "Description",
-        [Optional(), Length(max=TEXT_FIELDS["description"],
-                            message=f"Up to {TEXT_FIELDS['description']:,} characters.")],
+        [
+            Optional(),
+            Length(
+                max=TEXT_FIELDS["description"],
+                message=f"Up to {TEXT_FIELDS['description']:,} characters.",
+            ),
+        ],
         filters=[_clean],
     )
     network = _text("Network", "network")
     status = SelectField(
-        "Status", default="",
-        choices=[choice("", "(none)"),
-                 *(choice(status.value, status.value.capitalize()) for status in BoardStatus)],
+        "Status",
+        default="",
+        choices=[
+            choice("", "(none)"),
+            *(choice(status.value, status.value.capitalize()) for status in BoardStatus),
+        ],
     )
-    premiered = IntegerField("Premiered (year)",
-                             [Optional(), NumberRange(1900, 2100, "A year from 1900 to 2100.")])
-    facts = FactsField("Facts", description="One per line, as “key: value”, e.g. "
-                                            "“Creator: Dan Erickson”.")
+    premiered = IntegerField(
+        "Premiered (year)", [Optional(), NumberRange(1900, 2100, "A year from 1900 to 2100.")]
+    )
+    facts = FactsField(
+        "Facts", description="One per line, as “key: value”, e.g. “Creator: Dan Erickson”."
+    )
 
     def board_values(self) -> dict[str, Any]:
         """The editable fields, as forum.staff.moderation.create_board / update_board take them."""
@@ -331,15 +371,22 @@ class BoardOrderForm(FlaskForm):
 
 
 class SettingsForm(FlaskForm):
-    site_name = TextField("Site name", [DataRequired("Give the site a name."),
-                                          Length(max=60, message="Up to 60 characters.")],
-                            filters=[_clean])
-    tagline = TextField("Tagline", [Optional(), Length(max=200, message="Up to 200 "
-                                                                          "characters.")],
-                          filters=[_clean])
-    registration = RadioField("Registration", choices=[choice("open", "Open: anyone can sign up"),
-                                                       choice("closed", "Closed: no new accounts")],
-                              validators=[InputRequired("Choose open or closed.")])
+    site_name = TextField(
+        "Site name",
+        [DataRequired("Give the site a name."), Length(max=60, message="Up to 60 characters.")],
+        filters=[_clean],
+    )
+    tagline = TextField(
+        "Tagline", [Optional(), Length(max=200, message="Up to 200 characters.")], filters=[_clean]
+    )
+    registration = RadioField(
+        "Registration",
+        choices=[
+            choice("open", "Open: anyone can sign up"),
+            choice("closed", "Closed: no new accounts"),
+        ],
+        validators=[InputRequired("Choose open or closed.")],
+    )
     rules_markdown = TextAreaTextField(
         "Rules and guidelines",
         [Optional(), Length(max=20_000, message="Up to 20,000 characters.")],
@@ -349,4 +396,5 @@ class SettingsForm(FlaskForm):
     require_second_factor = BooleanField(
         "Require a second factor for moderators and admins",
         description="They must add a passkey or an authenticator app before using the "
-                    "moderator and admin pages.")
+        "moderator and admin pages.",
+    )

@@ -265,9 +265,12 @@ def purge_post(session: Session, actor: User, post: Post, reason: str = "") -> N
 
 
 def has_reported(session: Session, reporter: User, post: Post) -> bool:
-    return session.scalar(
-        select(Report.id).where(Report.post_id == post.id, Report.reporter_id == reporter.id)
-    ) is not None
+    return (
+        session.scalar(
+            select(Report.id).where(Report.post_id == post.id, Report.reporter_id == reporter.id)
+        )
+        is not None
+    )
 
 
 def file_report(
@@ -275,8 +278,13 @@ def file_report(
 ) -> Report:
     """A member flags a post for the moderators of its board. One report per member and post
     (a unique constraint): callers check has_reported first to answer kindly."""
-    report = Report(post_id=post.id, reporter_id=reporter.id, reason=reason.value,
-                    details=details, created_at=utcnow())
+    report = Report(
+        post_id=post.id,
+        reporter_id=reporter.id,
+        reason=reason.value,
+        details=details,
+        created_at=utcnow(),
+    )
     session.add(report)
     freshness.private(session)  # reports show on the moderators' pages only, never cached
     session.flush()
@@ -330,36 +338,63 @@ def lift_suspension(session: Session, actor: User, user: User, reason: str = "")
     log_action(session, actor, LoggedAction.LIFT_SUSPENSION, target=user, reason=reason)
 
 
-def suspend_on_board(session: Session, actor: User, user: User, board: Board, until: datetime,
-                     reason: str) -> None:
+def suspend_on_board(
+    session: Session, actor: User, user: User, board: Board, until: datetime, reason: str
+) -> None:
     """Bar a member from posting on one board until `until` (replacing an earlier one there).
     They still read it, and post everywhere else."""
     existing = session.get(BoardSuspension, (user.id, board.id))
     if existing is None:
-        session.add(BoardSuspension(user_id=user.id, board_id=board.id, until=until,
-                                    reason=reason, actor_id=actor.id, created_at=utcnow()))
+        session.add(
+            BoardSuspension(
+                user_id=user.id,
+                board_id=board.id,
+                until=until,
+                reason=reason,
+                actor_id=actor.id,
+                created_at=utcnow(),
+            )
+        )
     else:
         existing.until, existing.reason, existing.actor_id = until, reason, actor.id
         existing.created_at = utcnow()
     _refresh_board_suspended_until(session, user)
-    log_action(session, actor, LoggedAction.BOARD_SUSPENSION, target=user, board_id=board.id,
-               reason=reason, details=f"on {board.name} until {until:%Y-%m-%d %H:%M} UTC")
+    log_action(
+        session,
+        actor,
+        LoggedAction.BOARD_SUSPENSION,
+        target=user,
+        board_id=board.id,
+        reason=reason,
+        details=f"on {board.name} until {until:%Y-%m-%d %H:%M} UTC",
+    )
 
 
-def lift_board_suspension(session: Session, actor: User, user: User, board: Board,
-                          reason: str = "") -> bool:
+def lift_board_suspension(
+    session: Session, actor: User, user: User, board: Board, reason: str = ""
+) -> bool:
     """End a running board suspension; False (and nothing logged) when there is none."""
     ended = session.execute(
         delete(BoardSuspension)
-        .where(BoardSuspension.user_id == user.id, BoardSuspension.board_id == board.id,
-               BoardSuspension.until > utcnow())
+        .where(
+            BoardSuspension.user_id == user.id,
+            BoardSuspension.board_id == board.id,
+            BoardSuspension.until > utcnow(),
+        )
         .execution_options(synchronize_session="fetch")
     )
     if not ended.rowcount:  # type: ignore[attr-defined]
         return False
     _refresh_board_suspended_until(session, user)
-    log_action(session, actor, LoggedAction.LIFT_BOARD_SUSPENSION, target=user, board_id=board.id,
-               reason=reason, details=f"on {board.name}")
+    log_action(
+        session,
+        actor,
+        LoggedAction.LIFT_BOARD_SUSPENSION,
+        target=user,
+        board_id=board.id,
+        reason=reason,
+        details=f"on {board.name}",
+    )
     return True
 
 
@@ -368,13 +403,16 @@ def _refresh_board_suspended_until(session: Session, user: User) -> None:
     board suspension's end."""
     session.flush()
     user.board_suspended_until = session.scalar(
-        select(func.max(BoardSuspension.until))
-        .where(BoardSuspension.user_id == user.id, BoardSuspension.until > utcnow()))
+        select(func.max(BoardSuspension.until)).where(
+            BoardSuspension.user_id == user.id, BoardSuspension.until > utcnow()
+        )
+    )
 
 
 def running_board_suspensions(session: Session, user: User) -> list[tuple[BoardSuspension, Board]]:
     found = session.execute(
-        select(BoardSuspension, Board).join(Board, Board.id == BoardSuspension.board_id)
+        select(BoardSuspension, Board)
+        .join(Board, Board.id == BoardSuspension.board_id)
         .where(BoardSuspension.user_id == user.id, BoardSuspension.until > utcnow())
         .order_by(Board.position, Board.name)
     )

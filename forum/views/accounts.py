@@ -69,8 +69,12 @@ def register() -> str | Response | tuple[str, int]:
         # Addresses needn't be confirmed (development): the account is made and usable at once.
         try:
             # Hashed before the first write, so SQLite's write lock isn't held through Argon2id.
-            user = membership.create_user(session, form.username.data, form.email.data,
-                                        password_hash=hash_password(form.password.data))
+            user = membership.create_user(
+                session,
+                form.username.data,
+                form.email.data,
+                password_hash=hash_password(form.password.data),
+            )
         except membership.AccountConflict as conflict:
             if conflict.field != "email":
                 # Usernames are public on every profile: saying one is taken reveals nothing.
@@ -108,8 +112,9 @@ def _register_by_mail(form: RegisterForm, site: SiteSettings) -> str | Response:
         except membership.AccountConflict as conflict:
             add_error(form.username, conflict.message)
             return render_template("accounts/register.html", form=form, site=site)
-    account_mail.queue_signup(tokens.Signup(form.username.data, form.email.data,
-                                            hash_password(form.password.data)))
+    account_mail.queue_signup(
+        tokens.Signup(form.username.data, form.email.data, hash_password(form.password.data))
+    )
     flash(SIGNUP_SENT, "info")
     return redirect(url_for("boards.index"))
 
@@ -123,12 +128,16 @@ def confirm_registration(token: str) -> str | Response | tuple[str, int]:
     owner = membership.find_by_email(session, signup.email)
     if owner is not None and owner is membership.find_by_username(session, signup.username):
         # This link already made the account: clicking it twice makes nothing new.
-        flash("Your account is already confirmed: log in with your username and password.",
-              "info")
+        flash("Your account is already confirmed: log in with your username and password.", "info")
         return redirect(url_for("accounts.login"))
     try:
-        user = membership.create_user(session, signup.username, signup.email,
-                                    password_hash=signup.password_hash, verified=True)
+        user = membership.create_user(
+            session,
+            signup.username,
+            signup.email,
+            password_hash=signup.password_hash,
+            verified=True,
+        )
         if current_user.is_authenticated:
             auth.end_session(session, current_user)
         auth.start_session(session, user, remember=False)
@@ -137,8 +146,9 @@ def confirm_registration(token: str) -> str | Response | tuple[str, int]:
         # Taken since the sign-up (or in a race with another click): nothing was made.
         session.rollback()
         field = error.field if isinstance(error, membership.AccountConflict) else "username"
-        return render_template("accounts/signup_confirm.html", problem="taken", field=field,
-                               username=signup.username), 409
+        return render_template(
+            "accounts/signup_confirm.html", problem="taken", field=field, username=signup.username
+        ), 409
     except OperationalError:
         # A GET's SQLite transaction starts deferred: another writer between its reads and its
         # first write makes SQLite refuse. Nothing was made, so the link works a moment later.
@@ -174,8 +184,11 @@ def login() -> str | Response | tuple[str, int]:
             session.commit()
             target = safe_next(form.next.data)
             if draft:
-                return resubmit_page(target, draft, "You're logged in. Your post is below: "
-                                     "send it when you're ready.")
+                return resubmit_page(
+                    target,
+                    draft,
+                    "You're logged in. Your post is below: send it when you're ready.",
+                )
             return redirect(target)
         # One message for unknown users and wrong passwords: don't confirm who has an account.
         add_error(form.password, "That username and password don't match.")
@@ -221,8 +234,9 @@ def reset_password(token: str) -> str | Response | tuple[str, int]:
         membership.mark_verified(session, user)  # the link arrived by email, so the address works
         auth.start_session(session, user, remember=False)
         session.commit()
-        flash("Your password is changed and you're logged in. Other sessions were ended.",
-              "success")
+        flash(
+            "Your password is changed and you're logged in. Other sessions were ended.", "success"
+        )
         return redirect(url_for("boards.index"))
     return render_template("accounts/reset_password.html", form=form, token=token)
 
@@ -262,8 +276,11 @@ def _settings_page(**forms: object) -> str:
         "email_form": EmailChangeForm(prefix="em", formdata=None, email=current_user.email),
         "delete_form": DeleteAccountForm(prefix="del"),
     }
-    return render_template("accounts/settings.html", **{**defaults, **forms},
-                           needs_verification=permissions.needs_verification(current_viewer()))
+    return render_template(
+        "accounts/settings.html",
+        **{**defaults, **forms},
+        needs_verification=permissions.needs_verification(current_viewer()),
+    )
 
 
 @bp.get("/settings")
@@ -305,11 +322,15 @@ def change_email() -> str | Response:
                 session.commit()
                 if verify:
                     account_mail.send_verification(current_user)
-                    flash("Email updated. Click the link we sent to confirm it. Your other "
-                          "devices have been logged out.", "info")
+                    flash(
+                        "Email updated. Click the link we sent to confirm it. Your other "
+                        "devices have been logged out.",
+                        "info",
+                    )
                 else:
-                    flash("Email address updated. Your other devices have been logged out.",
-                          "success")
+                    flash(
+                        "Email address updated. Your other devices have been logged out.", "success"
+                    )
                 return redirect(url_for("accounts.settings"))
         else:
             add_error(form.current_password, "That isn't your current password.")
@@ -327,8 +348,7 @@ def delete_account() -> str | Response:
             auth.end_session(session, user)
             membership.delete_account(session, user)
             session.commit()
-            flash("Your account is deleted. Your posts stay, shown as by “deleted user”.",
-                  "info")
+            flash("Your account is deleted. Your posts stay, shown as by “deleted user”.", "info")
             return redirect(url_for("boards.index"))
         add_error(form.password, "That isn't your password.")
     return _settings_page(delete_form=form)

@@ -70,8 +70,12 @@ def _user_or_404(username: str) -> User:
 def index() -> str:
     session = db_session()
     # Failed background jobs show here, on the page admins open first, so none goes unseen.
-    return render_template("admin/boards.html", boards=reading.all_boards(session),
-                           order_form=BoardOrderForm(), failed_jobs=jobs.failures(session))
+    return render_template(
+        "admin/boards.html",
+        boards=reading.all_boards(session),
+        order_form=BoardOrderForm(),
+        failed_jobs=jobs.failures(session),
+    )
 
 
 @bp.route("/boards/new", methods=["GET", "POST"])
@@ -82,8 +86,9 @@ def new_board() -> str | Response:
         if reading.board_by_slug(session, form.slug.data) is not None:
             add_error(form.slug, "A board already lives at that address.")
         else:
-            board = moderation.create_board(session, current_user, form.slug.data,
-                                            **form.board_values())
+            board = moderation.create_board(
+                session, current_user, form.slug.data, **form.board_values()
+            )
             flash(f"{board.name} is open.", "success")
             target = url_for("boards.board", slug=board.slug)
             session.commit()
@@ -120,8 +125,9 @@ def reorder_board(slug: str) -> Response:
 
 @bp.get("/boards/<slug>/archive/confirm")
 def confirm_archive(slug: str) -> str:
-    return render_template("admin/confirm_archive.html", board=_board_or_404(slug),
-                           form=EmptyForm())
+    return render_template(
+        "admin/confirm_archive.html", board=_board_or_404(slug), form=EmptyForm()
+    )
 
 
 @bp.post("/boards/<slug>/archive")
@@ -140,8 +146,12 @@ def _set_archived(slug: str, archived: bool) -> Response:
     if not EmptyForm().validate_on_submit():
         abort(400)
     moderation.set_archived(session, current_user, board, archived)
-    flash(f"{board.name} is archived: read-only and off the index." if archived else
-          f"{board.name} is back on the index.", "success")
+    flash(
+        f"{board.name} is archived: read-only and off the index."
+        if archived
+        else f"{board.name} is back on the index.",
+        "success",
+    )
     session.commit()
     return redirect(url_for("admin.index"))
 
@@ -161,8 +171,9 @@ def user(username: str) -> str:
     record = mod_reading.user_record(db_session(), username)
     if record is None:
         abort(404)
-    form = RoleForm(formdata=None, data={"role": record.user.role,
-                                         "boards": sorted(record.moderated_board_ids)})
+    form = RoleForm(
+        formdata=None, data={"role": record.user.role, "boards": sorted(record.moderated_board_ids)}
+    )
     _board_choices(form, record.boards)
     return render_template("admin/user.html", record=record, role_form=form)
 
@@ -184,8 +195,7 @@ def change_role(username: str) -> str | Response:
     role = Role(form.role.data)
     board_ids = form.boards.data if role is Role.MODERATOR else []
     moderation.set_role(session, current_user, user, role, board_ids)
-    flash(f"{user.username} is now {'an' if role is Role.ADMIN else 'a'} {role.value}.",
-          "success")
+    flash(f"{user.username} is now {'an' if role is Role.ADMIN else 'a'} {role.value}.", "success")
     target = url_for("admin.user", username=user.username)
     session.commit()
     return redirect(target)
@@ -226,9 +236,15 @@ def site_settings() -> str | Response:
     session = db_session()
     form = SettingsForm(data=_settings_data(session) if request.method == "GET" else None)
     if form.validate_on_submit():
-        settings.save(session, current_user, form.site_name.data, form.tagline.data or "",
-                      form.registration.data == "open", form.rules_markdown.data or "",
-                      require_second_factor=form.require_second_factor.data)
+        settings.save(
+            session,
+            current_user,
+            form.site_name.data,
+            form.tagline.data or "",
+            form.registration.data == "open",
+            form.rules_markdown.data or "",
+            require_second_factor=form.require_second_factor.data,
+        )
         session.commit()
         settings.forget_cached()
         flash("Settings saved.", "success")
@@ -239,10 +255,13 @@ def site_settings() -> str | Response:
 def _settings_data(session: Session) -> dict[str, str | bool]:
     # Read past the cache: the form must show what is stored, not what a worker remembers.
     current = settings.load(session)
-    return {"site_name": current.site_name, "tagline": current.tagline,
-            "registration": "open" if current.registration_open else "closed",
-            "rules_markdown": current.rules_markdown,
-            "require_second_factor": current.require_second_factor}
+    return {
+        "site_name": current.site_name,
+        "tagline": current.tagline,
+        "registration": "open" if current.registration_open else "closed",
+        "rules_markdown": current.rules_markdown,
+        "require_second_factor": current.require_second_factor,
+    }
 
 
 # ------------------------------------------------------------------------------ purge

@@ -27,13 +27,17 @@ def index() -> str:
 @bp.get("/b/<slug>")
 def board(slug: str) -> str:
     listing = reading.board_listing(
-        db_session(), current_viewer(), slug, parse_page(request.args.get("page")),
+        db_session(),
+        current_viewer(),
+        slug,
+        parse_page(request.args.get("page")),
         current_app.config["THREADS_PER_PAGE"],
     )
     if listing is None:
         abort(404)
-    return render_template("boards/board.html", listing=listing,
-                           rows=presenting.thread_rows(listing.threads))
+    return render_template(
+        "boards/board.html", listing=listing, rows=presenting.thread_rows(listing.threads)
+    )
 
 
 @bp.route("/b/<slug>/new", methods=["GET", "POST"])
@@ -46,8 +50,14 @@ def new_thread(slug: str) -> str | Response | tuple[str, int]:
         return ask_to_log_in(request.path)
     form = ThreadForm()
     if form.validate_on_submit() and "preview" not in request.form:
-        outcome = posting.start_thread(session, current_viewer(), board, form.title.data,
-                                       form.body.data, config=current_app.config)
+        outcome = posting.start_thread(
+            session,
+            current_viewer(),
+            board,
+            form.title.data,
+            form.body.data,
+            config=current_app.config,
+        )
         if isinstance(outcome, posting.Posted):
             thread_id, thread_slug = outcome.thread.id, outcome.thread.slug
             session.commit()
@@ -56,8 +66,9 @@ def new_thread(slug: str) -> str | Response | tuple[str, int]:
             getattr(form, outcome.field).errors.append(outcome.message)
         # Above the form otherwise: who may post here, how many threads a day, is not about
         # the text typed.
-        return _new_thread_page(board, form, None, None if outcome.field else outcome.message,
-                                outcome.status)
+        return _new_thread_page(
+            board, form, None, None if outcome.field else outcome.message, outcome.status
+        )
     # Nothing sent yet (the empty form, a preview, a field to fix): a member who may not
     # start a thread here learns why at once, with what they typed kept.
     if refusal := permissions.posting_refusal(current_viewer(), board):
@@ -66,7 +77,9 @@ def new_thread(slug: str) -> str | Response | tuple[str, int]:
     return _new_thread_page(board, form, preview, None, 200)
 
 
-def _new_thread_page(board: Board, form: ThreadForm, preview: str | None, refusal: str | None,
-                     status: int) -> tuple[str, int]:
-    return render_template("boards/new_thread.html", board=board, form=form, preview=preview,
-                           refusal=refusal), status
+def _new_thread_page(
+    board: Board, form: ThreadForm, preview: str | None, refusal: str | None, status: int
+) -> tuple[str, int]:
+    return render_template(
+        "boards/new_thread.html", board=board, form=form, preview=preview, refusal=refusal
+    ), status

@@ -44,7 +44,8 @@ def init_app(app: Flask) -> None:
             return cross_site_refusal()
         # Our own form whose token expired or whose session was reset: hand the text back.
         return resubmit_page(
-            request.path, draft_from_request(),
+            request.path,
+            draft_from_request(),
             "Your form expired before it was sent. Nothing was lost: check it and send again.",
             status=400,
         )
@@ -53,10 +54,12 @@ def init_app(app: Flask) -> None:
     def too_many(_error: HTTPException) -> tuple[str, int]:
         draft = draft_from_request() if may_hand_back() else {}
         if not draft:
-            return _page(429, "You've tried that too many times. Wait a few minutes, then "
-                              "try again.")
+            return _page(
+                429, "You've tried that too many times. Wait a few minutes, then try again."
+            )
         return resubmit_page(
-            request.path, draft,
+            request.path,
+            draft,
             "You're doing that a lot right now. Wait a few minutes and send it again: "
             "your text is kept below.",
             status=429,
@@ -68,7 +71,9 @@ def init_app(app: Flask) -> None:
         # kept it in the browser when the form was sent, and puts it back when the form page
         # loads again after this page (data-refused-action names the form).
         return render_template(
-            "errors/too_large.html", refused_action=request.path, post_limit=BODY_LENGTH[1],
+            "errors/too_large.html",
+            refused_action=request.path,
+            post_limit=BODY_LENGTH[1],
             request_limit=_size(app.config["MAX_CONTENT_LENGTH"]),
             back=safe_next(path_on_this_site(request.referrer), url_for("boards.index")),
         ), 413
@@ -85,8 +90,12 @@ def init_app(app: Flask) -> None:
         if session is not None:
             session.rollback()
         log.exception("Unhandled error on %s %s", request.method, request.path, exc_info=error)
-        return render_template("error.html", code=500, title="Something went wrong",
-                               message="We've logged it. Please try again in a moment."), 500
+        return render_template(
+            "error.html",
+            code=500,
+            title="Something went wrong",
+            message="We've logged it. Please try again in a moment.",
+        ), 500
 
 
 def _size(size: int) -> str:

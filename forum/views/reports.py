@@ -41,16 +41,19 @@ def report(post_id: int) -> str | Response | tuple[str, int]:
         return _already_reported(post)
     form = ReportForm()
     if form.validate_on_submit():
-        moderation.file_report(session, current_user, post, ReportReason(form.reason.data),
-                               form.details.data or "")
+        moderation.file_report(
+            session, current_user, post, ReportReason(form.reason.data), form.details.data or ""
+        )
         try:
             session.commit()
         except IntegrityError:
             # The same member reported twice at once (a double click): the first one counts.
             session.rollback()
             return _already_reported(post)
-        flash("Thanks: the moderators will take a look. You can follow it under "
-              "“My reports”.", "success")
+        flash(
+            "Thanks: the moderators will take a look. You can follow it under “My reports”.",
+            "success",
+        )
         return redirect(url_for("threads.permalink", post_id=post.id))
     return render_template("reports/report.html", post=post, thread=post.thread, form=form)
 
@@ -62,6 +65,7 @@ def _already_reported(post: Post) -> str:
 @bp.get("/reports/mine")
 @login_required
 def mine() -> str:
-    found = mod_reading.reports_filed_by(db_session(), current_viewer(),
-                                         parse_page(request.args.get("page")))
+    found = mod_reading.reports_filed_by(
+        db_session(), current_viewer(), parse_page(request.args.get("page"))
+    )
     return render_template("reports/mine.html", found=found, labels=REPORT_REASON_LABELS)

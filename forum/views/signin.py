@@ -69,15 +69,22 @@ def _fail_attempt() -> None:
 # ------------------------------------------------------------------------------ pending login
 
 
-def begin_second_factor(user: User, remember: bool, next_url: str,
-                        draft: dict[str, str]) -> Response | None:
+def begin_second_factor(
+    user: User, remember: bool, next_url: str, draft: dict[str, str]
+) -> Response | None:
     """After a correct password: when the member has a second factor, hold the login and send
     them to prove it (a redirect); None when they have none and may sign in now."""
     if not twofactor.has_second_factor(db_session(), user):
         return None
     kept = draft if sum(len(v) for v in draft.values()) <= PENDING_DRAFT_MAX else {}
-    session[PENDING_KEY] = {"uid": user.id, "remember": bool(remember), "next": next_url,
-                            "draft": kept, "at": int(time.time()), "pw": _password_mark(user)}
+    session[PENDING_KEY] = {
+        "uid": user.id,
+        "remember": bool(remember),
+        "next": next_url,
+        "draft": kept,
+        "at": int(time.time()),
+        "pw": _password_mark(user),
+    }
     return redirect(url_for("signin.second_factor"))
 
 
@@ -98,15 +105,17 @@ def _pending_user() -> tuple[User, dict[str, Any]] | None:
     return user, pending
 
 
-def _finish_login(user: User, remember: bool, next_url: str,
-                  draft: dict[str, str] | None = None) -> Response | tuple[str, int]:
+def _finish_login(
+    user: User, remember: bool, next_url: str, draft: dict[str, str] | None = None
+) -> Response | tuple[str, int]:
     db = db_session()
     auth.start_session(db, user, remember=remember)  # clears the pending login
     _commit(db)
     target = safe_next(next_url)
     if draft:
-        return resubmit_page(target, draft, "You're logged in. Your post is below: send it "
-                                            "when you're ready.")
+        return resubmit_page(
+            target, draft, "You're logged in. Your post is below: send it when you're ready."
+        )
     return redirect(target)
 
 
@@ -136,20 +145,25 @@ def second_factor() -> str | Response | tuple[str, int]:
             return _finish_login(user, pending["remember"], pending["next"], pending["draft"])
         if twofactor.use_recovery_code(db, user, code):
             left = twofactor.recovery_codes_left(db, user)
-            response = _finish_login(user, pending["remember"], pending["next"],
-                                     pending["draft"])
+            response = _finish_login(user, pending["remember"], pending["next"], pending["draft"])
             twofactor.note_recovery_code_used(user, left, request.remote_addr or "")
-            flash(f"You signed in with a recovery code; {left} left. Set up your lost "
-                  "device again or make new codes here.", "info")
-            return (redirect(url_for("signin.security")) if not pending["draft"]
-                    else response)
+            flash(
+                f"You signed in with a recovery code; {left} left. Set up your lost "
+                "device again or make new codes here.",
+                "info",
+            )
+            return redirect(url_for("signin.security")) if not pending["draft"] else response
         db.rollback()
         _fail_attempt()
         add_error(form.code, "That code isn't right, or it was already used.")
     has_totp = (row := twofactor.totp_row(db, user)) is not None and row.enabled_at is not None
-    return render_template("signin/second_factor.html", form=form, has_totp=has_totp,
-                           has_passkeys=bool(passkeys.user_passkeys(db, user)),
-                           passkeys_on=passkeys.relying_party() is not None)
+    return render_template(
+        "signin/second_factor.html",
+        form=form,
+        has_totp=has_totp,
+        has_passkeys=bool(passkeys.user_passkeys(db, user)),
+        passkeys_on=passkeys.relying_party() is not None,
+    )
 
 
 @bp.post("/login/second-factor/passkey/options")
@@ -174,8 +188,7 @@ def second_factor_passkey() -> Response | tuple[Response, int]:
     user, pending = found
     db = db_session()
     try:
-        passkeys.finish_authentication(db, _session_key(), passkeys.parse_json(request.data),
-                                       user)
+        passkeys.finish_authentication(db, _session_key(), passkeys.parse_json(request.data), user)
     except passkeys.PasskeyError as error:
         _commit(db)  # the challenge stays spent
         _fail_attempt()
@@ -202,8 +215,7 @@ def passkey_login_options() -> Response | tuple[Response, int]:
 def passkey_login() -> Response | tuple[Response, int]:
     db = db_session()
     try:
-        user = passkeys.finish_authentication(db, _session_key(),
-                                              passkeys.parse_json(request.data))
+        user = passkeys.finish_authentication(db, _session_key(), passkeys.parse_json(request.data))
     except passkeys.PasskeyError as error:
         _commit(db)
         _fail_attempt()
@@ -221,12 +233,15 @@ def _security_page(**extra: Any) -> str:
     user = current_user._get_current_object()
     row = twofactor.totp_row(db, user)
     return render_template(
-        "signin/security.html", passkey_list=passkeys.user_passkeys(db, user),
+        "signin/security.html",
+        passkey_list=passkeys.user_passkeys(db, user),
         totp_enabled=row is not None and row.enabled_at is not None,
         codes_left=twofactor.recovery_codes_left(db, user),
         passkeys_on=passkeys.relying_party() is not None,
         password_form=extra.pop("password_form", None) or PasswordConfirmForm(prefix="pw"),
-        empty_form=EmptyForm(), **extra)
+        empty_form=EmptyForm(),
+        **extra,
+    )
 
 
 @bp.get("/settings/security")
@@ -252,8 +267,9 @@ def _totp_setup_page(form: TotpConfirmForm) -> str | Response:
     if row is None or row.enabled_at is not None:
         return redirect(url_for("signin.security"))
     uri = twofactor.provisioning_uri(row, current_user, get_settings(db).site_name)
-    return render_template("signin/totp_setup.html", form=form, secret=row.secret,
-                           qr_svg=twofactor.qr_svg(uri))
+    return render_template(
+        "signin/totp_setup.html", form=form, secret=row.secret, qr_svg=twofactor.qr_svg(uri)
+    )
 
 
 @bp.get("/settings/security/totp")
@@ -270,15 +286,20 @@ def totp_enable() -> str | Response:
         db = db_session()
         user = current_user._get_current_object()
         if twofactor.enable_totp(db, user, form.code.data):
-            codes = (twofactor.new_recovery_codes(db, user)
-                     if not twofactor.recovery_codes_left(db, user) else [])
+            codes = (
+                twofactor.new_recovery_codes(db, user)
+                if not twofactor.recovery_codes_left(db, user)
+                else []
+            )
             _commit(db)
             flash("Your authenticator app is set up.", "success")
-            return _security_page(new_codes=codes) if codes else redirect(
-                url_for("signin.security"))
+            return (
+                _security_page(new_codes=codes) if codes else redirect(url_for("signin.security"))
+            )
         _fail_attempt()
-        add_error(form.code, "That code isn't right. Check the app's clock and try the "
-                                "newest code.")
+        add_error(
+            form.code, "That code isn't right. Check the app's clock and try the newest code."
+        )
     return _totp_setup_page(form)
 
 
@@ -338,9 +359,13 @@ def passkey_register_options() -> Response | tuple[Response, int]:
 def passkey_register() -> Response | tuple[Response, int]:
     db = db_session()
     try:
-        passkeys.finish_registration(db, current_user, _session_key(),
-                                     passkeys.parse_json(request.data),
-                                     request.args.get("name", ""))
+        passkeys.finish_registration(
+            db,
+            current_user,
+            _session_key(),
+            passkeys.parse_json(request.data),
+            request.args.get("name", ""),
+        )
     except passkeys.PasskeyError as error:
         _commit(db)  # the challenge stays spent
         return _json_error(str(error))
@@ -373,8 +398,11 @@ def passkey_remove() -> Response:
 def sessions() -> str:
     # This device first, then the rest as list_sessions orders them (most recent first).
     rows = sorted(auth.list_sessions(db_session(), current_user), key=lambda s: not s.is_current)
-    return render_template("signin/sessions.html", form=EmptyForm(),
-                           devices=[(row, summarise(row.user_agent)) for row in rows])
+    return render_template(
+        "signin/sessions.html",
+        form=EmptyForm(),
+        devices=[(row, summarise(row.user_agent)) for row in rows],
+    )
 
 
 @bp.post("/settings/sessions/end")
@@ -420,9 +448,11 @@ def second_factor_required() -> Response | None:
     if current_user.role == Role.MEMBER:
         return None  # the area's own guard answers 403
     db = db_session()
-    if not get_settings(db).require_second_factor or twofactor.has_second_factor(db,
-                                                                                 current_user):
+    if not get_settings(db).require_second_factor or twofactor.has_second_factor(db, current_user):
         return None
-    flash("This site asks moderators and admins to use a second factor. Add a passkey or an "
-          "authenticator app, then the moderator tools open again.", "info")
+    flash(
+        "This site asks moderators and admins to use a second factor. Add a passkey or an "
+        "authenticator app, then the moderator tools open again.",
+        "info",
+    )
     return redirect(url_for("signin.security"))

@@ -23,14 +23,17 @@ bp = Blueprint("threads", __name__)
 
 
 def _posts_per_page() -> int:
-    return current_app.config["POSTS_PER_PAGE"]
+    return int(current_app.config["POSTS_PER_PAGE"])
 
 
 def post_url(post: Post, thread: Thread) -> str:
     page = (post.number - 1) // _posts_per_page() + 1
     return url_for(
-        "threads.thread", thread_id=thread.id, slug=thread.slug,
-        page=page if page > 1 else None, _anchor=f"post-{post.id}",
+        "threads.thread",
+        thread_id=thread.id,
+        slug=thread.slug,
+        page=page if page > 1 else None,
+        _anchor=f"post-{post.id}",
     )
 
 
@@ -58,16 +61,20 @@ def _post_or_abort(
 @bp.get("/t/<int:thread_id>/<slug>")
 def thread(thread_id: int, slug: str | None = None) -> str | Response:
     listing = reading.thread_listing(
-        db_session(), current_viewer(), thread_id, parse_page(request.args.get("page")),
+        db_session(),
+        current_viewer(),
+        thread_id,
+        parse_page(request.args.get("page")),
         _posts_per_page(),
     )
     if listing is None:
         abort(404)
     current = _visible_thread_or_404(listing.thread)
     if slug != current.slug:
-        args = {"page": listing.page.number} if listing.page.number > 1 else {}
-        return redirect(url_for("threads.thread", thread_id=current.id, slug=current.slug,
-                                **args), 301)
+        page = listing.page.number if listing.page.number > 1 else None
+        return redirect(
+            url_for("threads.thread", thread_id=current.id, slug=current.slug, page=page), 301
+        )
     # Forms put a CSRF token in the session: only members get them, so anonymous pages stay
     # cookie-free and cacheable (forum/platform/pagecache.py).
     member = current_user.is_authenticated
@@ -75,10 +82,15 @@ def thread(thread_id: int, slug: str | None = None) -> str | Response:
     # The delete buttons' form, only for a page that shows one: a form costs 0.2-0.3 ms to
     # build, and most pages a member reads hold none of their posts.
     deletable = member and any(card.delete_url for card in cards)
-    return render_template("threads/thread.html", listing=listing, cards=cards,
-                           reply_form=ReplyForm() if member else None,
-                           action_form=EmptyForm() if deletable else None, preview=None,
-                           boards=reading.boards_for_move(db_session(), current_viewer()))
+    return render_template(
+        "threads/thread.html",
+        listing=listing,
+        cards=cards,
+        reply_form=ReplyForm() if member else None,
+        action_form=EmptyForm() if deletable else None,
+        preview=None,
+        boards=reading.boards_for_move(db_session(), current_viewer()),
+    )
 
 
 @bp.post("/t/<int:thread_id>/reply")
@@ -95,8 +107,9 @@ def reply(thread_id: int) -> str | Response | tuple[str, int]:
             return _thread_with_reply_form(current, form, None), 403
         preview = markup.preview(form.body.data) if not form.errors else None
         return _thread_with_reply_form(current, form, preview)
-    outcome = posting.reply(session, current_viewer(), current, form.body.data,
-                            config=current_app.config)
+    outcome = posting.reply(
+        session, current_viewer(), current, form.body.data, config=current_app.config
+    )
     if isinstance(outcome, posting.Refused):
         # A reply form has one field: a refusal for the form as a whole shows there too.
         form.body.errors = [*form.body.errors, outcome.message]
@@ -108,13 +121,19 @@ def reply(thread_id: int) -> str | Response | tuple[str, int]:
 
 def _thread_with_reply_form(current: Thread, form: ReplyForm, preview: str | None) -> str:
     """The thread's last page with the reply form as the fan left it."""
-    listing = reading.thread_listing(db_session(), current_viewer(), current.id, 10**9,
-                                     _posts_per_page())
+    listing = reading.thread_listing(
+        db_session(), current_viewer(), current.id, 10**9, _posts_per_page()
+    )
     assert listing is not None
-    return render_template("threads/thread.html", listing=listing, reply_form=form,
-                           cards=presenting.post_cards(listing.posts, current, current_viewer()),
-                           action_form=EmptyForm(), preview=preview,
-                           boards=reading.boards_for_move(db_session(), current_viewer()))
+    return render_template(
+        "threads/thread.html",
+        listing=listing,
+        reply_form=form,
+        cards=presenting.post_cards(listing.posts, current, current_viewer()),
+        action_form=EmptyForm(),
+        preview=preview,
+        boards=reading.boards_for_move(db_session(), current_viewer()),
+    )
 
 
 @bp.get("/p/<int:post_id>")
@@ -144,8 +163,9 @@ def edit(post_id: int) -> str | Response | tuple[str, int]:
             target = post_url(post, current)
             session.commit()
             return redirect(target)
-    return render_template("threads/edit.html", post=post, thread=current, form=form,
-                           preview=preview)
+    return render_template(
+        "threads/edit.html", post=post, thread=current, form=form, preview=preview
+    )
 
 
 @bp.post("/p/<int:post_id>/delete")

@@ -12,22 +12,22 @@ import secrets
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0004'
-down_revision = '0003'
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
     table = op.create_table(
-        'cache_state',
-        sa.Column('id', sa.Integer(), nullable=False),
-        sa.Column('namespace', sa.String(length=32), nullable=False),
-        sa.Column('version', sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint('id', name=op.f('pk_cache_state')),
+        "cache_state",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("namespace", sa.String(length=32), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_cache_state")),
     )
-    op.bulk_insert(table, [{'id': 1, 'namespace': secrets.token_hex(8), 'version': 0}])
+    op.bulk_insert(table, [{"id": 1, "namespace": secrets.token_hex(8), "version": 0}])
 
 
 def downgrade() -> None:
-    op.drop_table('cache_state')
+    op.drop_table("cache_state")

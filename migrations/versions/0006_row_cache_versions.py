@@ -10,21 +10,22 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0006'
-down_revision = '0005'
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
-TABLES = ('threads', 'boards', 'users')
+TABLES = ("threads", "boards", "users")
 
 
 def upgrade() -> None:
     for table in TABLES:
-        op.add_column(table, sa.Column('cache_version', sa.Integer(), nullable=False,
-                                       server_default='0'))
+        op.add_column(
+            table, sa.Column("cache_version", sa.Integer(), nullable=False, server_default="0")
+        )
 
 
 def downgrade() -> None:
     for table in TABLES:
         with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.drop_column('cache_version')
+            batch_op.drop_column("cache_version")

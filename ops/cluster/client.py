@@ -38,22 +38,29 @@ class Answer:
 class _ProxyConnection(http.client.HTTPSConnection):
     """TLS to the proxy's address with the site's name for SNI and the certificate check."""
 
-    def __init__(self, address: str, server_name: str, context: ssl.SSLContext,
-                 source: str) -> None:
-        super().__init__(server_name, 443, context=context, timeout=TIMEOUT,
-                         source_address=(source, 0))
+    def __init__(
+        self, address: str, server_name: str, context: ssl.SSLContext, source: str
+    ) -> None:
+        super().__init__(
+            server_name, 443, context=context, timeout=TIMEOUT, source_address=(source, 0)
+        )
         self._address = address
         self._tls = context
 
     def connect(self) -> None:
-        raw = socket.create_connection((self._address, self.port), self.timeout,
-                                       self.source_address)
+        raw = socket.create_connection(
+            (self._address, self.port), self.timeout, self.source_address
+        )
         self.sock = self._tls.wrap_socket(raw, server_hostname=self.host)
 
 
 class Browser:
-    def __init__(self, connection: http.client.HTTPConnection, host: str,
-                 extra_headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        connection: http.client.HTTPConnection,
+        host: str,
+        extra_headers: dict[str, str] | None = None,
+    ) -> None:
         self._connection = connection
         self.host = host
         self.cookies: dict[str, str] = {}
@@ -67,10 +74,12 @@ class Browser:
     @classmethod
     def to_host(cls, address: str, port: int, server_name: str, client: str) -> Browser:
         """Plain HTTP to one app host, as nginx sends it (docs/deploy.md's proxy headers)."""
-        headers = {"X-Forwarded-For": client, "X-Forwarded-Proto": "https",
-                   "X-Forwarded-Host": server_name}
-        return cls(http.client.HTTPConnection(address, port, timeout=TIMEOUT), server_name,
-                   headers)
+        headers = {
+            "X-Forwarded-For": client,
+            "X-Forwarded-Proto": "https",
+            "X-Forwarded-Host": server_name,
+        }
+        return cls(http.client.HTTPConnection(address, port, timeout=TIMEOUT), server_name, headers)
 
     def get(self, path: str, headers: dict[str, str] | None = None) -> Answer:
         try:
@@ -80,8 +89,9 @@ class Browser:
             self._connection.close()
             return self.request("GET", path, headers=headers)
 
-    def post(self, path: str, fields: dict[str, str],
-             headers: dict[str, str] | None = None) -> Answer:
+    def post(
+        self, path: str, fields: dict[str, str], headers: dict[str, str] | None = None
+    ) -> Answer:
         """Never resent: a POST that reached the site may have been stored."""
         return self.request("POST", path, urlencode(fields), headers)
 
@@ -94,8 +104,9 @@ class Browser:
 
     def log_in(self, username: str, password: str) -> Answer:
         token = self.csrf_token("/login")
-        return self.post("/login", {"csrf_token": token, "username": username,
-                                    "password": password, "next": ""})
+        return self.post(
+            "/login", {"csrf_token": token, "username": username, "password": password, "next": ""}
+        )
 
     def log_in_or_fail(self, username: str, password: str) -> None:
         answer = self.log_in(username, password)
@@ -105,8 +116,9 @@ class Browser:
     def close(self) -> None:
         self._connection.close()
 
-    def request(self, method: str, path: str, body: str | None = None,
-                headers: dict[str, str] | None = None) -> Answer:
+    def request(
+        self, method: str, path: str, body: str | None = None, headers: dict[str, str] | None = None
+    ) -> Answer:
         sent = {"User-Agent": USER_AGENT, "Host": self.host, **self._extra, **(headers or {})}
         if self.cookies:
             sent["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())

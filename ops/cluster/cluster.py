@@ -69,8 +69,11 @@ class Cluster:
         self.ports = {name: layout.free_port() for name in ("postgres", "redis", "smtp")}
         self.redis_password = secrets.token_hex(12)
         # Production paths in ops/systemd/ -> this machine's.
-        self.paths = {"/srv/showboard": str(ROOT), "/etc/showboard/showboard.env":
-                      str(self.env_file), "/var/backups/showboard": str(self.backups)}
+        self.paths = {
+            "/srv/showboard": str(ROOT),
+            "/etc/showboard/showboard.env": str(self.env_file),
+            "/var/backups/showboard": str(self.backups),
+        }
 
     # ------------------------------------------------------------------ the guide's values
 
@@ -93,8 +96,10 @@ class Cluster:
         }
 
     def database_url(self, name: str | None = None) -> str:
-        return (f"postgresql+psycopg://postgres@{self.layout.services}:"
-                f"{self.ports['postgres']}/{name or self.layout.database}")
+        return (
+            f"postgresql+psycopg://postgres@{self.layout.services}:"
+            f"{self.ports['postgres']}/{name or self.layout.database}"
+        )
 
     # ------------------------------------------------------------------ bring-up
 
@@ -107,33 +112,71 @@ class Cluster:
         self._start_services()
         self._write_env_file()
         run_step("first-install", values, netns=self.layout.apps[0].netns)
-        self.flask(self.layout.apps[0], "boards", "import", "shows.example.toml",
-                   "--keep-existing")
+        self.flask(self.layout.apps[0], "boards", "import", "shows.example.toml", "--keep-existing")
         self.flask(self.layout.apps[0], "demo")
         for host in self.layout.apps:
             self.start_host(host)
         run_step("nginx-site", values)
         (self.layout.state / "nginx" / "nginx.conf").write_text(
-            NGINX_MAIN.format(state=self.layout.state))
-        self.processes.start("nginx", ["nginx", "-c", str(self.layout.state / "nginx" /
-                                                          "nginx.conf"), "-g", "daemon off;"],
-                             netns=self.layout.proxy.netns)
+            NGINX_MAIN.format(state=self.layout.state)
+        )
+        self.processes.start(
+            "nginx",
+            ["nginx", "-c", str(self.layout.state / "nginx" / "nginx.conf"), "-g", "daemon off;"],
+            netns=self.layout.proxy.netns,
+        )
         for host in self.layout.apps:
             if not self.wait_ready(host, 90):
-                raise RuntimeError(f"{host.netns}: /readyz never answered 200\n"
-                                   f"{self.processes.log(f'web-{host.netns}')[-2000:]}")
+                raise RuntimeError(
+                    f"{host.netns}: /readyz never answered 200\n"
+                    f"{self.processes.log(f'web-{host.netns}')[-2000:]}"
+                )
 
     def _start_services(self) -> None:
         services = self.layout.services
-        subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-qc",
-                        f"CREATE DATABASE {self.layout.database}"], check=True)
-        self.processes.start("postgres-forwarder", [
-            sys.executable, str(ROOT / "ops/cluster/forward.py"), services,
-            str(self.ports["postgres"]), "127.0.0.1", "5432"])
-        self.processes.start("redis", [
-            "redis-server", "--bind", services, "--port", str(self.ports["redis"]),
-            "--requirepass", self.redis_password, "--save", "", "--appendonly", "no",
-            "--dir", str(self.layout.state)])
+        subprocess.run(
+            [
+                "psql",
+                "-h",
+                "127.0.0.1",
+                "-U",
+                "postgres",
+                "-d",
+                "postgres",
+                "-qc",
+                f"CREATE DATABASE {self.layout.database}",
+            ],
+            check=True,
+        )
+        self.processes.start(
+            "postgres-forwarder",
+            [
+                sys.executable,
+                str(ROOT / "ops/cluster/forward.py"),
+                services,
+                str(self.ports["postgres"]),
+                "127.0.0.1",
+                "5432",
+            ],
+        )
+        self.processes.start(
+            "redis",
+            [
+                "redis-server",
+                "--bind",
+                services,
+                "--port",
+                str(self.ports["redis"]),
+                "--requirepass",
+                self.redis_password,
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.layout.state),
+            ],
+        )
         self.start_smtp()
         for name in ("postgres", "redis", "smtp"):
             if not wait_until(lambda name=name: _accepts(services, self.ports[name]), 15):
@@ -148,8 +191,7 @@ class Cluster:
             "FORUM_PUBLIC_URL": PUBLIC_URL,
             "FORUM_TRUSTED_PROXIES": "1",
             "FORUM_DATABASE_URL": self.database_url(),
-            "FORUM_REDIS_URL": f"redis://:{self.redis_password}@{services}:"
-                               f"{self.ports['redis']}/0",
+            "FORUM_REDIS_URL": f"redis://:{self.redis_password}@{services}:{self.ports['redis']}/0",
             "FORUM_SMTP_URL": f"smtp://{services}:{self.ports['smtp']}",
             "FORUM_MAIL_FROM": f"Showboard <no-reply@{SERVER_NAME}>",
             "FORUM_LOG_FORMAT": "json",
@@ -164,17 +206,27 @@ class Cluster:
 
     # ------------------------------------------------------------------ hosts
 
-    def flask(self, host: Host, *args: str, env: dict[str, str] | None = None,
-              timeout: float = 180) -> str:
+    def flask(
+        self, host: Host, *args: str, env: dict[str, str] | None = None, timeout: float = 180
+    ) -> str:
         """ops/flask.sh on an app host, as the guide runs it."""
         result = subprocess.run(
             ["ip", "netns", "exec", host.netns, str(ROOT / "ops" / "flask.sh"), *args],
-            env={"PATH": os.environ["PATH"], "SHOWBOARD_ENV_FILE": str(self.env_file),
-                 **(env or {})},
-            cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+            env={
+                "PATH": os.environ["PATH"],
+                "SHOWBOARD_ENV_FILE": str(self.env_file),
+                **(env or {}),
+            },
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
         if result.returncode != 0:
-            raise RuntimeError(f"flask {' '.join(args)} on {host.netns} failed:\n"
-                               f"{result.stdout[-1500:]}{result.stderr[-1500:]}")
+            raise RuntimeError(
+                f"flask {' '.join(args)} on {host.netns} failed:\n"
+                f"{result.stdout[-1500:]}{result.stderr[-1500:]}"
+            )
         return result.stdout
 
     def start_host(self, host: Host) -> None:
@@ -186,14 +238,25 @@ class Cluster:
         address, port = units.listen_stream("showboard-web.socket")
         self.processes.start(
             f"web-{host.netns}",
-            [sys.executable, str(ROOT / "ops/cluster/socketd.py"), address, str(port),
-             str(self._pidfile(host)), "--", *web.argv],
-            env=web.env, cwd=web.cwd, netns=host.netns)
+            [
+                sys.executable,
+                str(ROOT / "ops/cluster/socketd.py"),
+                address,
+                str(port),
+                str(self._pidfile(host)),
+                "--",
+                *web.argv,
+            ],
+            env=web.env,
+            cwd=web.cwd,
+            netns=host.netns,
+        )
 
     def start_worker(self, host: Host) -> None:
         worker = units.service("showboard-worker.service", self.paths)
-        self.processes.start(f"worker-{host.netns}", worker.argv, env=worker.env,
-                             cwd=worker.cwd, netns=host.netns)
+        self.processes.start(
+            f"worker-{host.netns}", worker.argv, env=worker.env, cwd=worker.cwd, netns=host.netns
+        )
 
     def stop_worker(self, host: Host) -> None:
         worker = units.service("showboard-worker.service", self.paths)
@@ -210,8 +273,9 @@ class Cluster:
         requests and exits; socketd starts a new one on the same socket."""
         old = self.gunicorn_master(host)
         os.kill(old, signal.SIGTERM)
-        if not wait_until(lambda: self._pidfile(host).read_text().strip() != str(old),
-                          timeout, 0.1):
+        if not wait_until(
+            lambda: self._pidfile(host).read_text().strip() != str(old), timeout, 0.1
+        ):
             return False
         return self.wait_ready(host, timeout)
 
@@ -246,10 +310,20 @@ class Cluster:
     # ------------------------------------------------------------------ SMTP sink
 
     def start_smtp(self) -> None:
-        self.processes.start("smtp", [
-            sys.executable, "-m", "aiosmtpd", "-n", "-l",
-            f"{self.layout.services}:{self.ports['smtp']}",
-            "-c", "aiosmtpd.handlers.Mailbox", str(self.mail_dir)])
+        self.processes.start(
+            "smtp",
+            [
+                sys.executable,
+                "-m",
+                "aiosmtpd",
+                "-n",
+                "-l",
+                f"{self.layout.services}:{self.ports['smtp']}",
+                "-c",
+                "aiosmtpd.handlers.Mailbox",
+                str(self.mail_dir),
+            ],
+        )
 
     def stop_smtp(self) -> None:
         self.processes.stop("smtp")

@@ -17,8 +17,13 @@ def steps() -> dict[str, str]:
     return {name: body for name, body in STEP.findall(GUIDE.read_text())}
 
 
-def run_step(name: str, values: dict[str, str], netns: str | None = None,
-             env: dict[str, str] | None = None, timeout: float = 120) -> str:
+def run_step(
+    name: str,
+    values: dict[str, str],
+    netns: str | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 120,
+) -> str:
     """Run one step of the guide in bash (inside `netns` when given); its output, or an error
     that shows it."""
     found = steps()
@@ -28,9 +33,12 @@ def run_step(name: str, values: dict[str, str], netns: str | None = None,
     argv = ["bash", "-c", script]
     if netns:
         argv = ["ip", "netns", "exec", netns, *argv]
-    result = subprocess.run(argv, env={**(env or {}), **values}, capture_output=True,
-                            text=True, timeout=timeout)
+    result = subprocess.run(
+        argv, env={**(env or {}), **values}, capture_output=True, text=True, timeout=timeout
+    )
     if result.returncode != 0:
-        raise RuntimeError(f"guide step '{name}' failed ({result.returncode}):\n"
-                           f"{result.stdout[-1500:]}{result.stderr[-1500:]}")
+        raise RuntimeError(
+            f"guide step '{name}' failed ({result.returncode}):\n"
+            f"{result.stdout[-1500:]}{result.stderr[-1500:]}"
+        )
     return result.stdout

@@ -24,8 +24,10 @@ FANS = ("ingrid_stan", "lawfirm_lurker", "helen_wan_reader", "associate_ally")
 # two restarts take longer on a busy 2-core machine.
 KILL_SECONDS = 60
 RESTART_SECONDS = 120
-NGINX_LINE = re.compile(r'"(?P<request>[^"]*)" (?P<status>\d{3}) .*rt=(?P<rt>[\d.]+) '
-                        r'upstream=(?P<upstream>.*?) us=.* id=(?P<id>\w+) end=(?P<end>[\d.]+)')
+NGINX_LINE = re.compile(
+    r'"(?P<request>[^"]*)" (?P<status>\d{3}) .*rt=(?P<rt>[\d.]+) '
+    r"upstream=(?P<upstream>.*?) us=.* id=(?P<id>\w+) end=(?P<end>[\d.]+)"
+)
 
 
 @dataclass
@@ -59,12 +61,22 @@ class Fan:
                 if reads and sequence % 2:
                     answer = self.browser.get(f"/t/{thread_id}/{slug}")
                 else:
-                    answer = self.browser.post(f"/t/{thread_id}/reply", {
-                        "csrf_token": self.token,
-                        "body": f"Load reply {marker}: still thinking about that finale."})
-                self.outcomes.append(Outcome(marker if answer.status == 302 else "", started,
-                                             time.time(), answer.status,
-                                             answer.headers.get("X-Request-ID", "")))
+                    answer = self.browser.post(
+                        f"/t/{thread_id}/reply",
+                        {
+                            "csrf_token": self.token,
+                            "body": f"Load reply {marker}: still thinking about that finale.",
+                        },
+                    )
+                self.outcomes.append(
+                    Outcome(
+                        marker if answer.status == 302 else "",
+                        started,
+                        time.time(),
+                        answer.status,
+                        answer.headers.get("X-Request-ID", ""),
+                    )
+                )
             except (OSError, http.client.HTTPException, ssl.SSLError) as error:
                 self.browser.close()  # the next request opens a new connection
                 self.outcomes.append(Outcome("", started, time.time(), None, "", repr(error)))
@@ -85,15 +97,17 @@ def _fans(site: Site) -> list[Fan]:
     return fans
 
 
-def _run(site: Site, reads: bool, during: Callable[[], None],
-         max_seconds: float) -> tuple[list[Outcome], float]:
+def _run(
+    site: Site, reads: bool, during: Callable[[], None], max_seconds: float
+) -> tuple[list[Outcome], float]:
     """The fans load the site while `during` runs, and for 2 s after; max_seconds at most."""
     fans = _fans(site)
     run_id = secrets.token_hex(3)
     start = time.monotonic()
     stop_at = [start + max_seconds]
-    workers = [threading.Thread(target=fan.run, args=(run_id, stop_at, reads), daemon=True)
-               for fan in fans]
+    workers = [
+        threading.Thread(target=fan.run, args=(run_id, stop_at, reads), daemon=True) for fan in fans
+    ]
     for worker in workers:
         worker.start()
     try:
@@ -120,12 +134,13 @@ def _stored(site: Site, markers: list[str]) -> set[str]:
 def _recount_mismatches(site: Site) -> int:
     from sqlalchemy import create_engine
 
-    engine = create_engine(f"postgresql+psycopg://postgres@127.0.0.1:5432/"
-                           f"{site.layout.database}")
+    engine = create_engine(f"postgresql+psycopg://postgres@127.0.0.1:5432/{site.layout.database}")
     try:
         with engine.connect() as connection:
-            return sum(len(connection.execute(query).all())
-                       for query in (THREAD_RECOUNT, BOARD_RECOUNT, USER_RECOUNT))
+            return sum(
+                len(connection.execute(query).all())
+                for query in (THREAD_RECOUNT, BOARD_RECOUNT, USER_RECOUNT)
+            )
     finally:
         engine.dispose()
 
@@ -159,29 +174,39 @@ def host_killed(site: Site) -> tuple[str, bool]:
         if outcome.status is not None and outcome.status < 500:
             continue
         line = log.get(outcome.request_id)
-        in_flight = (line is not None and victim.address in line["upstream"]
-                     and float(line["end"]) - float(line["rt"]) <= last_kill + 0.05
-                     and float(line["end"]) >= first_kill - 0.05)
+        in_flight = (
+            line is not None
+            and victim.address in line["upstream"]
+            and float(line["end"]) - float(line["rt"]) <= last_kill + 0.05
+            and float(line["end"]) >= first_kill - 0.05
+        )
         if in_flight:
             explained += 1
         elif line is None:
-            unexplained.append(f"{outcome.status or outcome.error[:60]} at "
-                               f"{outcome.started - first_kill:+.2f} s, not in nginx's log")
+            unexplained.append(
+                f"{outcome.status or outcome.error[:60]} at "
+                f"{outcome.started - first_kill:+.2f} s, not in nginx's log"
+            )
         else:
-            unexplained.append(f"{line['status']} from {line['upstream']} at "
-                               f"{float(line['end']) - float(line['rt']) - first_kill:+.2f} s")
+            unexplained.append(
+                f"{line['status']} from {line['upstream']} at "
+                f"{float(line['end']) - float(line['rt']) - first_kill:+.2f} s"
+            )
     # The host comes back, as systemd would bring it up after the machine reboots.
     site.cluster.start_host(victim)
     back = site.cluster.wait_ready(victim, 90)
     dying = last_kill - first_kill
-    observed = (f"{len(outcomes)} requests in {seconds:.0f} s (host dead {dying:.2f} s after "
-                f"SIGKILL), {len(acknowledged)} acknowledged,"
-                f" {lost} lost; {mismatches} counter mismatches; 5xx/no answer: {explained} "
-                f"in flight on the killed host, {len(unexplained)} other"
-                f"{' (' + '; '.join(unexplained[:3]) + ')' if unexplained else ''}; host back: "
-                f"{'yes' if back else 'no'}")
-    return observed, (lost == 0 and mismatches == 0 and not unexplained and bool(acknowledged)
-                      and back)
+    observed = (
+        f"{len(outcomes)} requests in {seconds:.0f} s (host dead {dying:.2f} s after "
+        f"SIGKILL), {len(acknowledged)} acknowledged,"
+        f" {lost} lost; {mismatches} counter mismatches; 5xx/no answer: {explained} "
+        f"in flight on the killed host, {len(unexplained)} other"
+        f"{' (' + '; '.join(unexplained[:3]) + ')' if unexplained else ''}; host back: "
+        f"{'yes' if back else 'no'}"
+    )
+    return observed, (
+        lost == 0 and mismatches == 0 and not unexplained and bool(acknowledged) and back
+    )
 
 
 def rolling_restart(site: Site) -> tuple[str, bool]:
@@ -200,25 +225,32 @@ def rolling_restart(site: Site) -> tuple[str, bool]:
             worker = time.monotonic() - began
             ok = site.cluster.restart_web(host, timeout=50)
             site.cluster.start_worker(host)
-            restarted.append(f"{host.netns} {'ready' if ok else 'NOT ready'} in "
-                             f"{time.monotonic() - began:.0f} s (worker stop {worker:.0f} s)")
+            restarted.append(
+                f"{host.netns} {'ready' if ok else 'NOT ready'} in "
+                f"{time.monotonic() - began:.0f} s (worker stop {worker:.0f} s)"
+            )
         ended[0] = time.time()
         time.sleep(2)
 
     ended = [0.0]
-    outcomes, seconds = _run(site, reads=True, during=restart_each,
-                             max_seconds=RESTART_SECONDS)
+    outcomes, seconds = _run(site, reads=True, during=restart_each, max_seconds=RESTART_SECONDS)
     # The load must still be running when the last host is back, or the row proves less.
     covered = ended[0] > 0 and any(o.started >= ended[0] for o in outcomes)
     failed = [o for o in outcomes if o.status is None or o.status >= 400]
     kinds = sorted({str(o.status or o.error[:40]) for o in failed})
     acknowledged = [o.marker for o in outcomes if o.status == 302 and o.marker]
     lost = len(acknowledged) - len(_stored(site, acknowledged))
-    observed = (f"{len(outcomes)} requests in {seconds:.0f} s while restarting; "
-                f"{', '.join(restarted)}; {len(failed)} failed {kinds if kinds else ''}; "
-                f"{lost} acknowledged replies lost")
+    observed = (
+        f"{len(outcomes)} requests in {seconds:.0f} s while restarting; "
+        f"{', '.join(restarted)}; {len(failed)} failed {kinds if kinds else ''}; "
+        f"{lost} acknowledged replies lost"
+    )
     if not covered:
         observed += f"; the load stopped ({RESTART_SECONDS} s) before the last restart ended"
-    return observed, (covered and not failed and lost == 0
-                      and len(restarted) == len(site.layout.apps) + 1
-                      and all("NOT" not in item for item in restarted))
+    return observed, (
+        covered
+        and not failed
+        and lost == 0
+        and len(restarted) == len(site.layout.apps) + 1
+        and all("NOT" not in item for item in restarted)
+    )

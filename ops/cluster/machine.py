@@ -61,15 +61,30 @@ class Processes:
         self.logs = layout.state / "logs"
         self.logs.mkdir(parents=True, exist_ok=True)
 
-    def start(self, name: str, argv: list[str], env: dict[str, str] | None = None,
-              cwd: Path = ROOT, netns: str | None = None) -> subprocess.Popen[bytes]:
+    def start(
+        self,
+        name: str,
+        argv: list[str],
+        env: dict[str, str] | None = None,
+        cwd: Path = ROOT,
+        netns: str | None = None,
+    ) -> subprocess.Popen[bytes]:
         if netns:
             argv = ["ip", "netns", "exec", netns, *argv]
-        full_env = {"PATH": os.environ["PATH"], **(env or {}),
-                    "CLUSTER_STATE": str(self.layout.state)}
+        full_env = {
+            "PATH": os.environ["PATH"],
+            **(env or {}),
+            "CLUSTER_STATE": str(self.layout.state),
+        }
         with (self.logs / f"{name}.log").open("ab") as log:
-            process = subprocess.Popen(argv, env=full_env, cwd=cwd, stdout=log,
-                                       stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            process = subprocess.Popen(
+                argv,
+                env=full_env,
+                cwd=cwd,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
         self.running[name] = process
         if not netns:
             with (self.layout.state / "pids").open("a") as pids:

@@ -44,24 +44,32 @@ class Table:
 
     def render(self) -> str:
         widths = (34, 44, 52)
-        lines = [_line(("row", "expected", "observed", "result"), widths),
-                 "-" * (sum(widths) + 3 * 3 + 6)]
+        lines = [
+            _line(("row", "expected", "observed", "result"), widths),
+            "-" * (sum(widths) + 3 * 3 + 6),
+        ]
         for row in self.rows:
-            lines.append(_line((row.name, row.expected, row.observed,
-                                "PASS" if row.passed else "FAIL"), widths))
+            lines.append(
+                _line(
+                    (row.name, row.expected, row.observed, "PASS" if row.passed else "FAIL"), widths
+                )
+            )
         total = sum(row.passed for row in self.rows)
         lines.append(f"{total} passed, {len(self.rows) - total} failed")
         return "\n".join(lines)
 
 
 def _line(cells: tuple[str, str, str, str], widths: tuple[int, int, int]) -> str:
-    wrapped = [textwrap.wrap(cell, width) or [""] for cell, width in zip(cells, widths,
-                                                                            strict=False)]
+    wrapped = [
+        textwrap.wrap(cell, width) or [""] for cell, width in zip(cells, widths, strict=False)
+    ]
     height = max(len(column) for column in wrapped)
     out = []
     for index in range(height):
-        parts = [(column[index] if index < len(column) else "").ljust(width)
-                 for column, width in zip(wrapped, widths, strict=True)]
+        parts = [
+            (column[index] if index < len(column) else "").ljust(width)
+            for column, width in zip(wrapped, widths, strict=True)
+        ]
         result = cells[3] if index == 0 else ""
         out.append(" | ".join([*parts, result]).rstrip())
     return "\n".join(out)

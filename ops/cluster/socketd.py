@@ -23,7 +23,7 @@ RESTART_SECONDS = 0.2
 
 def main(argv: list[str]) -> None:
     address, port, pidfile = argv[0], int(argv[1]), Path(argv[2])
-    command = argv[argv.index("--") + 1:]
+    command = argv[argv.index("--") + 1 :]
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind((address, port))

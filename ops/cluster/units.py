@@ -108,5 +108,5 @@ def _expand(word: str, env: dict[str, str]) -> str:
 def _mapped(path: str, paths: dict[str, str]) -> str:
     for production, here in paths.items():
         if path == production or path.startswith(production.rstrip("/") + "/"):
-            return here + path[len(production):]
+            return here + path[len(production) :]
     return path

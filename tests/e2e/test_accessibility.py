@@ -92,9 +92,7 @@ def test_form_fields_carry_only_meaningful_aria(page: Page) -> None:
     page.goto("/register")
     expect(page.get_by_label("Username")).to_be_focused()
     # The honeypot field (.hp-field) is off-screen and aria-hidden: not one of the form's fields.
-    fields = page.locator(
-        "main form input:not([type=hidden]):not(.hp-field *), main form textarea"
-    )
+    fields = page.locator("main form input:not([type=hidden]):not(.hp-field *), main form textarea")
     expect(fields).to_have_count(4)
     problems: list[str] = fields.evaluate_all(
         """(fields) => fields.flatMap((field) => {

@@ -60,7 +60,8 @@ def test_member_reports_a_post_and_a_moderator_hides_it_from_the_queue(
     reporter.get_by_role("link", name="Report post #1").click()
     reporter.get_by_label("Unmarked spoiler").check()
     reporter.get_by_label("Anything the moderators should know? (optional)").fill(
-        "Spoils the finale in the first line")
+        "Spoils the finale in the first line"
+    )
     reporter.get_by_role("button", name="Send report").click()
     expect(reporter.get_by_role("status")).to_contain_text(re.compile("report", re.I))
 
@@ -77,7 +78,8 @@ def test_member_reports_a_post_and_a_moderator_hides_it_from_the_queue(
     reader = new_page()
     reader.goto(thread_url)
     expect(reader.locator("article.post").first).to_contain_text(
-        "This post was removed by a moderator.")
+        "This post was removed by a moderator."
+    )
     expect(reader.locator("main")).not_to_contain_text("Carmy leaves")
 
     reader.goto("/mod/log")

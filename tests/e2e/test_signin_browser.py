@@ -29,8 +29,10 @@ from tests.e2e.conftest import DESKTOP, PHONE, screenshot, unique_name
 pytestmark = pytest.mark.browser
 
 PASSWORD = "a long and careful passphrase"
-IPHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 "
-          "(KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1")
+IPHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1"
+)
 # Elements past the window's right edge, except inside a box that scrolls on its own.
 TOO_WIDE = """() => [...document.querySelectorAll("body *")]
   .filter((el) => !el.closest(".table-scroll"))
@@ -41,8 +43,15 @@ TOO_WIDE = """() => [...document.querySelectorAll("body *")]
 @pytest.fixture(scope="module")
 def localhost_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any]]:
     url = migrated_database_url(tmp_path_factory.getbasetemp(), "e2e_signin")
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "e2e signin", "RATE_LIMITS": "off",
-                      "ARGON2_TIME_COST": 1, "ARGON2_MEMORY_KIB": 1024})
+    app = create_app(
+        {
+            "DATABASE_URL": url,
+            "SECRET_KEY": "e2e signin",
+            "RATE_LIMITS": "off",
+            "ARGON2_TIME_COST": 1,
+            "ARGON2_MEMORY_KIB": 1024,
+        }
+    )
     server = make_server("127.0.0.1", 0, app, threaded=True)
     base = f"http://localhost:{server.server_port}"
     app.config["PUBLIC_URL"] = base
@@ -67,8 +76,9 @@ def member(app: Any) -> str:
     name = unique_name("pk")
     with app.app_context():
         session = db_session()
-        membership.create_user(session, name, f"{name}@example.org",
-                             password_hash=hash_password(PASSWORD))
+        membership.create_user(
+            session, name, f"{name}@example.org", password_hash=hash_password(PASSWORD)
+        )
         session.commit()
     return name
 
@@ -92,9 +102,18 @@ def log_out(page: Page) -> None:
 def virtual_authenticator(page: Page) -> Any:
     cdp = page.context.new_cdp_session(page)
     cdp.send("WebAuthn.enable")
-    cdp.send("WebAuthn.addVirtualAuthenticator", {"options": {
-        "protocol": "ctap2", "transport": "internal", "hasResidentKey": True,
-        "hasUserVerification": True, "isUserVerified": True}})
+    cdp.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {
+            "options": {
+                "protocol": "ctap2",
+                "transport": "internal",
+                "hasResidentKey": True,
+                "hasUserVerification": True,
+                "isUserVerified": True,
+            }
+        },
+    )
     return cdp
 
 

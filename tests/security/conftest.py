@@ -35,8 +35,15 @@ from tests.security.targets import SECRET, Forum, board_objects
 
 @pytest.fixture(scope="session")
 def shared_app(database_url: str) -> Iterator[Flask]:
-    app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "test", "TESTING": True,
-                      "RATE_LIMITS": "off", **FAST_HASHING})
+    app = create_app(
+        {
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "test",
+            "TESTING": True,
+            "RATE_LIMITS": "off",
+            **FAST_HASHING,
+        }
+    )
     yield app
     app.extensions["forum.engine"].dispose()
 
@@ -60,13 +67,18 @@ def app(shared_app: Flask, connection: Connection) -> Iterator[Flask]:
     shared_app.config.update(config)
 
 
-
 # ------------------------------------------------------------------------------ a small forum
 
 
 @pytest.fixture
-def forum(db: Session, password_hash: str, admin: User, board_moderator: User,
-          moderated_board: Board, hostile_member: User) -> Forum:
+def forum(
+    db: Session,
+    password_hash: str,
+    admin: User,
+    board_moderator: User,
+    moderated_board: Board,
+    hostile_member: User,
+) -> Forum:
     """The people are the role fixtures (admin_ada, mod_morgan of Partner Track, mallory the
     hostile member) plus victor, whose content she goes after; everything else is built with
     the domain functions and committed once (this fixture runs for most tests in this folder,
@@ -77,18 +89,25 @@ def forum(db: Session, password_hash: str, admin: User, board_moderator: User,
     db.flush()
     pt = board_objects(db, admin, victor, hostile_member, moderated_board)
     sv = board_objects(db, admin, victor, hostile_member, severance)
-    hidden_thread = posting.create_thread(db, moderated_board, victor, "A thread about to vanish",
-                                          f"Hidden thread body: {SECRET}")
+    hidden_thread = posting.create_thread(
+        db, moderated_board, victor, "A thread about to vanish", f"Hidden thread body: {SECRET}"
+    )
     moderation.set_thread_hidden(db, admin, hidden_thread, True, "spoilers")
     db.commit()
-    return Forum(admin=admin, moderator=board_moderator, mallory=hostile_member, victor=victor,
-                 partner_track=replace(pt, destination_board_id=sv.board_id),
-                 severance=replace(sv, destination_board_id=pt.board_id),
-                 hidden_thread_id=hidden_thread.id,
-                 hidden_thread_post_id=hidden_thread.last_post_id or 0)
+    return Forum(
+        admin=admin,
+        moderator=board_moderator,
+        mallory=hostile_member,
+        victor=victor,
+        partner_track=replace(pt, destination_board_id=sv.board_id),
+        severance=replace(sv, destination_board_id=pt.board_id),
+        hidden_thread_id=hidden_thread.id,
+        hidden_thread_post_id=hidden_thread.last_post_id or 0,
+    )
 
 
 # ------------------------------------------------------------------------------ limited apps
+
 
 @pytest.fixture
 def make_app(database_url: str, connection: Connection) -> Iterator[AppFactory]:
@@ -101,8 +120,11 @@ def make_app(database_url: str, connection: Connection) -> Iterator[AppFactory]:
     def factory(redis: bool = False, rate_limits: str | None = "on", **settings: Any) -> Flask:
         """`rate_limits=None` leaves the switch to FORUM_RATE_LIMITS in the environment."""
         config: dict[str, Any] = {
-            "DATABASE_URL": database_url, "SECRET_KEY": "test", "TESTING": True,
-            **FAST_HASHING, **settings,
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "test",
+            "TESTING": True,
+            **FAST_HASHING,
+            **settings,
         }
         if rate_limits is not None:
             config["RATE_LIMITS"] = rate_limits
@@ -125,8 +147,7 @@ def make_app(database_url: str, connection: Connection) -> Iterator[AppFactory]:
 
 
 @pytest.fixture(params=STORES)
-def cluster_factory(request: pytest.FixtureRequest,
-                    make_app: AppFactory) -> ClusterFactory:
+def cluster_factory(request: pytest.FixtureRequest, make_app: AppFactory) -> ClusterFactory:
     def build(**settings: Any) -> Cluster:
         if request.param == "redis":
             return Cluster([make_app(redis=True, **settings), make_app(redis=True, **settings)])

@@ -15,8 +15,11 @@ AppFactory = Callable[..., Flask]
 
 STORES = [
     pytest.param("memory", id="memory"),
-    pytest.param("redis", id="redis", marks=pytest.mark.skipif(
-        not REDIS_URL, reason="FORUM_TEST_REDIS_URL is not set")),
+    pytest.param(
+        "redis",
+        id="redis",
+        marks=pytest.mark.skipif(not REDIS_URL, reason="FORUM_TEST_REDIS_URL is not set"),
+    ),
 ]
 
 

@@ -38,10 +38,10 @@ def snapshot(db: Session) -> dict[str, tuple[int, str]]:
     return found
 
 
-def changed_tables(before: dict[str, tuple[int, str]],
-                   after: dict[str, tuple[int, str]]) -> list[str]:
+def changed_tables(
+    before: dict[str, tuple[int, str]], after: dict[str, tuple[int, str]]
+) -> list[str]:
     return sorted(name for name in before if before[name] != after.get(name))
-
 
 
 # ------------------------------------------------------------------------------ a small forum
@@ -96,11 +96,16 @@ def board_objects(db: Session, admin: User, victor: User, mallory: User, board: 
     hidden = posting.add_post(db, thread, victor, f"Victor's hidden reply: {SECRET}")
     moderation.set_post_hidden(db, admin, hidden, True, "spoilers")
     target = posting.add_post(db, thread, mallory, f"Mallory's reply on {name}")
-    db.add(Report(post_id=target.id, reporter_id=victor.id, reason=ReportReason.SPAM.value,
-                  details=f"Victor's private report details on {name}"))
+    db.add(
+        Report(
+            post_id=target.id,
+            reporter_id=victor.id,
+            reason=ReportReason.SPAM.value,
+            details=f"Victor's private report details on {name}",
+        )
+    )
     db.flush()
     return Aim(board.slug, board.id, thread.id, thread.slug, reply.id, target.id, hidden.id, 0)
-
 
 
 # ------------------------------------------------------------------------------ every route
@@ -110,14 +115,21 @@ def board_objects(db: Session, admin: User, victor: User, mallory: User, board: 
 NEW_PASSWORD = "a forged new passphrase"
 FORMS: dict[str, Callable[[Aim], dict[str, Any]]] = {
     "/admin/boards/<slug>/archive": lambda a: {},
-    "/admin/boards/<slug>/edit": lambda a: {"slug": a.board_slug, "name": "Renamed by forgery",
-                                            "status": "ended"},
+    "/admin/boards/<slug>/edit": lambda a: {
+        "slug": a.board_slug,
+        "name": "Renamed by forgery",
+        "status": "ended",
+    },
     "/admin/boards/<slug>/move": lambda a: {"direction": "down"},
     "/admin/boards/<slug>/unarchive": lambda a: {},
     "/admin/boards/new": lambda a: {"slug": "forged-board", "name": "Forged board"},
     "/admin/posts/<int:post_id>/purge": lambda a: {"reason": "forged"},
-    "/admin/settings": lambda a: {"site_name": "Forged", "tagline": "Forged",
-                                  "registration": "closed", "rules_markdown": "Forged"},
+    "/admin/settings": lambda a: {
+        "site_name": "Forged",
+        "tagline": "Forged",
+        "registration": "closed",
+        "rules_markdown": "Forged",
+    },
     "/admin/users/<username>/delete": lambda a: {"reason": "forged"},
     "/admin/users/<username>/role": lambda a: {"role": "admin"},
     "/b/<slug>/new": lambda a: {"title": "Forged thread", "body": "Forged body"},
@@ -136,24 +148,35 @@ FORMS: dict[str, Callable[[Aim], dict[str, Any]]] = {
     "/mod/threads/<int:thread_id>/move": lambda a: {"board": a.destination_board_id},
     "/mod/threads/<int:thread_id>/rename": lambda a: {"title": "Renamed by forgery"},
     "/mod/users/<username>/board-lift": lambda a: {"board": a.board_id, "reason": "forged"},
-    "/mod/users/<username>/board-suspend": lambda a: {"board": a.board_id, "duration": "week",
-                                                      "reason": "forged"},
+    "/mod/users/<username>/board-suspend": lambda a: {
+        "board": a.board_id,
+        "duration": "week",
+        "reason": "forged",
+    },
     "/mod/users/<username>/lift": lambda a: {"reason": "forged"},
     "/mod/users/<username>/suspend": lambda a: {"duration": "ban", "reason": "forged"},
     "/p/<int:post_id>/delete": lambda a: {},
     "/p/<int:post_id>/edit": lambda a: {"body": "Edited by forgery"},
     "/p/<int:post_id>/report": lambda a: {"reason": "spam", "details": "forged"},
     "/preview": lambda a: {"body": "Forged preview"},
-    "/register": lambda a: {"username": "forged_fan", "email": "forged@example.org",
-                            "password": PASSWORD, "confirm": PASSWORD},
+    "/register": lambda a: {
+        "username": "forged_fan",
+        "email": "forged@example.org",
+        "password": PASSWORD,
+        "confirm": PASSWORD,
+    },
     "/reset": lambda a: {"email": "victor@example.org"},
     "/reset/<token>": lambda a: {"new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
     "/settings/delete": lambda a: {"del-password": PASSWORD},
-    "/settings/email": lambda a: {"em-email": "forged@example.org",
-                                  "em-current_password": PASSWORD},
-    "/settings/password": lambda a: {"pw-current_password": PASSWORD,
-                                     "pw-new_password": NEW_PASSWORD,
-                                     "pw-confirm": NEW_PASSWORD},
+    "/settings/email": lambda a: {
+        "em-email": "forged@example.org",
+        "em-current_password": PASSWORD,
+    },
+    "/settings/password": lambda a: {
+        "pw-current_password": PASSWORD,
+        "pw-new_password": NEW_PASSWORD,
+        "pw-confirm": NEW_PASSWORD,
+    },
     "/settings/security/passkeys": lambda a: {},
     "/settings/security/passkeys/options": lambda a: {},
     "/settings/security/passkeys/remove": lambda a: {"passkey": "1"},
@@ -176,9 +199,13 @@ POST_ID_FOR = {
 
 def route_url(rule: str, aim: Aim, username: str = "victor", token: str = "") -> str:
     """The rule with real values in its placeholders; an unknown placeholder fails."""
-    values = {"slug": aim.board_slug, "thread_id": aim.thread_id,
-              "post_id": getattr(aim, POST_ID_FOR.get(rule, "post_id")),
-              "username": username, "token": token}
+    values = {
+        "slug": aim.board_slug,
+        "thread_id": aim.thread_id,
+        "post_id": getattr(aim, POST_ID_FOR.get(rule, "post_id")),
+        "username": username,
+        "token": token,
+    }
 
     def value(match: re.Match[str]) -> str:
         name = match.group(1)
@@ -189,13 +216,19 @@ def route_url(rule: str, aim: Aim, username: str = "victor", token: str = "") ->
 
 
 def rules(app: Flask, method: str, prefix: str = "") -> list[str]:
-    return sorted({rule.rule for rule in app.url_map.iter_rules()
-                   if method in (rule.methods or set()) and rule.rule.startswith(prefix)
-                   and rule.endpoint != "static"})
+    return sorted(
+        {
+            rule.rule
+            for rule in app.url_map.iter_rules()
+            if method in (rule.methods or set())
+            and rule.rule.startswith(prefix)
+            and rule.endpoint != "static"
+        }
+    )
 
 
 def rules_only_app() -> Flask:
     """An app for reading the URL map at collection time (no database is touched)."""
-    return create_app({"DATABASE_URL": "sqlite://", "SECRET_KEY": "rules only",
-                       "RATE_LIMITS": "off"})
-
+    return create_app(
+        {"DATABASE_URL": "sqlite://", "SECRET_KEY": "rules only", "RATE_LIMITS": "off"}
+    )

@@ -45,12 +45,16 @@ def test_a_50001_character_post_is_refused_and_kept(
     token = member.token("/settings")
     before = snapshot(db)
     answers = {
-        "new thread": member.client.post(f"/b/{aim.board_slug}/new", data={
-            "csrf_token": token, "title": "A very long theory", "body": text}),
-        "reply": member.client.post(f"/t/{aim.thread_id}/reply", data={
-            "csrf_token": token, "body": text}),
-        "edit": member.client.post(f"/p/{aim.reported_post_id}/edit", data={
-            "csrf_token": token, "body": text}),
+        "new thread": member.client.post(
+            f"/b/{aim.board_slug}/new",
+            data={"csrf_token": token, "title": "A very long theory", "body": text},
+        ),
+        "reply": member.client.post(
+            f"/t/{aim.thread_id}/reply", data={"csrf_token": token, "body": text}
+        ),
+        "edit": member.client.post(
+            f"/p/{aim.reported_post_id}/edit", data={"csrf_token": token, "body": text}
+        ),
     }
 
     for what, response in answers.items():
@@ -73,8 +77,9 @@ def test_a_50000_character_post_is_accepted(member: Browserish, forum: Forum) ->
 def test_a_151_character_title_is_refused_and_kept(member: Browserish, forum: Forum) -> None:
     title = "T" * 151
 
-    response = member.post(f"/b/{forum.main.board_slug}/new",
-                           {"title": title, "body": "Short body"}, page="/settings")
+    response = member.post(
+        f"/b/{forum.main.board_slug}/new", {"title": title, "body": "Short body"}, page="/settings"
+    )
 
     page = read(response.get_data(as_text=True))
     assert response.status_code == 200
@@ -95,13 +100,16 @@ def test_a_ten_megabyte_request_gets_a_friendly_413(
     answers = {
         "login": visitor.post("/login", {"username": huge, "password": PASSWORD}),
         "sign-up": visitor.post("/register", {"username": "big", "email": huge}, page="/register"),
-        "new thread": member.post(f"/b/{aim.board_slug}/new", {"title": "Big", "body": huge},
-                                  page="/settings"),
+        "new thread": member.post(
+            f"/b/{aim.board_slug}/new", {"title": "Big", "body": huge}, page="/settings"
+        ),
         "reply": member.post(f"/t/{aim.thread_id}/reply", {"body": huge}, page="/settings"),
         "preview": member.post("/preview", {"body": huge}, page="/settings"),
-        "file upload": member.post(f"/t/{aim.thread_id}/reply", {
-            "body": "small", "attachment": (io.BytesIO(huge.encode()), "a.txt")},
-            page="/settings"),
+        "file upload": member.post(
+            f"/t/{aim.thread_id}/reply",
+            {"body": "small", "attachment": (io.BytesIO(huge.encode()), "a.txt")},
+            page="/settings",
+        ),
     }
 
     for what, response in answers.items():
@@ -117,8 +125,12 @@ def test_the_413_page_says_the_text_is_kept_and_offers_the_way_back(
     """The body of a 413 is never read, so the server can't hand the text back; the page says
     where it is (static/js/app.js keeps it in the browser tab) and links back to the form."""
     form_page = f"/t/{forum.main.thread_id}/{forum.main.thread_slug}"
-    response = member.post(f"/t/{forum.main.thread_id}/reply", {"body": "x" * TEN_MEGABYTES},
-                           page="/settings", headers={"Referer": f"http://localhost{form_page}"})
+    response = member.post(
+        f"/t/{forum.main.thread_id}/reply",
+        {"body": "x" * TEN_MEGABYTES},
+        page="/settings",
+        headers={"Referer": f"http://localhost{form_page}"},
+    )
 
     page = read(response.get_data(as_text=True))
     html = response.get_data(as_text=True)
@@ -130,8 +142,12 @@ def test_the_413_page_says_the_text_is_kept_and_offers_the_way_back(
 
 
 def test_the_413_back_link_never_leaves_the_site(member: Browserish, forum: Forum) -> None:
-    response = member.post(f"/t/{forum.main.thread_id}/reply", {"body": "x" * TEN_MEGABYTES},
-                           page="/settings", headers={"Referer": "https://evil.example/form"})
+    response = member.post(
+        f"/t/{forum.main.thread_id}/reply",
+        {"body": "x" * TEN_MEGABYTES},
+        page="/settings",
+        headers={"Referer": "https://evil.example/form"},
+    )
 
     assert response.status_code == 413
     assert 'href="/">Back to the form</a>' in response.get_data(as_text=True)
@@ -142,10 +158,13 @@ def chunked_post(member: Browserish, url: str, fields: dict[str, str]) -> TestRe
     stream de-chunked and marked terminated (gunicorn and Werkzeug's server both do this)."""
     body = "&".join(f"{name}={quote_plus(value)}" for name, value in fields.items()).encode()
     return member.client.post(
-        url, input_stream=io.BytesIO(body), content_type=URLENCODED,
+        url,
+        input_stream=io.BytesIO(body),
+        content_type=URLENCODED,
         headers={"Transfer-Encoding": "chunked"},
         # The test client would add a Content-Length; a chunked request has none.
-        environ_overrides={"wsgi.input_terminated": True, "CONTENT_LENGTH": ""})
+        environ_overrides={"wsgi.input_terminated": True, "CONTENT_LENGTH": ""},
+    )
 
 
 def test_a_chunked_body_over_the_limit_is_refused_with_413(
@@ -154,8 +173,11 @@ def test_a_chunked_body_over_the_limit_is_refused_with_413(
     app.config["MAX_CONTENT_LENGTH"] = 100_000
     before = snapshot(db)
 
-    response = chunked_post(member, f"/t/{forum.main.thread_id}/reply", {
-        "csrf_token": member.token("/settings"), "body": "Long theory. " * 10_000})
+    response = chunked_post(
+        member,
+        f"/t/{forum.main.thread_id}/reply",
+        {"csrf_token": member.token("/settings"), "body": "Long theory. " * 10_000},
+    )
 
     assert response.status_code == 413
     assert "too big" in read(response.get_data(as_text=True)).text.lower()
@@ -168,8 +190,11 @@ def test_a_chunked_body_within_the_limit_goes_through_whole(
     app.config["MAX_CONTENT_LENGTH"] = 100_000
     text = "Shorter theory, ending here: THE END"
 
-    response = chunked_post(member, f"/t/{forum.main.thread_id}/reply", {
-        "csrf_token": member.token("/settings"), "body": text})
+    response = chunked_post(
+        member,
+        f"/t/{forum.main.thread_id}/reply",
+        {"csrf_token": member.token("/settings"), "body": text},
+    )
 
     assert response.status_code == 302
     post = db.scalar(select(Post).order_by(Post.id.desc()).limit(1))
@@ -185,12 +210,19 @@ def test_werkzeug_server_refuses_a_chunked_body_over_the_limit(app: Flask) -> No
     thread.start()
     try:
         body = b"username=" + b"x" * 50_000 + b"&password=y"
-        chunks = b"".join(b"%x\r\n%s\r\n" % (len(body[i:i + 4096]), body[i:i + 4096])
-                          for i in range(0, len(body), 4096)) + b"0\r\n\r\n"
+        chunks = (
+            b"".join(
+                b"%x\r\n%s\r\n" % (len(body[i : i + 4096]), body[i : i + 4096])
+                for i in range(0, len(body), 4096)
+            )
+            + b"0\r\n\r\n"
+        )
         with socket.create_connection(("127.0.0.1", server.server_port), timeout=10) as sock:
-            sock.sendall(b"POST /login HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
-                         b"Content-Type: application/x-www-form-urlencoded\r\n"
-                         b"Transfer-Encoding: chunked\r\n\r\n" + chunks)
+            sock.sendall(
+                b"POST /login HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+                b"Content-Type: application/x-www-form-urlencoded\r\n"
+                b"Transfer-Encoding: chunked\r\n\r\n" + chunks
+            )
             answer = sock.recv(65536)  # the status line is enough
     finally:
         server.shutdown()
@@ -211,8 +243,13 @@ MULTIPART = "multipart/form-data; boundary=X"
 def encode(fields: list[tuple[bytes, bytes]], content_type: str) -> bytes:
     if content_type == URLENCODED:
         return b"&".join(name + b"=" + value for name, value in fields)
-    return b"".join(b'--X\r\nContent-Disposition: form-data; name="' + name + b'"\r\n\r\n'
-                    + value + b"\r\n" for name, value in fields) + b"--X--\r\n"
+    return (
+        b"".join(
+            b'--X\r\nContent-Disposition: form-data; name="' + name + b'"\r\n\r\n' + value + b"\r\n"
+            for name, value in fields
+        )
+        + b"--X--\r\n"
+    )
 
 
 BAD_BYTES = [
@@ -227,8 +264,7 @@ BAD_BYTES = [
 
 @pytest.mark.parametrize("value, content_type, answers", BAD_BYTES)
 def test_invalid_utf8_in_every_form_is_handled(
-    app: Flask, member: Browserish, forum: Forum, value: bytes, content_type: str,
-    answers: set[int]
+    app: Flask, member: Browserish, forum: Forum, value: bytes, content_type: str, answers: set[int]
 ) -> None:
     aim = forum.main
     visitor = Browserish(app.test_client())
@@ -248,25 +284,29 @@ def test_invalid_utf8_in_every_form_is_handled(
     for client, url, names in forms:
         token = client.token("/login" if client is visitor else "/settings").encode()
         fields = [(b"csrf_token", token), *((name, value) for name in names.split(b","))]
-        response = client.client.post(url, data=encode(fields, content_type),
-                                      content_type=content_type)
+        response = client.client.post(
+            url, data=encode(fields, content_type), content_type=content_type
+        )
         if response.status_code not in answers:
             unexpected.append(f"{url}: {response.status_code}")
 
     assert unexpected == []
 
 
-@pytest.mark.parametrize("value, content_type", [(ENCODED_BAD_UTF8, URLENCODED),
-                                                 (RAW_BAD_UTF8, MULTIPART)],
-                         ids=["percent-encoded", "raw-multipart"])
+@pytest.mark.parametrize(
+    "value, content_type",
+    [(ENCODED_BAD_UTF8, URLENCODED), (RAW_BAD_UTF8, MULTIPART)],
+    ids=["percent-encoded", "raw-multipart"],
+)
 def test_invalid_utf8_is_stored_as_valid_text(
     member: Browserish, forum: Forum, db: Session, value: bytes, content_type: str
 ) -> None:
     token = member.token("/settings").encode()
     body = encode([(b"csrf_token", token), (b"title", value), (b"body", value)], content_type)
 
-    response = member.client.post(f"/b/{forum.main.board_slug}/new", data=body,
-                                  content_type=content_type)
+    response = member.client.post(
+        f"/b/{forum.main.board_slug}/new", data=body, content_type=content_type
+    )
 
     assert response.status_code == 302
     thread = db.scalar(select(Thread).order_by(Thread.id.desc()).limit(1))
@@ -276,13 +316,29 @@ def test_invalid_utf8_is_stored_as_valid_text(
     assert member.get(response.headers["Location"]).status_code == 200
 
 
-@pytest.mark.parametrize("url", [
-    "/search?q=%FF%FE%00", "/search?q=%ED%A0%80", "/login?next=%FF%2F%2Fevil", "/u/%FF%00",
-    "/b/%C3%28", "/t/1/%FF", "/b/x?page=%FF", "/mod/log?action=%FF&board=%00",
-    "/reset/%FF%FE", "/verify/%00%FF", "/search?q=" + "%E2%80%AE" * 50,
-    "/b/%FF", "/t/1?page=%FF", "/b/%00", "/b/%00/new", "/u/fan%00", "/login?next=/%00",
-    "/t/1/%00",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/search?q=%FF%FE%00",
+        "/search?q=%ED%A0%80",
+        "/login?next=%FF%2F%2Fevil",
+        "/u/%FF%00",
+        "/b/%C3%28",
+        "/t/1/%FF",
+        "/b/x?page=%FF",
+        "/mod/log?action=%FF&board=%00",
+        "/reset/%FF%FE",
+        "/verify/%00%FF",
+        "/search?q=" + "%E2%80%AE" * 50,
+        "/b/%FF",
+        "/t/1?page=%FF",
+        "/b/%00",
+        "/b/%00/new",
+        "/u/fan%00",
+        "/login?next=/%00",
+        "/t/1/%00",
+    ],
+)
 def test_bad_bytes_in_urls_never_5xx(app: Flask, url: str) -> None:
     assert app.test_client().get(url).status_code < 500
 
@@ -307,9 +363,16 @@ def test_usernames_with_invisible_characters_are_refused_with_a_message(
 ) -> None:
     users = db.scalar(select(func.count()).select_from(User))
 
-    response = client.post("/register", {"username": username, "email": "hidden@example.org",
-                                         "password": PASSWORD, "confirm": PASSWORD},
-                           page="/register")
+    response = client.post(
+        "/register",
+        {
+            "username": username,
+            "email": "hidden@example.org",
+            "password": PASSWORD,
+            "confirm": PASSWORD,
+        },
+        page="/register",
+    )
 
     page = read(response.get_data(as_text=True))
     assert response.status_code == 200
@@ -333,8 +396,9 @@ def test_invisible_characters_are_stripped_from_titles_and_posts(
 ) -> None:
     sneaky = "Sea\u202eson\u200b two\x00 finale\u2066"
 
-    response = member.post(f"/b/{forum.main.board_slug}/new", {"title": sneaky, "body": sneaky},
-                           page="/settings")
+    response = member.post(
+        f"/b/{forum.main.board_slug}/new", {"title": sneaky, "body": sneaky}, page="/settings"
+    )
 
     assert response.status_code == 302
     thread = db.scalar(select(Thread).order_by(Thread.id.desc()).limit(1))
@@ -351,8 +415,10 @@ DEEP = [
     pytest.param("> " * 10_000 + "deep quote", id="10000-spaced-quotes"),
     pytest.param("- " * 10_000 + "deep list", id="10000-list-markers"),
     pytest.param("1. " * 10_000 + "deep list", id="10000-numbered-markers"),
-    pytest.param("\n".join(" " * (2 * n) + "- level" for n in range(2_000))[:50_000],
-                 id="indented-list-levels"),
+    pytest.param(
+        "\n".join(" " * (2 * n) + "- level" for n in range(2_000))[:50_000],
+        id="indented-list-levels",
+    ),
     pytest.param("\n".join(">" * n + " line" for n in range(1, 300)), id="growing-quotes"),
     pytest.param("*" * 10_000 + "emphasis" + "*" * 10_000, id="10000-emphasis"),
     pytest.param("> - " * 5_000 + "mixed", id="quote-list-mix"),
@@ -361,11 +427,10 @@ DEEP = [
 
 
 @pytest.mark.parametrize("body", DEEP)
-def test_deeply_nested_markdown_renders_safely(
-    member: Browserish, forum: Forum, body: str
-) -> None:
-    created = member.post(f"/b/{forum.main.board_slug}/new",
-                          {"title": "Deep nesting", "body": body}, page="/settings")
+def test_deeply_nested_markdown_renders_safely(member: Browserish, forum: Forum, body: str) -> None:
+    created = member.post(
+        f"/b/{forum.main.board_slug}/new", {"title": "Deep nesting", "body": body}, page="/settings"
+    )
 
     assert created.status_code == 302
     page = member.get(created.headers["Location"])

@@ -45,8 +45,11 @@ def member_on(app: Flask, username: str, ip: str = "198.51.100.7") -> Browserish
 
 def is_friendly_429(response: TestResponse) -> bool:
     page = read(response.get_data(as_text=True))
-    return (response.status_code == 429 and response.mimetype == "text/html"
-            and "Slow down a little" in page.title + page.text)
+    return (
+        response.status_code == 429
+        and response.mimetype == "text/html"
+        and "Slow down a little" in page.title + page.text
+    )
 
 
 def trusted(make: Factory, db: Session, name: str) -> User:
@@ -95,12 +98,15 @@ def test_limited_logins_look_the_same_for_existing_and_unknown_accounts(
 
     for name in ("real_fan", "nobody_fan"):
         attempts = ["wrong one", "wrong two", "wrong three", PASSWORD, PASSWORD]
-        answers[name] = [_normalized(log_in(cluster.pick(n), name, password), name)
-                         for n, password in enumerate(attempts)]
+        answers[name] = [
+            _normalized(log_in(cluster.pick(n), name, password), name)
+            for n, password in enumerate(attempts)
+        ]
 
     assert [status for status, _ in answers["real_fan"]] == [200, 200, 200, 429, 429]
-    for n, (real, unknown) in enumerate(zip(answers["real_fan"], answers["nobody_fan"],
-                                            strict=True)):
+    for n, (real, unknown) in enumerate(
+        zip(answers["real_fan"], answers["nobody_fan"], strict=True)
+    ):
         assert real == unknown, f"attempt {n + 1} tells an existing account from an unknown one"
 
 
@@ -139,9 +145,16 @@ def test_registration_limit_per_address(cluster_factory: ClusterFactory, db: Ses
     cluster = cluster_factory(LIMIT_REGISTER="2 per minute")
 
     def register(n: int, ip: str) -> TestResponse:
-        return visitor(cluster.pick(n), ip).post("/register", {
-            "username": f"signup_{n}", "email": f"signup{n}@example.org",
-            "password": PASSWORD, "confirm": PASSWORD}, page="/register")
+        return visitor(cluster.pick(n), ip).post(
+            "/register",
+            {
+                "username": f"signup_{n}",
+                "email": f"signup{n}@example.org",
+                "password": PASSWORD,
+                "confirm": PASSWORD,
+            },
+            page="/register",
+        )
 
     answers = [register(n, "192.0.2.10") for n in range(3)]
     other_address = register(3, "192.0.2.11")
@@ -157,21 +170,26 @@ def test_sign_up_limits_hold_when_addresses_must_be_confirmed(
 ) -> None:
     """A sign-up only queues a mail (the account is made by its link): the per-IP limit and the
     per-address mail limit still apply, to an address with an account and one without alike."""
-    cluster = cluster_factory(LIMIT_REGISTER="2 per minute", LIMIT_MAIL_PER_ADDRESS="2 per minute",
-                              REQUIRE_EMAIL_VERIFICATION=True, JOBS_IMMEDIATE=False,
-                              JOBS_PATH=str(tmp_path / "jobs.sqlite3"))
+    cluster = cluster_factory(
+        LIMIT_REGISTER="2 per minute",
+        LIMIT_MAIL_PER_ADDRESS="2 per minute",
+        REQUIRE_EMAIL_VERIFICATION=True,
+        JOBS_IMMEDIATE=False,
+        JOBS_PATH=str(tmp_path / "jobs.sqlite3"),
+    )
     owner = make.user("limit_owner")
     users = db.scalar(select(func.count()).select_from(User))
 
     def sign_up(n: int, ip: str, email: str) -> TestResponse:
-        return visitor(cluster.pick(n), ip).post("/register", {
-            "username": f"joiner_{n}", "email": email,
-            "password": PASSWORD, "confirm": PASSWORD}, page="/register")
+        return visitor(cluster.pick(n), ip).post(
+            "/register",
+            {"username": f"joiner_{n}", "email": email, "password": PASSWORD, "confirm": PASSWORD},
+            page="/register",
+        )
 
     per_ip = [sign_up(n, "192.0.2.90", f"joiner{n}@example.org") for n in range(3)]
     to_owner = [sign_up(10 + n, f"192.0.2.{100 + n}", owner.email) for n in range(3)]
-    to_new = [sign_up(20 + n, f"192.0.2.{110 + n}", "fresh.joiner@example.org")
-              for n in range(3)]
+    to_new = [sign_up(20 + n, f"192.0.2.{110 + n}", "fresh.joiner@example.org") for n in range(3)]
 
     for answers in (per_ip, to_owner, to_new):
         assert [r.status_code for r in answers[:2]] == [302, 302]
@@ -184,8 +202,9 @@ def test_password_reset_limit_per_address(cluster_factory: ClusterFactory) -> No
 
     def reset(n: int, ip: str) -> TestResponse:
         # Addresses without accounts: the answer is the same, and no mail is written.
-        return visitor(cluster.pick(n), ip).post("/reset", {"email": f"nobody{n}@example.org"},
-                                                 page="/reset")
+        return visitor(cluster.pick(n), ip).post(
+            "/reset", {"email": f"nobody{n}@example.org"}, page="/reset"
+        )
 
     answers = [reset(n, "192.0.2.20") for n in range(3)]
 
@@ -214,8 +233,9 @@ def test_thread_limit_keeps_the_typed_text(
 
     def start(n: int) -> TestResponse:
         client = browsers[n % len(browsers)]
-        return client.post(new, {"title": f"Theory number {n}", "body": f"My theory #{n}"},
-                           page=new)
+        return client.post(
+            new, {"title": f"Theory number {n}", "body": f"My theory #{n}"}, page=new
+        )
 
     answers = [start(n) for n in range(3)]
 
@@ -235,9 +255,12 @@ def test_reply_limit_keeps_the_typed_text(
     browsers = [member_on(app, poster.username) for app in cluster.apps]
     page = f"/t/{thread.id}/{thread.slug}"
 
-    answers = [browsers[n % len(browsers)].post(f"/t/{thread.id}/reply",
-                                                {"body": f"Reply number {n}"}, page=page)
-               for n in range(3)]
+    answers = [
+        browsers[n % len(browsers)].post(
+            f"/t/{thread.id}/reply", {"body": f"Reply number {n}"}, page=page
+        )
+        for n in range(3)
+    ]
 
     assert [r.status_code for r in answers[:2]] == [302, 302]
     assert answers[2].status_code == 429
@@ -251,9 +274,14 @@ def test_report_limit(cluster_factory: ClusterFactory, make: Factory, db: Sessio
     reporter = trusted(make, db, "eager_reporter")
     browsers = [member_on(app, reporter.username) for app in cluster.apps]
 
-    answers = [browsers[n % len(browsers)].post(
-        f"/p/{post_id}/report", {"reason": "spam", "details": f"Report {n}"},
-        page=f"/p/{post_id}/report") for n, post_id in enumerate(posts[:3])]
+    answers = [
+        browsers[n % len(browsers)].post(
+            f"/p/{post_id}/report",
+            {"reason": "spam", "details": f"Report {n}"},
+            page=f"/p/{post_id}/report",
+        )
+        for n, post_id in enumerate(posts[:3])
+    ]
 
     assert [r.status_code for r in answers[:2]] == [302, 302]
     assert is_friendly_429(answers[2])
@@ -266,8 +294,12 @@ def test_preview_limit_keeps_the_typed_text(
     writer = trusted(make, db, "previewing_fan")
     browsers = [member_on(app, writer.username) for app in cluster.apps]
 
-    answers = [browsers[n % len(browsers)].post("/preview", {"body": f"Draft number {n}"},
-                                                page="/settings") for n in range(3)]
+    answers = [
+        browsers[n % len(browsers)].post(
+            "/preview", {"body": f"Draft number {n}"}, page="/settings"
+        )
+        for n in range(3)
+    ]
 
     assert [r.status_code for r in answers[:2]] == [200, 200]
     assert answers[2].status_code == 429
@@ -284,8 +316,10 @@ def test_rate_limits_off_logs_a_warning_at_start(
     with caplog.at_level(logging.WARNING):
         make_app(rate_limits=None)
 
-    assert any("FORUM_RATE_LIMITS=off" in record.getMessage() and record.levelno >= logging.WARNING
-               for record in caplog.records)
+    assert any(
+        "FORUM_RATE_LIMITS=off" in record.getMessage() and record.levelno >= logging.WARNING
+        for record in caplog.records
+    )
 
 
 def test_rate_limits_on_logs_no_such_warning(
@@ -301,12 +335,19 @@ def test_rate_limits_off_switches_every_limit_off(
     make_app: AppFactory, make: Factory, db: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("FORUM_RATE_LIMITS", "off")
-    app = make_app(rate_limits=None, LIMIT_LOGIN_ACCOUNT="1 per minute",
-                   LIMIT_LOGIN_IP="1 per minute", LIMIT_REGISTER="1 per minute",
-                   LIMIT_PASSWORD_RESET="1 per minute", LIMIT_THREADS="1 per minute",
-                   LIMIT_REPLIES="1 per minute", LIMIT_REPORTS="1 per minute",
-                   LIMIT_PREVIEWS="1 per minute", NEW_MEMBER_MAX_THREADS=1,
-                   NEW_MEMBER_MAX_LINKS=1)
+    app = make_app(
+        rate_limits=None,
+        LIMIT_LOGIN_ACCOUNT="1 per minute",
+        LIMIT_LOGIN_IP="1 per minute",
+        LIMIT_REGISTER="1 per minute",
+        LIMIT_PASSWORD_RESET="1 per minute",
+        LIMIT_THREADS="1 per minute",
+        LIMIT_REPLIES="1 per minute",
+        LIMIT_REPORTS="1 per minute",
+        LIMIT_PREVIEWS="1 per minute",
+        NEW_MEMBER_MAX_THREADS=1,
+        NEW_MEMBER_MAX_LINKS=1,
+    )
     newcomer = make.user("brand_new_fan")  # untrusted and minutes old
     board = make.board("open-board")
     thread = make.thread(board=board, title="Open thread", replies=3)
@@ -321,21 +362,35 @@ def test_rate_limits_off_switches_every_limit_off(
         expect(f"failed login {n}", log_in(app, newcomer.username, "wrong"), 200)
     expect("login after failures", log_in(app, newcomer.username, PASSWORD))
     for n in range(3):
-        expect(f"sign-up {n}", visitor(app, "192.0.2.30").post("/register", {
-            "username": f"open_{n}", "email": f"open{n}@example.org", "password": PASSWORD,
-            "confirm": PASSWORD}, page="/register"))
-        expect(f"reset {n}", visitor(app, "192.0.2.30").post(
-            "/reset", {"email": f"nobody{n}@example.org"}, page="/reset"))
+        expect(
+            f"sign-up {n}",
+            visitor(app, "192.0.2.30").post(
+                "/register",
+                {
+                    "username": f"open_{n}",
+                    "email": f"open{n}@example.org",
+                    "password": PASSWORD,
+                    "confirm": PASSWORD,
+                },
+                page="/register",
+            ),
+        )
+        expect(
+            f"reset {n}",
+            visitor(app, "192.0.2.30").post(
+                "/reset", {"email": f"nobody{n}@example.org"}, page="/reset"
+            ),
+        )
     member = member_on(app, newcomer.username)
     new = f"/b/{board.slug}/new"
     links = " ".join(f"https://example.org/{n}" for n in range(5))
     for n in range(3):
-        expect(f"thread {n}", member.post(new, {"title": f"Open thread {n}",
-                                                "body": f"{links} {n}"}, page=new))
-        expect(f"reply {n}", member.post(f"/t/{thread.id}/reply", {"body": "Same words"},
-                                         page=new))
-        expect(f"report {n}", member.post(f"/p/{posts[n]}/report", {"reason": "spam"},
-                                          page=new))
+        expect(
+            f"thread {n}",
+            member.post(new, {"title": f"Open thread {n}", "body": f"{links} {n}"}, page=new),
+        )
+        expect(f"reply {n}", member.post(f"/t/{thread.id}/reply", {"body": "Same words"}, page=new))
+        expect(f"report {n}", member.post(f"/p/{posts[n]}/report", {"reason": "spam"}, page=new))
         expect(f"preview {n}", member.post("/preview", {"body": "Same words"}, page=new), 200)
 
     assert refused == []
@@ -351,10 +406,16 @@ def newcomer_app(make_app: AppFactory) -> Flask:
 
 def sign_up(app: Flask, username: str) -> Browserish:
     client = visitor(app, "198.51.100.50")
-    response = client.post("/register", {"username": username,
-                                         "email": f"{username}@example.org",
-                                         "password": PASSWORD, "confirm": PASSWORD},
-                           page="/register")
+    response = client.post(
+        "/register",
+        {
+            "username": username,
+            "email": f"{username}@example.org",
+            "password": PASSWORD,
+            "confirm": PASSWORD,
+        },
+        page="/register",
+    )
     assert response.status_code == 302
     return client
 
@@ -370,8 +431,9 @@ def test_new_member_can_start_only_a_few_threads_on_day_one(
     board = make.board("newcomer-board")
     client = sign_up(newcomer_app, "day_one_fan")
 
-    answers = [start_thread(client, board, f"First-day thread {n}", f"Thoughts #{n}")
-               for n in range(3)]
+    answers = [
+        start_thread(client, board, f"First-day thread {n}", f"Thoughts #{n}") for n in range(3)
+    ]
 
     assert [r.status_code for r in answers[:2]] == [302, 302]
     refused = read(answers[2].get_data(as_text=True))
@@ -387,8 +449,9 @@ def test_new_member_posts_only_a_few_links(newcomer_app: Flask, make: Factory) -
     three = "Watch https://a.example, https://b.example or [here](https://c.example)"
 
     refused = start_thread(client, board, "Where to watch", three)
-    accepted = start_thread(client, board, "Where to watch it",
-                            "Watch https://a.example and https://b.example")
+    accepted = start_thread(
+        client, board, "Where to watch it", "Watch https://a.example and https://b.example"
+    )
 
     page = read(refused.get_data(as_text=True))
     assert refused.status_code == 200
@@ -407,22 +470,35 @@ def test_a_member_past_day_one_is_not_limited(
     client = member_on(newcomer_app, veteran.username)
     links = "https://a.example https://b.example https://c.example"
 
-    answers = [start_thread(client, board, f"Veteran thread {n}", f"{links} #{n}").status_code
-               for n in range(3)]
+    answers = [
+        start_thread(client, board, f"Veteran thread {n}", f"{links} #{n}").status_code
+        for n in range(3)
+    ]
 
     assert answers == [302, 302, 302]
 
 
 def test_a_trusted_cli_account_is_not_limited(newcomer_app: Flask, make: Factory) -> None:
     board = make.board("cli-board")
-    result = newcomer_app.test_cli_runner().invoke(args=[
-        "users", "create", "cli_fan", "--email", "cli_fan@example.org", "--password", PASSWORD])
+    result = newcomer_app.test_cli_runner().invoke(
+        args=[
+            "users",
+            "create",
+            "cli_fan",
+            "--email",
+            "cli_fan@example.org",
+            "--password",
+            PASSWORD,
+        ]
+    )
     assert result.exit_code == 0, result.output
     client = member_on(newcomer_app, "cli_fan")
     links = "https://a.example https://b.example https://c.example"
 
-    answers = [start_thread(client, board, f"CLI thread {n}", f"{links} #{n}").status_code
-               for n in range(3)]
+    answers = [
+        start_thread(client, board, f"CLI thread {n}", f"{links} #{n}").status_code
+        for n in range(3)
+    ]
 
     assert answers == [302, 302, 302]
 
@@ -451,8 +527,9 @@ def test_the_same_words_twice_are_refused_within_the_window(
     assert len(db.scalars(select(Post).where(Post.source == body)).all()) == 1
 
     # Once the first copy is older than the window, the same words are welcome again.
-    db.execute(update(Post).where(Post.source == body)
-               .values(created_at=utcnow() - timedelta(seconds=301)))
+    db.execute(
+        update(Post).where(Post.source == body).values(created_at=utcnow() - timedelta(seconds=301))
+    )
     db.commit()
     later = client.post(f"/t/{thread.id}/reply", {"body": body}, page=page)
     assert later.status_code == 302
@@ -471,8 +548,9 @@ def test_flood_control_covers_new_threads_too(
 
     assert first.status_code == 302
     assert second.status_code == 200
-    assert any("You just posted exactly this" in e
-               for e in read(second.get_data(as_text=True)).errors)
+    assert any(
+        "You just posted exactly this" in e for e in read(second.get_data(as_text=True)).errors
+    )
 
 
 # ------------------------------------------------------------------------------ closed sign-up
@@ -494,20 +572,34 @@ def test_closed_registration_creates_no_accounts(
     assert "Registration is closed" in closed.get_data(as_text=True)
     token = csrf_token(client.get("/login").get_data(as_text=True))
 
-    response = client.client.post("/register", data={
-        "csrf_token": token, "username": "late_fan", "email": "late@example.org",
-        "password": PASSWORD, "confirm": PASSWORD})
+    response = client.client.post(
+        "/register",
+        data={
+            "csrf_token": token,
+            "username": "late_fan",
+            "email": "late@example.org",
+            "password": PASSWORD,
+            "confirm": PASSWORD,
+        },
+    )
 
     assert response.status_code != 302
     assert db.scalar(select(User).where(User.username == "late_fan")) is None
 
 
-
 # ------------------------------------------------------------------------------ evasion
 
 
-@pytest.mark.parametrize("disguise", ["vic\u200btim_fan", "victim_fan\u200b", "\u200dVICTIM_fan",
-                                      "victim\x00_fan", " victim_fan\u2060"])
+@pytest.mark.parametrize(
+    "disguise",
+    [
+        "vic\u200btim_fan",
+        "victim_fan\u200b",
+        "\u200dVICTIM_fan",
+        "victim\x00_fan",
+        " victim_fan\u2060",
+    ],
+)
 def test_invisible_characters_do_not_make_a_new_account_key(
     cluster_factory: ClusterFactory, make: Factory, disguise: str
 ) -> None:
@@ -544,10 +636,15 @@ def resend(client: Browserish) -> TestResponse:
 def test_confirmation_resends_are_limited_per_member(
     cluster_factory: ClusterFactory, make: Factory, db: Session
 ) -> None:
-    cluster = cluster_factory(LIMIT_VERIFY_RESEND="2 per minute", LIMIT_MAIL_PER_ADDRESS=BIG,
-                              REQUIRE_EMAIL_VERIFICATION=True)
-    browsers = [unverified_member(app, make, db, "mailbomber") if n == 0
-                else member_on(app, "mailbomber") for n, app in enumerate(cluster.apps)]
+    cluster = cluster_factory(
+        LIMIT_VERIFY_RESEND="2 per minute",
+        LIMIT_MAIL_PER_ADDRESS=BIG,
+        REQUIRE_EMAIL_VERIFICATION=True,
+    )
+    browsers = [
+        unverified_member(app, make, db, "mailbomber") if n == 0 else member_on(app, "mailbomber")
+        for n, app in enumerate(cluster.apps)
+    ]
     other = unverified_member(cluster.apps[0], make, db, "patient_fan")
 
     answers = [resend(browsers[n % len(browsers)]) for n in range(3)]
@@ -558,26 +655,33 @@ def test_confirmation_resends_are_limited_per_member(
 
 
 def change_email(client: Browserish, address: str) -> TestResponse:
-    return client.post("/settings/email", {"em-email": address, "em-current_password": PASSWORD},
-                       page="/settings")
+    return client.post(
+        "/settings/email", {"em-email": address, "em-current_password": PASSWORD}, page="/settings"
+    )
 
 
 def test_email_changes_are_limited_per_member(
     cluster_factory: ClusterFactory, make: Factory, db: Session
 ) -> None:
-    cluster = cluster_factory(LIMIT_EMAIL_CHANGE="2 per minute", LIMIT_MAIL_PER_ADDRESS=BIG,
-                              REQUIRE_EMAIL_VERIFICATION=True)
+    cluster = cluster_factory(
+        LIMIT_EMAIL_CHANGE="2 per minute",
+        LIMIT_MAIL_PER_ADDRESS=BIG,
+        REQUIRE_EMAIL_VERIFICATION=True,
+    )
     trusted(make, db, "address_hopper")
 
     # A change ends the member's other sessions, so each attempt logs in afresh.
-    answers = [change_email(member_on(cluster.pick(n), "address_hopper"), f"hop{n}@example.org")
-               for n in range(3)]
+    answers = [
+        change_email(member_on(cluster.pick(n), "address_hopper"), f"hop{n}@example.org")
+        for n in range(3)
+    ]
 
     assert [r.status_code for r in answers[:2]] == [302, 302]
     assert is_friendly_429(answers[2])
     db.expire_all()
-    assert db.scalar(select(User.email).where(User.username == "address_hopper")) \
-        == "hop1@example.org"
+    assert (
+        db.scalar(select(User.email).where(User.username == "address_hopper")) == "hop1@example.org"
+    )
 
 
 def test_mail_to_one_address_is_limited_whoever_asks(
@@ -586,11 +690,16 @@ def test_mail_to_one_address_is_limited_whoever_asks(
     """Several accounts take turns pointing their email at a stranger's address (each change
     mails a confirmation there), then one asks for resends: all of it is mail to one
     address."""
-    cluster = cluster_factory(LIMIT_MAIL_PER_ADDRESS="3 per minute", LIMIT_EMAIL_CHANGE=BIG,
-                              LIMIT_VERIFY_RESEND=BIG, REQUIRE_EMAIL_VERIFICATION=True)
+    cluster = cluster_factory(
+        LIMIT_MAIL_PER_ADDRESS="3 per minute",
+        LIMIT_EMAIL_CHANGE=BIG,
+        LIMIT_VERIFY_RESEND=BIG,
+        REQUIRE_EMAIL_VERIFICATION=True,
+    )
     stranger = "Stranger@Example.org"
-    attackers = [member_on(cluster.pick(n), trusted(make, db, f"bomber_{n}").username)
-                 for n in range(3)]
+    attackers = [
+        member_on(cluster.pick(n), trusted(make, db, f"bomber_{n}").username) for n in range(3)
+    ]
 
     answers = []
     for n, attacker in enumerate(attackers[:2]):
@@ -605,15 +714,20 @@ def test_mail_to_one_address_is_limited_whoever_asks(
     assert elsewhere.status_code == 302, "other addresses are not affected"
 
 
-def test_every_registration_attempt_counts(
-    cluster_factory: ClusterFactory, db: Session
-) -> None:
+def test_every_registration_attempt_counts(cluster_factory: ClusterFactory, db: Session) -> None:
     cluster = cluster_factory(LIMIT_REGISTER="2 per minute")
 
     def register(n: int, confirm: str) -> TestResponse:
-        return visitor(cluster.pick(n), "192.0.2.80").post("/register", {
-            "username": f"prober_{n}", "email": f"prober{n}@example.org",
-            "password": PASSWORD, "confirm": confirm}, page="/register")
+        return visitor(cluster.pick(n), "192.0.2.80").post(
+            "/register",
+            {
+                "username": f"prober_{n}",
+                "email": f"prober{n}@example.org",
+                "password": PASSWORD,
+                "confirm": confirm,
+            },
+            page="/register",
+        )
 
     failed = [register(n, "not the same").status_code for n in range(2)]
     third = register(2, PASSWORD)
@@ -638,9 +752,12 @@ def test_previews_from_every_form_share_one_limit(
     own = make.reply(thread, writer, "My own words")
     browsers = [member_on(app, writer.username) for app in cluster.apps]
     tokens = [browser.token("/") for browser in browsers]
-    paths = [("/preview", {}), (f"/t/{thread.id}/reply", {"preview": "Preview"}),
-             (f"/b/{board.slug}/new", {"title": "A title", "preview": "Preview"}),
-             (f"/p/{own.id}/edit", {"preview": "Preview"})]
+    paths = [
+        ("/preview", {}),
+        (f"/t/{thread.id}/reply", {"preview": "Preview"}),
+        (f"/b/{board.slug}/new", {"title": "A title", "preview": "Preview"}),
+        (f"/p/{own.id}/edit", {"preview": "Preview"}),
+    ]
 
     def preview(n: int) -> TestResponse:
         url, extra = paths[n % len(paths)]
@@ -649,8 +766,11 @@ def test_previews_from_every_form_share_one_limit(
 
     answers = [preview(n).status_code for n in range(60)]
     refused = preview(61)  # through the reply form
-    sent = browsers[0].post(f"/t/{thread.id}/reply", {"body": "Sent, not previewed"},
-                            page=f"/t/{thread.id}/{thread.slug}")
+    sent = browsers[0].post(
+        f"/t/{thread.id}/reply",
+        {"body": "Sent, not previewed"},
+        page=f"/t/{thread.id}/{thread.slug}",
+    )
 
     assert answers == [200] * 60
     assert refused.status_code == 429

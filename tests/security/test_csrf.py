@@ -52,9 +52,14 @@ NO_ROWS_CHANGE = {
 # WebAuthn ceremonies (JSON, token in X-CSRFToken): the forged requests must be refused like
 # any form, but a control needs a browser's signed answer, so tests/test_passkeys.py sends
 # them with the token and checks what they do.
-CEREMONIES = {"/login/passkey", "/login/passkey/options", "/login/second-factor/passkey",
-              "/login/second-factor/passkey/options", "/settings/security/passkeys",
-              "/settings/security/passkeys/options"}
+CEREMONIES = {
+    "/login/passkey",
+    "/login/passkey/options",
+    "/login/second-factor/passkey",
+    "/login/second-factor/passkey/options",
+    "/settings/security/passkeys",
+    "/settings/security/passkeys/options",
+}
 # The control run of /reset names no account, so it writes no mail into instance/outbox/.
 CONTROL_OVERRIDES = {"/reset": {"email": "nobody-here@example.org"}}
 
@@ -68,9 +73,11 @@ def is_csrf_refusal(response: TestResponse) -> bool:
     """The test client sends no Origin, Referer or Sec-Fetch-Site, so a token-less POST counts
     as not from this site (forum/platform/origin.py): the plain refusal, with no cookie set."""
     page = read(response.get_data(as_text=True))
-    return (response.status_code == 400
-            and "This form came from another site; nothing was done." in page.text
-            and not response.headers.getlist("Set-Cookie"))
+    return (
+        response.status_code == 400
+        and "This form came from another site; nothing was done." in page.text
+        and not response.headers.getlist("Set-Cookie")
+    )
 
 
 def test_post_routes_are_all_covered() -> None:
@@ -92,13 +99,16 @@ def test_forged_post_is_refused_and_changes_nothing(
     form = FORMS[rule](forum.main)
     before = snapshot(db)
 
-    for variant, token in [("no token", None),
-                           ("made-up token", secrets.token_urlsafe(40)),
-                           ("another session's token", someone_else)]:
+    for variant, token in [
+        ("no token", None),
+        ("made-up token", secrets.token_urlsafe(40)),
+        ("another session's token", someone_else),
+    ]:
         data = form if token is None else {**form, "csrf_token": token}
         response = admin.client.post(url, data=data)
         assert is_csrf_refusal(response), (
-            f"{variant}: {rule} answered {response.status_code}, not the CSRF refusal")
+            f"{variant}: {rule} answered {response.status_code}, not the CSRF refusal"
+        )
     # A visitor whose session holds a CSRF secret but whose form carries no token: refused
     # the same way, and still nobody afterwards (a forged /login signs no one in).
     visitor = Browserish(app.test_client())
@@ -116,6 +126,7 @@ def test_forged_post_is_refused_and_changes_nothing(
     # CSRF check's doing and not a broken form.
     response = admin.post(url, {**form, **CONTROL_OVERRIDES.get(rule, {})}, page="/settings")
     assert response.status_code < 400, (
-        f"{rule} refused the control request ({response.status_code}): fix its form in FORMS")
+        f"{rule} refused the control request ({response.status_code}): fix its form in FORMS"
+    )
     if rule not in NO_ROWS_CHANGE:
         assert changed_tables(before, snapshot(db)), f"{rule} accepted the form but did nothing"

@@ -17,8 +17,12 @@ from tests.conftest import PASSWORD, Browserish, browser_for
 from tests.security.rate_limited import AppFactory
 from tests.security.targets import Forum
 
-SAFE_REFERRER_POLICIES = {"no-referrer", "same-origin", "strict-origin",
-                          "strict-origin-when-cross-origin"}
+SAFE_REFERRER_POLICIES = {
+    "no-referrer",
+    "same-origin",
+    "strict-origin",
+    "strict-origin-when-cross-origin",
+}
 
 
 def directives(policy: str) -> dict[str, list[str]]:
@@ -64,35 +68,61 @@ def check_pages(client: Browserish, pages: list[tuple[str, int]], **kwargs: Any)
 def visitor_pages(forum: Forum) -> list[tuple[str, int]]:
     aim = forum.main
     return [
-        ("/", 200), (f"/b/{aim.board_slug}", 200), (f"/b/{aim.board_slug}?page=2", 200),
-        (f"/t/{aim.thread_id}/{aim.thread_slug}", 200), ("/u/victor", 200), ("/login", 200),
-        ("/login?next=/settings", 200), ("/register", 200), ("/reset", 200),
-        ("/reset/not-a-real-token", 400), ("/verify/not-a-real-token", 400),
-        ("/search?q=severance", 200), ("/mod/log", 200),
-        (f"/p/{aim.post_id}/revisions", 404), ("/no-such-page", 404),
-        ("/b/no-such-board", 404), ("/u/nobody-at-all", 404), (f"/t/{forum.hidden_thread_id}", 404),
-        ("/logout", 405), ("/preview", 405),
+        ("/", 200),
+        (f"/b/{aim.board_slug}", 200),
+        (f"/b/{aim.board_slug}?page=2", 200),
+        (f"/t/{aim.thread_id}/{aim.thread_slug}", 200),
+        ("/u/victor", 200),
+        ("/login", 200),
+        ("/login?next=/settings", 200),
+        ("/register", 200),
+        ("/reset", 200),
+        ("/reset/not-a-real-token", 400),
+        ("/verify/not-a-real-token", 400),
+        ("/search?q=severance", 200),
+        ("/mod/log", 200),
+        (f"/p/{aim.post_id}/revisions", 404),
+        ("/no-such-page", 404),
+        ("/b/no-such-board", 404),
+        ("/u/nobody-at-all", 404),
+        (f"/t/{forum.hidden_thread_id}", 404),
+        ("/logout", 405),
+        ("/preview", 405),
     ]
 
 
 def member_pages(forum: Forum) -> list[tuple[str, int]]:
     aim = forum.main
     return [
-        ("/", 200), (f"/t/{aim.thread_id}/{aim.thread_slug}", 200), ("/settings", 200),
-        ("/reports/mine", 200), (f"/b/{aim.board_slug}/new", 200),
-        (f"/p/{aim.reported_post_id}/edit", 200), (f"/p/{aim.post_id}/report", 200),
-        (f"/p/{aim.post_id}/edit", 403), ("/mod", 403), ("/admin", 403),
-        ("/admin/settings", 403), ("/no-such-page", 404),
+        ("/", 200),
+        (f"/t/{aim.thread_id}/{aim.thread_slug}", 200),
+        ("/settings", 200),
+        ("/reports/mine", 200),
+        (f"/b/{aim.board_slug}/new", 200),
+        (f"/p/{aim.reported_post_id}/edit", 200),
+        (f"/p/{aim.post_id}/report", 200),
+        (f"/p/{aim.post_id}/edit", 403),
+        ("/mod", 403),
+        ("/admin", 403),
+        ("/admin/settings", 403),
+        ("/no-such-page", 404),
     ]
 
 
 def admin_pages(forum: Forum) -> list[tuple[str, int]]:
     aim = forum.main
     return [
-        ("/mod", 200), ("/mod/reports", 200), ("/admin", 200), ("/admin/users", 200),
-        ("/admin/users/victor", 200), ("/admin/settings", 200), ("/admin/boards/new", 200),
-        (f"/mod/threads/{aim.thread_id}/rename", 200), ("/mod/users/victor/suspend", 200),
-        (f"/admin/posts/{aim.post_id}/purge/confirm", 200), ("/admin/users/nobody", 404),
+        ("/mod", 200),
+        ("/mod/reports", 200),
+        ("/admin", 200),
+        ("/admin/users", 200),
+        ("/admin/users/victor", 200),
+        ("/admin/settings", 200),
+        ("/admin/boards/new", 200),
+        (f"/mod/threads/{aim.thread_id}/rename", 200),
+        ("/mod/users/victor/suspend", 200),
+        (f"/admin/posts/{aim.post_id}/purge/confirm", 200),
+        ("/admin/users/nobody", 404),
     ]
 
 
@@ -111,8 +141,11 @@ def test_admin_pages_have_security_headers(app: Flask, forum: Forum) -> None:
 def test_development_sends_no_hsts(app: Flask, forum: Forum) -> None:
     """HSTS on http://localhost would pin a developer's browser to HTTPS for months."""
     client = Browserish(app.test_client())
-    sent = [url for url, _status in visitor_pages(forum)
-            if "Strict-Transport-Security" in client.get(url).headers]
+    sent = [
+        url
+        for url, _status in visitor_pages(forum)
+        if "Strict-Transport-Security" in client.get(url).headers
+    ]
 
     assert sent == []
 
@@ -139,13 +172,18 @@ def test_form_and_request_errors_have_security_headers(app: Flask, forum: Forum)
         "400 forged form": client.raw_post("/login", {"username": "x", "password": "y"}),
         "400 forged post": member.raw_post(f"/t/{forum.main.thread_id}/reply", {"body": "x"}),
         "400 forged, logged out": Browserish(app.test_client()).raw_post(
-            f"/t/{forum.main.thread_id}/reply", {"body": "x"}),
+            f"/t/{forum.main.thread_id}/reply", {"body": "x"}
+        ),
         "413 huge body": client.post("/login", {"username": "x" * (2 * 1024 * 1024)}),
     }
     statuses = {name: response.status_code for name, response in answers.items()}
 
-    assert statuses == {"400 forged form": 400, "400 forged post": 400,
-                        "400 forged, logged out": 400, "413 huge body": 413}
+    assert statuses == {
+        "400 forged form": 400,
+        "400 forged post": 400,
+        "400 forged, logged out": 400,
+        "413 huge body": 413,
+    }
     assert {name: header_problems(r) for name, r in answers.items()} == {n: [] for n in answers}
 
 
@@ -176,8 +214,13 @@ HTTPS = {"base_url": "https://localhost"}
 
 @pytest.fixture
 def production(make_app: AppFactory) -> FlaskClient:
-    app = make_app(ENV="production", SECRET_KEY="a long production secret", rate_limits="off",
-                   PUBLIC_URL="https://localhost", SMTP_URL="smtp://127.0.0.1:2525")
+    app = make_app(
+        ENV="production",
+        SECRET_KEY="a long production secret",
+        rate_limits="off",
+        PUBLIC_URL="https://localhost",
+        SMTP_URL="smtp://127.0.0.1:2525",
+    )
     return app.test_client()
 
 
@@ -186,10 +229,14 @@ def test_production_without_a_secret_key_refuses_to_start(
     database_url: str, monkeypatch: pytest.MonkeyPatch, secret: str | None
 ) -> None:
     monkeypatch.delenv("FORUM_SECRET_KEY", raising=False)
-    config: dict[str, Any] = {"ENV": "production", "DATABASE_URL": database_url,
-                              "TESTING": True, "RATE_LIMITS": "off",
-                              "PUBLIC_URL": "https://localhost",
-                              "SMTP_URL": "smtp://127.0.0.1:2525"}
+    config: dict[str, Any] = {
+        "ENV": "production",
+        "DATABASE_URL": database_url,
+        "TESTING": True,
+        "RATE_LIMITS": "off",
+        "PUBLIC_URL": "https://localhost",
+        "SMTP_URL": "smtp://127.0.0.1:2525",
+    }
     if secret is not None:
         config["SECRET_KEY"] = secret
 
@@ -199,8 +246,14 @@ def test_production_without_a_secret_key_refuses_to_start(
 
 def test_production_sends_hsts_on_every_page(production: FlaskClient, forum: Forum) -> None:
     missing = []
-    for url in ["/", "/login", "/no-such-page", "/reset/bad-token", "/logout",
-                f"/t/{forum.main.thread_id}/{forum.main.thread_slug}"]:
+    for url in [
+        "/",
+        "/login",
+        "/no-such-page",
+        "/reset/bad-token",
+        "/logout",
+        f"/t/{forum.main.thread_id}/{forum.main.thread_slug}",
+    ]:
         hsts = production.get(url, **HTTPS).headers.get("Strict-Transport-Security", "")
         max_age = re.search(r"max-age=(\d+)", hsts)
         if not max_age or int(max_age.group(1)) < 15_552_000:  # at least 180 days
@@ -216,17 +269,29 @@ def test_production_cookies_are_secure_httponly_and_lax(
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.get_data(as_text=True))
     assert token
     # A visitor's session (it holds the CSRF secret) is already Secure, before any login.
-    [anonymous] = [header.lower() for header in page.headers.getlist("Set-Cookie")
-                   if header.startswith("session=")]
+    [anonymous] = [
+        header.lower()
+        for header in page.headers.getlist("Set-Cookie")
+        if header.startswith("session=")
+    ]
     assert "secure" in [part.strip() for part in anonymous.split(";")[1:]]
     # Over HTTPS Flask-WTF also wants a same-site Referer, as a browser sends it.
-    response = production.post("/login", data={
-        "csrf_token": token.group(1), "username": "victor", "password": PASSWORD,
-        "remember": "y"}, headers={"Referer": "https://localhost/login"}, **HTTPS)
+    response = production.post(
+        "/login",
+        data={
+            "csrf_token": token.group(1),
+            "username": "victor",
+            "password": PASSWORD,
+            "remember": "y",
+        },
+        headers={"Referer": "https://localhost/login"},
+        **HTTPS,
+    )
 
     assert response.status_code == 302
-    cookies = {header.split("=", 1)[0]: header.lower()
-               for header in response.headers.getlist("Set-Cookie")}
+    cookies = {
+        header.split("=", 1)[0]: header.lower() for header in response.headers.getlist("Set-Cookie")
+    }
     assert {"session", "remember_token"} <= set(cookies)
     for name in ("session", "remember_token"):
         flags = [part.strip() for part in cookies[name].split(";")[1:]]
@@ -238,9 +303,12 @@ def test_production_refuses_a_cross_site_referer(production: FlaskClient, forum:
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.get_data(as_text=True))
     assert token
 
-    response = production.post("/login", data={
-        "csrf_token": token.group(1), "username": "victor", "password": PASSWORD},
-        headers={"Referer": "https://evil.example/login"}, **HTTPS)
+    response = production.post(
+        "/login",
+        data={"csrf_token": token.group(1), "username": "victor", "password": PASSWORD},
+        headers={"Referer": "https://evil.example/login"},
+        **HTTPS,
+    )
 
     assert response.status_code == 400
 
@@ -254,12 +322,21 @@ def test_every_response_to_a_signed_in_viewer_is_private_and_not_stored(
     """Pages show the viewer's email (settings), drafts and the admin area: no shared cache
     or back button may keep them."""
     aim = forum.main
-    everyone_sees = [("/", 200), (f"/b/{aim.board_slug}", 200), ("/u/victor", 200),
-                     (f"/t/{aim.thread_id}/{aim.thread_slug}", 200), ("/search?q=x", 200),
-                     ("/mod/log", 200), ("/no-such-page", 404)]
+    everyone_sees = [
+        ("/", 200),
+        (f"/b/{aim.board_slug}", 200),
+        ("/u/victor", 200),
+        (f"/t/{aim.thread_id}/{aim.thread_slug}", 200),
+        ("/search?q=x", 200),
+        ("/mod/log", 200),
+        ("/no-such-page", 404),
+    ]
     stored = []
-    for user, pages in ((forum.mallory, member_pages(forum)), (forum.admin, admin_pages(forum)),
-                        (forum.moderator, [("/mod", 200), ("/mod/reports", 200)])):
+    for user, pages in (
+        (forum.mallory, member_pages(forum)),
+        (forum.admin, admin_pages(forum)),
+        (forum.moderator, [("/mod", 200), ("/mod/reports", 200)]),
+    ):
         client = Browserish(app.test_client())
         login = client.login(user.username)
         if login.headers.get("Cache-Control") != "private, no-store":
@@ -273,9 +350,7 @@ def test_every_response_to_a_signed_in_viewer_is_private_and_not_stored(
     assert stored == []
 
 
-def test_a_session_restored_by_the_remember_cookie_is_private_too(
-    app: Flask, forum: Forum
-) -> None:
+def test_a_session_restored_by_the_remember_cookie_is_private_too(app: Flask, forum: Forum) -> None:
     client = Browserish(app.test_client())
     client.login(forum.mallory.username, remember=True)
     remember = client.client.get_cookie("remember_token")

@@ -34,12 +34,19 @@ from tests.security.targets import (
 
 APP = rules_only_app()
 PUBLIC = {"/mod/log"}  # the moderation log is public by design
-MOD_AND_ADMIN = [(method, rule) for prefix in ("/mod", "/admin") for method in ("GET", "POST")
-                 for rule in rules(APP, method, prefix) if rule not in PUBLIC]
+MOD_AND_ADMIN = [
+    (method, rule)
+    for prefix in ("/mod", "/admin")
+    for method in ("GET", "POST")
+    for rule in rules(APP, method, prefix)
+    if rule not in PUBLIC
+]
 # Routes about one thread or post: a board's moderator may use them on that board only.
-BOARD_SCOPED = [(method, rule) for method, rule in MOD_AND_ADMIN
-                if rule.startswith("/mod/") and ("<int:thread_id>" in rule
-                                                 or "<int:post_id>" in rule)]
+BOARD_SCOPED = [
+    (method, rule)
+    for method, rule in MOD_AND_ADMIN
+    if rule.startswith("/mod/") and ("<int:thread_id>" in rule or "<int:post_id>" in rule)
+]
 
 
 @dataclass
@@ -62,8 +69,9 @@ def send(who: Actor, method: str, rule: str, aim: Aim, username: str = "victor")
     if method == "GET":
         return who.client.get(url).status_code
     assert rule in FORMS, f"new POST route {rule}: add its form to FORMS in conftest.py"
-    return who.client.client.post(url, data={**FORMS[rule](aim), "csrf_token": who.token}
-                                  ).status_code
+    return who.client.client.post(
+        url, data={**FORMS[rule](aim), "csrf_token": who.token}
+    ).status_code
 
 
 def test_routes_were_found() -> None:
@@ -74,11 +82,11 @@ def test_routes_were_found() -> None:
 # One test per person and area, each request checked in turn: the forum fixture is built once.
 
 
-def refusals(who: Actor, routes: list[tuple[str, str]], aim: Aim,
-             username: str = "victor") -> list[str]:
+def refusals(
+    who: Actor, routes: list[tuple[str, str]], aim: Aim, username: str = "victor"
+) -> list[str]:
     """The routes that did NOT answer 403."""
-    answered = [(method, rule, send(who, method, rule, aim, username))
-                for method, rule in routes]
+    answered = [(method, rule, send(who, method, rule, aim, username)) for method, rule in routes]
     return [f"{method} {rule}: {status}" for method, rule, status in answered if status != 403]
 
 
@@ -94,9 +102,7 @@ def test_member_is_refused_every_moderator_and_admin_route(
     assert changed_tables(before, snapshot(db)) == []
 
 
-def test_board_moderator_is_refused_on_other_boards(
-    app: Flask, forum: Forum, db: Session
-) -> None:
+def test_board_moderator_is_refused_on_other_boards(app: Flask, forum: Forum, db: Session) -> None:
     morgan = actor(app, forum.moderator.username)
     before = snapshot(db)
 
@@ -106,9 +112,14 @@ def test_board_moderator_is_refused_on_other_boards(
     assert changed_tables(before, snapshot(db)) == []
 
 
-@pytest.mark.parametrize("method, rule", [
-    route for route in BOARD_SCOPED if not route[1].endswith("/move")  # needs 2 boards of his
-])
+@pytest.mark.parametrize(
+    "method, rule",
+    [
+        route
+        for route in BOARD_SCOPED
+        if not route[1].endswith("/move")  # needs 2 boards of his
+    ],
+)
 def test_board_moderator_may_use_them_on_his_own_board(
     app: Flask, forum: Forum, method: str, rule: str
 ) -> None:
@@ -122,8 +133,12 @@ def test_moderator_is_refused_every_admin_route(app: Flask, forum: Forum, db: Se
     morgan = actor(app, forum.moderator.username)
     before = snapshot(db)
 
-    let_through = refusals(morgan, [r for r in MOD_AND_ADMIN if r[1].startswith("/admin")],
-                           forum.main, username="mallory")
+    let_through = refusals(
+        morgan,
+        [r for r in MOD_AND_ADMIN if r[1].startswith("/admin")],
+        forum.main,
+        username="mallory",
+    )
 
     assert let_through == [], f"a moderator got past admin routes: {let_through}"
     assert changed_tables(before, snapshot(db)) == []
@@ -151,8 +166,9 @@ def test_member_cannot_edit_or_delete_someone_elses_post(
     before = snapshot(db)
 
     assert mallory.get(f"/p/{post_id}/edit").status_code == 403
-    edit = mallory.client.post(f"/p/{post_id}/edit", data={"csrf_token": token,
-                                                           "body": "Mallory was here"})
+    edit = mallory.client.post(
+        f"/p/{post_id}/edit", data={"csrf_token": token, "body": "Mallory was here"}
+    )
     delete = mallory.client.post(f"/p/{post_id}/delete", data={"csrf_token": token})
 
     assert (edit.status_code, delete.status_code) == (403, 403)
@@ -165,8 +181,9 @@ def test_member_can_edit_her_own_post(app: Flask, forum: Forum, db: Session) -> 
     token = mallory.token("/settings")
     own = forum.main.reported_post_id
 
-    response = mallory.client.post(f"/p/{own}/edit", data={"csrf_token": token,
-                                                           "body": "Mallory edited this"})
+    response = mallory.client.post(
+        f"/p/{own}/edit", data={"csrf_token": token, "body": "Mallory edited this"}
+    )
 
     assert response.status_code == 302
 
@@ -181,35 +198,51 @@ def test_member_cannot_reply_to_or_report_in_a_hidden_thread(
 
     post = forum.hidden_thread_post_id
 
-    reply = mallory.client.post(f"/t/{hidden}/reply", data={"csrf_token": token,
-                                                            "body": "Found it"})
-    report = mallory.client.post(f"/p/{post}/report", data={"csrf_token": token,
-                                                            "reason": "spam"})
+    reply = mallory.client.post(
+        f"/t/{hidden}/reply", data={"csrf_token": token, "body": "Found it"}
+    )
+    report = mallory.client.post(f"/p/{post}/report", data={"csrf_token": token, "reason": "spam"})
 
     assert (reply.status_code, report.status_code) == (404, 404)
-    assert [mallory.get(url).status_code for url in (
-        f"/t/{hidden}", f"/p/{post}", f"/p/{post}/report", f"/p/{post}/revisions")] == [404] * 4
+    assert [
+        mallory.get(url).status_code
+        for url in (f"/t/{hidden}", f"/p/{post}", f"/p/{post}/report", f"/p/{post}/revisions")
+    ] == [404] * 4
     assert changed_tables(before, snapshot(db)) == []
 
 
 # ------------------------------------------------------------------------------ hidden content
 
 HIDDEN_ELSEWHERE = [
-    "/u/victor", "/p/{hidden_post_id}/revisions", "/p/{hidden_post_id}/report", "/b/{board_slug}",
-    "/t/{hidden_thread_id}", "/", "/reports/mine", "/search?q=secret+finale", "/mod/log",
+    "/u/victor",
+    "/p/{hidden_post_id}/revisions",
+    "/p/{hidden_post_id}/report",
+    "/b/{board_slug}",
+    "/t/{hidden_thread_id}",
+    "/",
+    "/reports/mine",
+    "/search?q=secret+finale",
+    "/mod/log",
 ]
 
 
 def _hidden_place(template: str, forum: Forum) -> str:
     aim = forum.main
-    return template.format(thread_id=aim.thread_id, thread_slug=aim.thread_slug,
-                           hidden_post_id=aim.hidden_post_id, board_slug=aim.board_slug,
-                           hidden_thread_id=forum.hidden_thread_id)
+    return template.format(
+        thread_id=aim.thread_id,
+        thread_slug=aim.thread_slug,
+        hidden_post_id=aim.hidden_post_id,
+        board_slug=aim.board_slug,
+        hidden_thread_id=forum.hidden_thread_id,
+    )
 
 
 def _viewer(app: Flask, forum: Forum, viewer: str) -> Browserish:
-    return (Browserish(app.test_client()) if viewer == "anonymous"
-            else browser_for(app, forum.mallory.username))
+    return (
+        Browserish(app.test_client())
+        if viewer == "anonymous"
+        else browser_for(app, forum.mallory.username)
+    )
 
 
 @pytest.mark.parametrize("viewer", ["anonymous", "mallory"])
@@ -227,9 +260,7 @@ def test_hidden_text_is_not_shown_to_members_anywhere_else(
 
 
 @pytest.mark.parametrize("viewer", ["anonymous", "mallory"])
-def test_hidden_post_is_not_shown_on_its_thread_page(
-    app: Flask, forum: Forum, viewer: str
-) -> None:
+def test_hidden_post_is_not_shown_on_its_thread_page(app: Flask, forum: Forum, viewer: str) -> None:
     client = _viewer(app, forum, viewer)
 
     thread = client.get(_hidden_place("/t/{thread_id}/{thread_slug}", forum))
@@ -262,10 +293,18 @@ def test_a_report_is_always_filed_by_whoever_sends_it(
     post_id = forum.main.post_id
     token = mallory.token(f"/p/{post_id}/report")
 
-    response = mallory.client.post(f"/p/{post_id}/report", data={
-        "csrf_token": token, "reason": "spam", "details": "Filed in victor's name",
-        "reporter_id": forum.victor.id, "reporter": "victor", "user_id": forum.victor.id,
-        "username": "victor"})
+    response = mallory.client.post(
+        f"/p/{post_id}/report",
+        data={
+            "csrf_token": token,
+            "reason": "spam",
+            "details": "Filed in victor's name",
+            "reporter_id": forum.victor.id,
+            "reporter": "victor",
+            "user_id": forum.victor.id,
+            "username": "victor",
+        },
+    )
 
     assert response.status_code == 302
     report = db.scalar(select(Report).where(Report.post_id == post_id))
@@ -275,8 +314,11 @@ def test_a_report_is_always_filed_by_whoever_sends_it(
 def test_my_reports_never_lists_other_members_reports(app: Flask, forum: Forum) -> None:
     mallory = browser_for(app, forum.mallory.username)
 
-    for url in ("/reports/mine", f"/reports/mine?user={forum.victor.id}",
-                "/reports/mine?username=victor"):
+    for url in (
+        "/reports/mine",
+        f"/reports/mine?user={forum.victor.id}",
+        "/reports/mine?username=victor",
+    ):
         assert "Victor's private report details" not in mallory.get(url).get_data(as_text=True)
 
 
@@ -299,9 +341,7 @@ def test_a_session_naming_another_members_id_is_anonymous(app: Flask, forum: For
     assert forged.get("/settings").status_code == 302  # sent to log in
 
 
-def test_a_remember_cookie_naming_another_members_id_is_anonymous(
-    app: Flask, forum: Forum
-) -> None:
+def test_a_remember_cookie_naming_another_members_id_is_anonymous(app: Flask, forum: Forum) -> None:
     with app.test_request_context():
         cookie = encode_cookie(str(forum.victor.id))
     client = app.test_client()
@@ -315,8 +355,9 @@ def test_logging_out_ends_only_your_own_session(app: Flask, forum: Forum, db: Se
     mallory = browser_for(app, forum.mallory.username)
     token = csrf_token(mallory.get("/").get_data(as_text=True))
 
-    mallory.client.post("/logout", data={"csrf_token": token, "user_id": forum.victor.id,
-                                         "username": "victor"})
+    mallory.client.post(
+        "/logout", data={"csrf_token": token, "user_id": forum.victor.id, "username": "victor"}
+    )
 
     assert victor.get("/settings").status_code == 200
     assert db.scalar(select(AuthSession).where(AuthSession.user_id == forum.victor.id))
@@ -325,12 +366,22 @@ def test_logging_out_ends_only_your_own_session(app: Flask, forum: Forum, db: Se
 # ------------------------------------------------------------------------------ settings, profiles
 
 
-@pytest.mark.parametrize("form", [
-    pytest.param({"em-email": "mallory.new@example.org", "em-current_password": PASSWORD},
-                 id="email"),
-    pytest.param({"pw-current_password": PASSWORD, "pw-new_password": "mallory's new phrase",
-                  "pw-confirm": "mallory's new phrase"}, id="password"),
-])
+@pytest.mark.parametrize(
+    "form",
+    [
+        pytest.param(
+            {"em-email": "mallory.new@example.org", "em-current_password": PASSWORD}, id="email"
+        ),
+        pytest.param(
+            {
+                "pw-current_password": PASSWORD,
+                "pw-new_password": "mallory's new phrase",
+                "pw-confirm": "mallory's new phrase",
+            },
+            id="password",
+        ),
+    ],
+)
 def test_settings_change_only_the_member_who_sends_them(
     app: Flask, forum: Forum, db: Session, form: dict[str, str]
 ) -> None:
@@ -341,8 +392,16 @@ def test_settings_change_only_the_member_who_sends_them(
     token = mallory.token("/settings")
     endpoint = "/settings/email" if "em-email" in form else "/settings/password"
 
-    response = mallory.client.post(endpoint, data={
-        **form, "csrf_token": token, "user_id": victor_id, "username": "victor", "id": victor_id})
+    response = mallory.client.post(
+        endpoint,
+        data={
+            **form,
+            "csrf_token": token,
+            "user_id": victor_id,
+            "username": "victor",
+            "id": victor_id,
+        },
+    )
 
     assert response.status_code == 302
     db.expire_all()
@@ -357,9 +416,15 @@ def test_account_deletion_deletes_only_the_sender(app: Flask, forum: Forum, db: 
     mallory = browser_for(app, forum.mallory.username)
     token = mallory.token("/settings")
 
-    mallory.client.post("/settings/delete", data={
-        "csrf_token": token, "del-password": PASSWORD, "user_id": victor_id,
-        "username": "victor"})
+    mallory.client.post(
+        "/settings/delete",
+        data={
+            "csrf_token": token,
+            "del-password": PASSWORD,
+            "user_id": victor_id,
+            "username": "victor",
+        },
+    )
 
     db.expunge_all()
     assert db.get(User, victor_id) is not None

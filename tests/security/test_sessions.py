@@ -83,9 +83,15 @@ def test_password_change_ends_other_sessions_for_copied_cookies(app: Flask, fan:
     stolen = browser_for(app, fan.username).cookie("session")
     assert stolen
 
-    laptop.post("/settings/password", {"pw-current_password": PASSWORD,
-                                       "pw-new_password": NEW_PASSWORD,
-                                       "pw-confirm": NEW_PASSWORD}, page="/settings")
+    laptop.post(
+        "/settings/password",
+        {
+            "pw-current_password": PASSWORD,
+            "pw-new_password": NEW_PASSWORD,
+            "pw-confirm": NEW_PASSWORD,
+        },
+        page="/settings",
+    )
 
     assert who(laptop) == fan.username
     assert who(replayed(app, session=stolen)) is None
@@ -121,9 +127,15 @@ def test_password_change_revokes_other_devices_remember_cookies(app: Flask, fan:
     _phone, token = remembered(app, fan.username)
     laptop = browser_for(app, fan.username)
 
-    response = laptop.post("/settings/password", {
-        "pw-current_password": PASSWORD, "pw-new_password": NEW_PASSWORD,
-        "pw-confirm": NEW_PASSWORD}, page="/settings")
+    response = laptop.post(
+        "/settings/password",
+        {
+            "pw-current_password": PASSWORD,
+            "pw-new_password": NEW_PASSWORD,
+            "pw-confirm": NEW_PASSWORD,
+        },
+        page="/settings",
+    )
 
     assert response.status_code == 302
     assert who(replayed(app, remember_token=token)) is None
@@ -200,9 +212,15 @@ def test_login_never_redirects_off_site(client: Browserish, fan: User) -> None:
     sent_off = []
     for target in OFF_SITE:
         # Each login starts a fresh session, so each needs the token of a fresh form.
-        response = client.client.post("/login", data={
-            "csrf_token": client.token("/login"), "username": fan.username,
-            "password": PASSWORD, "next": target})
+        response = client.client.post(
+            "/login",
+            data={
+                "csrf_token": client.token("/login"),
+                "username": fan.username,
+                "password": PASSWORD,
+                "next": target,
+            },
+        )
         if not lands_on_site(location(response)):
             sent_off.append(f"next={target!r} -> {location(response)}")
 
@@ -215,9 +233,15 @@ def test_login_page_carries_no_off_site_next(client: Browserish, fan: User) -> N
     for target in OFF_SITE:
         page = client.get(f"/login?next={quote(target, safe='')}").get_data(as_text=True)
         carried = read(page).values.get("next", "")
-        response = client.client.post("/login", data={
-            "csrf_token": csrf_token(page), "username": fan.username, "password": PASSWORD,
-            "next": carried})
+        response = client.client.post(
+            "/login",
+            data={
+                "csrf_token": csrf_token(page),
+                "username": fan.username,
+                "password": PASSWORD,
+                "next": carried,
+            },
+        )
         if not lands_on_site(location(response)):
             sent_off.append(f"?next={target!r} -> {location(response)}")
 
@@ -226,8 +250,9 @@ def test_login_page_carries_no_off_site_next(client: Browserish, fan: User) -> N
 
 def test_login_follows_a_local_next(client: Browserish, fan: User) -> None:
     """The control: a path on this site is followed."""
-    response = client.post("/login", {"username": fan.username, "password": PASSWORD,
-                                      "next": "/settings?tab=email"})
+    response = client.post(
+        "/login", {"username": fan.username, "password": PASSWORD, "next": "/settings?tab=email"}
+    )
 
     assert location(response) == "/settings?tab=email"
 
@@ -240,11 +265,12 @@ def test_other_next_fields_never_redirect_off_site(app: Flask, make: Factory) ->
     token = client.token("/settings")
     sent_off = []
     for target in OFF_SITE:
-        for url, form in [("/verify/resend", {}),
-                          (f"/mod/threads/{thread.id}", {"action": "pin"}),
-                          (f"/mod/threads/{thread.id}", {"action": "unpin"})]:
-            response = client.client.post(url, data={**form, "csrf_token": token,
-                                                     "next": target})
+        for url, form in [
+            ("/verify/resend", {}),
+            (f"/mod/threads/{thread.id}", {"action": "pin"}),
+            (f"/mod/threads/{thread.id}", {"action": "unpin"}),
+        ]:
+            response = client.client.post(url, data={**form, "csrf_token": token, "next": target})
             if not lands_on_site(location(response)):
                 sent_off.append(f"{url} next={target!r} -> {location(response)}")
 

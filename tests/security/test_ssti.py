@@ -69,8 +69,10 @@ def test_reply_and_preview_render_literally(
     preview = member_client.post("/preview", {"body": payload}, page=url)
 
     assert replied.status_code == 302
-    assert db.scalar(select(Post.source).where(Post.thread_id == thread.id,
-                                               Post.number == 2)) == payload
+    assert (
+        db.scalar(select(Post.source).where(Post.thread_id == thread.id, Post.number == 2))
+        == payload
+    )
     shown = member_client.get(replied.headers["Location"])
     assert leaks(shown) == [] and leaks(preview) == []
     assert payload in page(shown).text
@@ -81,9 +83,16 @@ def test_reply_and_preview_render_literally(
 def test_username_is_refused_and_echoed_literally(
     client: Browserish, db: Session, payload: str
 ) -> None:
-    response = client.post("/register", {"username": payload, "email": "tpl@example.org",
-                                         "password": PASSWORD, "confirm": PASSWORD},
-                           page="/register")
+    response = client.post(
+        "/register",
+        {
+            "username": payload,
+            "email": "tpl@example.org",
+            "password": PASSWORD,
+            "confirm": PASSWORD,
+        },
+        page="/register",
+    )
 
     assert response.status_code == 200
     assert leaks(response) == []
@@ -101,14 +110,14 @@ def test_login_name_is_echoed_literally(client: Browserish, payload: str) -> Non
 
 
 @pytest.mark.parametrize("payload", PAYLOADS)
-def test_email_is_stored_or_echoed_literally(
-    client: Browserish, db: Session, payload: str
-) -> None:
+def test_email_is_stored_or_echoed_literally(client: Browserish, db: Session, payload: str) -> None:
     address = f"{payload}@example.org"
 
-    response = client.post("/register", {"username": "template_fan", "email": address,
-                                         "password": PASSWORD, "confirm": PASSWORD},
-                           page="/register")
+    response = client.post(
+        "/register",
+        {"username": "template_fan", "email": address, "password": PASSWORD, "confirm": PASSWORD},
+        page="/register",
+    )
 
     assert leaks(response) == []
     if response.status_code == 200:  # not a valid address (it has spaces): shown back as typed

@@ -43,8 +43,10 @@ class Tally:
             self.through.setdefault(name, []).extend(found)
 
     def summary(self) -> str:
-        lines = [f"XSS {self.context}: {self.tried} hostile inputs tried, "
-                 f"{len(self.through)} got through"]
+        lines = [
+            f"XSS {self.context}: {self.tried} hostile inputs tried, "
+            f"{len(self.through)} got through"
+        ]
         for name, problems in sorted(self.through.items()):
             lines.append(f"  {name}: {'; '.join(dict.fromkeys(problems))}"[:400])
         return "\n".join(lines)
@@ -55,8 +57,9 @@ class Tally:
         assert not self.through, self.summary()
 
 
-def inspect(response: TestResponse, baseline_shape: list[str] | None,
-            where: str) -> tuple[list[str], TextAndFields]:
+def inspect(
+    response: TestResponse, baseline_shape: list[str] | None, where: str
+) -> tuple[list[str], TextAndFields]:
     """What is wrong with a page that shows hostile input (a server error, live markup in a
     post body or elsewhere, an element structure unlike the harmless page's), and what a fan
     sees of it."""
@@ -70,8 +73,7 @@ def inspect(response: TestResponse, baseline_shape: list[str] | None,
     return found, page.seen
 
 
-def problems_on(response: TestResponse, baseline_shape: list[str] | None,
-                where: str) -> list[str]:
+def problems_on(response: TestResponse, baseline_shape: list[str] | None, where: str) -> list[str]:
     return inspect(response, baseline_shape, where)[0]
 
 
@@ -100,10 +102,12 @@ def board(make: Factory) -> Board:
     return make.board("partner-track", name="Partner Track")
 
 
-def start_thread(client: Browserish, token: str, board: Board, title: str,
-                 body: str) -> TestResponse:
-    return client.client.post(f"/b/{board.slug}/new",
-                              data={"csrf_token": token, "title": title, "body": body})
+def start_thread(
+    client: Browserish, token: str, board: Board, title: str, body: str
+) -> TestResponse:
+    return client.client.post(
+        f"/b/{board.slug}/new", data={"csrf_token": token, "title": title, "body": body}
+    )
 
 
 def test_hostile_titles_and_opening_posts_render_inert(
@@ -120,8 +124,13 @@ def test_hostile_titles_and_opening_posts_render_inert(
         title = valid_title(text)
         response = start_thread(member_client, token, board, title, text)
         if response.status_code != 302:
-            tally.record(name, [f"new thread refused: HTTP {response.status_code}",
-                                *problems_on(response, None, "form")])
+            tally.record(
+                name,
+                [
+                    f"new thread refused: HTTP {response.status_code}",
+                    *problems_on(response, None, "form"),
+                ],
+            )
             continue
         page = member_client.get(response.headers["Location"])
         problems, shown = inspect(page, baseline.shape, "thread page")
@@ -153,9 +162,12 @@ def test_hostile_replies_render_inert(
 
     def thread_of_replies(texts: list[str]) -> tuple[str, list[TestResponse]]:
         thread = make.thread(board=board, author=author, title="Recap thread")
-        answers = [member_client.client.post(f"/t/{thread.id}/reply",
-                                             data={"csrf_token": token, "body": text})
-                   for text in texts]
+        answers = [
+            member_client.client.post(
+                f"/t/{thread.id}/reply", data={"csrf_token": token, "body": text}
+            )
+            for text in texts
+        ]
         return f"/t/{thread.id}/{thread.slug}", answers
 
     url, answers = thread_of_replies([f"Harmless reply {n}" for n in range(per_page)])
@@ -164,7 +176,7 @@ def test_hostile_replies_render_inert(
     assert baseline.post_bodies > per_page and not baseline.findings
 
     for start in range(0, len(CORPUS), per_page):
-        batch = CORPUS[start:start + per_page]
+        batch = CORPUS[start : start + per_page]
         padding = [f"Padding reply {n}" for n in range(per_page - len(batch))]
         url, answers = thread_of_replies([text for _name, text in batch] + padding)
         page = member_client.get(url)
@@ -187,8 +199,7 @@ def test_hostile_previews_render_inert(member_client: Browserish) -> None:
     token = member_client.token("/settings")
 
     for name, text in CORPUS:
-        response = member_client.client.post("/preview", data={"csrf_token": token,
-                                                               "body": text})
+        response = member_client.client.post("/preview", data={"csrf_token": token, "body": text})
         if response.status_code != 200:
             tally.record(name, [f"preview answered HTTP {response.status_code}"])
             continue
@@ -197,13 +208,16 @@ def test_hostile_previews_render_inert(member_client: Browserish) -> None:
     tally.check()
 
 
-def test_aligned_tables_render_without_inline_style(member_client: Browserish,
-                                                    make: Factory) -> None:
+def test_aligned_tables_render_without_inline_style(
+    member_client: Browserish, make: Factory
+) -> None:
     thread = make.thread(title="Ratings table")
     token = member_client.token(f"/t/{thread.id}/{thread.slug}")
 
-    response = member_client.client.post("/preview", data={
-        "csrf_token": token, "body": "| Episode | Rating |\n|:--|--:|\n| 1 | 9.1 |"})
+    response = member_client.client.post(
+        "/preview",
+        data={"csrf_token": token, "body": "| Episode | Rating |\n|:--|--:|\n| 1 | 9.1 |"},
+    )
 
     assert response.status_code == 200
     fragment = scan(response.get_data(as_text=True), fragment_is_post_body=True)
@@ -237,9 +251,16 @@ def test_hostile_usernames_are_refused_or_escaped(client: Browserish, db: Sessio
     token = client.token("/register")
 
     def register(username: str, email: str) -> TestResponse:
-        return client.client.post("/register", data={
-            "csrf_token": token, "username": username, "email": email,
-            "password": PASSWORD, "confirm": PASSWORD})
+        return client.client.post(
+            "/register",
+            data={
+                "csrf_token": token,
+                "username": username,
+                "email": email,
+                "password": PASSWORD,
+                "confirm": PASSWORD,
+            },
+        )
 
     refused = register("not a name!", "baseline@example.org")
     assert refused.status_code == 200
@@ -253,11 +274,11 @@ def test_hostile_usernames_are_refused_or_escaped(client: Browserish, db: Sessio
             user = db.scalar(select(User).where(User.email == f"hostile{number}@example.org"))
             problems = [f"accepted as {user.username if user else None!r}"]
             if user is not None:
-                problems += problems_on(client.get(f"/u/{quote(user.username)}"), None,
-                                        "profile")
+                problems += problems_on(client.get(f"/u/{quote(user.username)}"), None, "profile")
             tally.record(name, problems if len(problems) > 1 else [])
-            client.client.post("/logout", data={"csrf_token": csrf_token(
-                client.get("/").get_data(as_text=True))})
+            client.client.post(
+                "/logout", data={"csrf_token": csrf_token(client.get("/").get_data(as_text=True))}
+            )
             token = client.token("/register")
             continue
         problems, page = inspect(response, baseline.shape, "sign-up form")

@@ -38,9 +38,15 @@ pytestmark = pytest.mark.browser
 
 SAMPLE = CORPUS[::4]  # about 40 inputs, spread over every family in the corpus
 PREVIEWED = CORPUS[1::33]  # a handful through the live preview's innerHTML
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run",
-                 "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 AUTHOR = "xss_author"
 
 # Everything in a post body that could run script, as "where: what" strings.
@@ -84,8 +90,10 @@ def chromium() -> str:
     path = shutil.which("chromium")
     if path:
         return path
-    message = ("chromium is not installed, so the browser XSS test can't run. "
-               "Install it with `apt-get install chromium` (Debian/Ubuntu).")
+    message = (
+        "chromium is not installed, so the browser XSS test can't run. "
+        "Install it with `apt-get install chromium` (Debian/Ubuntu)."
+    )
     if os.environ.get("CI", "").strip().lower() not in {"", "0", "false", "no"}:
         pytest.fail(f"CI must run the browser tests: {message}", pytrace=False)
     pytest.skip(message)
@@ -95,9 +103,16 @@ def chromium() -> str:
 def live_forum(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveForum]:
     """The app on a real socket, on a fresh database of its own, with one member and board."""
     url = migrated_database_url(tmp_path_factory.getbasetemp(), "xssbrowser")
-    app: Flask = create_app({"DATABASE_URL": url, "SECRET_KEY": "xss-browser",
-                             "RATE_LIMITS": "off", "POSTS_PER_PAGE": 200,
-                             "THREADS_PER_PAGE": 200, **FAST_HASHING})
+    app: Flask = create_app(
+        {
+            "DATABASE_URL": url,
+            "SECRET_KEY": "xss-browser",
+            "RATE_LIMITS": "off",
+            "POSTS_PER_PAGE": 200,
+            "THREADS_PER_PAGE": 200,
+            **FAST_HASHING,
+        }
+    )
     with app.app_context():
         session = db_session()
         create_user(session, AUTHOR, "xss_author@example.org", PASSWORD)
@@ -117,8 +132,9 @@ def live_forum(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveForum]:
 @pytest.fixture(scope="module")
 def browser(chromium: str) -> Iterator[Browser]:
     with sync_playwright() as driver:
-        browser = driver.chromium.launch(executable_path=chromium, headless=True,
-                                         args=CHROMIUM_ARGS)
+        browser = driver.chromium.launch(
+            executable_path=chromium, headless=True, args=CHROMIUM_ARGS
+        )
         yield browser
         browser.close()
 
@@ -144,8 +160,11 @@ def context(browser: Browser, live_forum: LiveForum) -> Iterator[tuple[BrowserCo
     context.route("**/*", local_only)
 
     def on_dialog(dialog: Dialog) -> None:
-        watch.dialogs.append(f"{dialog.type}: {dialog.message!r} on {dialog.page.url}"
-                             if dialog.page else f"{dialog.type}: {dialog.message!r}")
+        watch.dialogs.append(
+            f"{dialog.type}: {dialog.message!r} on {dialog.page.url}"
+            if dialog.page
+            else f"{dialog.type}: {dialog.message!r}"
+        )
         dialog.dismiss()
 
     context.on("page", lambda page: page.on("dialog", on_dialog))
@@ -172,8 +191,10 @@ def settle(page: Page) -> None:
     """Let handlers that fire after load (onerror of aborted images, autofocus, ontoggle) run:
     two animation frames and a task turn, then a short real window for error events."""
     page.wait_for_load_state("load")
-    page.evaluate("() => new Promise(r => requestAnimationFrame(() => "
-                  "requestAnimationFrame(() => setTimeout(r, 0))))")
+    page.evaluate(
+        "() => new Promise(r => requestAnimationFrame(() => "
+        "requestAnimationFrame(() => setTimeout(r, 0))))"
+    )
     page.wait_for_timeout(150)
 
 
@@ -194,21 +215,22 @@ def test_hostile_posts_stay_inert_in_chromium(
     thread_urls = []
     for name, text in SAMPLE:
         title = text if 3 <= len(text.strip()) <= 150 else f"{text[:140]} ({name})"
-        response = page.request.post(new, form={"csrf_token": token, "title": title,
-                                                "body": text}, max_redirects=0)
+        response = page.request.post(
+            new, form={"csrf_token": token, "title": title, "body": text}, max_redirects=0
+        )
         assert response.status == 302, f"{name}: HTTP {response.status}"
         thread_urls.append(response.headers["location"])
     # ... and all of them as replies in one thread, so one page holds every body.
     first = re.search(r"/t/(\d+)", thread_urls[0])
     assert first
     for name, text in SAMPLE:
-        response = page.request.post(f"/t/{first.group(1)}/reply",
-                                     form={"csrf_token": token, "body": text}, max_redirects=0)
+        response = page.request.post(
+            f"/t/{first.group(1)}/reply", form={"csrf_token": token, "body": text}, max_redirects=0
+        )
         assert response.status == 302, f"reply {name}: HTTP {response.status}"
 
     found: list[str] = []
-    for url in [thread_urls[0], *thread_urls[1::8], f"/b/{live_forum.board}", "/",
-                f"/u/{AUTHOR}"]:
+    for url in [thread_urls[0], *thread_urls[1::8], f"/b/{live_forum.board}", "/", f"/u/{AUTHOR}"]:
         page.goto(url)
         settle(page)
         result = scan(page)
@@ -216,8 +238,10 @@ def test_hostile_posts_stay_inert_in_chromium(
         if url == thread_urls[0]:
             assert result["bodies"] >= len(SAMPLE) + 1, "the replies are not all on the page"
 
-    print(f"XSS in chromium: {len(SAMPLE)} hostile inputs posted as titles, posts and "
-          f"replies; {len(found)} DOM findings, {len(watch.dialogs)} dialogs")
+    print(
+        f"XSS in chromium: {len(SAMPLE)} hostile inputs posted as titles, posts and "
+        f"replies; {len(found)} DOM findings, {len(watch.dialogs)} dialogs"
+    )
     assert watch.dialogs == [], f"JavaScript ran: {watch.dialogs}"
     assert found == [], f"live markup in post bodies: {found}"
 
@@ -237,12 +261,15 @@ def test_hostile_live_previews_stay_inert_in_chromium(
             box.fill(text)  # the page's script posts it to /preview and sets innerHTML
         assert answer.value.status == 200, name
         page.wait_for_function(
-            "() => !document.querySelector('.preview').classList.contains('is-empty')")
+            "() => !document.querySelector('.preview').classList.contains('is-empty')"
+        )
         settle(page)
         found += [f"{name}: {finding}" for finding in scan(page)["found"]]
 
-    print(f"XSS in chromium's live preview: {len(PREVIEWED)} hostile inputs, "
-          f"{len(found)} DOM findings, {len(watch.dialogs)} dialogs")
+    print(
+        f"XSS in chromium's live preview: {len(PREVIEWED)} hostile inputs, "
+        f"{len(found)} DOM findings, {len(watch.dialogs)} dialogs"
+    )
     assert watch.dialogs == [], f"JavaScript ran: {watch.dialogs}"
     assert found == []
 

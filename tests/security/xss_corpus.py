@@ -161,12 +161,14 @@ CORPUS: list[tuple[str, str]] = [
     ("mxss-xmp", "<xmp><img src=x onerror=alert(1)></xmp>"),
     ("mxss-noembed", '<noembed><img title="</noembed><img src onerror=alert(1)>">'),
     ("mxss-select-template", "<select><template><style><img src=x onerror=alert(1)>"),
-    ("mxss-form-math",
-     '<form><math><mtext></form><form><mglyph><svg><mtext><textarea><path id="</textarea>'
-     '<img onerror=alert(1) src=1>">'),
+    (
+        "mxss-form-math",
+        '<form><math><mtext></form><form><mglyph><svg><mtext><textarea><path id="</textarea>'
+        '<img onerror=alert(1) src=1>">',
+    ),
     ("mxss-svg-p-style", '<svg></p><style><a id="</style><img src=1 onerror=alert(1)>">'),
     ("mxss-in-code-span", "`</code><img src=x onerror=alert(1)>`"),
-    ("mxss-fence-info", "```\"><img src=x onerror=alert(1)>\nx\n```"),
+    ("mxss-fence-info", '```"><img src=x onerror=alert(1)>\nx\n```'),
     ("mxss-fence-handler", "```onmouseover=alert(1)\nx\n```"),
     ("mxss-fenced-html", "```html\n<script>alert(1)</script>\n```"),
     ("mxss-heading", "# <img src=x onerror=alert(1)>"),
@@ -191,5 +193,5 @@ CORPUS: list[tuple[str, str]] = [
     ("hash-brace", "#{7*7}"),
     ("erb", "<%= 7*7 %>"),
     ("angular", "{{constructor.constructor('alert(1)')()}}"),
-    ("vue", '<div v-html="\'<img src=x onerror=alert(1)>\'"></div>'),
+    ("vue", "<div v-html=\"'<img src=x onerror=alert(1)>'\"></div>"),
 ]
