@@ -32,13 +32,9 @@ def add_error(field: Field, message: str) -> None:
     field.errors = [*field.errors, message]
 
 
-def _text_data(valuelist: list[Any]) -> str:
-    # A field left out of the request is "", like an empty one: DataRequired still fails on it.
-    return str(valuelist[0]) if valuelist else ""
-
-
-class TextField(StringField):
-    """A StringField whose data is a str: "" when left out of the request or on a GET."""
+class _TextData(Field):
+    """Data that is always a str: "" when the field is left out of the request (like an empty
+    one, so DataRequired still fails on it) or on a GET."""
 
     data: str
 
@@ -47,46 +43,31 @@ class TextField(StringField):
         super().__init__(*args, **kwargs)
 
     def process_formdata(self, valuelist: list[Any]) -> None:
-        self.data = _text_data(valuelist)
+        self.data = str(valuelist[0]) if valuelist else ""
 
 
-class TextAreaTextField(TextAreaField):
-    """A TextAreaField whose data is a str: "" when left out of the request or on a GET."""
+class TextField(_TextData, StringField):
+    """A StringField whose data is a str."""
 
-    data: str
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("default", "")
-        super().__init__(*args, **kwargs)
-
-    def process_formdata(self, valuelist: list[Any]) -> None:
-        self.data = _text_data(valuelist)
+    data: str  # narrower than the stubs' str | None: that is the point
 
 
-class PasswordTextField(PasswordField):
-    """A PasswordField whose data is a str: "" when left out of the request or on a GET."""
+class TextAreaTextField(_TextData, TextAreaField):
+    """A TextAreaField whose data is a str."""
 
-    data: str
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("default", "")
-        super().__init__(*args, **kwargs)
-
-    def process_formdata(self, valuelist: list[Any]) -> None:
-        self.data = _text_data(valuelist)
+    data: str  # narrower than the stubs' str | None: that is the point
 
 
-class HiddenTextField(HiddenField):
-    """A HiddenField whose data is a str: "" when left out of the request or on a GET."""
+class PasswordTextField(_TextData, PasswordField):
+    """A PasswordField whose data is a str."""
 
-    data: str
+    data: str  # narrower than the stubs' str | None: that is the point
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("default", "")
-        super().__init__(*args, **kwargs)
 
-    def process_formdata(self, valuelist: list[Any]) -> None:
-        self.data = _text_data(valuelist)
+class HiddenTextField(_TextData, HiddenField):
+    """A HiddenField whose data is a str."""
+
+    data: str  # narrower than the stubs' str | None: that is the point
 
 
 class EmptyForm(FlaskForm):
