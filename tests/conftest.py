@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -18,6 +19,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from playwright.sync_api import Browser, sync_playwright
 from sqlalchemy import event, func, make_url, select, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -480,3 +482,43 @@ def fresh(db: Session, obj: object) -> None:
 
 def text_of(response: TestResponse) -> str:
     return response.get_data(as_text=True)
+
+
+# ------------------------------------------------------------------------------ browser
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """The system chromium's path; skips (fails in CI) when there is none."""
+    path = shutil.which("chromium")
+    if path:
+        return path
+    message = (
+        "chromium is not installed, so the browser tests can't run. "
+        "Install it with `apt-get install chromium` (Debian/Ubuntu)."
+    )
+    if os.environ.get("CI", "").strip().lower() not in {"", "0", "false", "no"}:
+        pytest.fail(f"CI must run the browser tests: {message}", pytrace=False)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def browser(chromium: str) -> Iterator[Browser]:
+    """One Chromium for the whole run, shared by tests/e2e/ and tests/security/: Playwright's
+    sync API refuses to start a second driver while one is running in the same process."""
+    with sync_playwright() as driver:
+        launched = driver.chromium.launch(
+            executable_path=chromium, headless=True, args=CHROMIUM_ARGS
+        )
+        yield launched
+        launched.close()

@@ -12,9 +12,7 @@ is missing the browser tests are skipped with a hint, except in CI, where they f
 from __future__ import annotations
 
 import contextlib
-import os
 import re
-import shutil
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -28,7 +26,6 @@ from playwright.sync_api import (
     Locator,
     Page,
     expect,
-    sync_playwright,
 )
 from werkzeug.serving import make_server
 
@@ -48,15 +45,6 @@ DEMO_USER = "demo"
 DEMO_PASSWORD = demo.DEMO_PASSWORD
 SEASON_TWO_THREAD = "Will Partner Track get a season 2?"
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 
 # How long expect() waits for a page to get there. Pages take well under a second; the margin is
 # for a busy 2-core CI machine. Only a failing assertion ever waits this long.
@@ -92,29 +80,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 # ------------------------------------------------------------------------------ browser
 
 
-@pytest.fixture(scope="session")
-def chromium() -> str:
-    """The system chromium's path; skips (fails in CI) when there is none."""
-    path = shutil.which("chromium")
-    if path:
-        return path
-    message = (
-        "chromium is not installed, so the browser tests can't run. "
-        "Install it with `apt-get install chromium` (Debian/Ubuntu)."
-    )
-    if os.environ.get("CI", "").strip().lower() not in {"", "0", "false", "no"}:
-        pytest.fail(f"CI must run the browser tests: {message}", pytrace=False)
-    pytest.skip(message)
-
-
-@pytest.fixture(scope="session")
-def browser(chromium: str) -> Iterator[Browser]:
-    with sync_playwright() as driver:
-        browser = driver.chromium.launch(
-            executable_path=chromium, headless=True, args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
+# `chromium` and `browser` (one Playwright driver for the whole run) are in tests/conftest.py.
 
 
 _FAILED = pytest.StashKey[bool]()
