@@ -44,7 +44,10 @@ def moderated_boards(viewer: Viewer) -> frozenset[int] | None:
 
 def _on_moderated_board(viewer: Viewer) -> ColumnElement[bool] | None:
     """The rows of the boards `viewer` moderates; None when that is every board."""
-    boards = moderated_boards(viewer)
+    return _on_boards(moderated_boards(viewer))
+
+
+def _on_boards(boards: frozenset[int] | None) -> ColumnElement[bool] | None:
     if boards is _ALL_BOARDS:
         return None
     if not boards:
@@ -59,7 +62,13 @@ def visible_threads(viewer: Viewer, board_id: int | None = None) -> ColumnElemen
     ix_threads_board_listing), nothing at all for those who do."""
     if board_id is not None:
         return true() if permissions.moderates(viewer, board_id) else Thread.is_hidden == false()
-    moderated = _on_moderated_board(viewer)
+    return threads_visible_with(moderated_boards(viewer))
+
+
+def threads_visible_with(boards: frozenset[int] | None) -> ColumnElement[bool]:
+    """visible_threads for a viewer who moderates `boards` (moderated_boards(viewer)): all a
+    statement built once per set of boards needs to know about its viewer."""
+    moderated = _on_boards(boards)
     if moderated is None:
         return true()
     # or_() drops a false(): visitors and members get `is_hidden = false` alone.
@@ -75,8 +84,8 @@ def visible_posts(viewer: Viewer) -> ColumnElement[bool]:
 def readable_posts(viewer: Viewer) -> ColumnElement[bool]:
     """Posts whose text `viewer` may read where they appear: in a visible thread, not deleted
     (a purged post is deleted too), and not hidden by a moderator unless the viewer moderates
-    the board (what the thread page prints the text of: permissions.can_see_post_text on a
-    post that isn't deleted). Needs Thread joined (`Post.thread`)."""
+    the board (what the thread page prints the text of: permissions.can_see_post_text).
+    Needs Thread joined (`Post.thread`)."""
     moderated = _on_moderated_board(viewer)
     if moderated is None:
         return Post.is_deleted == false()

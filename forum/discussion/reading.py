@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from sqlalchemy import Select, bindparam, func, select, true
 from sqlalchemy.orm import Session, contains_eager, joinedload
@@ -17,6 +18,7 @@ from forum.access.viewer import Viewer
 from forum.access.visibility import (
     moderated_boards,
     readable_posts,
+    threads_visible_with,
     visible_threads,
 )
 from forum.models import Board, Post, Thread, User
@@ -154,25 +156,17 @@ _PAGE_OF_POSTS = (
     .options(joinedload(Post.author))
     .order_by(Post.number)
 )
-# The visible thread with its board, per set of moderated boards: visible_threads(viewer)
-# depends on nothing else (forum/access/visibility.py), and visitors, members and global
-# moderators share one statement each.
-_VISIBLE_THREAD_WITH_BOARD: dict[frozenset[int] | None, Select[Thread]] = {}
-_MOST_STATEMENTS_KEPT = 256
 
 
-def _visible_thread_with_board(viewer: Viewer) -> Select[Thread]:
-    boards = moderated_boards(viewer)
-    stmt = _VISIBLE_THREAD_WITH_BOARD.get(boards)
-    if stmt is None:
-        if len(_VISIBLE_THREAD_WITH_BOARD) >= _MOST_STATEMENTS_KEPT:
-            _VISIBLE_THREAD_WITH_BOARD.clear()
-        stmt = _VISIBLE_THREAD_WITH_BOARD[boards] = (
-            select(Thread)
-            .where(Thread.id == bindparam("thread_id"), visible_threads(viewer))
-            .options(joinedload(Thread.board))
-        )
-    return stmt
+# The visible thread with its board, built once per set of moderated boards: visitors,
+# members and global moderators share one statement each.
+@lru_cache(maxsize=256)
+def _visible_thread_with_board(boards: frozenset[int] | None) -> Select[Thread]:
+    return (
+        select(Thread)
+        .where(Thread.id == bindparam("thread_id"), threads_visible_with(boards))
+        .options(joinedload(Thread.board))
+    )
 
 
 def thread_with_board(session: Session, thread_id: int) -> Thread | None:
@@ -185,7 +179,8 @@ def thread_listing(
     """A page of a thread `viewer` may see (None when it doesn't exist or is hidden from them).
     Every post of a visible thread has its slot (visibility.visible_posts): those whose text
     the viewer may not read are printed as stubs (presenting.post_cards)."""
-    thread = session.scalar(_visible_thread_with_board(viewer), {"thread_id": thread_id})
+    stmt = _visible_thread_with_board(moderated_boards(viewer))
+    thread = session.scalar(stmt, {"thread_id": thread_id})
     if thread is None:
         return None
     page = page_of(thread.post_count, per_page, page_number)
