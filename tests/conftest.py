@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -29,7 +30,7 @@ from forum import create_app
 from forum.accounts import passwords
 from forum.accounts.membership import create_user, delete_account
 from forum.accounts.passwords import hash_password
-from forum.db import make_engine
+from forum.db import db_session, make_engine
 from forum.discussion import posting
 from forum.models import (
     Board,
@@ -482,6 +483,42 @@ def fresh(db: Session, obj: object) -> None:
 
 def text_of(response: TestResponse) -> str:
     return response.get_data(as_text=True)
+
+
+# ------------------------------------------------------------------------------ committed apps
+
+
+def committed_app(tmp_path: Path, name: str, username: str, email: str) -> tuple[Flask, str]:
+    """An app on a database of its own, committed for real (not the rolled-back test
+    transaction), with one member: for tests where another connection holds locks while a
+    request runs. Returns the app and its database URL."""
+    url = migrated_database_url(tmp_path, name)
+    app = create_app(
+        {
+            "DATABASE_URL": url,
+            "SECRET_KEY": "test",
+            "TESTING": True,
+            "RATE_LIMITS": "off",
+            **FAST_HASHING,
+        }
+    )
+    with app.app_context():
+        create_user(db_session(), username, email, PASSWORD)
+        db_session().commit()
+    return app, url
+
+
+def write_lock_is_free(path: Path) -> bool:
+    """Whether another connection could start writing to this SQLite file right now."""
+    probe = sqlite3.connect(path, timeout=0, isolation_level=None)
+    try:
+        probe.execute("BEGIN IMMEDIATE")
+        probe.execute("ROLLBACK")
+        return True
+    except sqlite3.OperationalError:
+        return False
+    finally:
+        probe.close()
 
 
 # ------------------------------------------------------------------------------ browser

@@ -16,7 +16,6 @@ from flask import Flask
 from sqlalchemy import event, select, text, update
 from sqlalchemy.orm import Session
 
-from forum import create_app
 from forum.accounts.auth import (
     ROTATION_GRACE,
     TOUCH_EVERY,
@@ -24,17 +23,14 @@ from forum.accounts.auth import (
     list_sessions,
     start_session,
 )
-from forum.accounts.membership import create_user
-from forum.db import db_session, make_engine
+from forum.db import make_engine
 from forum.models import AuthSession, User, utcnow
 from tests.conftest import (
-    FAST_HASHING,
-    PASSWORD,
     Browserish,
     Factory,
     StatementLog,
+    committed_app,
     is_postgres,
-    migrated_database_url,
     replayed,
     who,
 )
@@ -263,19 +259,7 @@ def test_members_list_their_sessions_and_end_one_of_them(
 def real_database(tmp_path: Path) -> Iterator[tuple[Flask, str]]:
     """An app on a database of its own, committed for real, so another connection can hold
     locks while a request runs."""
-    url = migrated_database_url(tmp_path, "touchlock")
-    app = create_app(
-        {
-            "DATABASE_URL": url,
-            "SECRET_KEY": "test",
-            "TESTING": True,
-            "RATE_LIMITS": "off",
-            **FAST_HASHING,
-        }
-    )
-    with app.app_context():
-        create_user(db_session(), "locked_lou", "lou@example.org", PASSWORD)
-        db_session().commit()
+    app, url = committed_app(tmp_path, "touchlock", "locked_lou", "lou@example.org")
     yield app, url
     app.extensions["forum.engine"].dispose()
 

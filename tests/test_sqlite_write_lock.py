@@ -7,7 +7,6 @@ to take the write lock while the app is in the middle of the request."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,45 +15,23 @@ import pytest
 from flask import Flask
 from sqlalchemy import make_url
 
-from forum import create_app
 from forum.accounts import membership
-from forum.accounts.membership import create_user
-from forum.db import db_session
 from forum.views import accounts as account_views
-from tests.conftest import FAST_HASHING, PASSWORD, Browserish, is_postgres, migrated_database_url
+from tests.conftest import (
+    PASSWORD,
+    Browserish,
+    committed_app,
+    is_postgres,
+    write_lock_is_free,
+)
 
 pytestmark = pytest.mark.skipif(is_postgres(), reason="SQLite's write lock; PostgreSQL has none")
 
 
 @pytest.fixture
 def database(tmp_path: Path) -> tuple[Flask, Path]:
-    url = migrated_database_url(tmp_path, "writelock")
-    app = create_app(
-        {
-            "DATABASE_URL": url,
-            "SECRET_KEY": "test",
-            "TESTING": True,
-            "RATE_LIMITS": "off",
-            **FAST_HASHING,
-        }
-    )
-    with app.app_context():
-        create_user(db_session(), "lock_lou", "lou@example.org", PASSWORD)
-        db_session().commit()
+    app, url = committed_app(tmp_path, "writelock", "lock_lou", "lou@example.org")
     return app, Path(str(make_url(url).database))
-
-
-def write_lock_is_free(path: Path) -> bool:
-    """Whether another connection could start writing right now (no waiting)."""
-    probe = sqlite3.connect(path, timeout=0, isolation_level=None)
-    try:
-        probe.execute("BEGIN IMMEDIATE")
-        probe.execute("ROLLBACK")
-        return True
-    except sqlite3.OperationalError:
-        return False
-    finally:
-        probe.close()
 
 
 def probing(real: Callable[..., Any], path: Path, seen: list[bool]) -> Callable[..., Any]:

@@ -18,18 +18,15 @@ from sqlalchemy import make_url, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from forum import create_app
-from forum.accounts.membership import create_user
 from forum.db import db_session, write_apart
 from forum.models import AuthSession, Board, CacheState, User, utcnow
 from forum.platform import freshness
 from tests.conftest import (
-    FAST_HASHING,
-    PASSWORD,
     Browserish,
     Factory,
+    committed_app,
     is_postgres,
-    migrated_database_url,
+    write_lock_is_free,
 )
 
 on_sqlite = pytest.mark.skipif(is_postgres(), reason="SQLite's deferred transactions")
@@ -37,19 +34,7 @@ on_sqlite = pytest.mark.skipif(is_postgres(), reason="SQLite's deferred transact
 
 @pytest.fixture
 def database(tmp_path: Path) -> tuple[Flask, Path]:
-    url = migrated_database_url(tmp_path, "apart")
-    app = create_app(
-        {
-            "DATABASE_URL": url,
-            "SECRET_KEY": "test",
-            "TESTING": True,
-            "RATE_LIMITS": "off",
-            **FAST_HASHING,
-        }
-    )
-    with app.app_context():
-        create_user(db_session(), "apart_ada", "ada@example.org", PASSWORD)
-        db_session().commit()
+    app, url = committed_app(tmp_path, "apart", "apart_ada", "ada@example.org")
     return app, Path(str(make_url(url).database))
 
 
@@ -59,18 +44,6 @@ def another_writer_commits(path: Path) -> None:
         other.execute("UPDATE users SET post_count = post_count + 1")
     finally:
         other.close()
-
-
-def write_lock_is_free(path: Path) -> bool:
-    probe = sqlite3.connect(path, timeout=0, isolation_level=None)
-    try:
-        probe.execute("BEGIN IMMEDIATE")
-        probe.execute("ROLLBACK")
-        return True
-    except sqlite3.OperationalError:
-        return False
-    finally:
-        probe.close()
 
 
 def note_visit(db: Session) -> None:
