@@ -126,10 +126,15 @@ def assert_all_replies_counted(engine: Engine, arena: Arena, writers: int, repli
             assert thread.last_post_id == newest
 
         board = session.get_one(Board, arena.board_id)
+        # The board's latest is its newest post by (created_at, id), as posting, moderation
+        # and recount define it: ids alone can disagree with times by microseconds when both
+        # threads get replies at once.
         newest_in_board = session.scalar(
-            select(func.max(Post.id))
+            select(Post.id)
             .join(Thread, Post.thread_id == Thread.id)
             .where(Thread.board_id == arena.board_id)
+            .order_by(Post.created_at.desc(), Post.id.desc())
+            .limit(1)
         )
         assert board.thread_count == 2
         assert board.post_count == sum(posts_per_thread.values())
