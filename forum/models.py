@@ -4,7 +4,7 @@ exact by forum/discussion/posting.py in the same transaction as the write that c
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from flask_login import UserMixin
@@ -12,6 +12,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -21,6 +22,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -98,6 +100,15 @@ class User(UserMixin, Base):
     # The latest end of this member's board suspensions (BoardSuspension); only while it lies
     # ahead does forum/access/viewer.py read them, so other members' pages pay no query for it.
     board_suspended_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Watch progress per show: board id (as text, JSON keys are strings) -> the key of the last
+    # episode watched (forum/discussion/episode_codes.py; 0 = nothing yet). On the user row, so
+    # the spoiler rules cost no statement on any page: the row is loaded to sign the member in.
+    watch_progress: Mapped[dict[str, int]] = mapped_column(JSON, default=dict, server_default="{}")
+    # "Show me everything": no episode spoiler is withheld from this member.
+    sees_all_spoilers: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Renewal and cancellation news is a spoiler class this member opted into: board statuses
+    # and threads marked as news stay hidden until revealed.
+    hides_show_news: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # The token of the AuthSession this request was authenticated by (forum/accounts/auth.py):
     # Flask-Login's user id, which the login and remember-me cookies carry, so deleting the row
     # logs that device out. The only per-request value on User, because Flask-Login asks the
@@ -181,6 +192,11 @@ class Thread(Base):
     is_pinned: Mapped[bool] = mapped_column(Boolean, default=False)
     is_locked: Mapped[bool] = mapped_column(Boolean, default=False)
     is_hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The episode this thread discusses (episode_codes key), or None. Viewers who haven't
+    # reached it see the thread with a masked title and a warning instead of its posts.
+    episode_key: Mapped[int | None] = mapped_column(Integer)
+    # About a renewal or a cancellation: hidden from members who opted out of show news.
+    is_news: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     board: Mapped[Board] = relationship(lazy="raise")
     author: Mapped[User | None] = relationship(foreign_keys=[author_id], lazy="raise")
@@ -216,12 +232,50 @@ class Post(Base):
     is_hidden: Mapped[bool] = mapped_column(Boolean, default=False)
     hidden_reason: Mapped[str] = mapped_column(Text, default="")
     revision_count: Mapped[int] = mapped_column(Integer, default=0)
+    # The post discusses the show up to this episode (episode_codes key; by default its
+    # thread's): collapsed, its text withheld, for viewers who haven't reached it.
+    episode_key: Mapped[int | None] = mapped_column(Integer)
 
     thread: Mapped[Thread] = relationship(foreign_keys=[thread_id], lazy="raise")
     author: Mapped[User | None] = relationship(foreign_keys=[author_id], lazy="raise")
 
     def __repr__(self) -> str:
         return f"<Post {self.id} #{self.number} in {self.thread_id}>"
+
+
+class Episode(Base):
+    """One episode of a board's show, from the show file or an admin's form; upserted by
+    (season, number), never renumbered, so its key (season * 1000 + number) is stable and
+    threads and posts can carry the key itself."""
+
+    __tablename__ = "episodes"
+    __table_args__ = (
+        UniqueConstraint("board_id", "season", "number", name="uq_episodes_board_season_number"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    board_id: Mapped[int] = mapped_column(ForeignKey("boards.id", ondelete="CASCADE"))
+    season: Mapped[int] = mapped_column(Integer)
+    number: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(200))
+    # None: no date known (counted as not yet seen by visitors); a future date: not aired yet.
+    aired: Mapped[date | None] = mapped_column(Date)
+    # The official discussion thread, opened when the episode airs (forum/discussion/episodes.py).
+    thread_id: Mapped[int | None] = mapped_column(ForeignKey("threads.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    thread: Mapped[Thread | None] = relationship(lazy="raise")
+
+    @property
+    def key(self) -> int:
+        return self.season * 1000 + self.number
+
+    @property
+    def code(self) -> str:
+        return f"S{self.season}E{self.number}"
+
+    def __repr__(self) -> str:
+        return f"<Episode {self.code} of board {self.board_id}>"
 
 
 class BoardModerator(Base):

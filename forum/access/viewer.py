@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
 
-from flask import g
+from flask import current_app, g
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from forum.models import BoardModerator, BoardSuspension, Role, User, utcnow
 
 _NO_SUSPENSIONS: Mapping[int, BoardSuspension] = MappingProxyType({})
+_NO_LIMITS: Mapping[int, int] = MappingProxyType({})
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +40,15 @@ class Viewer:
     board_suspensions: Mapping[int, BoardSuspension] = field(
         default_factory=lambda: _NO_SUSPENSIONS
     )
+    # Spoilers (forum/access/spoilers.py): the key of the last episode this viewer has seen,
+    # per board, and for boards not listed. The defaults see no episode at all, so a viewer
+    # built without them (a job, a test) is protected from every episode spoiler.
+    spoiler_limits: Mapping[int, int] = field(default_factory=lambda: _NO_LIMITS)
+    spoiler_default: int = 0
+    # The member's own watch progress (what they set), by board.
+    progress: Mapping[int, int] = field(default_factory=lambda: _NO_LIMITS)
+    # Renewal and cancellation news is hidden from this member until revealed.
+    hides_news: bool = False
 
     @property
     def is_authenticated(self) -> bool:
@@ -55,6 +65,10 @@ class Viewer:
     @property
     def username(self) -> str:
         return self.user.username if self.user is not None else ""
+
+    def spoiler_limit(self, board_id: int) -> int:
+        """The key of the last episode of the board's show this viewer has seen."""
+        return self.spoiler_limits.get(board_id, self.spoiler_default)
 
 
 VISITOR = Viewer()
@@ -93,12 +107,21 @@ def current_viewer() -> Viewer:
     """This request's viewer, built on first use and kept for the rest of the request."""
     found: Viewer | None = g.get("viewer")
     if found is None:
-        # Imported here: auth imports this module to reset the viewer on log-in and log-out.
+        # Imported here: auth imports this module to reset the viewer on log-in and log-out,
+        # and settings and spoilers import it for the Viewer.
+        from forum.access.spoilers import with_limits
         from forum.accounts.auth import carries_login
         from forum.db import db_session
+        from forum.platform.settings import get_settings
 
+        session = db_session()
         user = current_user._get_current_object() if carries_login() else None
-        found = g.viewer = viewer_for(db_session(), user)
+        found = g.viewer = with_limits(
+            viewer_for(session, user),
+            get_settings(session).episodes,
+            utcnow().date(),
+            current_app.config["SPOILER_GRACE_DAYS"],
+        )
     return found
 
 

@@ -23,11 +23,11 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from forum.access import permissions
+from forum.access.spoilers import thread_slug
 from forum.access.viewer import Viewer
 from forum.discussion import antispam, markup
 from forum.models import Board, Post, PostRevision, Thread, User, UTCDateTime, utcnow
 from forum.platform import freshness
-from forum.platform.text import slugify
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,24 +90,43 @@ def start_thread(
     return Posted(_append(session, thread, viewer.user, body, rendered), thread)
 
 
-def create_thread(session: Session, board: Board, author: User, title: str, body: str) -> Thread:
-    """A thread with its opening post, no questions asked: for the demo data, imports and
-    tests. Members' threads go through `start_thread`."""
-    thread = _open_thread(session, board, author, title)
+def create_thread(
+    session: Session,
+    board: Board,
+    author: User,
+    title: str,
+    body: str,
+    *,
+    episode_key: int | None = None,
+    is_news: bool = False,
+) -> Thread:
+    """A thread with its opening post, no questions asked: for the demo data, imports, the
+    episode threads the site opens (forum/discussion/episodes.py) and tests. Members' threads
+    go through `start_thread`."""
+    thread = _open_thread(session, board, author, title, episode_key, is_news)
     add_post(session, thread, author, body)
     return thread
 
 
-def _open_thread(session: Session, board: Board, author: User, title: str) -> Thread:
+def _open_thread(
+    session: Session,
+    board: Board,
+    author: User,
+    title: str,
+    episode_key: int | None = None,
+    is_news: bool = False,
+) -> Thread:
     now = utcnow()
     thread = Thread(
         board_id=board.id,
         author_id=author.id,
         title=title,
-        slug=slugify(title),
+        slug=thread_slug(title, episode_key, is_news),
         created_at=now,
         last_post_at=now,
         post_count=0,
+        episode_key=episode_key,
+        is_news=is_news,
     )
     session.add(thread)
     session.flush()
@@ -163,14 +182,27 @@ _AUTHOR_COUNTS = (
 )
 
 
-def add_post(session: Session, thread: Thread, author: User, body: str) -> Post:
+def add_post(
+    session: Session,
+    thread: Thread,
+    author: User,
+    body: str,
+    *,
+    episode_key: int | None = None,
+) -> Post:
     """Append a post to a thread and keep thread, board and author counters exact, no
-    questions asked: for the demo data, imports and tests. Members reply through `reply`."""
-    return _append(session, thread, author, body, markup.render(body))
+    questions asked: for the demo data, imports and tests. Members reply through `reply`.
+    The post discusses up to `episode_key`, by default its thread's episode."""
+    return _append(session, thread, author, body, markup.render(body), episode_key)
 
 
 def _append(
-    session: Session, thread: Thread, author: User, body: str, rendered: markup.Rendered
+    session: Session,
+    thread: Thread,
+    author: User,
+    body: str,
+    rendered: markup.Rendered,
+    episode_key: int | None = None,
 ) -> Post:
     now = utcnow()
     connection = session.connection()
@@ -180,6 +212,7 @@ def _append(
         thread_id=thread.id,
         author_id=author.id,
         number=number,
+        episode_key=_later(episode_key, thread.episode_key),
         source=body,
         html=rendered.html,
         render_version=markup.RENDER_VERSION,
@@ -255,6 +288,13 @@ def edit_post(session: Session, post: Post, body: str, editor: User) -> None:
     post.edited_at = utcnow()
     # The post shows on its thread's pages and in its author's recent posts.
     freshness.changed(session, thread=post.thread_id, user=post.author_id)
+
+
+def _later(chosen: int | None, thread_episode: int | None) -> int | None:
+    """A post discusses its thread's episode at least: a reply can only reach further."""
+    if chosen is None or thread_episode is None:
+        return chosen if chosen is not None else thread_episode
+    return max(chosen, thread_episode)
 
 
 def delete_post(post: Post) -> None:

@@ -84,6 +84,9 @@ DEFAULTS: dict[str, Any] = {
     # Wrong second-factor codes or passkey answers per account, and per client address.
     "LIMIT_SECOND_FACTOR": "5 per 15 minutes",
     "LIMIT_SECOND_FACTOR_IP": "20 per 15 minutes",
+    # Episodes that aired in the last this many days count as unseen for visitors (and members
+    # who haven't set their progress on the show): their spoilers stay hidden.
+    "SPOILER_GRACE_DAYS": 7,
 }
 
 # Flask settings that are not meant to be changed per deployment.

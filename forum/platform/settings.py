@@ -20,13 +20,14 @@ The cache lives on the app, not the module, so each app (and each test's app) st
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from flask import current_app, g, has_app_context, has_request_context
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from forum.access.spoilers import EMPTY_CATALOGUE, Catalogue, load_catalogue
 from forum.discussion import markup
 from forum.models import CacheState, SiteSetting, User
 from forum.platform import freshness, pagecache, redisconn
@@ -52,6 +53,9 @@ class SiteSettings:
     rules_html: str
     # Moderators and admins must sign in with a second factor to use their areas.
     require_second_factor: bool = False
+    # Not a setting, but read and kept the same way: every board's episodes and air dates,
+    # for the spoiler rules (forum/access/spoilers.py). Writes to episodes are site-wide.
+    episodes: Catalogue = EMPTY_CATALOGUE
 
 
 @dataclass(frozen=True)
@@ -166,7 +170,7 @@ def _load_with_version(session: Session) -> tuple[str, int, SiteSettings]:
     ).all()
     namespace, version = (rows[0][0], rows[0][1]) if rows else ("", 0)
     stored = {key: value for _n, _v, key, value in rows if key is not None}
-    return namespace, version, _from_stored(stored)
+    return namespace, version, replace(_from_stored(stored), episodes=load_catalogue(session))
 
 
 def _from_stored(stored: dict[str, str]) -> SiteSettings:

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from forum.access.spoilers import thread_slug
 from forum.accounts import membership
 from forum.discussion import posting
 from forum.models import (
@@ -37,7 +38,6 @@ from forum.models import (
     utcnow,
 )
 from forum.platform import freshness
-from forum.platform.text import slugify
 
 
 class LoggedAction(StrEnum):
@@ -144,7 +144,7 @@ def rename_thread(
 ) -> None:
     old = thread.title
     thread.title = title
-    thread.slug = slugify(title)
+    thread.slug = thread_slug(title, thread.episode_key, thread.is_news)
     log_action(
         session,
         actor,
