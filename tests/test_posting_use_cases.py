@@ -141,6 +141,7 @@ def test_add_post_takes_no_html_from_its_caller(db: Session, make: Factory) -> N
         "thread",
         "author",
         "body",
+        "episode_key",  # keyword-only: which episode the post discusses, not its HTML
     ]
     assert list(inspect.signature(posting.create_thread).parameters) == [
         "session",
@@ -148,6 +149,8 @@ def test_add_post_takes_no_html_from_its_caller(db: Session, make: Factory) -> N
         "author",
         "title",
         "body",
+        "episode_key",
+        "is_news",
     ]
     with pytest.raises(TypeError):
         posting.add_post(db, thread, author, "x", "<b>raw</b>")  # type: ignore[call-arg]
