@@ -172,6 +172,25 @@ def thread_slug(title: str, episode_key: int | None, is_news: bool) -> str:
     return "news" if is_news else slugify(title)
 
 
+def thread_may_be_masked(thread: Thread) -> bool:
+    return thread.episode_key is not None or thread.is_news
+
+
+def public_thread_label(thread: Thread) -> str:
+    """What public pages that show a thread to everyone alike (the moderation log) call it:
+    its title, unless some reader may have it masked."""
+    if not thread_may_be_masked(thread):
+        return thread.title
+    return f"{thread_episode_label(thread.episode_key, thread.is_news)} thread"
+
+
+def thread_episode_label(episode_key: int | None, is_news: bool) -> str:
+    parts = [code_of(episode_key)] if episode_key is not None else []
+    if is_news:
+        parts.append("show news")
+    return " ".join(parts) if parts else "no episode"
+
+
 def spoils(viewer: Viewer, board_id: int, key: int | None) -> bool:
     """Whether something tied to episode `key` on board `board_id` is beyond `viewer`."""
     return key is not None and key > viewer.spoiler_limit(board_id)

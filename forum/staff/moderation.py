@@ -18,7 +18,12 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from forum.access.spoilers import thread_slug
+from forum.access.spoilers import (
+    public_thread_label,
+    thread_episode_label,
+    thread_may_be_masked,
+    thread_slug,
+)
 from forum.accounts import membership
 from forum.discussion import posting
 from forum.models import (
@@ -71,6 +76,9 @@ class LoggedAction(StrEnum):
     UNARCHIVE_BOARD = "unarchive board"
     REORDER_BOARDS = "reorder boards"
     CHANGE_SETTINGS = "change settings"
+    SET_THREAD_EPISODE = "set thread episode"
+    SAVE_EPISODE = "save episode"
+    OPEN_EPISODE_THREADS = "open episode threads"
 
 
 LOGGED_ACTIONS: tuple[LoggedAction, ...] = tuple(LoggedAction)
@@ -99,7 +107,9 @@ def log_action(
         row.target_board_id, row.target_label = target.id, target.name
         row.board_id = row.board_id or target.id
     elif isinstance(target, Thread):
-        row.target_thread_id, row.target_label = target.id, target.title
+        # The log is public: a thread that may be masked for some readers is named by its
+        # episode, never by its title (forum/access/spoilers.py).
+        row.target_thread_id, row.target_label = target.id, public_thread_label(target)
         row.board_id = row.board_id or target.board_id
     elif isinstance(target, Post):
         row.target_post_id, row.target_label = target.id, f"post #{target.number}"
@@ -151,8 +161,41 @@ def rename_thread(
         LoggedAction.RENAME_THREAD,
         target=thread,
         reason=reason,
-        details=f"from “{old}”",
+        # The old title of a thread some readers have masked stays out of the public log.
+        details="" if thread_may_be_masked(thread) else f"from “{old}”",
     )
+
+
+def set_thread_episode(
+    session: Session,
+    actor: User,
+    thread: Thread,
+    episode_key: int | None,
+    is_news: bool,
+    reason: str = "",
+) -> bool:
+    """Tie `thread` to an episode (or to none) and mark it as show news or not; False when
+    nothing changed (nothing is logged then). The thread's slug follows, so its links never
+    carry a title that may be masked. Its opening post discusses the new episode too."""
+    if thread.episode_key == episode_key and thread.is_news == is_news:
+        return False
+    before = thread_episode_label(thread.episode_key, thread.is_news)
+    thread.episode_key, thread.is_news = episode_key, is_news
+    thread.slug = thread_slug(thread.title, episode_key, is_news)
+    session.execute(
+        update(Post)
+        .where(Post.thread_id == thread.id, Post.number == 1)
+        .values(episode_key=episode_key)
+    )
+    log_action(
+        session,
+        actor,
+        LoggedAction.SET_THREAD_EPISODE,
+        target=thread,
+        reason=reason,
+        details=f"from {before} to {thread_episode_label(episode_key, is_news)}",
+    )
+    return True
 
 
 def set_thread_hidden(
