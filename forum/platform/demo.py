@@ -1,8 +1,10 @@
 """Demo content: a believable community for first start, and bulk data for benchmarks.
 
-The believable part goes through forum/discussion/posting.py like real posts. The bulk part inserts
-rows
-directly (executemany) with counters computed up front: it is for benchmarks, not for fans.
+The believable part goes through forum/discussion/posting.py like real posts: Partner Track gets
+its episode guide with an official thread per episode, show news and spoilers tagged to later
+episodes, and the demo member has watched up to S1E6, so spoiler protection has something to
+hide. The bulk part inserts rows directly (executemany) with counters computed up front: it is
+for benchmarks, not for fans.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import cast
 
 from sqlalchemy import Table, bindparam, func, insert, select, text, update
@@ -19,7 +21,8 @@ from sqlalchemy.orm import Session
 from forum.accounts.membership import create_user
 from forum.accounts.passwords import hash_password
 from forum.discussion import markup, posting
-from forum.models import Board, Post, Role, Thread, User, utcnow
+from forum.discussion.episode_codes import key_of
+from forum.models import Board, Episode, Post, Role, Thread, User, utcnow
 from forum.platform import freshness
 from forum.platform.text import identity_key, slugify
 
@@ -47,7 +50,7 @@ CONVERSATIONS: list[tuple[str, str, list[tuple[str, str]]]] = [
                 "I know Netflix said no back in November 2022, but hear me out. "
                 "It was in the **Top 10** within days, and it was never billed as a limited "
                 "series. "
-                "That ending with Jeff *cannot* be how Ingrid's story ends.\n\n"
+                "That ending >!S1E10: with Jeff!< *cannot* be how Ingrid's story ends.\n\n"
                 "Is there any realistic path to a second season?",
             ),
             (
@@ -59,8 +62,8 @@ CONVERSATIONS: list[tuple[str, str, list[tuple[str, str]]]] = [
             (
                 "murphys_law",
                 "> it was never billed as a limited series\n\nThis is what hurts. "
-                "Everything in the finale was set-up: the partnership vote, the betrayal, Rachel's "
-                "storyline. They clearly planned for more.",
+                "Everything in the finale was set-up: >!S1E10: the partnership vote, the "
+                "betrayal, Rachel's storyline!<. They clearly planned for more.",
             ),
             (
                 "helen_wan_reader",
@@ -76,10 +79,20 @@ CONVERSATIONS: list[tuple[str, str, list[tuple[str, str]]]] = [
             (
                 "demo",
                 "Count me in for the revival campaign. What would you want season 2 to "
-                "focus on?\n\n1. Ingrid confronting Jeff\n2. The firm's diversity initiative, for "
+                "focus on? (I'm only at episode 6, so tag your spoilers!)\n\n1. Whatever is going "
+                "on with Jeff\n2. The firm's diversity initiative, for "
                 "real this time\n3. More Rachel, obviously",
             ),
             ("tvdebates", "3, always 3. Alexandra Turshen stole every scene she was in."),
+            (
+                "lawfirm_lurker",
+                "2, but mostly I want >!S1E10: Ingrid making the firm pay for what Jeff did!<.",
+            ),
+            (
+                "bingewatcher22",
+                "Mine is simple: >!a straight answer to the question the finale leaves "
+                "hanging!<. Ten episodes of build-up deserve one.",
+            ),
             (
                 "ingrid_stan",
                 "Honestly just give us Arden Cho in a courtroom for ten more episodes. "
@@ -119,6 +132,11 @@ CONVERSATIONS: list[tuple[str, str, list[tuple[str, str]]]] = [
                 "Turshen have done since. Add anything I missed!",
             ),
             ("associate_ally", "Following this thread. I'd watch any of them in anything."),
+            (
+                "ingrid_stan",
+                "Whatever Arden Cho does next, it'll be hard to top >!S1E8: the last scene of "
+                "episode 8!<. I rewound it twice.",
+            ),
         ],
     ),
     (
@@ -163,6 +181,275 @@ CONVERSATIONS: list[tuple[str, str, list[tuple[str, str]]]] = [
 ]
 
 
+# Partner Track's episode guide: Netflix released all ten episodes of its one season at once.
+EPISODE_BOARD = "partner-track"
+EPISODE_COUNT = 10
+RELEASE_DAY = date(2022, 8, 26)
+# The demo member is mid-binge, so the spoilers tagged S1E7 and later are withheld from them.
+DEMO_PROGRESS = key_of(1, 6)
+EPISODE_HOST = "admin"  # the site opens episode threads as its first admin
+
+# A reply: (author, body, episode it discusses up to; None for the thread's own episode).
+Reply = tuple[str, str, int | None]
+
+# Fans' replies in each episode's official thread, by episode number. Nothing here claims what
+# happens in which episode (feelings, theories and performances only), except the finale's
+# betrayal; later episodes are only mentioned inside spoilers tagged with them.
+EPISODE_TALK: dict[int, list[Reply]] = {
+    1: [
+        (
+            "ingrid_stan",
+            "Arden Cho owns this from her first scene. You believe right away that Ingrid has "
+            "been grinding for years to get a shot at partner.",
+            None,
+        ),
+        (
+            "bingewatcher22",
+            "Went in expecting *Emily in Paris* with lawyers. It is that, but with more teeth.",
+            None,
+        ),
+        (
+            "murphys_law",
+            "Dominic Sherwood gets about one look in and I already don't know what to make of "
+            "Jeff. Just a feeling.",
+            None,
+        ),
+        (
+            "lawfirm_lurker",
+            "Finished the whole thing this weekend. All I'll say: >!keep an eye on Jeff!<.",
+            None,
+        ),
+    ],
+    2: [
+        (
+            "helen_wan_reader",
+            "Book reader checking in: the office politics feel right. Helen Wan would recognise "
+            "this firm.",
+            None,
+        ),
+        (
+            "tvdebates",
+            "Rachel is the friend every associate needs. Alexandra Turshen's timing is so good.",
+            None,
+        ),
+        (
+            "bingewatcher22",
+            "Came back to this thread after watching episode 9. Knowing where things go, the "
+            "small moments in this one land completely differently. Not saying more!",
+            key_of(1, 9),
+        ),
+    ],
+    3: [
+        (
+            "murphys_law",
+            "Rewatching this knowing >!S1E10: what Jeff does at the end!< makes every scene "
+            "with him hurt.",
+            None,
+        ),
+        ("ingrid_stan", "This episode's ending had me talking to my screen.", None),
+        (
+            "nyc_paralegal",
+            "The billable-hours stress is the most realistic thing I've seen on TV. My chest "
+            "actually got tight.",
+            None,
+        ),
+        (
+            "tvdebates",
+            "Theory time: >!somebody at that firm is not on Ingrid's side!<. Calling it now.",
+            None,
+        ),
+    ],
+    4: [
+        (
+            "helen_wan_reader",
+            "The romance gets a lot more room than in the book. Not complaining, just noting.",
+            None,
+        ),
+        (
+            "associate_ally",
+            "The diversity-and-inclusion side of the firm is handled better than I expected "
+            "from a glossy Netflix show. Being the face of an initiative is its own job.",
+            None,
+        ),
+        (
+            "lawfirm_lurker",
+            "Binge shows usually sag around here. This one didn't for me.",
+            None,
+        ),
+    ],
+    5: [
+        (
+            "tvdebates",
+            "Halfway ranking: Rachel, Ingrid, everyone else, then Jeff on probation.",
+            None,
+        ),
+        (
+            "bingewatcher22",
+            "Compared it to *Younger* in my group chat and got yelled at. Same glossy office, "
+            "same how-long-can-she-keep-this-up feeling. I stand by it.",
+            None,
+        ),
+        (
+            "murphys_law",
+            "For those who've finished: does >!S1E8: the way episode 8 leaves Ingrid and Jeff!< "
+            "change how you read this one?",
+            None,
+        ),
+    ],
+    6: [
+        (
+            "ingrid_stan",
+            "The ending of this episode! Arden Cho did so much with just her face.",
+            None,
+        ),
+        (
+            "nyc_paralegal",
+            "The late nights at the office are accurate down to the sad takeout.",
+            None,
+        ),
+        (
+            "associate_ally",
+            "Anyone else feel the whole partner race tightening? Every episode turns the screw "
+            "a little more.",
+            None,
+        ),
+        (
+            "helen_wan_reader",
+            "Book readers know roughly where this is heading, >!though the show takes its own "
+            "road to get there!<.",
+            None,
+        ),
+    ],
+    7: [
+        ("tvdebates", "The competition at the firm is getting vicious and I love it.", None),
+        (
+            "lawfirm_lurker",
+            "True to life: nobody ever tells you where you stand on partnership, so everyone "
+            "reads tea leaves. The show gets that.",
+            None,
+        ),
+        (
+            "murphys_law",
+            "Just rewatched and I keep thinking about >!S1E10: Jeff in the finale!<. Sorry, I "
+            "have feelings.",
+            None,
+        ),
+    ],
+    8: [
+        ("ingrid_stan", "My heart cannot take Ingrid and Jeff right now.", None),
+        (
+            "bingewatcher22",
+            "Two episodes left and I don't see how they wrap this up. >!Spoiler: they don't, "
+            "and then Netflix cancelled it.!<",
+            None,
+        ),
+        (
+            "associate_ally",
+            "Dominic Sherwood is doing a lot of quiet work in this one.",
+            None,
+        ),
+    ],
+    9: [
+        ("tvdebates", "Penultimate-episode energy: every piece is being moved into place.", None),
+        ("nyc_paralegal", "Rachel deserves her own spin-off. Please.", None),
+        (
+            "lawfirm_lurker",
+            "That ending made me hit *next episode* faster than I've ever hit anything.",
+            None,
+        ),
+    ],
+    10: [
+        ("ingrid_stan", "JEFF. After everything, he betrays her? I am not okay.", None),
+        (
+            "murphys_law",
+            "My username has never felt so cursed. I defended Jeff for nine episodes.",
+            None,
+        ),
+        (
+            "helen_wan_reader",
+            "The betrayal hurts, but it also frees Ingrid to go after partner on her own terms. "
+            "That's the season 2 I wanted to see.",
+            None,
+        ),
+        (
+            "tvdebates",
+            "Ending a season on Ingrid finding out about Jeff and then cancelling the show "
+            "should be illegal.",
+            None,
+        ),
+        (
+            "associate_ally",
+            "Arden Cho's face when Ingrid realises what Jeff did. Give her all the awards.",
+            None,
+        ),
+    ],
+}
+
+# Show news: (title, [(author, body), ...]); the first post opens the thread.
+SHOW_NEWS: tuple[str, list[tuple[str, str]]] = (
+    "Netflix cancels Partner Track after one season",
+    [
+        (
+            "tvdebates",
+            "Variety has confirmed it: Netflix will not make a second season of Partner Track. "
+            "That's a surprise after the Top 10 run, and after Netflix's drama chief sounded "
+            "hopeful about more. It was never billed as a limited series either.",
+        ),
+        ("ingrid_stan", "I refuse to accept this. Petition thread, anyone?"),
+        (
+            "helen_wan_reader",
+            "Gutted. At least Helen Wan's novel is there for anyone who needs more Ingrid.",
+        ),
+    ],
+)
+
+
+def _episode_opener(code: str) -> str:
+    return (
+        f"The official discussion thread for {code}. Talk about this episode and everything "
+        "before it. Anything from a later episode goes in a spoiler tagged with that episode, "
+        "like `>!S1E9: your text!<`, so fans still watching don't see it."
+    )
+
+
+def _seed_episode_guide(session: Session, board: Board, users: dict[str, User]) -> None:
+    """Partner Track's episodes, each with its official thread and the fans' replies."""
+    existing = {
+        (e.season, e.number): e
+        for e in session.scalars(select(Episode).where(Episode.board_id == board.id))
+    }
+    for number in range(1, EPISODE_COUNT + 1):
+        episode = existing.get((1, number))
+        if episode is None:
+            episode = Episode(board_id=board.id, season=1, number=number, title="")
+            session.add(episode)
+        # An episode the show file already described keeps its title; only gaps are filled.
+        episode.title = episode.title or f"Episode {number}"
+        episode.aired = episode.aired or RELEASE_DAY
+        session.flush()
+        if episode.thread_id is not None:
+            thread = session.get_one(Thread, episode.thread_id)
+        else:
+            thread = posting.create_thread(
+                session,
+                board,
+                users[EPISODE_HOST],
+                f"{episode.code} discussion: {episode.title}",
+                _episode_opener(episode.code),
+                episode_key=episode.key,
+            )
+            episode.thread_id = thread.id
+        for author, body, discusses in EPISODE_TALK[number]:
+            posting.add_post(session, thread, users[author], body, episode_key=discusses)
+    title, posts = SHOW_NEWS
+    author, body = posts[0]
+    news = posting.create_thread(session, board, users[author], title, body, is_news=True)
+    for author, body in posts[1:]:
+        posting.add_post(session, news, users[author], body)
+    # A new dict, not an edit in place: SQLAlchemy only sees a JSON column change on assignment.
+    users["demo"].watch_progress = {str(board.id): DEMO_PROGRESS}
+
+
 def seed_demo(session: Session) -> bool:
     """Add the demo community once; False when it is already there. Never commits."""
     if session.scalar(select(User.id).where(User.username_key == "demo")) is not None:
@@ -180,6 +467,9 @@ def seed_demo(session: Session) -> bool:
             password_hash=password_hash,
             trusted=True,
         )
+    # The episode threads and the news come first, as they did on the show's real timeline.
+    if EPISODE_BOARD in boards:
+        _seed_episode_guide(session, boards[EPISODE_BOARD], users)
     for slug, title, posts in CONVERSATIONS:
         board = boards.get(slug)
         if board is None:
