@@ -1,5 +1,5 @@
-"""Flask CLI commands: init-db, backup, restore, boards import, users create, demo, posts rerender,
-recount, db revision."""
+"""Flask CLI commands: init-db, backup, restore, boards import, episodes open, users create, demo,
+posts rerender, recount, db revision."""
 
 from __future__ import annotations
 
@@ -15,8 +15,9 @@ from sqlalchemy import select
 
 from forum.accounts import membership
 from forum.db import db_session, engine
-from forum.discussion import markup
-from forum.models import Board, BoardModerator, Post, Role
+from forum.discussion import episodes, markup
+from forum.discussion.episode_codes import code_of
+from forum.models import Board, BoardModerator, Post, Role, utcnow
 from forum.platform import backup, demo, freshness, migrate
 from forum.platform.text import USERNAME_PATTERN
 from forum.staff import recount, showfile
@@ -27,6 +28,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
     app.cli.add_command(boards)
+    app.cli.add_command(episodes_group)
     app.cli.add_command(users)
     app.cli.add_command(demo_command)
     app.cli.add_command(posts)
@@ -126,6 +128,32 @@ def import_boards(path: Path, keep_existing: bool) -> None:
     result = showfile.upsert(session, entries, keep_existing=keep_existing)
     session.commit()
     click.echo(f"Imported {path}: {result.summary()}.")
+
+
+episodes_group = AppGroup("episodes", help="Episodes and their discussion threads.")
+
+
+@episodes_group.command("open")
+@click.option("--board", "slug", metavar="SLUG", help="Only this board (default: every board).")
+def open_episode_threads(slug: str | None) -> None:
+    """Open the official discussion thread of every episode that has aired and has none yet
+    (the worker does this every 15 minutes)."""
+    session = db_session()
+    board = None
+    if slug is not None:
+        board = session.scalar(select(Board).where(Board.slug == slug))
+        if board is None:
+            raise click.ClickException(f"No board with the slug '{slug}'.")
+    result = episodes.open_aired_threads(session, utcnow().date(), board=board)
+    slugs = {board_id: slug for board_id, slug in session.execute(select(Board.id, Board.slug))}
+    session.commit()
+    for thread in result.opened:
+        code = code_of(thread.episode_key or 0)
+        click.echo(f"Opened {code} on {slugs[thread.board_id]}: thread {thread.id}")
+    if result.reason:
+        click.echo(f"Nothing opened: {result.reason}")
+    elif not result.opened:
+        click.echo("Nothing to open: every aired episode has its thread.")
 
 
 users = AppGroup("users", help="Manage user accounts.")

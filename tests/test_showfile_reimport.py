@@ -35,7 +35,9 @@ def test_importing_the_same_file_again_changes_nothing_and_says_so(
 
     assert (again.created, again.updated) == ([], [])
     assert again.unchanged == [entry.slug for entry in entries]
-    assert again.summary() == "0 created, 0 updated, 5 unchanged"
+    assert again.summary() == (
+        "0 created, 0 updated, 5 unchanged; episodes: 0 created, 0 updated, 10 unchanged"
+    )
     assert not [s for s in sql.statements if s.lstrip().upper().startswith("UPDATE")]
 
 
@@ -50,7 +52,9 @@ def test_a_changed_board_is_updated_and_the_rest_unchanged(db: Session) -> None:
 
     assert result.updated == ["severance"]
     assert "severance" not in result.unchanged and len(result.unchanged) == 4
-    assert result.summary() == "0 created, 1 updated, 4 unchanged"
+    assert result.summary() == (
+        "0 created, 1 updated, 4 unchanged; episodes: 0 created, 0 updated, 10 unchanged"
+    )
 
 
 def test_keep_existing_counts_existing_boards_as_unchanged(db: Session) -> None:

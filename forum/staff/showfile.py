@@ -1,4 +1,5 @@
-"""Reading a show file (TOML, one [[boards]] table per show) into board upserts.
+"""Reading a show file (TOML, one [[boards]] table per show, each with optional
+[[boards.episodes]] tables) into board and episode upserts.
 
 The whole file is checked before anything is written; an error names the line and the field, or
 the line and column when the file is not valid TOML at all.
@@ -8,19 +9,27 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from forum.discussion import episodes
+from forum.discussion.episodes import EpisodeCounts, EpisodeEntry
 from forum.models import Board, BoardStatus
 
 BOARDS_HEADER = re.compile(r"^\s*\[\[\s*boards\s*\]\]")
+EPISODES_HEADER = re.compile(r"^\s*\[\[\s*boards\s*\.\s*episodes\s*\]\]")
+EPISODE_FIELDS = {"season", "number", "title", "aired"}
+NO_EPISODES = EpisodeCounts(0, 0, 0)
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
 TEXT_FIELDS = {"name": 120, "description": 2000, "network": 80}
-KNOWN_FIELDS = {"slug", "status", "premiered", "facts", "position", *TEXT_FIELDS}
+KNOWN_FIELDS = {"slug", "status", "premiered", "facts", "position", "episodes", *TEXT_FIELDS}
 
 
 class ShowFileError(ValueError):
@@ -42,6 +51,7 @@ class ShowFileError(ValueError):
 class ShowEntry:
     slug: str
     values: dict[str, Any] = field(default_factory=dict)
+    episodes: list[EpisodeEntry] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -51,12 +61,18 @@ class ImportResult:
     # Already equal to the file (or left alone with keep_existing): re-importing the same file
     # must not claim to have changed anything.
     unchanged: list[str] = field(default_factory=list)
+    # Over every board in the file; all zero when the file lists no episodes.
+    episodes: EpisodeCounts = NO_EPISODES
 
     def summary(self) -> str:
-        return (
+        boards = (
             f"{len(self.created)} created, {len(self.updated)} updated, "
             f"{len(self.unchanged)} unchanged"
         )
+        if not any(self.episodes):
+            return boards
+        created, updated, unchanged = self.episodes
+        return f"{boards}; episodes: {created} created, {updated} updated, {unchanged} unchanged"
 
 
 def _table_lines(source: str) -> list[tuple[int, int]]:
@@ -64,6 +80,14 @@ def _table_lines(source: str) -> list[tuple[int, int]]:
     lines = source.splitlines()
     starts = [n for n, text in enumerate(lines, 1) if BOARDS_HEADER.match(text)]
     ends = [*(s - 1 for s in starts[1:]), len(lines)]
+    return list(zip(starts, ends, strict=True))
+
+
+def _episode_spans(source: str, span: tuple[int, int]) -> list[tuple[int, int]]:
+    """(first line, last line) of each [[boards.episodes]] table inside a board's span."""
+    lines = source.splitlines()
+    starts = [n for n in range(span[0], span[1] + 1) if EPISODES_HEADER.match(lines[n - 1])]
+    ends = [*(s - 1 for s in starts[1:]), span[1]] if starts else []
     return list(zip(starts, ends, strict=True))
 
 
@@ -77,6 +101,12 @@ def _line_of(source: str, span: tuple[int, int], key: str) -> int:
         if pattern.match(lines[number - 1]):
             return number
     return span[0]
+
+
+def _board_span(source: str, span: tuple[int, int]) -> tuple[int, int]:
+    """The board's own keys: the lines before its first [[boards.episodes]] table."""
+    episode_spans = _episode_spans(source, span)
+    return (span[0], episode_spans[0][0] - 1) if episode_spans else span
 
 
 def parse(source: str) -> list[ShowEntry]:
@@ -98,7 +128,9 @@ def parse(source: str) -> list[ShowEntry]:
     seen: set[str] = set()
     for index, table in enumerate(tables):
         span = spans[index] if index < len(spans) else (1, len(source.splitlines()))
-        entry = _entry(table, lambda key, span=span: _line_of(source, span, key), span[0])
+        own = _board_span(source, span)
+        entry = _entry(table, partial(_line_of, source, own), span[0])
+        entry.episodes = _episodes(table.get("episodes", []), source, span, entry.slug)
         if entry.slug in seen:
             raise ShowFileError(
                 _line_of(source, span, "slug"), "slug", f"'{entry.slug}' appears twice in the file"
@@ -108,7 +140,7 @@ def parse(source: str) -> list[ShowEntry]:
     return entries
 
 
-def _entry(table: dict[str, Any], line_of: Any, start: int) -> ShowEntry:
+def _entry(table: dict[str, Any], line_of: Callable[[str], int], start: int) -> ShowEntry:
     def fail(key: str, message: str) -> ShowFileError:
         return ShowFileError(line_of(key), key, message)
 
@@ -150,11 +182,62 @@ def _entry(table: dict[str, Any], line_of: Any, start: int) -> ShowEntry:
         ):
             raise fail("facts", 'must be a table of short strings, e.g. facts.creator = "..."')
         values["facts"] = {str(k): v for k, v in facts.items()}
+    if "episodes" in table and not (
+        isinstance(table["episodes"], list)
+        and all(isinstance(item, dict) for item in table["episodes"])
+    ):
+        raise fail("episodes", "must be [[boards.episodes]] tables")
     return ShowEntry(slug=slug, values=values)
 
 
+def _episodes(
+    tables: list[dict[str, Any]], source: str, board_span: tuple[int, int], slug: str
+) -> list[EpisodeEntry]:
+    spans = _episode_spans(source, board_span)
+    if len(spans) != len(tables):
+        # Written some other way (an inline array): point at the `episodes` key instead.
+        spans = [(_line_of(source, board_span, "episodes"),) * 2 for _ in tables]
+    entries: list[EpisodeEntry] = []
+    seen: set[tuple[int, int]] = set()
+    for table, span in zip(tables, spans, strict=True):
+        entry = _episode(table, partial(_line_of, source, span), span[0])
+        if (entry.season, entry.number) in seen:
+            raise ShowFileError(
+                _line_of(source, span, "number"),
+                "number",
+                f"S{entry.season}E{entry.number} appears twice in board '{slug}'",
+            )
+        seen.add((entry.season, entry.number))
+        entries.append(entry)
+    return entries
+
+
+def _episode(table: dict[str, Any], line_of: Callable[[str], int], start: int) -> EpisodeEntry:
+    def fail(key: str, message: str) -> ShowFileError:
+        return ShowFileError(line_of(key), key, message)
+
+    for key in table:
+        if key not in EPISODE_FIELDS:
+            raise fail(key, f"unknown episode field (known: {', '.join(sorted(EPISODE_FIELDS))})")
+    for required in ("season", "number", "title"):
+        if required not in table:
+            raise ShowFileError(start, required, "is required in every [[boards.episodes]]")
+    problem = episodes.problem_with(table["season"], table["number"], table["title"])
+    if problem is not None:
+        raise fail(*problem)
+    aired = table.get("aired")
+    # A TOML date-time is a datetime, which is also a date: refuse it first.
+    if isinstance(aired, datetime):
+        raise fail("aired", "must be a date like 2022-08-26, without a time of day")
+    if aired is not None and not isinstance(aired, date):
+        hint = " (without quotes)" if isinstance(aired, str) else ""
+        raise fail("aired", f"must be a date like 2022-08-26{hint}")
+    return EpisodeEntry(table["season"], table["number"], table["title"].strip(), aired)
+
+
 def upsert(session: Session, entries: list[ShowEntry], keep_existing: bool = False) -> ImportResult:
-    """Create or update boards by slug (or only create, with keep_existing). Never commits."""
+    """Create or update boards by slug and their episodes by (season, number) (or only create,
+    with keep_existing). Never deletes, never commits."""
     existing = {
         board.slug: board
         for board in session.scalars(select(Board).where(Board.slug.in_([e.slug for e in entries])))
@@ -163,7 +246,8 @@ def upsert(session: Session, entries: list[ShowEntry], keep_existing: bool = Fal
     for entry in entries:
         board = existing.get(entry.slug)
         if board is None:
-            session.add(Board(slug=entry.slug, **entry.values))
+            existing[entry.slug] = Board(slug=entry.slug, **entry.values)
+            session.add(existing[entry.slug])
             created.append(entry.slug)
             continue
         changes = {
@@ -176,4 +260,12 @@ def upsert(session: Session, entries: list[ShowEntry], keep_existing: bool = Fal
             setattr(board, key, value)
         updated.append(entry.slug)
     session.flush()
-    return ImportResult(created, updated, unchanged)
+    episode_totals = NO_EPISODES
+    for entry in entries:
+        if entry.episodes:
+            counts = episodes.upsert_episodes(
+                session, existing[entry.slug], entry.episodes, keep_existing=keep_existing
+            )
+            totals = zip(episode_totals, counts, strict=True)
+            episode_totals = EpisodeCounts(*(before + more for before, more in totals))
+    return ImportResult(created, updated, unchanged, episode_totals)
