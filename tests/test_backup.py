@@ -32,6 +32,8 @@ from tests.conftest import (
     migrated_database_url,
 )
 
+TWO_SHOWS = Path(__file__).parent / "fixtures" / "shows" / "two_shows.toml"
+
 # A bound on waiting for the writer thread, not a measured duration.
 PATIENCE_SECONDS = 120
 
@@ -327,7 +329,8 @@ def test_restoring_an_older_backup_asks_for_init_db_which_upgrades_it(tmp_path: 
     engine = make_engine(source)
     migrate.upgrade(engine, "0006")
     engine.dispose()
-    ok(flask(source, "boards", "import", str(EXAMPLE_FILE)))
+    # A file without episodes: revision 0006 has no episodes table.
+    ok(flask(source, "boards", "import", str(TWO_SHOWS)))
     backup_file = tmp_path / "old.backup"
     ok(flask(source, "backup", str(backup_file)))
     target = fresh_database_url(tmp_path, "old_restored")

@@ -840,6 +840,14 @@ def every_action_by_web(app: Flask, db: Session, make: Factory) -> list[tuple[st
         ("reorder boards", "/admin/boards/dark/move", {"direction": "up"}),
         ("archive board", "/admin/boards/dark/archive", {}),
         ("unarchive board", "/admin/boards/dark/unarchive", {}),
+        # The thread was moved to "lost" above.
+        (
+            "save episode",
+            "/b/lost/episodes",
+            {"season": 1, "number": 1, "title": "Pilot", "aired": "2004-09-22"},
+        ),
+        ("set thread episode", f"/t/{thread.id}/episode", {"episode": "S1E1", "reason": "Ep"}),
+        ("open episode threads", "/b/lost/episodes/open", {}),
         ("change settings", "/admin/settings", {"site_name": "Fanboard", "registration": "open"}),
         ("purge post", f"/admin/posts/{post.id}/purge", {"reason": "Doxxing"}),
         (

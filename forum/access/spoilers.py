@@ -21,10 +21,12 @@ the bytes sent: spoiler spans are cut out of the stored HTML (discussion/spoiler
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from functools import lru_cache
 from types import MappingProxyType
 
 from sqlalchemy import select
@@ -45,7 +47,9 @@ class EpisodeInfo:
     aired: date | None
 
 
-@dataclass(frozen=True)
+# eq=False: hashed by identity, so the per-day answers below are cached per catalogue (a new
+# catalogue is loaded whenever episodes change).
+@dataclass(frozen=True, eq=False)
 class Catalogue:
     """Every board's episodes in key order, as the spoiler rules need them."""
 
@@ -54,8 +58,11 @@ class Catalogue:
     def of(self, board_id: int) -> tuple[EpisodeInfo, ...]:
         return self.by_board.get(board_id, ())
 
-    def visitor_limits(self, today: date, grace_days: int) -> dict[int, int]:
+    def visitor_limits(self, today: date, grace_days: int) -> Mapping[int, int]:
         """The visitor boundary of every board that has episodes."""
+        return _visitor_limits(self, today, grace_days)
+
+    def _visitor_limits(self, today: date, grace_days: int) -> Mapping[int, int]:
         cutoff = today - timedelta(days=grace_days)
         limits = {}
         for board_id, episodes in self.by_board.items():
@@ -65,12 +72,12 @@ class Catalogue:
                     break
                 limit = episode.key
             limits[board_id] = limit
-        return limits
+        return MappingProxyType(limits)
 
     def epoch(self, today: date, grace_days: int) -> int:
         """How many episodes have left the grace period by `today`: the visitor boundaries
         change only when this does, so the page cache keys anonymous pages by it."""
-        return bisect_right(self._grace_ends(grace_days), today)
+        return bisect_right(_grace_ends(self, grace_days), today)
 
     def _grace_ends(self, grace_days: int) -> Sequence[date]:
         return sorted(
@@ -85,6 +92,17 @@ class Catalogue:
         one airing later is news to the member), or CAUGHT_UP for a board without dates."""
         aired = [e.key for e in self.of(board_id) if e.aired is not None and e.aired <= today]
         return aired[-1] if aired else CAUGHT_UP
+
+
+# Worked out once per catalogue and day (every page asks), not per request.
+@lru_cache(maxsize=8)
+def _visitor_limits(catalogue: Catalogue, today: date, grace_days: int) -> Mapping[int, int]:
+    return catalogue._visitor_limits(today, grace_days)
+
+
+@lru_cache(maxsize=8)
+def _grace_ends(catalogue: Catalogue, grace_days: int) -> Sequence[date]:
+    return tuple(catalogue._grace_ends(grace_days))
 
 
 EMPTY_CATALOGUE = Catalogue(MappingProxyType({}))
@@ -118,12 +136,12 @@ def with_limits(viewer: Viewer, catalogue: Catalogue, today: date, grace_days: i
         return replace(viewer, spoiler_default=CAUGHT_UP, hides_news=user.hides_show_news)
     limits = catalogue.visitor_limits(today, grace_days)
     progress: Mapping[int, int] = {}
-    if user is not None:
+    if user is not None and user.watch_progress:
         progress = progress_of(user)
-        limits.update(progress)
+        limits = MappingProxyType({**limits, **progress})
     return replace(
         viewer,
-        spoiler_limits=MappingProxyType(limits),
+        spoiler_limits=limits,
         progress=MappingProxyType(dict(progress)),
         hides_news=user is not None and user.hides_show_news,
     )
@@ -189,6 +207,18 @@ def thread_episode_label(episode_key: int | None, is_news: bool) -> str:
     if is_news:
         parts.append("show news")
     return " ".join(parts) if parts else "no episode"
+
+
+_SOURCE_SPOILER = re.compile(r">!\s*[Ss](\d{1,3})[Ee](\d{1,3})\s*:")
+
+
+def source_spoils(source: str, limit: int) -> bool:
+    """Whether Markdown `source` holds an episode spoiler (`>!S1E8: ...!<`) beyond `limit`:
+    for pages that show a post's source rather than its stored HTML (the edit history)."""
+    return any(
+        int(season) * 1000 + int(number) > limit
+        for season, number in _SOURCE_SPOILER.findall(source)
+    )
 
 
 def spoils(viewer: Viewer, board_id: int, key: int | None) -> bool:

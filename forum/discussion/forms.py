@@ -3,8 +3,17 @@ validation (forum/platform/formfields.py); the account forms are in forum/accoun
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from flask_wtf import FlaskForm
+from wtforms import BooleanField, SelectField
+
+# types-WTForms predates SelectChoice (WTForms 3.3 deprecates tuple choices in its favour).
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]
 from wtforms.validators import DataRequired, Length
+
+from forum.access.spoilers import EpisodeInfo
+from forum.discussion.episode_codes import parse_code
 
 # EmptyForm is re-exported: forum/views/threads.py imports it from here.
 from forum.platform.formfields import EmptyForm, TextAreaTextField, TextField, _clean, _clean_body
@@ -16,6 +25,8 @@ __all__ = [
     "EmptyForm",
     "ReplyForm",
     "ThreadForm",
+    "chosen_episode",
+    "offer_episodes",
 ]
 
 TITLE_LENGTH = (3, 150)
@@ -44,10 +55,36 @@ class ThreadForm(FlaskForm):
         filters=[_clean],
     )
     body = _body_field()
+    # Option values are episode codes ("S1E6"); "" for none. Choices come from the board's
+    # episodes (offer_episodes); the value is checked by chosen_episode.
+    episode = SelectField("Episode", choices=[SelectChoice("", "")], validate_choice=False)
+    is_news = BooleanField("This thread is about renewal or cancellation news")
 
 
 class ReplyForm(FlaskForm):
     body = _body_field("Your reply")
+    episode = SelectField("Discusses up to", choices=[SelectChoice("", "")], validate_choice=False)
+
+
+def offer_episodes(field: SelectField, episodes: Sequence[EpisodeInfo], none_label: str) -> None:
+    """The board's episodes as the select's options, after `none_label` for ""."""
+    field.choices = [SelectChoice("", none_label)] + [
+        SelectChoice(e.code, f"{e.code} · {e.title}", optgroup=f"Season {e.key // 1000}")
+        for e in episodes
+    ]
+
+
+def chosen_episode(field: SelectField, episodes: Sequence[EpisodeInfo]) -> int | None:
+    """The key of the episode picked, None for none; a value that is no episode of the board
+    puts a message under the field (check `field.errors`) and gives None."""
+    value = (field.data or "").strip()
+    if not value:
+        return None
+    key = parse_code(value)
+    if key is None or key not in {e.key for e in episodes}:
+        field.errors = [*field.errors, "Pick one of this show's episodes (or none)."]
+        return None
+    return key
 
 
 class EditPostForm(FlaskForm):

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import bindparam, case, update
+from sqlalchemy import bindparam, case, func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -56,15 +56,24 @@ def reply(
     body: str,
     *,
     config: Mapping[str, Any],
+    episode_key: int | None = None,
 ) -> Posted | Refused:
-    """`viewer` replies `body` (Markdown) to `thread`, whose board is loaded."""
+    """`viewer` replies `body` (Markdown) to `thread`, whose board is loaded. The reply
+    discusses up to `episode_key` (at least the thread's episode, and the episode of any post
+    it quotes: a quote carries its source's spoilers along)."""
     refusal = permissions.reply_refusal(viewer, thread)
     if refusal or viewer.user is None:
         return Refused(refusal or "Log in to reply.", None, 403)
     rendered = markup.render(body)
     if message := antispam.text_refusal(session, viewer.user, rendered.html, body, dict(config)):
         return Refused(message, "body", 200)
-    return Posted(_append(session, thread, viewer.user, body, rendered), thread)
+    if rendered.quoted_post_ids:
+        quoted = session.scalar(
+            select(func.max(Post.episode_key)).where(Post.id.in_(rendered.quoted_post_ids))
+        )
+        episode_key = _later(episode_key, quoted)
+    post = _append(session, thread, viewer.user, body, rendered, episode_key)
+    return Posted(post, thread)
 
 
 def start_thread(
@@ -75,8 +84,12 @@ def start_thread(
     body: str,
     *,
     config: Mapping[str, Any],
+    episode_key: int | None = None,
+    is_news: bool = False,
 ) -> Posted | Refused:
-    """`viewer` starts a thread called `title` on `board`, opening with `body` (Markdown)."""
+    """`viewer` starts a thread called `title` on `board`, opening with `body` (Markdown),
+    tied to the episode `episode_key` (its title is masked for viewers who haven't reached
+    it) and marked as show news or not."""
     refusal = permissions.posting_refusal(viewer, board)
     if refusal or viewer.user is None:
         return Refused(refusal or "Log in to start a thread.", None, 403)
@@ -86,7 +99,7 @@ def start_thread(
     rendered = markup.render(body)
     if message := antispam.text_refusal(session, viewer.user, rendered.html, body, limits):
         return Refused(message, "body", 200)
-    thread = _open_thread(session, board, viewer.user, title)
+    thread = _open_thread(session, board, viewer.user, title, episode_key, is_news)
     return Posted(_append(session, thread, viewer.user, body, rendered), thread)
 
 

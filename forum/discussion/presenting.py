@@ -14,9 +14,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from forum.access import permissions
+from forum.access import permissions, spoilers
 from forum.access.viewer import Viewer
-from forum.models import Post, Thread, User
+from forum.discussion.episode_codes import code_of
+from forum.discussion.spoiler_html import withhold
+from forum.models import Board, Post, Thread, User
 from forum.platform.links import link
 
 
@@ -80,6 +82,13 @@ class PostCard:
     posted: Moment
     edited: str  # the long date of the last edit, or "" when never edited
     shows_text: bool  # False: a "removed by a moderator" stub instead of the text
+    # The HTML to print: the stored HTML with episode spoilers beyond the viewer cut out
+    # (forum/discussion/spoiler_html.py); "" when the text isn't shown at all.
+    body: str
+    # The post discusses an episode the viewer hasn't reached: collapsed, `body` is "", and
+    # the text is fetched from `reveal_url` only when they ask.
+    withheld_episode: str | None
+    reveal_url: str
     edit_url: str | None
     delete_url: str | None
     revisions_url: str | None
@@ -101,15 +110,22 @@ def author_of(user: User | None, cache: dict[int, Author]) -> Author | None:
     return cache[user.id]
 
 
-def post_cards(posts: Sequence[Post], thread: Thread, viewer: Viewer) -> list[PostCard]:
-    """One card per post (authors loaded), as `viewer` sees it."""
+def post_cards(
+    posts: Sequence[Post], thread: Thread, viewer: Viewer, spoiler_limit: int | None = None
+) -> list[PostCard]:
+    """One card per post (authors loaded), as `viewer` sees it. `spoiler_limit`: the last
+    episode whose spoilers the page may show (the viewer's own on the thread's board unless
+    they asked to see this thread anyway)."""
     now = datetime.now(UTC)
     authors: dict[int, Author] = {}
     # mod/_post_tools.html decides per post what a moderator's tools offer.
     moderator = permissions.can_moderate_post(viewer, thread)
+    limit = viewer.spoiler_limit(thread.board_id) if spoiler_limit is None else spoiler_limit
     cards = []
     for post in posts:
         can_edit = permissions.can_edit_post(viewer, post, thread)
+        shows_text = permissions.can_see_post_text(viewer, post, thread)
+        body, withheld, reveal_url = _body_for(post, limit) if shows_text else ("", None, "")
         cards.append(
             PostCard(
                 post=post,
@@ -117,7 +133,10 @@ def post_cards(posts: Sequence[Post], thread: Thread, viewer: Viewer) -> list[Po
                 url=link("threads.permalink", post_id=post.id),
                 posted=Moment.of(post.created_at, now),
                 edited=long_date(post.edited_at) if post.edited_at and not post.is_deleted else "",
-                shows_text=permissions.can_see_post_text(viewer, post, thread),
+                shows_text=shows_text,
+                body=body,
+                withheld_episode=withheld,
+                reveal_url=reveal_url,
                 edit_url=link("threads.edit", post_id=post.id) if can_edit else None,
                 delete_url=link("threads.delete", post_id=post.id) if can_edit else None,
                 revisions_url=link("history.revisions", post_id=post.id)
@@ -132,11 +151,25 @@ def post_cards(posts: Sequence[Post], thread: Thread, viewer: Viewer) -> list[Po
     return cards
 
 
+def _body_for(post: Post, limit: int) -> tuple[str, str | None, str]:
+    """(HTML to print, the episode code when the whole post is withheld, the reveal URL)."""
+    if post.episode_key is not None and post.episode_key > limit:
+        return "", code_of(post.episode_key), link("threads.reveal", post_id=post.id)
+    if "data-episode" not in post.html:  # the common case: no episode spoiler in the post
+        return post.html, None, ""
+    reveal_url = link("threads.reveal", post_id=post.id)
+    return withhold(post.html, limit, reveal_url), None, reveal_url
+
+
 @dataclass(frozen=True, slots=True)
 class ThreadRow:
     """A thread in a board's list."""
 
     thread: Thread
+    # The title as this viewer may see it: masked ("Episode thread for S1E8 · you're at
+    # S1E6") for an episode they haven't reached (forum/access/spoilers.py).
+    title: str
+    masked: bool
     url: str
     author: Author | None
     started: Moment
@@ -147,13 +180,16 @@ class ThreadRow:
     hidden: bool
 
 
-def thread_rows(threads: Sequence[Thread]) -> list[ThreadRow]:
-    """One row per thread (author and last poster loaded)."""
+def thread_rows(threads: Sequence[Thread], viewer: Viewer) -> list[ThreadRow]:
+    """One row per thread (author and last poster loaded), titles masked for `viewer`."""
     now = datetime.now(UTC)
     authors: dict[int, Author] = {}
+    titles = [spoilers.thread_title(viewer, thread) for thread in threads]
     return [
         ThreadRow(
             thread=thread,
+            title=title.text,
+            masked=title.masked,
             url=link("threads.thread", thread_id=thread.id, slug=thread.slug),
             author=author_of(thread.author, authors),
             started=Moment.of(thread.created_at, now),
@@ -164,5 +200,63 @@ def thread_rows(threads: Sequence[Thread]) -> list[ThreadRow]:
             last_posted=Moment.of(thread.last_post_at, now),
             hidden=thread.is_hidden,
         )
-        for thread in threads
+        for thread, title in zip(threads, titles, strict=True)
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class IndexRow:
+    """A board on the index with its latest post, titled as the viewer may see it."""
+
+    board: Board
+    latest: Post | None
+    latest_title: str
+
+
+def index_rows(entries: Sequence[tuple[Board, Post | None]], viewer: Viewer) -> list[IndexRow]:
+    return [
+        IndexRow(
+            board,
+            latest,
+            spoilers.thread_title(viewer, latest.thread).text if latest is not None else "",
+        )
+        for board, latest in entries
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityItem:
+    """One of a member's recent posts on their profile, as the viewer may see it."""
+
+    post: Post
+    url: str
+    thread_title: str
+    body: str
+    withheld_episode: str | None
+    reveal_url: str
+
+
+def activity_items(posts: Sequence[Post], viewer: Viewer) -> list[ActivityItem]:
+    """Recent posts (threads loaded): titles masked and spoilers withheld per board."""
+    items = []
+    for post in posts:
+        thread = post.thread
+        title = spoilers.thread_title(viewer, thread)
+        limit = viewer.spoiler_limit(thread.board_id)
+        withheld: str | None
+        if title.masked and post.episode_key is None:
+            # A news thread's posts are news too.
+            body, withheld, reveal_url = "", "news", link("threads.reveal", post_id=post.id)
+        else:
+            body, withheld, reveal_url = _body_for(post, limit)
+        items.append(
+            ActivityItem(
+                post,
+                link("threads.permalink", post_id=post.id),
+                title.text,
+                body,
+                withheld,
+                reveal_url,
+            )
+        )
+    return items

@@ -34,6 +34,7 @@ from typing import Any, Protocol
 from flask import Flask, Response, current_app, g, request, session
 from sqlalchemy.engine import Connection
 
+from forum.models import utcnow
 from forum.platform import redisconn, requestlog
 from forum.platform.pagination import parse_page
 from forum.platform.text import identity_key
@@ -122,7 +123,13 @@ def _personal() -> bool:
 
 
 def _shareable() -> bool:
-    return request.method == "GET" and request.endpoint in CACHEABLE_ENDPOINTS and not _personal()
+    return (
+        request.method == "GET"
+        and request.endpoint in CACHEABLE_ENDPOINTS
+        and not _personal()
+        # "Show anyway" pages show spoilers one visitor asked for: never another's page.
+        and "reveal" not in request.args
+    )
 
 
 def _serve_cached() -> Response | None:
@@ -225,7 +232,18 @@ def _page_key() -> str:
         finally:
             raw.close()
     g.site_version = int(site)
-    return f"{namespace}:{site}:{row}:{_page_address(items)}"
+    return f"{namespace}:{site}:{row}:{_spoiler_epoch()}:{_page_address(items)}"
+
+
+def _spoiler_epoch() -> int:
+    """Which episodes visitors count as seen changes as episodes leave the grace period
+    (forum/access/spoilers.py), with no write to bump a version: the key counts them. The
+    episodes come from the settings' per-process cache, read again only when stale."""
+    from forum.db import db_session  # the settings import this module
+    from forum.platform.settings import get_settings
+
+    catalogue = get_settings(db_session()).episodes
+    return catalogue.epoch(utcnow().date(), current_app.config["SPOILER_GRACE_DAYS"])
 
 
 def _store_page(response: Response) -> Response:

@@ -10,9 +10,11 @@ from forum.access import permissions
 from forum.access.viewer import current_viewer
 from forum.db import db_session
 from forum.discussion import markup, posting, presenting, reading
-from forum.discussion.forms import ThreadForm
+from forum.discussion.episode_forms import ProgressForm
+from forum.discussion.forms import ThreadForm, chosen_episode, offer_episodes
 from forum.models import Board
 from forum.platform.pagination import parse_page
+from forum.platform.settings import get_settings
 from forum.views.drafts import ask_to_log_in
 
 bp = Blueprint("boards", __name__)
@@ -20,7 +22,9 @@ bp = Blueprint("boards", __name__)
 
 @bp.get("/")
 def index() -> str:
-    boards = reading.board_index(db_session(), current_viewer())
+    viewer = current_viewer()
+    entries = reading.board_index(db_session(), viewer)
+    boards = presenting.index_rows([(e.board, e.latest) for e in entries], viewer)
     return render_template("boards/index.html", boards=boards)
 
 
@@ -35,8 +39,15 @@ def board(slug: str) -> str:
     )
     if listing is None:
         abort(404)
+    viewer = current_viewer()
     return render_template(
-        "boards/board.html", listing=listing, rows=presenting.thread_rows(listing.threads)
+        "boards/board.html",
+        listing=listing,
+        rows=presenting.thread_rows(listing.threads, viewer),
+        episodes=get_settings(db_session()).episodes.of(listing.board.id),
+        progress_form=ProgressForm() if viewer.user is not None else None,
+        # A member who hides show news sees the board's status when they ask for it.
+        shows_status=not viewer.hides_news or request.args.get("news") == "show",
     )
 
 
@@ -49,7 +60,11 @@ def new_thread(slug: str) -> str | Response | tuple[str, int]:
     if not current_user.is_authenticated:
         return ask_to_log_in(request.path)
     form = ThreadForm()
-    if form.validate_on_submit() and "preview" not in request.form:
+    episodes = get_settings(session).episodes.of(board.id)
+    offer_episodes(form.episode, episodes, "No particular episode")
+    valid = form.validate_on_submit()
+    episode_key = chosen_episode(form.episode, episodes) if form.is_submitted() else None
+    if valid and not form.episode.errors and "preview" not in request.form:
         outcome = posting.start_thread(
             session,
             current_viewer(),
@@ -57,6 +72,8 @@ def new_thread(slug: str) -> str | Response | tuple[str, int]:
             form.title.data,
             form.body.data,
             config=current_app.config,
+            episode_key=episode_key,
+            is_news=form.is_news.data,
         )
         if isinstance(outcome, posting.Posted):
             thread_id, thread_slug = outcome.thread.id, outcome.thread.slug
@@ -81,5 +98,10 @@ def _new_thread_page(
     board: Board, form: ThreadForm, preview: str | None, refusal: str | None, status: int
 ) -> tuple[str, int]:
     return render_template(
-        "boards/new_thread.html", board=board, form=form, preview=preview, refusal=refusal
+        "boards/new_thread.html",
+        board=board,
+        form=form,
+        preview=preview,
+        refusal=refusal,
+        has_episodes=len(form.episode.choices or ()) > 1,
     ), status

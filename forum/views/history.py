@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request
 
-from forum.access import permissions
+from forum.access import permissions, spoilers
 from forum.access.viewer import current_viewer
 from forum.db import db_session
 from forum.discussion import history
@@ -31,6 +31,24 @@ def revisions(post_id: int) -> str:
     post = found.post
     if post.revision_count == 0:
         abort(404, "This post has never been edited.")
-    if not permissions.can_see_revisions(current_viewer(), post, post.thread):
+    viewer = current_viewer()
+    if not permissions.can_see_revisions(viewer, post, post.thread):
         abort(403, "This post was removed, and so was its edit history.")
-    return render_template("history/revisions.html", history=found, post=post, thread=post.thread)
+    # Old versions are Markdown source, which no stored HTML masks: a history that holds any
+    # spoiler beyond the viewer is shown only when they ask ("show anyway").
+    revealed = request.args.get("reveal") == "1"
+    title = spoilers.thread_title(viewer, post.thread, revealed)
+    limit = viewer.spoiler_limit(post.thread.board_id)
+    withheld = not revealed and (
+        title.masked
+        or spoilers.spoils(viewer, post.thread.board_id, post.episode_key)
+        or any(spoilers.source_spoils(v.revision.source, limit) for v in found.versions)
+    )
+    return render_template(
+        "history/revisions.html",
+        history=found,
+        post=post,
+        thread=post.thread,
+        thread_title=title.text,
+        withheld=withheld,
+    )

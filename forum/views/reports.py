@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 from forum.access import permissions
 from forum.access.viewer import current_viewer
 from forum.db import db_session
+from forum.discussion import presenting
 from forum.models import Post, ReportReason
 from forum.platform.pagination import parse_page
 from forum.staff import mod_reading, moderation
@@ -55,7 +56,12 @@ def report(post_id: int) -> str | Response | tuple[str, int]:
             "success",
         )
         return redirect(url_for("threads.permalink", post_id=post.id))
-    return render_template("reports/report.html", post=post, thread=post.thread, form=form)
+    # The post as the thread page shows it to this member: spoilers they haven't reached
+    # stay out of the page, and so does a masked thread's title.
+    card = presenting.activity_items([post], current_viewer())[0]
+    return render_template(
+        "reports/report.html", post=post, thread=post.thread, form=form, shown=card
+    )
 
 
 def _already_reported(post: Post) -> str:

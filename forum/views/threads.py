@@ -9,13 +9,22 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from forum.access import permissions
-from forum.access.viewer import current_viewer
+from forum.access import permissions, spoilers
+from forum.access.spoilers import EpisodeInfo
+from forum.access.viewer import Viewer, current_viewer
 from forum.db import db_session
 from forum.discussion import markup, posting, presenting, reading
-from forum.discussion.forms import EditPostForm, EmptyForm, ReplyForm
+from forum.discussion.episode_codes import code_of
+from forum.discussion.forms import (
+    EditPostForm,
+    EmptyForm,
+    ReplyForm,
+    chosen_episode,
+    offer_episodes,
+)
 from forum.models import Post, Thread
 from forum.platform.pagination import parse_page
+from forum.platform.settings import get_settings
 from forum.staff import moderation
 from forum.views.drafts import ask_to_log_in
 
@@ -60,9 +69,10 @@ def _post_or_abort(
 @bp.get("/t/<int:thread_id>")
 @bp.get("/t/<int:thread_id>/<slug>")
 def thread(thread_id: int, slug: str | None = None) -> str | Response:
+    viewer = current_viewer()
     listing = reading.thread_listing(
         db_session(),
-        current_viewer(),
+        viewer,
         thread_id,
         parse_page(request.args.get("page")),
         _posts_per_page(),
@@ -70,26 +80,89 @@ def thread(thread_id: int, slug: str | None = None) -> str | Response:
     if listing is None:
         abort(404)
     current = _visible_thread_or_404(listing.thread)
+    # "Show anyway": this thread's own episode (or news) for this page, in the URL so it
+    # holds for the thread's other pages too and never for a cached page (pagecache.py).
+    revealed = request.args.get("reveal") == "1"
     if slug != current.slug:
         page = listing.page.number if listing.page.number > 1 else None
         return redirect(
-            url_for("threads.thread", thread_id=current.id, slug=current.slug, page=page), 301
+            url_for(
+                "threads.thread",
+                thread_id=current.id,
+                slug=current.slug,
+                page=page,
+                reveal="1" if revealed else None,
+            ),
+            301,
         )
+    title = spoilers.thread_title(viewer, current, revealed)
+    if title.masked:
+        return _spoiler_warning(current, title)
     # Forms put a CSRF token in the session: only members get them, so anonymous pages stay
     # cookie-free and cacheable (forum/platform/pagecache.py).
     member = current_user.is_authenticated
-    cards = presenting.post_cards(listing.posts, current, current_viewer())
+    cards = presenting.post_cards(
+        listing.posts, current, viewer, _spoiler_limit(viewer, current, revealed)
+    )
     # The delete buttons' form, only for a page that shows one: a form costs 0.2-0.3 ms to
     # build, and most pages a member reads hold none of their posts.
     deletable = member and any(card.delete_url for card in cards)
+    episodes = _episodes_of(current)
     return render_template(
         "threads/thread.html",
         listing=listing,
         cards=cards,
-        reply_form=ReplyForm() if member else None,
+        reply_form=_reply_form(current, episodes) if member else None,
         action_form=EmptyForm() if deletable else None,
         preview=None,
-        boards=reading.boards_for_move(db_session(), current_viewer()),
+        boards=reading.boards_for_move(db_session(), viewer),
+        episodes=episodes,
+        episode_code=code_of(current.episode_key) if current.episode_key else None,
+        revealed="1" if revealed else None,
+        watched_form=EmptyForm() if _may_mark_watched(viewer, current) else None,
+    )
+
+
+def _spoiler_limit(viewer: Viewer, current: Thread, revealed: bool) -> int:
+    limit = viewer.spoiler_limit(current.board_id)
+    if revealed and current.episode_key is not None:
+        limit = max(limit, current.episode_key)
+    return limit
+
+
+def _episodes_of(current: Thread) -> tuple[EpisodeInfo, ...]:
+    return get_settings(db_session()).episodes.of(current.board_id)
+
+
+def _reply_form(current: Thread, episodes: tuple[EpisodeInfo, ...]) -> ReplyForm:
+    form = ReplyForm()
+    if episodes:
+        offer_episodes(
+            form.episode,
+            episodes,
+            f"This thread's episode ({code_of(current.episode_key)})"
+            if current.episode_key is not None
+            else "No particular episode",
+        )
+    return form
+
+
+def _may_mark_watched(viewer: Viewer, current: Thread) -> bool:
+    """Whether the thread offers "I've watched this": a member, an episode thread, and an
+    episode beyond their own progress."""
+    if viewer.user is None or current.episode_key is None:
+        return False
+    return viewer.progress.get(current.board_id, 0) < current.episode_key
+
+
+def _spoiler_warning(current: Thread, title: spoilers.ShownTitle) -> str:
+    """A thread tied to an episode the viewer hasn't reached (or show news they hide): a
+    warning with "show anyway" and "I've watched up to ...", never its title or posts."""
+    return render_template(
+        "threads/spoiler_warning.html",
+        thread=current,
+        shown_title=title,
+        watched_form=EmptyForm() if current_user.is_authenticated else None,
     )
 
 
@@ -107,8 +180,17 @@ def reply(thread_id: int) -> str | Response | tuple[str, int]:
             return _thread_with_reply_form(current, form, None), 403
         preview = markup.preview(form.body.data) if not form.errors else None
         return _thread_with_reply_form(current, form, preview)
+    episodes = _episodes_of(current)
+    episode_key = chosen_episode(form.episode, episodes)
+    if form.episode.errors:
+        return _thread_with_reply_form(current, form, None)
     outcome = posting.reply(
-        session, current_viewer(), current, form.body.data, config=current_app.config
+        session,
+        current_viewer(),
+        current,
+        form.body.data,
+        config=current_app.config,
+        episode_key=episode_key,
     )
     if isinstance(outcome, posting.Refused):
         # A reply form has one field: a refusal for the form as a whole shows there too.
@@ -121,18 +203,53 @@ def reply(thread_id: int) -> str | Response | tuple[str, int]:
 
 def _thread_with_reply_form(current: Thread, form: ReplyForm, preview: str | None) -> str:
     """The thread's last page with the reply form as the fan left it."""
-    listing = reading.thread_listing(
-        db_session(), current_viewer(), current.id, 10**9, _posts_per_page()
-    )
+    viewer = current_viewer()
+    listing = reading.thread_listing(db_session(), viewer, current.id, 10**9, _posts_per_page())
     assert listing is not None
+    episodes = _episodes_of(current)
+    kept_choice = form.episode.data
+    fresh = _reply_form(current, episodes)
+    form.episode.choices, form.episode.data = fresh.episode.choices, kept_choice
+    title = spoilers.thread_title(viewer, current)
     return render_template(
         "threads/thread.html",
         listing=listing,
         reply_form=form,
-        cards=presenting.post_cards(listing.posts, current, current_viewer()),
+        # A member replying to a thread they have masked asked to see it (they had to, to
+        # reply): the page shows what "show anyway" shows.
+        cards=presenting.post_cards(
+            listing.posts, current, viewer, _spoiler_limit(viewer, current, title.masked)
+        ),
         action_form=EmptyForm(),
         preview=preview,
-        boards=reading.boards_for_move(db_session(), current_viewer()),
+        boards=reading.boards_for_move(db_session(), viewer),
+        episodes=episodes,
+        episode_code=code_of(current.episode_key) if current.episode_key else None,
+        revealed="1" if title.masked else None,
+        watched_form=EmptyForm() if _may_mark_watched(viewer, current) else None,
+    )
+
+
+@bp.get("/p/<int:post_id>/reveal")
+def reveal(post_id: int) -> str | tuple[str, int, dict[str, str]]:
+    """A post with all its spoilers, for a viewer who asked to see it: its own page, or (with
+    `?partial=1`, for static/app.js) just its body, to put in place of the collapsed one."""
+    post = reading.post_in_thread(db_session(), post_id)
+    if post is None:
+        abort(404)
+    current = _visible_thread_or_404(post.thread)
+    if not permissions.can_see_post_text(current_viewer(), post, current):
+        abort(404)
+    if request.args.get("partial") == "1":
+        return (
+            render_template("threads/_revealed_body.html", post=post),
+            200,
+            {"X-Robots-Tag": "noindex"},
+        )
+    return (
+        render_template("threads/reveal.html", post=post, thread=current),
+        200,
+        {"X-Robots-Tag": "noindex"},
     )
 
 

@@ -118,7 +118,36 @@ function settleDrafts() {
   });
 }
 
+// A withheld spoiler (its text is not in the page) is fetched when the reader asks for it, and
+// the post's body replaced in place; without JavaScript the link opens the post's reveal page.
+function setUpSpoilerReveals() {
+  document.addEventListener("click", async (event) => {
+    const link = event.target.closest("a[data-reveal], .spoiler-withheld a");
+    if (!link) return;
+    const post = link.closest(".post, .activity");
+    const body = post && (post.querySelector(".post-body") || post.querySelector(".post-withheld"));
+    if (!body) return;
+    event.preventDefault();
+    const url = new URL(link.href, window.location.href);
+    url.searchParams.set("partial", "1");
+    try {
+      const response = await fetch(url, { credentials: "same-origin" });
+      if (!response.ok) throw new Error(String(response.status));
+      const holder = document.createElement("div");
+      holder.innerHTML = await response.text();
+      const revealed = holder.firstElementChild;
+      if (!revealed) throw new Error("empty");
+      revealed.tabIndex = -1;
+      body.replaceWith(revealed);
+      revealed.focus();
+    } catch (error) {
+      window.location.href = link.href;
+    }
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  setUpSpoilerReveals();
   settleDrafts();
   keepDraftsOnSubmit();
   document.querySelectorAll(".editor").forEach(setUpLivePreview);
