@@ -27,6 +27,7 @@ def register_blueprints(app: Flask) -> None:
         accounts,
         admin,
         boards,
+        episodes,
         errors,
         history,
         mod,
@@ -40,6 +41,18 @@ def register_blueprints(app: Flask) -> None:
     # Before any blueprint adds a rule: rules bind their converter when they are added.
     app.url_map.converters["int"] = IdConverter
     # history (the moderation log, edit history) is public: outside mod's guard, not under it.
-    for module in (accounts, boards, threads, users, search, reports, history, mod, admin, signin):
+    for module in (
+        accounts,
+        boards,
+        episodes,
+        threads,
+        users,
+        search,
+        reports,
+        history,
+        mod,
+        admin,
+        signin,
+    ):
         app.register_blueprint(module.bp)
     errors.init_app(app)
