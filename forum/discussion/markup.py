@@ -9,7 +9,8 @@ module may build ``markupsafe.Markup`` from user-controlled data (no ``|safe``, 
 
 Pipeline: markdown-it-py (CommonMark, no raw HTML, nesting capped, ``>!spoilers!<``) -> bleach
 allowlist -> a filter forcing ``rel`` on links and allowing only http(s) images. Bump
-RENDER_VERSION whenever a rule changes, so stored posts get re-rendered.
+RENDER_VERSION whenever a rule changes, so stored posts get re-rendered. The spoiler syntax's
+rules live in forum/discussion/spoiler_markup.py and are registered here.
 
 Rendering is bounded, because previews render whatever a member sends (up to 50,000
 characters) on a web worker: only the part of a post that fits MARKDOWN_BUDGET goes through
@@ -24,13 +25,11 @@ import re
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from html import escape, unescape
+from html import unescape
 from typing import TYPE_CHECKING, Any
 
 from bleach.sanitizer import Cleaner
 from markdown_it import MarkdownIt
-from markdown_it.rules_block import StateBlock
-from markdown_it.rules_block.blockquote import blockquote as _stock_blockquote
 from markdown_it.rules_core import StateCore
 from markdown_it.rules_inline import StateInline
 from markdown_it.rules_inline.autolink import autolink as _stock_autolink
@@ -38,8 +37,8 @@ from markdown_it.rules_inline.linkify import linkify as _stock_linkify
 from markdown_it.token import Token
 from markupsafe import Markup
 
-from forum.discussion import episode_codes, spoiler_html
 from forum.discussion import markup_bounds as bounds
+from forum.discussion import spoiler_html, spoiler_markup
 
 if TYPE_CHECKING:
     # bleach re-exports its vendored html5lib's Filter and getTreeWalker at run time, but
@@ -72,33 +71,15 @@ def _allowed_cell_attribute(_tag: str, name: str, value: str) -> bool:
     return name == "class" and value in ALIGNMENT_CLASSES
 
 
-_SPOILER_ATTRIBUTES: dict[tuple[str, str], Callable[[str], object]] = {
-    ("label", "class"): "spoiler".__eq__,
-    ("label", "data-episode"): re.compile(r"S\d{1,3}E\d{1,3}").fullmatch,
-    ("input", "class"): "spoiler-toggle".__eq__,
-    ("input", "type"): "checkbox".__eq__,
-    ("input", "aria-label"): re.compile(r"Show spoiler( for S\d{1,3}E\d{1,3})?").fullmatch,
-    ("span", "class"): "spoiler-text".__eq__,
-}
-
-
-def _allowed_spoiler_attribute(tag: str, name: str, value: str) -> bool:
-    """Exactly the spoiler markup of spoiler_html.opening_html: users cannot type these tags
-    (raw HTML is off), and no other attribute or value may pass should anything else make
-    them."""
-    check = _SPOILER_ATTRIBUTES.get((tag, name))
-    return check is not None and bool(check(value))
-
-
 ALLOWED_ATTRIBUTES: dict[str, list[str] | Callable[[str, str, str], bool]] = {
     "a": ["href", "title", "rel"],
     "img": ["src", "alt", "title", "loading", "referrerpolicy"],
     "th": _allowed_cell_attribute,  # class="align-left|center|right" only
     "td": _allowed_cell_attribute,
     "ol": ["start"],
-    "label": _allowed_spoiler_attribute,
-    "input": _allowed_spoiler_attribute,
-    "span": _allowed_spoiler_attribute,
+    "label": spoiler_markup.allowed_attribute,  # the spoiler format's attributes only
+    "input": spoiler_markup.allowed_attribute,
+    "span": spoiler_markup.allowed_attribute,
 }
 ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
 
@@ -114,7 +95,11 @@ def _cap_inline_nesting(state: StateCore) -> None:
         for token in block.children:
             depth -= token.nesting == -1
             # A spoiler's tags stay at any depth: without them its text would show.
-            if token.nesting == 0 or depth < MAX_NESTING or token.type in _SPOILER_TAGS:
+            if (
+                token.nesting == 0
+                or depth < MAX_NESTING
+                or token.type in spoiler_markup.TOKEN_TYPES
+            ):
                 kept.append(token)
             depth += token.nesting == 1
         block.children = kept
@@ -157,97 +142,6 @@ def _alignment_as_class(state: StateCore) -> None:
                 token.attrs["class"] = f"align-{side}"
 
 
-# Spoilers. `>!text!<` hides text behind a click; `>!S1E8: text!<` also names the episode, so
-# the page can withhold it from viewers who haven't watched that far (spoiler_html.withhold).
-# The first `!<` closes, so spoilers don't nest; with no `!<`, or nothing to hide, `>!` is text.
-SPOILER_OPEN, SPOILER_CLOSE = ">!", "!<"
-_SPOILER_TAGS = ("spoiler_open", "spoiler_close")
-_EPISODE_PREFIX = re.compile(episode_codes.CODE.pattern + r":[ \t]*")
-
-
-@dataclass(frozen=True, slots=True)
-class _Spoiler:
-    text_start: int  # where the hidden text starts (past `>!` and any "S1E8: ")
-    close: int  # where its `!<` is
-    episode: int | None  # episode_codes key, for an episode spoiler
-
-
-def _spoiler_at(src: str, start: int, end: int) -> _Spoiler | None:
-    """The spoiler whose `>!` is at `start` and which closes before `end`, if there is one."""
-    if not src.startswith(SPOILER_OPEN, start):
-        return None
-    text_start = start + len(SPOILER_OPEN)
-    close = src.find(SPOILER_CLOSE, text_start, end)
-    if close < 0:
-        return None
-    episode = None
-    prefix = _EPISODE_PREFIX.match(src, text_start, close)
-    if prefix is not None:
-        episode = episode_codes.parse_code(prefix.group().partition(":")[0])
-        if episode is not None:
-            text_start = prefix.end()
-    if not src[text_start:close].strip():
-        return None
-    return _Spoiler(text_start, close, episode)
-
-
-def _spoiler(state: StateInline, silent: bool) -> bool:
-    """Inline rule: the text between `>!` and `!<` is parsed as inline Markdown inside the
-    spoiler. Not inside a link's text: a checkbox inside a link would follow it."""
-    if state.linkLevel > 0 or state.src[state.pos] != ">":
-        return False
-    found = _spoiler_at(state.src, state.pos, state.posMax)
-    if found is None:
-        return False
-    if not silent:
-        opening = state.push("spoiler_open", "label", 1)
-        opening.meta["episode"] = found.episode
-        end = state.posMax
-        state.pos, state.posMax = found.text_start, found.close
-        state.md.inline.tokenize(state)
-        state.posMax = end
-        state.push("spoiler_close", "label", -1)
-    state.pos = found.close + len(SPOILER_CLOSE)
-    return True
-
-
-def _blockquote_unless_spoiler(state: StateBlock, start: int, end: int, silent: bool) -> bool:
-    """`>!x!<` at the start of a line is a spoiler, as on Reddit, not a quote of "!x!<" (with a
-    space, `> !x` still quotes). Such a line also ends a quote above it instead of joining it
-    as a continuation, which would show its text. The `!<` must be on the same line."""
-
-    def spoiler_line(line: int) -> bool:
-        pos = state.bMarks[line] + state.tShift[line]
-        return _spoiler_at(state.src, pos, state.eMarks[line]) is not None
-
-    if spoiler_line(start):
-        return False
-    if silent:
-        return _stock_blockquote(state, start, end, silent)
-    for line in range(start + 1, end):
-        if state.isEmpty(line):  # a blank line ends the quote anyway
-            break
-        if spoiler_line(line):
-            end = line
-            break
-    # The quote's last paragraph would run on lazily up to lineMax, past `end`.
-    line_max, state.lineMax = state.lineMax, min(state.lineMax, end)
-    try:
-        return _stock_blockquote(state, start, end, silent)
-    finally:
-        state.lineMax = line_max
-
-
-def _render_spoiler_open(
-    _renderer: Any, tokens: list[Token], index: int, _options: Any, _env: Any
-) -> str:
-    return spoiler_html.opening_html(tokens[index].meta["episode"])
-
-
-def _render_spoiler_close(*_args: Any) -> str:
-    return spoiler_html.CLOSING_HTML
-
-
 def _markdown(links: bool) -> MarkdownIt:
     md = MarkdownIt(
         "commonmark",
@@ -257,14 +151,16 @@ def _markdown(links: bool) -> MarkdownIt:
     md.block.ruler.at("table", bounds.bounded_table, {"alt": ["paragraph", "reference"]})
     md.inline.ruler.at("linkify", _linkify)
     md.inline.ruler.at("autolink", _autolink)
-    md.inline.ruler.before("emphasis", "spoiler", _spoiler)
+    # Spoilers (spoiler_markup): an inline rule, quotes that yield to a spoiler at a line start,
+    # and the stored format from spoiler_html.
+    md.inline.ruler.before("emphasis", "spoiler", spoiler_markup.inline_rule)
     md.block.ruler.at(
         "blockquote",
-        _blockquote_unless_spoiler,
+        spoiler_markup.blockquote_unless_spoiler,
         {"alt": ["paragraph", "reference", "blockquote", "list"]},
     )
-    md.add_render_rule("spoiler_open", _render_spoiler_open)
-    md.add_render_rule("spoiler_close", _render_spoiler_close)
+    md.add_render_rule("spoiler_open", spoiler_markup.render_open)
+    md.add_render_rule("spoiler_close", spoiler_markup.render_close)
     md.core.ruler.push("cap_inline_nesting", _cap_inline_nesting)
     md.core.ruler.push("alignment_as_class", _alignment_as_class)
     if not links:
@@ -399,7 +295,7 @@ def rendering(source: str) -> Rendering:
 
 
 def _render(source: str) -> tuple[Rendered, Rendering]:
-    cut = _cut_outside_spoiler(source, bounds.markdown_length(source))
+    cut = spoiler_markup.cut_outside_spoiler(source, bounds.markdown_length(source))
     head, tail = source[:cut], source[cut:]
     md = _md if head.count("[") <= MAX_LINK_BRACKETS else _md_without_links
     with bounds.allowance():
@@ -439,7 +335,7 @@ def _references(tokens: list[Token]) -> tuple[tuple[str, ...], tuple[int, ...]]:
         quote_depth -= block.type == "blockquote_close"
         in_spoiler = False  # a mention's notification would give away what the spoiler hides
         for token in block.children or ():
-            if token.type in _SPOILER_TAGS:  # spoilers don't nest
+            if token.type in spoiler_markup.TOKEN_TYPES:  # spoilers don't nest
                 in_spoiler = token.type == "spoiler_open"
             elif token.type == "text" and "@" in token.content and not in_spoiler:
                 mentions.update((name, None) for name in _MENTION.findall(token.content))
@@ -462,46 +358,9 @@ def _plain_paragraphs(text: str) -> str:
         return ""
     paragraphs = _BLANK_LINES.split(text)
     return "".join(
-        "<p>" + _escape_with_spoilers(part).replace("\n", "<br>\n") + "</p>\n"
+        "<p>" + spoiler_markup.escape_with_spoilers(part).replace("\n", "<br>\n") + "</p>\n"
         for part in paragraphs
     )
-
-
-def _escape_with_spoilers(text: str) -> str:
-    """`text` escaped, its spoilers made as Markdown makes them (with their text as written), so
-    a long post's spoilers stay hidden past the budget too. Linear: once a `>!` finds no `!<`
-    after it, no later one can."""
-    pieces: list[str] = []
-    done = 0
-    start = text.find(SPOILER_OPEN)
-    while start >= 0 and text.find(SPOILER_CLOSE, start + len(SPOILER_OPEN)) >= 0:
-        found = _spoiler_at(text, start, len(text))
-        if found is None:  # nothing to hide: its `!<` is past any `>!` it contains
-            start = text.find(SPOILER_OPEN, start + len(SPOILER_OPEN))
-            continue
-        pieces += [
-            escape(text[done:start], quote=False),
-            spoiler_html.opening_html(found.episode),
-            escape(text[found.text_start : found.close], quote=False),
-            spoiler_html.CLOSING_HTML,
-        ]
-        done = found.close + len(SPOILER_CLOSE)
-        start = text.find(SPOILER_OPEN, done)
-    pieces.append(escape(text[done:], quote=False))
-    return "".join(pieces)
-
-
-def _cut_outside_spoiler(source: str, cut: int) -> int:
-    """Where Markdown ends, moved back to the start of the line (or the `>!`) of a spoiler the
-    budget would cut in two: half a spoiler is no spoiler, and its text would show."""
-    if cut == len(source):
-        return cut
-    # The first `>!` after the last `!<` before the cut opens the spoiler the cut may be in.
-    opener = source.find(SPOILER_OPEN, source.rfind(SPOILER_CLOSE, 0, cut) + 1, cut)
-    if opener < 0 or source.find(SPOILER_CLOSE, opener + len(SPOILER_OPEN)) < 0:
-        return cut
-    line_start = source.rfind("\n", 0, opener) + 1
-    return line_start or opener
 
 
 def as_markup(html: str) -> Markup:
