@@ -14,6 +14,8 @@ TOO_BIG = (2**31, 2**63, 10**20)
 
 # Every route taking an integer id, with the methods it answers; `{}` is the id.
 ROUTES: list[tuple[str, str]] = [
+    ("POST", "/t/{}/episode"),
+    ("GET", "/p/{}/reveal"),
     ("GET", "/t/{}"),
     ("GET", "/t/{}/some-slug"),
     ("POST", "/t/{}/reply"),

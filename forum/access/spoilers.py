@@ -133,7 +133,12 @@ def with_limits(viewer: Viewer, catalogue: Catalogue, today: date, grace_days: i
     """`viewer` with their spoiler limit on every board worked out."""
     user = viewer.user
     if user is not None and user.sees_all_spoilers:
-        return replace(viewer, spoiler_default=CAUGHT_UP, hides_news=user.hides_show_news)
+        return replace(
+            viewer,
+            spoiler_default=CAUGHT_UP,
+            progress=MappingProxyType(progress_of(user)),
+            hides_news=user.hides_show_news,
+        )
     limits = catalogue.visitor_limits(today, grace_days)
     progress: Mapping[int, int] = {}
     if user is not None and user.watch_progress:

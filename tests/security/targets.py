@@ -114,6 +114,11 @@ def board_objects(db: Session, admin: User, victor: User, mallory: User, board: 
 # A route missing here fails the CSRF and access-control tests, so none slips through.
 NEW_PASSWORD = "a forged new passphrase"
 FORMS: dict[str, Callable[[Aim], dict[str, Any]]] = {
+    "/t/<int:thread_id>/episode": lambda a: {"episode": "", "is_news": "y"},
+    "/b/<slug>/progress": lambda a: {"watched": "none"},
+    "/b/<slug>/episodes": lambda a: {"season": "1", "number": "1", "title": "Forged episode"},
+    "/b/<slug>/episodes/open": lambda a: {},
+    "/settings/spoilers": lambda a: {"sees_all_spoilers": "y"},
     "/admin/boards/<slug>/archive": lambda a: {},
     "/admin/boards/<slug>/edit": lambda a: {
         "slug": a.board_slug,

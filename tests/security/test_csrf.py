@@ -36,6 +36,7 @@ POST_RULES = rules(rules_only_app(), "POST")
 
 # Routes whose accepted form changes no rows, and why.
 NO_ROWS_CHANGE = {
+    "/b/<slug>/episodes/open": "the board has no aired episode without its thread (a notice)",
     "/mod/users/<username>/board-lift": "victor has no board suspension to lift",
     "/preview": "it only renders Markdown",
     "/reset": "it only sends mail (and the control aims at an unknown address: no mail)",
