@@ -18,6 +18,7 @@ Three questions, asked of every page the security tests fetch (`scan`):
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -35,13 +36,28 @@ VOID_ELEMENTS = frozenset({
 MARKDOWN_TAGS = frozenset({
     "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "strong", "em", "del", "s", "code",
     "pre", "blockquote", "ul", "ol", "li", "a", "img", "table", "thead", "tbody", "tr", "th",
-    "td",
+    "td", "label", "input", "span",
 })  # fmt: skip
 MARKDOWN_ATTRIBUTES = frozenset(
     {"href", "title", "rel", "src", "alt", "loading", "referrerpolicy", "start"}
 )
-# The one class a post body may carry: table column alignment on a cell.
+# Classes a post body may carry: table column alignment on a cell, and the spoiler markup
+# (forum/discussion/spoiler_html.py), each on the one element that format puts it on.
 CELL_ALIGNMENTS = frozenset({"align-left", "align-center", "align-right"})
+BODY_CLASSES: dict[str, frozenset[str]] = {
+    "th": CELL_ALIGNMENTS,
+    "td": CELL_ALIGNMENTS,
+    "label": frozenset({"spoiler"}),
+    "input": frozenset({"spoiler-toggle"}),
+    "span": frozenset({"spoiler-text", "spoiler spoiler-withheld"}),
+}
+# Spoiler attributes: which elements may carry them. `type` is checked separately (checkbox only).
+SPOILER_ATTRIBUTES: dict[str, frozenset[str]] = {
+    "data-episode": frozenset({"label", "span"}),
+    "aria-label": frozenset({"input"}),
+    "type": frozenset({"input"}),
+}
+EPISODE_CODE = re.compile(r"S\d{1,3}E\d{1,3}")
 
 # Elements that run script, load documents, submit forms or restyle the page.
 DANGEROUS_TAGS = frozenset({
@@ -232,7 +248,16 @@ class _Scan(TextAndFields):
         self, tag: str, attrs: list[tuple[str, str | None]], where: str
     ) -> None:
         found = self.body_findings
-        if tag in DANGEROUS_TAGS:
+        values = dict(attrs)
+        # The one input a post body may hold: a spoiler's checkbox (it submits nothing: it
+        # has no name and sits in no form).
+        spoiler_toggle = (
+            tag == "input"
+            and values.get("class") == "spoiler-toggle"
+            and values.get("type") == "checkbox"
+            and "name" not in values
+        )
+        if tag in DANGEROUS_TAGS and not spoiler_toggle:
             found.append(f"dangerous element {where}")
         elif tag not in MARKDOWN_TAGS:
             found.append(f"element Markdown never makes {where}")
@@ -244,8 +269,15 @@ class _Scan(TextAndFields):
             elif name == "srcdoc":
                 found.append(f"srcdoc in {where}")
             elif name == "class":
-                if tag not in ("th", "td") or value not in CELL_ALIGNMENTS:
-                    found.append(f"class other than a cell alignment in {where}")
+                if value not in BODY_CLASSES.get(tag, ()):
+                    found.append(f"class other than a cell alignment or spoiler in {where}")
+            elif name in SPOILER_ATTRIBUTES:
+                if tag not in SPOILER_ATTRIBUTES[name]:
+                    found.append(f"attribute {name} off a spoiler element in {where}")
+                elif name == "type" and value != "checkbox":
+                    found.append(f"input type other than checkbox in {where}")
+                elif name == "data-episode" and not EPISODE_CODE.fullmatch(value or ""):
+                    found.append(f"data-episode that is no episode code in {where}")
             elif name not in MARKDOWN_ATTRIBUTES:
                 found.append(f"attribute {name} Markdown never makes in {where}")
             if name in URL_ATTRIBUTES and value and dangerous_url(value):
