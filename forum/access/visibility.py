@@ -18,11 +18,18 @@ Three questions, from coarse to fine:
   posts, search results, feeds) use this one.
 
 The post conditions name Thread's columns: join `Post.thread` first.
+
+Spoilers are a fourth question, for lists that print text or titles to someone who didn't ask
+for them (a profile's recent posts; later search results, feeds and notifications):
+`unspoiled_posts(viewer)` leaves out posts discussing an episode beyond the viewer's limit on
+their board, `unspoiled_threads(viewer)` threads tied to one (forum/access/spoilers.py). Lists
+where a thread or post keeps its place masked (a board's threads, a thread's posts) don't
+filter: forum/discussion/presenting.py masks them.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, false, or_, true
+from sqlalchemy import ColumnElement, and_, case, false, literal, or_, true
 
 from forum.access import permissions
 from forum.access.viewer import Viewer
@@ -94,3 +101,21 @@ def readable_posts(viewer: Viewer) -> ColumnElement[bool]:
         Post.is_deleted == false(),
         or_(Post.is_hidden == false(), moderated),
     )
+
+
+def _spoiler_limit_of(viewer: Viewer) -> ColumnElement[int]:
+    """The viewer's spoiler limit on each row's board (Thread.board_id), as SQL."""
+    if not viewer.spoiler_limits:
+        return literal(viewer.spoiler_default)
+    return case(dict(viewer.spoiler_limits), value=Thread.board_id, else_=viewer.spoiler_default)
+
+
+def unspoiled_posts(viewer: Viewer) -> ColumnElement[bool]:
+    """Posts that discuss no episode beyond `viewer`'s limit on their board (spoilers.spoils).
+    Needs Thread joined (`Post.thread`). Spoiler spans inside a post are the presenters' job."""
+    return or_(Post.episode_key.is_(None), Post.episode_key <= _spoiler_limit_of(viewer))
+
+
+def unspoiled_threads(viewer: Viewer) -> ColumnElement[bool]:
+    """Threads tied to no episode beyond `viewer`'s limit on their board."""
+    return or_(Thread.episode_key.is_(None), Thread.episode_key <= _spoiler_limit_of(viewer))

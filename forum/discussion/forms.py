@@ -66,10 +66,17 @@ class ReplyForm(FlaskForm):
     episode = SelectField("Discusses up to", choices=[SelectChoice("", "")], validate_choice=False)
 
 
-def offer_episodes(field: SelectField, episodes: Sequence[EpisodeInfo], none_label: str) -> None:
-    """The board's episodes as the select's options, after `none_label` for ""."""
+def offer_episodes(
+    field: SelectField, episodes: Sequence[EpisodeInfo], none_label: str, spoiler_limit: int
+) -> None:
+    """The board's episodes as the select's options, after `none_label` for "". Episodes
+    beyond the viewer's `spoiler_limit` are offered by code only: their titles may spoil."""
     field.choices = [SelectChoice("", none_label)] + [
-        SelectChoice(e.code, f"{e.code} · {e.title}", optgroup=f"Season {e.key // 1000}")
+        SelectChoice(
+            e.code,
+            f"{e.code} · {e.title}" if e.key <= spoiler_limit else e.code,
+            optgroup=f"Season {e.key // 1000}",
+        )
         for e in episodes
     ]
 

@@ -242,13 +242,12 @@ def activity_items(posts: Sequence[Post], viewer: Viewer) -> list[ActivityItem]:
     for post in posts:
         thread = post.thread
         title = spoilers.thread_title(viewer, thread)
-        limit = viewer.spoiler_limit(thread.board_id)
-        withheld: str | None
-        if title.masked and post.episode_key is None:
-            # A news thread's posts are news too.
-            body, withheld, reveal_url = "", "news", link("threads.reveal", post_id=post.id)
-        else:
-            body, withheld, reveal_url = _body_for(post, limit)
+        body, withheld, reveal_url = _body_for(post, viewer.spoiler_limit(thread.board_id))
+        if title.masked and withheld is None:
+            # The post isn't about a later episode, but its thread is masked (show news, or a
+            # thread tied to an episode later than its posts): its text goes with its title.
+            withheld = title.episode_code or "news"
+            body, reveal_url = "", link("threads.reveal", post_id=post.id)
         items.append(
             ActivityItem(
                 post,

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from sqlalchemy import Select, bindparam, func, select, true
+from sqlalchemy import Select, and_, bindparam, func, select, true
 from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from forum.access import permissions
@@ -19,6 +19,7 @@ from forum.access.visibility import (
     moderated_boards,
     readable_posts,
     threads_visible_with,
+    unspoiled_posts,
     visible_threads,
 )
 from forum.models import Board, Post, Thread, User
@@ -203,7 +204,9 @@ def post_in_thread(session: Session, post_id: int) -> Post | None:
 def profile(session: Session, viewer: Viewer, username: str, limit: int = 10) -> Profile | None:
     """A member's page: their latest posts that `viewer` may read, and how many there are
     (counted in the user's statement: ix_posts_author_created gives their posts)."""
-    readable = readable_posts(viewer)
+    # Posts about episodes the viewer hasn't reached aren't listed at all (their text and their
+    # threads' titles would be all the item is); spans inside the rest are withheld later.
+    readable = and_(readable_posts(viewer), unspoiled_posts(viewer))
     post_count = (
         select(func.count(Post.id))
         .join(Post.thread)

@@ -15,7 +15,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from forum.access.spoilers import (
@@ -176,17 +176,24 @@ def set_thread_episode(
 ) -> bool:
     """Tie `thread` to an episode (or to none) and mark it as show news or not; False when
     nothing changed (nothing is logged then). The thread's slug follows, so its links never
-    carry a title that may be masked. Its opening post discusses the new episode too."""
+    carry a title that may be masked."""
     if thread.episode_key == episode_key and thread.is_news == is_news:
         return False
     before = thread_episode_label(thread.episode_key, thread.is_news)
-    thread.episode_key, thread.is_news = episode_key, is_news
-    thread.slug = thread_slug(thread.title, episode_key, is_news)
+    # The thread's posts that discussed its episode (the default) follow it; a post its author
+    # marked as discussing another episode keeps that.
     session.execute(
         update(Post)
-        .where(Post.thread_id == thread.id, Post.number == 1)
+        .where(
+            Post.thread_id == thread.id,
+            Post.episode_key.is_(None)
+            if thread.episode_key is None
+            else or_(Post.episode_key.is_(None), Post.episode_key == thread.episode_key),
+        )
         .values(episode_key=episode_key)
     )
+    thread.episode_key, thread.is_news = episode_key, is_news
+    thread.slug = thread_slug(thread.title, episode_key, is_news)
     log_action(
         session,
         actor,

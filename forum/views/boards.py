@@ -61,7 +61,9 @@ def new_thread(slug: str) -> str | Response | tuple[str, int]:
         return ask_to_log_in(request.path)
     form = ThreadForm()
     episodes = get_settings(session).episodes.of(board.id)
-    offer_episodes(form.episode, episodes, "No particular episode")
+    offer_episodes(
+        form.episode, episodes, "No particular episode", current_viewer().spoiler_limit(board.id)
+    )
     valid = form.validate_on_submit()
     episode_key = chosen_episode(form.episode, episodes) if form.is_submitted() else None
     if valid and not form.episode.errors and "preview" not in request.form:

@@ -35,13 +35,14 @@ def _posts_per_page() -> int:
     return int(current_app.config["POSTS_PER_PAGE"])
 
 
-def post_url(post: Post, thread: Thread) -> str:
+def post_url(post: Post, thread: Thread, revealed: bool = False) -> str:
     page = (post.number - 1) // _posts_per_page() + 1
     return url_for(
         "threads.thread",
         thread_id=thread.id,
         slug=thread.slug,
         page=page if page > 1 else None,
+        reveal="1" if revealed else None,
         _anchor=f"post-{post.id}",
     )
 
@@ -143,6 +144,7 @@ def _reply_form(current: Thread, episodes: tuple[EpisodeInfo, ...]) -> ReplyForm
             f"This thread's episode ({code_of(current.episode_key)})"
             if current.episode_key is not None
             else "No particular episode",
+            current_viewer().spoiler_limit(current.board_id),
         )
     return form
 
@@ -155,14 +157,16 @@ def _may_mark_watched(viewer: Viewer, current: Thread) -> bool:
     return viewer.progress.get(current.board_id, 0) < current.episode_key
 
 
-def _spoiler_warning(current: Thread, title: spoilers.ShownTitle) -> str:
+def _spoiler_warning(current: Thread, title: spoilers.ShownTitle, kept_text: str = "") -> str:
     """A thread tied to an episode the viewer hasn't reached (or show news they hide): a
-    warning with "show anyway" and "I've watched up to ...", never its title or posts."""
+    warning with "show anyway" and "I've watched up to ...", never its title or posts.
+    `kept_text`: a reply they typed, handed back."""
     return render_template(
         "threads/spoiler_warning.html",
         thread=current,
         shown_title=title,
         watched_form=EmptyForm() if current_user.is_authenticated else None,
+        kept_text=kept_text,
     )
 
 
@@ -196,7 +200,7 @@ def reply(thread_id: int) -> str | Response | tuple[str, int]:
         # A reply form has one field: a refusal for the form as a whole shows there too.
         form.body.errors = [*form.body.errors, outcome.message]
         return _thread_with_reply_form(current, form, None), outcome.status
-    target = post_url(outcome.post, current)
+    target = post_url(outcome.post, current, revealed=request.form.get("reveal") == "1")
     session.commit()
     return redirect(target)
 
@@ -210,22 +214,25 @@ def _thread_with_reply_form(current: Thread, form: ReplyForm, preview: str | Non
     kept_choice = form.episode.data
     fresh = _reply_form(current, episodes)
     form.episode.choices, form.episode.data = fresh.episode.choices, kept_choice
-    title = spoilers.thread_title(viewer, current)
+    # The reply form of a masked thread is on its "show anyway" page only, which posts
+    # reveal=1; a reply sent without it gets the warning back, with the typed text kept.
+    revealed = request.form.get("reveal") == "1"
+    title = spoilers.thread_title(viewer, current, revealed)
+    if title.masked:
+        return _spoiler_warning(current, title, kept_text=form.body.data)
     return render_template(
         "threads/thread.html",
         listing=listing,
         reply_form=form,
-        # A member replying to a thread they have masked asked to see it (they had to, to
-        # reply): the page shows what "show anyway" shows.
         cards=presenting.post_cards(
-            listing.posts, current, viewer, _spoiler_limit(viewer, current, title.masked)
+            listing.posts, current, viewer, _spoiler_limit(viewer, current, revealed)
         ),
         action_form=EmptyForm(),
         preview=preview,
         boards=reading.boards_for_move(db_session(), viewer),
         episodes=episodes,
         episode_code=code_of(current.episode_key) if current.episode_key else None,
-        revealed="1" if title.masked else None,
+        revealed="1" if revealed else None,
         watched_form=EmptyForm() if _may_mark_watched(viewer, current) else None,
     )
 
