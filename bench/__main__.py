@@ -209,7 +209,9 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         type=_choices(MODES),
         default=list(MODES),
         help="anonymous (page cache as served), uncached (a second server "
-        "with the page cache off: always a miss), logged_in (default: all)",
+        "with the page cache off: always a miss), logged_in, logged_in_progress (a member "
+        "at S1E6 on every board: spoilers masked; measured right after logged_in) "
+        "(default: all)",
     )
     parser.add_argument(
         "--worker-classes",

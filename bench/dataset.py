@@ -9,18 +9,34 @@ import sqlite3
 import subprocess
 import sys
 import time
+import tomllib
 from contextlib import closing
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from bench.servers import ROOT, app_env
+from forum.discussion.episode_codes import parse_code
 from forum.platform.config import DEFAULTS
 
 RESULTS = ROOT / "bench" / "results"
+# Bumped whenever the build changes what is in the dataset: a cached dataset of another version
+# is built again. 2: episodes on every board, threads and posts tied to them, spoilers in bodies.
+DATASET_VERSION = 2
+SHOW_FILE = ROOT / "shows.example.toml"
 BENCH_LOGIN = ("bench", "bench-password-1")
+# A member who has set their watch progress on every board (bench/load.py sets it through the
+# board page's form before measuring): what spoiler protection costs is their pages' figures
+# next to BENCH_LOGIN's, who has set none.
+BENCH_WATCHER = ("bench_watcher", "bench-password-2")
+WATCHED = "S1E6"
+# Boards the show file gives no episodes get this many in one season, aired weekly long ago:
+# with the watcher at S1E6, four of them are still ahead (masked titles, withheld spoilers).
+BENCH_EPISODES = 10
+BENCH_FIRST_AIRED = date(2023, 1, 6)
 LONG_THREAD = 5_000  # the deep-paging check needs a thread at least this long
 DEEP_BOARD_PAGE = 200
 # What `flask demo --threads/--posts` says about itself: "... (12,345 posts/s)."
@@ -52,6 +68,8 @@ class Dataset:
     url: str
     build: dict[str, float | int | bool]
     pages: list[Page]
+    # Slugs of the boards with episodes: where BENCH_WATCHER sets their progress.
+    episode_boards: list[str] = field(default_factory=list)
 
 
 class DatasetError(RuntimeError):
@@ -73,10 +91,12 @@ def _flask_command(args: tuple[str, ...]) -> list[str]:
 
 
 def sqlite_dataset(scale: str, rebuild: bool) -> Dataset:
-    """The cached SQLite dataset for this scale, built first if missing (or `rebuild`)."""
+    """The cached SQLite dataset for this scale, built first if missing, built as another
+    DATASET_VERSION, or `rebuild`."""
     path = RESULTS / f"dataset-{scale}.sqlite3"
     facts = path.with_suffix(".json")
-    if rebuild or not (path.exists() and facts.exists()):
+    cached = path.exists() and facts.exists() and cached_version(facts) == DATASET_VERSION
+    if rebuild or not cached:
         RESULTS.mkdir(parents=True, exist_ok=True)
         building = path.with_name(f"dataset-{scale}.building.sqlite3")
         _remove_sqlite(building)
@@ -89,7 +109,15 @@ def sqlite_dataset(scale: str, rebuild: bool) -> Dataset:
         build = {**json.loads(facts.read_text()), "cached": True}
     url = f"sqlite:///{path}"
     flask(url, "init-db")  # follow migrations added since the dataset was built
-    return Dataset(url, build, discover_pages(url))
+    return Dataset(url, build, discover_pages(url), episode_boards(url))
+
+
+def cached_version(facts: Path) -> int:
+    """The dataset version a cached dataset was built as (0: before versions were kept)."""
+    try:
+        return int(json.loads(facts.read_text()).get("version", 0))
+    except (OSError, ValueError):
+        return 0
 
 
 def postgres_dataset(url: str) -> Dataset:
@@ -102,12 +130,12 @@ def postgres_dataset(url: str) -> Dataset:
             connection.execute(text(f'CREATE DATABASE "{target.database}"'))
     finally:
         admin.dispose()
-    return Dataset(url, _build(url, POSTGRES_SCALE), discover_pages(url))
+    return Dataset(url, _build(url, POSTGRES_SCALE), discover_pages(url), episode_boards(url))
 
 
 def copy_sqlite(source_url: str, name: str) -> str:
     """A throwaway copy of a SQLite dataset (the write benchmark must not change the cache)."""
-    source = make_url(source_url).database
+    source = make_url(source_url).database or ""
     target = RESULTS / f"{name}.sqlite3"
     _remove_sqlite(target)
     with closing(sqlite3.connect(source)) as original, closing(sqlite3.connect(target)) as copy:
@@ -164,10 +192,14 @@ def ensure_users(database_url: str, names: list[str], password: str) -> None:
 def _build(url: str, scale: Scale) -> dict[str, float | int | bool]:
     started = time.perf_counter()
     flask(url, "init-db")
-    flask(url, "boards", "import", "shows.example.toml")
+    flask(url, "boards", "import", str(SHOW_FILE))
+    # Every board gets episodes before the bulk data, which ties threads and posts to them.
+    flask(url, "boards", "import", str(episodes_show_file(RESULTS / "bench-episodes.toml")))
     flask(url, "demo")
-    name, password = BENCH_LOGIN
-    flask(url, "users", "create", name, "--email", f"{name}@example.org", "--password", password)
+    for name, password in (BENCH_LOGIN, BENCH_WATCHER):
+        flask(
+            url, "users", "create", name, "--email", f"{name}@example.org", "--password", password
+        )
     bulk_started = time.perf_counter()
     said = flask(url, "demo", "--threads", str(scale.threads), "--posts", str(scale.posts))
     bulk_seconds = time.perf_counter() - bulk_started
@@ -191,32 +223,108 @@ def _build(url: str, scale: Scale) -> dict[str, float | int | bool]:
         "posts_per_s": round(posts / seconds),
         "cli_posts_per_s": int(rate.group(1).replace(",", "")) if rate else 0,
         "cached": False,
+        "version": DATASET_VERSION,
     }
 
 
-def discover_pages(url: str) -> list[Page]:
+def episodes_show_file(path: Path) -> Path:
+    """Write to `path` a show file giving BENCH_EPISODES episodes to every board of
+    shows.example.toml that lists none, as an admin would (slug and name only: the rest stays
+    as imported); `path`."""
+    boards = tomllib.loads(SHOW_FILE.read_text())["boards"]
+    lines = [
+        "# Written by bench/dataset.py: episodes for the boards shows.example.toml gives none.",
+    ]
+    for board in boards:
+        if board.get("episodes"):
+            continue
+        lines += ["", "[[boards]]", f"slug = {json.dumps(board['slug'])}"]
+        lines.append(f"name = {json.dumps(board['name'])}")
+        for number in range(1, BENCH_EPISODES + 1):
+            aired = BENCH_FIRST_AIRED + timedelta(weeks=number - 1)
+            lines += [
+                "",
+                "[[boards.episodes]]",
+                "season = 1",
+                f"number = {number}",
+                f'title = "Episode {number}"',
+                f"aired = {aired.isoformat()}",
+            ]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def episode_boards(url: str) -> list[str]:
     engine = create_engine(url)
     try:
         with engine.connect() as db:
-            short = db.execute(
-                text(
-                    "SELECT id, slug, post_count FROM threads WHERE is_hidden = false "
-                    "ORDER BY abs(post_count - :n), id LIMIT 1"
-                ),
-                {"n": POSTS_PER_PAGE},
-            ).one()
-            long = db.execute(
-                text(
-                    "SELECT id, slug, post_count FROM threads WHERE is_hidden = false "
-                    "ORDER BY post_count DESC, id LIMIT 1"
+            return list(
+                db.scalars(
+                    text(
+                        "SELECT slug FROM boards WHERE is_archived = false AND EXISTS "
+                        "(SELECT 1 FROM episodes WHERE episodes.board_id = boards.id) ORDER BY id"
+                    )
                 )
-            ).one()
+            )
+    finally:
+        engine.dispose()
+
+
+def discover_pages(url: str) -> list[Page]:
+    """The pages worth loading. The board is the one with the most threads (of those with
+    episodes), and both threads are on it and shown to BENCH_WATCHER (not tied to an episode
+    beyond WATCHED): the short one has, on its first page, posts marked as discussing a later
+    episode and posts with episode spoilers, so the watcher's pages pay for every spoiler rule."""
+    watched = parse_code(WATCHED)
+    engine = create_engine(url)
+    try:
+        with engine.connect() as db:
             board = db.execute(
                 text(
-                    "SELECT slug, thread_count FROM boards WHERE is_archived = false "
+                    "SELECT id, slug, thread_count FROM boards WHERE is_archived = false "
+                    "AND EXISTS (SELECT 1 FROM episodes WHERE episodes.board_id = boards.id) "
                     "ORDER BY thread_count DESC, id LIMIT 1"
                 )
+            ).one_or_none()
+            if board is None:
+                raise DatasetError("no board has episodes: the dataset predates them (--rebuild)")
+            shown = (
+                "is_hidden = false AND (episode_key IS NULL OR episode_key <= :watched) "
+                "AND board_id = :board"
+            )
+            first_page = "posts.thread_id = threads.id AND posts.number <= :n"
+            short = db.execute(
+                text(
+                    f"SELECT id, slug, post_count FROM threads WHERE {shown} "
+                    f"AND EXISTS (SELECT 1 FROM posts WHERE {first_page} "
+                    "AND posts.episode_key > :watched) "
+                    f"AND EXISTS (SELECT 1 FROM posts WHERE {first_page} "
+                    "AND posts.html LIKE '%data-episode=%') "
+                    "ORDER BY abs(post_count - :n), id LIMIT 1"
+                ),
+                {"n": POSTS_PER_PAGE, "watched": watched, "board": board.id},
+            ).one_or_none()
+            if short is None:
+                raise DatasetError(
+                    f"no thread on /b/{board.slug} has posts beyond {WATCHED} on its first page"
+                )
+            long = db.execute(
+                text(
+                    f"SELECT id, slug, post_count FROM threads WHERE {shown} "
+                    "ORDER BY post_count DESC, id LIMIT 1"
+                ),
+                {"watched": watched, "board": board.id},
             ).one()
+            if long.post_count < LONG_THREAD:  # the board has none long enough: any board's
+                long = db.execute(
+                    text(
+                        "SELECT id, slug, post_count FROM threads WHERE is_hidden = false "
+                        "AND (episode_key IS NULL OR episode_key <= :watched) "
+                        "ORDER BY post_count DESC, id LIMIT 1"
+                    ),
+                    {"watched": watched},
+                ).one()
             poster = db.execute(
                 text("SELECT username, post_count FROM users ORDER BY post_count DESC, id LIMIT 1")
             ).one()
@@ -256,7 +364,15 @@ def _longest_thread(url: str) -> int:
     engine = create_engine(url)
     try:
         with engine.connect() as db:
-            return db.scalar(text("SELECT MAX(post_count) FROM threads")) or 0
+            # Only threads the watcher is shown: a masked one would be a warning, not posts.
+            longest = db.scalar(
+                text(
+                    "SELECT MAX(post_count) FROM threads "
+                    "WHERE episode_key IS NULL OR episode_key <= :watched"
+                ),
+                {"watched": parse_code(WATCHED)},
+            )
+            return int(longest or 0)
     finally:
         engine.dispose()
 

@@ -11,6 +11,10 @@ Cell = tuple[str, bool | None]  # what was measured, and whether it meets the ta
 
 RSS_LIMIT_MB = 150
 PG_REPLIES_PER_S = 200
+# Issue 12: with watch progress set, the thread, board and index pages cost at most 10% more
+# than without (same run, same server).
+PROGRESS_COST_LIMIT = 1.10
+PROGRESS_PAGES = ("index", "board", "thread")
 
 
 def targets(results: dict[str, Any]) -> list[tuple[str, dict[str, Cell]]]:
@@ -73,8 +77,20 @@ def _read_targets(run: dict[str, Any]) -> list[tuple[str, Cell | None]]:
         times = pages[key]["p50_ms"] / max(pages[first]["p50_ms"], 0.01)
         return f"{times:.2f}x page 1", times <= 1.5
 
+    def progress(page: str) -> Cell | None:
+        cost = progress_cost(pages, page)
+        if cost is None:
+            return None
+        by_rate, by_cpu = cost
+        return (
+            f"{by_rate:.2f}x time (CPU: {by_cpu:.2f}x)",
+            by_rate <= PROGRESS_COST_LIMIT and by_cpu <= PROGRESS_COST_LIMIT,
+        )
+
     peak = max((w["rss_kb"] for w in run["workers"]), default=0) / 1024
+    over = f"<= {PROGRESS_COST_LIMIT:.2f}x logged in without"
     return [
+        *[(f"{page} page, progress set {over}", progress(page)) for page in PROGRESS_PAGES],
         ("thread page, anonymous >= 0.5x ceiling", ratio("thread/anonymous", 0.5)),
         ("thread page, anonymous, cache miss >= 0.5x ceiling", ratio("thread/uncached", 0.5)),
         ("thread page, logged in >= 0.3x ceiling", ratio("thread/logged_in", 0.3)),
@@ -94,10 +110,67 @@ def _read_targets(run: dict[str, Any]) -> list[tuple[str, Cell | None]]:
     ]
 
 
+def progress_cost(pages: dict[str, Any], page: str) -> tuple[float, float] | None:
+    """What a page costs logged in with progress set, as multiples of logged in without: by
+    time per request (the inverse of requests/s) and by the server's CPU ms per request."""
+    plain, watcher = pages.get(f"{page}/logged_in"), pages.get(f"{page}/logged_in_progress")
+    if plain is None or watcher is None:
+        return None
+    by_rate = plain["requests_per_s"] / max(watcher["requests_per_s"], 0.01)
+    by_cpu = watcher["cpu_ms_per_request"] / max(plain["cpu_ms_per_request"], 0.01)
+    return by_rate, by_cpu
+
+
+def _progress(worker_class: str, run: dict[str, Any], pages: list[dict[str, str]]) -> str:
+    """Spoiler protection's price: each page logged in with progress set next to without."""
+    rows = []
+    for page in pages:
+        cost = progress_cost(run["pages"], page["name"])
+        if cost is None:
+            continue
+        plain = run["pages"][f"{page['name']}/logged_in"]
+        watcher = run["pages"][f"{page['name']}/logged_in_progress"]
+        by_rate, by_cpu = cost
+        over = by_rate > PROGRESS_COST_LIMIT or by_cpu > PROGRESS_COST_LIMIT
+        rows.append(
+            [
+                page["about"],
+                f"{plain['requests_per_s']:,.0f}",
+                f"{watcher['requests_per_s']:,.0f}",
+                f"{watcher['requests_per_s'] / max(plain['requests_per_s'], 0.01):.2f}",
+                f"{plain['cpu_ms_per_request']:.2f}",
+                f"{watcher['cpu_ms_per_request']:.2f}",
+                f"{by_cpu:.2f}",
+                f"OVER {PROGRESS_COST_LIMIT:.2f}x" if over else "ok",
+            ]
+        )
+    if not rows:
+        return ""
+    header = [
+        "Page",
+        "req/s without",
+        "req/s with",
+        "x (req/s)",
+        "CPU ms without",
+        "CPU ms with",
+        "x (CPU)",
+        f"<= {PROGRESS_COST_LIMIT:.2f}x",
+    ]
+    return (
+        f"**Spoiler protection, `--worker-class {worker_class}`** (logged in with watch "
+        f"progress set vs without, same server, measured back to back; a page is OVER when "
+        f"progress costs more than {PROGRESS_COST_LIMIT - 1:.0%} more time or CPU per "
+        f"request)\n\n{_table(header, rows)}"
+    )
+
+
 def markdown(results: dict[str, Any]) -> str:
     parts = [_dataset(results), _pages(results["pages"])]
     for worker_class, run in results.get("reads", {}).items():
         parts.append(_reads(worker_class, run, results["pages"]))
+        spoilers = _progress(worker_class, run, results["pages"])
+        if spoilers:
+            parts.append(spoilers)
     if results.get("writes"):
         parts.append(_writes(results["writes"]))
     if results.get("finale"):
@@ -147,7 +220,12 @@ def _dataset(results: dict[str, Any]) -> str:
     )
 
 
-WHO = {"anonymous": "anonymous", "uncached": "anonymous, cache miss", "logged_in": "logged in"}
+WHO = {
+    "anonymous": "anonymous",
+    "uncached": "anonymous, cache miss",
+    "logged_in": "logged in",
+    "logged_in_progress": "logged in, progress set",
+}
 
 
 def _reads(worker_class: str, run: dict[str, Any], pages: list[dict[str, str]]) -> str:
@@ -174,7 +252,7 @@ def _reads(worker_class: str, run: dict[str, Any], pages: list[dict[str, str]]) 
             result = run["pages"].get(f"{page['name']}/{mode}")
             if result is None:
                 continue
-            if result["sets_cookie"] and mode != "logged_in":
+            if result["sets_cookie"] and not mode.startswith("logged_in"):
                 cookies.append(page["about"])
             cpu = result["cpu_ms_per_request"]
             rows.append(

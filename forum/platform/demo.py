@@ -4,7 +4,8 @@ The believable part goes through forum/discussion/posting.py like real posts: Pa
 its episode guide with an official thread per episode, show news and spoilers tagged to later
 episodes, and the demo member has watched up to S1E6, so spoiler protection has something to
 hide. The bulk part inserts rows directly (executemany) with counters computed up front: it is
-for benchmarks, not for fans.
+for benchmarks, not for fans. On boards with episodes it ties some threads and posts to them, and
+some bodies carry episode spoilers, so a benchmark pays for the spoiler rules as fans would.
 """
 
 from __future__ import annotations
@@ -18,13 +19,14 @@ from typing import cast
 from sqlalchemy import Table, bindparam, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
+from forum.access.spoilers import thread_slug
 from forum.accounts.membership import create_user
 from forum.accounts.passwords import hash_password
 from forum.discussion import markup, posting
 from forum.discussion.episode_codes import key_of
 from forum.models import Board, Episode, Post, Role, Thread, User, utcnow
 from forum.platform import freshness
-from forum.platform.text import identity_key, slugify
+from forum.platform.text import identity_key
 
 DEMO_PASSWORD = "showboard-demo"
 DEMO_LOGINS = {"demo": Role.MEMBER, "mod_maria": Role.MODERATOR, "admin": Role.ADMIN}
@@ -494,7 +496,20 @@ BULK_BODIES = [
     "Adding this to my rewatch list, thanks for the recommendation!",
     "The book covers this in more detail, chapter 12 if you're curious.",
     "1. Great cast\n2. Great writing\n3. Cancelled anyway",
+    # Spoilers, so thread pages pay for withholding them: an episode spoiler beyond a viewer
+    # at S1E6, one before it (kept), and a generic one (shown to everyone behind a click).
+    "Calling it now: >!S1E8: the partner vote goes the other way and she walks out!< You heard "
+    "it here first.",
+    "Still thinking about >!S1E3: the dinner scene and that phone call!< weeks later.",
+    "No details, but >!the last five minutes!< are worth the whole season.",
 ]
+# On boards with episodes, every THREAD_EPISODE_EVERY-th thread is tied to one of them (its
+# posts discuss that episode, as posting's default has it) and, in the other threads, every
+# POST_EPISODE_EVERY-th post is marked as discussing one: a reader behind them gets masked
+# titles and collapsed posts. Never the first thread, which the Pareto split may make the long
+# one: the deep-paging benchmark needs its posts shown.
+THREAD_EPISODE_EVERY = 4
+POST_EPISODE_EVERY = 7
 
 
 @dataclass(frozen=True)
@@ -524,6 +539,7 @@ def bulk_generate(
     authors = _bulk_authors(session, count=min(200, max(10, posts // 500)))
     # Rows are inserted in bulk, past posting.add_post: the bodies are rendered here, once.
     rendered = [(body, markup.render(body).html) for body in BULK_BODIES]
+    episode_keys = _episode_keys(session)
 
     first_thread = (session.scalar(select(func.max(Thread.id))) or 0) + 1
     first_post = (session.scalar(select(func.max(Post.id))) or 0) + 1
@@ -541,6 +557,12 @@ def bulk_generate(
     for index, size in enumerate(sizes):
         thread_id = first_thread + index
         board_id = board_ids[index % len(board_ids)]
+        keys = episode_keys.get(board_id, ())
+        thread_episode = (
+            keys[(index // THREAD_EPISODE_EVERY) % len(keys)]
+            if keys and index % THREAD_EPISODE_EVERY == THREAD_EPISODE_EVERY - 1
+            else None
+        )
         title = f"Discussion #{thread_id}: episode thoughts and theories"
         opener = rng.choice(authors)
         created = moment
@@ -548,6 +570,9 @@ def bulk_generate(
         for number in range(1, size + 1):
             author = opener if number == 1 else rng.choice(authors)
             body, html = rendered[(post_id + number) % len(rendered)]
+            post_episode = thread_episode
+            if post_episode is None and keys and post_id % POST_EPISODE_EVERY == 0:
+                post_episode = keys[(post_id // POST_EPISODE_EVERY) % len(keys)]
             post_rows.append(
                 {
                     "id": post_id,
@@ -559,6 +584,7 @@ def bulk_generate(
                     "render_version": markup.RENDER_VERSION,
                     "created_at": moment,
                     "is_deleted": False,
+                    "episode_key": post_episode,
                 }
             )
             user_totals[author] = user_totals.get(author, 0) + 1
@@ -571,7 +597,7 @@ def bulk_generate(
                 "board_id": board_id,
                 "author_id": opener,
                 "title": title,
-                "slug": slugify(title),
+                "slug": thread_slug(title, thread_episode, is_news=False),
                 "created_at": created,
                 "post_count": size,
                 "last_post_id": post_id - 1,
@@ -580,6 +606,7 @@ def bulk_generate(
                 "is_pinned": False,
                 "is_locked": False,
                 "is_hidden": False,
+                "episode_key": thread_episode,
             }
         )
         board_totals[board_id][0] += 1
@@ -595,6 +622,18 @@ def bulk_generate(
     _resync_sequences(session)
     freshness.changed(session, site=True)
     return BulkResult(threads=threads, posts=posts, users=len(authors))
+
+
+def _episode_keys(session: Session) -> dict[int, tuple[int, ...]]:
+    """Each board's episode keys in order (boards without episodes are left out)."""
+    keys: dict[int, list[int]] = {}
+    for board_id, season, number in session.execute(
+        select(Episode.board_id, Episode.season, Episode.number).order_by(
+            Episode.board_id, Episode.season, Episode.number
+        )
+    ):
+        keys.setdefault(board_id, []).append(key_of(season, number))
+    return {board_id: tuple(found) for board_id, found in keys.items()}
 
 
 def _bulk_authors(session: Session, count: int) -> list[int]:
