@@ -138,6 +138,16 @@ function setUpSpoilerReveals() {
       const revealed = holder.firstElementChild;
       if (!revealed) throw new Error("empty");
       revealed.tabIndex = -1;
+      // The reader asked for this episode's spoilers: open them rather than show one more
+      // box to click. Its other spoilers stay as they are, closed until clicked.
+      const withheld = link.closest(".spoiler-withheld");
+      const code = withheld && withheld.dataset.episode;
+      if (code) {
+        revealed.querySelectorAll(".spoiler[data-episode]").forEach((spoiler) => {
+          const toggle = spoiler.querySelector(".spoiler-toggle");
+          if (toggle && spoiler.dataset.episode === code) toggle.checked = true;
+        });
+      }
       body.replaceWith(revealed);
       revealed.focus();
     } catch (error) {
