@@ -455,6 +455,41 @@ def login_as(app: Flask) -> LoginAs:
     return lambda user: browser_for(app, user)
 
 
+# The rows of a board's permission matrix: who tries an action on `moderated_board`.
+BOARD_ROLES = (
+    "visitor",
+    "member",
+    "suspended member",
+    "moderator elsewhere",
+    "moderator here",
+    "admin",
+)
+
+
+@pytest.fixture
+def person_called(
+    request: pytest.FixtureRequest, make: Factory, db: Session
+) -> Callable[[str], User | None]:
+    """`person_called(role)` for a name in BOARD_ROLES: None for the visitor, the role
+    fixtures otherwise ("moderator here" moderates `moderated_board`)."""
+    fixtures = {
+        "member": "member",
+        "suspended member": "suspended_member",
+        "moderator here": "board_moderator",
+        "admin": "admin",
+    }
+
+    def called(role: str) -> User | None:
+        if role == "visitor":
+            return None
+        if role == "moderator elsewhere":
+            return moderator_of(make, db, make.board("other-show"), name="mod_elsewhere")
+        user: User = request.getfixturevalue(fixtures[role])
+        return user
+
+    return called
+
+
 # ------------------------------------------------------------------------------ moderation data
 
 

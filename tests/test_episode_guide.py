@@ -4,6 +4,7 @@ thread to an episode (the board's moderators). Spoilers are checked on the raw b
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, timedelta
 from types import MappingProxyType
@@ -27,7 +28,6 @@ from tests.conftest import (
     fresh,
     latest_log_row,
     log_count,
-    moderator_of,
 )
 from tests.html_scan import form_page, page_text
 
@@ -223,19 +223,6 @@ def test_an_archived_board_shows_its_guide_without_staff_tools(
 # ------------------------------------------------------------------------------ permissions
 
 
-def people(make: Factory, db: Session, show: Board, **roles: User) -> dict[str, User | None]:
-    """The permission matrix's rows: who tries."""
-    elsewhere = moderator_of(make, db, make.board("other-show"), name="mod_elsewhere")
-    return {
-        "visitor": None,
-        "member": roles["member"],
-        "suspended member": roles["suspended_member"],
-        "moderator elsewhere": elsewhere,
-        "moderator here": roles["board_moderator"],
-        "admin": roles["admin"],
-    }
-
-
 OPEN_THREADS = {
     "visitor": 401,
     "member": 403,
@@ -252,21 +239,10 @@ def test_who_may_open_episode_threads(
     make: Factory,
     show: Board,
     login_as: LoginAs,
-    member: User,
-    suspended_member: User,
-    board_moderator: User,
-    admin: User,
+    person_called: Callable[[str], User | None],
     who: str,
 ) -> None:
-    person = people(
-        make,
-        db,
-        show,
-        member=member,
-        suspended_member=suspended_member,
-        board_moderator=board_moderator,
-        admin=admin,
-    )[who]
+    person = person_called(who)
     browser = login_as(person)
 
     response = browser.post(f"{guide_url(show)}/open", page="/login" if person is None else "/")
@@ -304,21 +280,10 @@ def test_who_may_save_an_episode(
     make: Factory,
     show: Board,
     login_as: LoginAs,
-    member: User,
-    suspended_member: User,
-    board_moderator: User,
-    admin: User,
+    person_called: Callable[[str], User | None],
     who: str,
 ) -> None:
-    person = people(
-        make,
-        db,
-        show,
-        member=member,
-        suspended_member=suspended_member,
-        board_moderator=board_moderator,
-        admin=admin,
-    )[who]
+    person = person_called(who)
     browser = login_as(person)
 
     response = browser.post(
@@ -421,21 +386,10 @@ def test_who_may_tie_a_thread_to_an_episode(
     make: Factory,
     show: Board,
     login_as: LoginAs,
-    member: User,
-    suspended_member: User,
-    board_moderator: User,
-    admin: User,
+    person_called: Callable[[str], User | None],
     who: str,
 ) -> None:
-    person = people(
-        make,
-        db,
-        show,
-        member=member,
-        suspended_member=suspended_member,
-        board_moderator=board_moderator,
-        admin=admin,
-    )[who]
+    person = person_called(who)
     thread = make.thread(board=show, title="What a twist in the office")
     before = log_count(db)
     browser = login_as(person)

@@ -4,6 +4,7 @@ member on two devices seeing the change on the next request of either."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 
 import pytest
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session
 from forum.discussion.episode_codes import CAUGHT_UP, NOTHING_WATCHED, key_of
 from forum.discussion.episodes import EpisodeEntry, upsert_episodes
 from forum.models import Board, User
-from tests.conftest import Browserish, Factory, LoginAs, fresh, moderator_of
+from tests.conftest import Browserish, Factory, LoginAs, fresh
 from tests.html_scan import page_text, read
 
 RELEASED = date(2022, 8, 26)
@@ -188,20 +189,10 @@ def test_who_may_set_progress(
     make: Factory,
     show: Board,
     login_as: LoginAs,
-    member: User,
-    suspended_member: User,
-    board_moderator: User,
-    admin: User,
+    person_called: Callable[[str], User | None],
     who: str,
 ) -> None:
-    person = {
-        "visitor": None,
-        "member": member,
-        "suspended member": suspended_member,
-        "moderator elsewhere": moderator_of(make, db, make.board("other"), name="mod_else"),
-        "moderator here": board_moderator,
-        "admin": admin,
-    }[who]
+    person = person_called(who)
     browser = login_as(person)
 
     response = browser.post(
@@ -312,20 +303,10 @@ def test_who_may_change_spoiler_settings(
     db: Session,
     make: Factory,
     login_as: LoginAs,
-    member: User,
-    suspended_member: User,
-    board_moderator: User,
-    admin: User,
+    person_called: Callable[[str], User | None],
     who: str,
 ) -> None:
-    person = {
-        "visitor": None,
-        "member": member,
-        "suspended member": suspended_member,
-        "moderator elsewhere": moderator_of(make, db, make.board("other"), name="mod_else"),
-        "moderator here": board_moderator,
-        "admin": admin,
-    }[who]
+    person = person_called(who)
 
     response = login_as(person).post(
         "/settings/spoilers",

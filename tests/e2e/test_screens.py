@@ -49,7 +49,7 @@ def _board(page: Page) -> None:
 
 def _thread(page: Page) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text(SEASON_TWO_THREAD)
-    expect(page.locator("article.post")).to_have_count(8)
+    expect(page.locator("article.post")).to_have_count(10)
     expect(page.locator("article.post").first).to_contain_text("ingrid_stan")
 
 
