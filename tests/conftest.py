@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import Result
 from flask import Flask
 from flask.testing import FlaskClient
 from playwright.sync_api import Browser, sync_playwright
@@ -488,6 +489,31 @@ def person_called(
         return user
 
     return called
+
+
+# ------------------------------------------------------------------------------ apps on a URL
+
+
+def forum_app(url: str) -> Flask:
+    """An app of its own on the database at `url` (for CLI commands and whole-database work)."""
+    return create_app(
+        {
+            "DATABASE_URL": url,
+            "SECRET_KEY": "test",
+            "TESTING": True,
+            "RATE_LIMITS": "off",
+            **FAST_HASHING,
+        }
+    )
+
+
+def flask_command(url: str, *args: str) -> Result:
+    """`flask ARGS` against the database at `url`, as an operator runs it."""
+    app = forum_app(url)
+    try:
+        return app.test_cli_runner().invoke(args=list(args))
+    finally:
+        app.extensions["forum.engine"].dispose()
 
 
 # ------------------------------------------------------------------------------ moderation data

@@ -14,11 +14,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import Result
-from flask import Flask
 from sqlalchemy import inspect, select, text
 from sqlalchemy.orm import Session
 
-from forum import create_app
 from forum.db import make_engine
 from forum.discussion import posting
 from forum.models import Thread, User
@@ -26,7 +24,7 @@ from forum.platform import backup, migrate
 from forum.staff import recount
 from tests.conftest import (
     EXAMPLE_FILE,
-    FAST_HASHING,
+    flask_command,
     fresh_database_url,
     is_postgres,
     migrated_database_url,
@@ -38,24 +36,7 @@ TWO_SHOWS = Path(__file__).parent / "fixtures" / "shows" / "two_shows.toml"
 PATIENCE_SECONDS = 120
 
 
-def forum_app(url: str) -> Flask:
-    return create_app(
-        {
-            "DATABASE_URL": url,
-            "SECRET_KEY": "test",
-            "TESTING": True,
-            "RATE_LIMITS": "off",
-            **FAST_HASHING,
-        }
-    )
-
-
-def flask(url: str, *args: str) -> Result:
-    app = forum_app(url)
-    try:
-        return app.test_cli_runner().invoke(args=list(args))
-    finally:
-        app.extensions["forum.engine"].dispose()
+flask = flask_command
 
 
 def ok(result: Result) -> Result:

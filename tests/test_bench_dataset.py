@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import Result
-from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -26,35 +25,22 @@ from bench.dataset import (
     episode_boards,
     episodes_show_file,
 )
-from forum import create_app
 from forum.db import make_engine
 from forum.discussion.episode_codes import code_of, parse_code
 from forum.discussion.spoiler_html import spoiler_keys
 from forum.models import Board, Episode, Post, Thread
 from forum.platform import demo
-from tests.conftest import EXAMPLE_FILE, FAST_HASHING, migrated_database_url
+from tests.conftest import (
+    EXAMPLE_FILE,
+    flask_command,
+    migrated_database_url,
+)
 
 WATCHED_KEY = parse_code(WATCHED) or 0
 
 
-def forum_app(url: str) -> Flask:
-    return create_app(
-        {
-            "DATABASE_URL": url,
-            "SECRET_KEY": "test",
-            "TESTING": True,
-            "RATE_LIMITS": "off",
-            **FAST_HASHING,
-        }
-    )
-
-
 def flask(url: str, *args: str) -> Result:
-    app = forum_app(url)
-    try:
-        result = app.test_cli_runner().invoke(args=list(args))
-    finally:
-        app.extensions["forum.engine"].dispose()
+    result = flask_command(url, *args)
     assert result.exit_code == 0, result.output
     return result
 
