@@ -4,6 +4,7 @@ validation (forum/platform/formfields.py); the account forms are in forum/accoun
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField
@@ -23,10 +24,13 @@ __all__ = [
     "TITLE_LENGTH",
     "EditPostForm",
     "EmptyForm",
+    "EpisodeOption",
     "ReplyForm",
     "ThreadForm",
     "chosen_episode",
+    "episode_options",
     "offer_episodes",
+    "parse_episode",
 ]
 
 TITLE_LENGTH = (3, 150)
@@ -62,36 +66,63 @@ class ThreadForm(FlaskForm):
 
 
 class ReplyForm(FlaskForm):
+    # The reply's episode ("discusses up to", form field `episode`) is no WTForms field: the
+    # form is built on every thread page a member reads, and a SelectField with its options
+    # cost half a millisecond there. The view reads it with parse_episode and the template
+    # prints episode_options.
     body = _body_field("Your reply")
-    episode = SelectField("Discusses up to", choices=[SelectChoice("", "")], validate_choice=False)
+
+
+@dataclass(frozen=True, slots=True)
+class EpisodeOption:
+    value: str  # an episode code, "" for none
+    label: str
+
+
+def episode_options(
+    episodes: Sequence[EpisodeInfo], none_label: str, spoiler_limit: int
+) -> list[EpisodeOption]:
+    """The board's episodes as a select's options, after `none_label` for "". Episodes beyond
+    the viewer's `spoiler_limit` are offered by code only: their titles may spoil."""
+    return [EpisodeOption("", none_label)] + [
+        EpisodeOption(e.code, f"{e.code} · {e.title}" if e.key <= spoiler_limit else e.code)
+        for e in episodes
+    ]
 
 
 def offer_episodes(
     field: SelectField, episodes: Sequence[EpisodeInfo], none_label: str, spoiler_limit: int
 ) -> None:
-    """The board's episodes as the select's options, after `none_label` for "". Episodes
-    beyond the viewer's `spoiler_limit` are offered by code only: their titles may spoil."""
-    field.choices = [SelectChoice("", none_label)] + [
-        SelectChoice(
-            e.code,
-            f"{e.code} · {e.title}" if e.key <= spoiler_limit else e.code,
-            optgroup=f"Season {e.key // 1000}",
-        )
-        for e in episodes
+    """episode_options as a SelectField's choices (the new-thread form)."""
+    field.choices = [
+        SelectChoice(option.value, option.label)
+        for option in episode_options(episodes, none_label, spoiler_limit)
     ]
 
 
-def chosen_episode(field: SelectField, episodes: Sequence[EpisodeInfo]) -> int | None:
-    """The key of the episode picked, None for none; a value that is no episode of the board
-    puts a message under the field (check `field.errors`) and gives None."""
-    value = (field.data or "").strip()
+EPISODE_REFUSAL = "Pick one of this show's episodes (or none)."
+
+
+def parse_episode(value: str | None, episodes: Sequence[EpisodeInfo]) -> int | None:
+    """The key of the episode code `value` names, None for none (""). Raises ValueError (with
+    EPISODE_REFUSAL) for a value that is no episode of the board."""
+    value = (value or "").strip()
     if not value:
         return None
     key = parse_code(value)
     if key is None or key not in {e.key for e in episodes}:
-        field.errors = [*field.errors, "Pick one of this show's episodes (or none)."]
-        return None
+        raise ValueError(EPISODE_REFUSAL)
     return key
+
+
+def chosen_episode(field: SelectField, episodes: Sequence[EpisodeInfo]) -> int | None:
+    """parse_episode for a SelectField: a bad value puts the message under the field (check
+    `field.errors`) and gives None."""
+    try:
+        return parse_episode(field.data, episodes)
+    except ValueError as refused:
+        field.errors = [*field.errors, str(refused)]
+        return None
 
 
 class EditPostForm(FlaskForm):

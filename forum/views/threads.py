@@ -18,9 +18,10 @@ from forum.discussion.episode_codes import code_of
 from forum.discussion.forms import (
     EditPostForm,
     EmptyForm,
+    EpisodeOption,
     ReplyForm,
-    chosen_episode,
-    offer_episodes,
+    episode_options,
+    parse_episode,
 )
 from forum.models import Post, Thread
 from forum.platform.pagination import parse_page
@@ -113,7 +114,10 @@ def thread(thread_id: int, slug: str | None = None) -> str | Response:
         "threads/thread.html",
         listing=listing,
         cards=cards,
-        reply_form=_reply_form(current, episodes) if member else None,
+        reply_form=ReplyForm() if member else None,
+        episode_options=_episode_options(current, episodes) if member else (),
+        episode_choice="",
+        episode_error=None,
         action_form=EmptyForm() if deletable else None,
         preview=None,
         boards=reading.boards_for_move(db_session(), viewer),
@@ -135,18 +139,17 @@ def _episodes_of(current: Thread) -> tuple[EpisodeInfo, ...]:
     return get_settings(db_session()).episodes.of(current.board_id)
 
 
-def _reply_form(current: Thread, episodes: tuple[EpisodeInfo, ...]) -> ReplyForm:
-    form = ReplyForm()
-    if episodes:
-        offer_episodes(
-            form.episode,
-            episodes,
-            f"This thread's episode ({code_of(current.episode_key)})"
-            if current.episode_key is not None
-            else "No particular episode",
-            current_viewer().spoiler_limit(current.board_id),
-        )
-    return form
+def _episode_options(current: Thread, episodes: tuple[EpisodeInfo, ...]) -> list[EpisodeOption]:
+    """The reply form's "discusses up to" options (none when the board has no episodes)."""
+    if not episodes:
+        return []
+    return episode_options(
+        episodes,
+        f"This thread's episode ({code_of(current.episode_key)})"
+        if current.episode_key is not None
+        else "No particular episode",
+        current_viewer().spoiler_limit(current.board_id),
+    )
 
 
 def _may_mark_watched(viewer: Viewer, current: Thread) -> bool:
@@ -184,10 +187,10 @@ def reply(thread_id: int) -> str | Response | tuple[str, int]:
             return _thread_with_reply_form(current, form, None), 403
         preview = markup.preview(form.body.data) if not form.errors else None
         return _thread_with_reply_form(current, form, preview)
-    episodes = _episodes_of(current)
-    episode_key = chosen_episode(form.episode, episodes)
-    if form.episode.errors:
-        return _thread_with_reply_form(current, form, None)
+    try:
+        episode_key = parse_episode(request.form.get("episode"), _episodes_of(current))
+    except ValueError as refused:
+        return _thread_with_reply_form(current, form, None, episode_error=str(refused))
     outcome = posting.reply(
         session,
         current_viewer(),
@@ -205,15 +208,14 @@ def reply(thread_id: int) -> str | Response | tuple[str, int]:
     return redirect(target)
 
 
-def _thread_with_reply_form(current: Thread, form: ReplyForm, preview: str | None) -> str:
+def _thread_with_reply_form(
+    current: Thread, form: ReplyForm, preview: str | None, episode_error: str | None = None
+) -> str:
     """The thread's last page with the reply form as the fan left it."""
     viewer = current_viewer()
     listing = reading.thread_listing(db_session(), viewer, current.id, 10**9, _posts_per_page())
     assert listing is not None
     episodes = _episodes_of(current)
-    kept_choice = form.episode.data
-    fresh = _reply_form(current, episodes)
-    form.episode.choices, form.episode.data = fresh.episode.choices, kept_choice
     # The reply form of a masked thread is on its "show anyway" page only, which posts
     # reveal=1; a reply sent without it gets the warning back, with the typed text kept.
     revealed = request.form.get("reveal") == "1"
@@ -224,6 +226,9 @@ def _thread_with_reply_form(current: Thread, form: ReplyForm, preview: str | Non
         "threads/thread.html",
         listing=listing,
         reply_form=form,
+        episode_options=_episode_options(current, episodes),
+        episode_choice=request.form.get("episode", ""),
+        episode_error=episode_error,
         cards=presenting.post_cards(
             listing.posts, current, viewer, _spoiler_limit(viewer, current, revealed)
         ),
