@@ -49,8 +49,11 @@ def test_posts_follow_the_thread_to_its_new_episode(app: Flask, db: Session, mak
         page = watching.get(url).data
         for marker in (b"OPENING-MARKER", b"REPLY-MARKER", b"LATER-MARKER", b"office scene"):
             assert marker not in page, (url, marker)
-    # Untied again: the posts that followed the thread go back to no episode; S1E9 stays.
+    # Moved back to an earlier episode, or untied: a post's episode is never lowered (the S1E8
+    # talk in it stays about S1E8).
+    moderation.set_thread_episode(db, admin, thread, key_of(1, 3), False, "Wrong episode")
     moderation.set_thread_episode(db, admin, thread, None, False, "Not about one episode")
     db.flush()
-    keys = episode_keys(db, thread.id)
-    assert keys == {1: None, 2: None, 3: key_of(1, 9)}
+    assert episode_keys(db, thread.id) == {1: key_of(1, 8), 2: key_of(1, 8), 3: key_of(1, 9)}
+    page = watching.get(f"/t/{thread.id}/{thread.slug}").data
+    assert b"REPLY-MARKER" not in page and b"LATER-MARKER" not in page

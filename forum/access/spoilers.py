@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from functools import lru_cache
@@ -33,8 +33,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forum.access.viewer import Viewer
-from forum.discussion.episode_codes import CAUGHT_UP, NOTHING_WATCHED, code_of
-from forum.models import Episode, Thread, User
+from forum.discussion.episode_codes import CAUGHT_UP, NOTHING_WATCHED, code_of, key_of
+from forum.models import Episode, Post, Thread, User
 from forum.platform.text import slugify
 
 
@@ -117,7 +117,7 @@ def load_catalogue(session: Session) -> Catalogue:
     ).all()
     by_board: dict[int, list[EpisodeInfo]] = {}
     for board_id, season, number, title, aired in rows:
-        key = season * 1000 + number
+        key = key_of(season, number)
         by_board.setdefault(board_id, []).append(
             EpisodeInfo(board_id, key, code_of(key), title, aired)
         )
@@ -164,8 +164,8 @@ class ShownTitle:
 
 def thread_title(viewer: Viewer, thread: Thread, revealed: bool = False) -> ShownTitle:
     """The title, or a mask that names the episode and where the viewer is, never the title.
-    `revealed`: the viewer asked to see this one thread anyway."""
-    if revealed:
+    `revealed`: the viewer asked to see this one thread anyway. Authors see their own titles."""
+    if revealed or (viewer.user is not None and thread.author_id == viewer.user.id):
         return ShownTitle(thread.title, False)
     key = thread.episode_key
     if key is not None and key > viewer.spoiler_limit(thread.board_id):
@@ -221,7 +221,7 @@ def source_spoils(source: str, limit: int) -> bool:
     """Whether Markdown `source` holds an episode spoiler (`>!S1E8: ...!<`) beyond `limit`:
     for pages that show a post's source rather than its stored HTML (the edit history)."""
     return any(
-        int(season) * 1000 + int(number) > limit
+        key_of(int(season), int(number)) > limit
         for season, number in _SOURCE_SPOILER.findall(source)
     )
 
@@ -229,3 +229,35 @@ def source_spoils(source: str, limit: int) -> bool:
 def spoils(viewer: Viewer, board_id: int, key: int | None) -> bool:
     """Whether something tied to episode `key` on board `board_id` is beyond `viewer`."""
     return key is not None and key > viewer.spoiler_limit(board_id)
+
+
+def thread_page_limit(viewer: Viewer, thread: Thread, revealed: bool) -> int:
+    """The last episode a thread page may show spoilers of: the viewer's own limit, raised to
+    the thread's episode when they asked to see this thread anyway."""
+    limit = viewer.spoiler_limit(thread.board_id)
+    if revealed and thread.episode_key is not None:
+        limit = max(limit, thread.episode_key)
+    return limit
+
+
+def offers_watched_button(viewer: Viewer, thread: Thread) -> bool:
+    """Whether an episode thread offers "I've watched this": to a member whose own progress
+    is before its episode."""
+    if viewer.user is None or thread.episode_key is None:
+        return False
+    return viewer.progress.get(thread.board_id, NOTHING_WATCHED) < thread.episode_key
+
+
+def history_withheld(
+    viewer: Viewer, post: Post, thread: Thread, sources: Iterable[str], revealed: bool
+) -> bool:
+    """Whether a post's edit history (Markdown `sources`, which no stored HTML masks) is
+    withheld from `viewer`: it holds a spoiler beyond them, and they didn't ask to see it."""
+    if revealed:
+        return False
+    limit = viewer.spoiler_limit(thread.board_id)
+    return (
+        thread_title(viewer, thread).masked
+        or spoils(viewer, thread.board_id, post.episode_key)
+        or any(source_spoils(source, limit) for source in sources)
+    )

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from forum.access.viewer import Viewer
 from forum.access.visibility import visible_threads
-from forum.discussion.episode_codes import NOTHING_WATCHED
+from forum.discussion.episode_codes import NOTHING_WATCHED, code_of, key_of
 from forum.discussion.reading import board_by_slug
 from forum.models import Board, Episode, Thread, utcnow
 from forum.platform.links import link
@@ -90,12 +90,12 @@ def episode_guide(
     progress = viewer.progress.get(board.id, NOTHING_WATCHED)
     seasons: dict[int, list[GuideEpisode]] = {}
     for season, number, title, aired, thread_id, thread_slug, post_count in rows:
-        key = season * 1000 + number
+        key = key_of(season, number)
         hidden = key > limit
         seasons.setdefault(season, []).append(
             GuideEpisode(
                 key=key,
-                code=f"S{season}E{number}",
+                code=code_of(key),
                 title=HIDDEN_TITLE if hidden else title,
                 title_hidden=hidden,
                 aired_text=air_date_text(aired, today),

@@ -145,7 +145,9 @@ def save_episode(
         actor,
         moderation.LoggedAction.SAVE_EPISODE,
         target=board,
-        details=f"{episode.code} \u201c{title}\u201d, {when}",
+        # The log is public: an episode's title may spoil it (the guide hides it from those
+        # who haven't reached it), so the log names the episode by code and date only.
+        details=f"{episode.code}, {when}",
     )
     freshness.changed(session, site=True)
     return episode

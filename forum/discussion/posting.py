@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import bindparam, case, func, select, update
+from sqlalchemy import bindparam, case, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -67,13 +67,42 @@ def reply(
     rendered = markup.render(body)
     if message := antispam.text_refusal(session, viewer.user, rendered.html, body, dict(config)):
         return Refused(message, "body", 200)
-    if rendered.quoted_post_ids:
-        quoted = session.scalar(
-            select(func.max(Post.episode_key)).where(Post.id.in_(rendered.quoted_post_ids))
-        )
-        episode_key = _later(episode_key, quoted)
+    try:
+        episode_key = _later(episode_key, episode_of_quotes(session, thread.board_id, rendered))
+    except QuoteFromAnotherShow as refused:
+        return Refused(str(refused), "body", 200)
     post = _append(session, thread, viewer.user, body, rendered, episode_key)
     return Posted(post, thread)
+
+
+class QuoteFromAnotherShow(ValueError):
+    def __init__(self) -> None:
+        super().__init__(
+            "You're quoting a post about an episode of another show. Episode spoilers only "
+            "make sense on their own show's board: link to that post instead of quoting it."
+        )
+
+
+def episode_of_quotes(session: Session, board_id: int, rendered: markup.Rendered) -> int | None:
+    """The latest episode the posts `rendered` quotes discuss: a quote carries its source's
+    spoilers along, so the post quoting it discusses that episode too. Episodes compare only
+    within one show, so quoting another board's post that discusses an episode or holds an
+    episode spoiler raises QuoteFromAnotherShow. No statement when nothing is quoted."""
+    if not rendered.quoted_post_ids:
+        return None
+    quoted = session.execute(
+        select(Thread.board_id, Post.episode_key, Post.html.contains("data-episode"))
+        .join(Post.thread)
+        .where(Post.id.in_(rendered.quoted_post_ids))
+    ).all()
+    latest: int | None = None
+    for quoted_board, key, has_spoilers in quoted:
+        if quoted_board != board_id:
+            if key is not None or has_spoilers:
+                raise QuoteFromAnotherShow()
+            continue
+        latest = _later(latest, key)
+    return latest
 
 
 def start_thread(
@@ -99,8 +128,13 @@ def start_thread(
     rendered = markup.render(body)
     if message := antispam.text_refusal(session, viewer.user, rendered.html, body, limits):
         return Refused(message, "body", 200)
+    try:
+        quoted_episode = episode_of_quotes(session, board.id, rendered)
+    except QuoteFromAnotherShow as refused:
+        return Refused(str(refused), "body", 200)
     thread = _open_thread(session, board, viewer.user, title, episode_key, is_news)
-    return Posted(_append(session, thread, viewer.user, body, rendered), thread)
+    post = _append(session, thread, viewer.user, body, rendered, quoted_episode)
+    return Posted(post, thread)
 
 
 def create_thread(
@@ -271,8 +305,19 @@ def _append(
     return post
 
 
-def edit_post(session: Session, post: Post, body: str, editor: User) -> None:
-    """Replace a post's text, keeping the previous version as a revision."""
+def edit_post(session: Session, post: Post, body: str, editor: User) -> Refused | None:
+    """Replace a post's text, keeping the previous version as a revision. A quote added by the
+    edit raises the episode the post discusses (never lowers it), as in a reply."""
+    rendered = markup.render(body)
+    if rendered.quoted_post_ids:
+        board_id = session.scalar(select(Thread.board_id).where(Thread.id == post.thread_id))
+        assert board_id is not None, "a post's thread exists"
+        try:
+            post.episode_key = _later(
+                post.episode_key, episode_of_quotes(session, board_id, rendered)
+            )
+        except QuoteFromAnotherShow as refused:
+            return Refused(str(refused), "body", 200)
     if post.revision_count == 0:
         # The original text becomes revision 1 on the first edit.
         session.add(
@@ -296,15 +341,17 @@ def edit_post(session: Session, post: Post, body: str, editor: User) -> None:
         )
     )
     post.source = body
-    post.html = markup.render(body).html
+    post.html = rendered.html
     post.render_version = markup.RENDER_VERSION
     post.edited_at = utcnow()
     # The post shows on its thread's pages and in its author's recent posts.
     freshness.changed(session, thread=post.thread_id, user=post.author_id)
+    return None
 
 
 def _later(chosen: int | None, thread_episode: int | None) -> int | None:
-    """A post discusses its thread's episode at least: a reply can only reach further."""
+    """The later of two episodes, None counting as none (a post discusses its thread's episode
+    at least: a reply can only reach further)."""
     if chosen is None or thread_episode is None:
         return chosen if chosen is not None else thread_episode
     return max(chosen, thread_episode)

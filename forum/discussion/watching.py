@@ -14,6 +14,7 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from forum.access.spoilers import Catalogue, progress_of
+from forum.access.viewer import Viewer
 from forum.discussion.episode_codes import CAUGHT_UP, NOTHING_WATCHED, code_of, parse_code
 from forum.models import Board, User
 from forum.platform import freshness
@@ -62,6 +63,10 @@ def set_progress(
     key = watched_key(catalogue, board, watched, today)
     if key is None:
         return ProgressRefused(_not_an_episode(catalogue, board, watched))
+    # Read again under the row's lock (FOR UPDATE on PostgreSQL; SQLite writers are serialised
+    # by BEGIN IMMEDIATE): two devices saving progress on different shows at once must not
+    # write back each other's stale copy of the JSON.
+    session.refresh(user, ["watch_progress"], with_for_update=True)
     progress = progress_of(user)
     if forward:
         key = max(key, progress.get(board.id, NOTHING_WATCHED))
@@ -100,3 +105,25 @@ def progress_words(key: int) -> str:
     if key == CAUGHT_UP:
         return "the latest episode"
     return code_of(key)
+
+
+@dataclass(frozen=True, slots=True)
+class ShownProgress:
+    """A member's progress on one show as the progress line prints it."""
+
+    key: int | None  # None: never set on this show
+    line: str  # "You're at S1E6", "You haven't set your progress", ...
+    caught_up: bool
+
+
+def shown_progress(viewer: Viewer, board_id: int) -> ShownProgress:
+    key = viewer.progress.get(board_id)
+    if key is None:
+        line = "You haven't set your progress"
+    elif key == NOTHING_WATCHED:
+        line = "You haven't started yet"
+    elif key == CAUGHT_UP:
+        line = "You're caught up"
+    else:
+        line = f"You're at {code_of(key)}"
+    return ShownProgress(key, line, key == CAUGHT_UP)

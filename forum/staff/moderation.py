@@ -15,7 +15,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import case, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from forum.access.spoilers import (
@@ -176,24 +176,38 @@ def set_thread_episode(
 ) -> bool:
     """Tie `thread` to an episode (or to none) and mark it as show news or not; False when
     nothing changed (nothing is logged then). The thread's slug follows, so its links never
-    carry a title that may be masked."""
+    carry a title that may be masked, and so do its earlier log rows."""
     if thread.episode_key == episode_key and thread.is_news == is_news:
         return False
     before = thread_episode_label(thread.episode_key, thread.is_news)
-    # The thread's posts that discussed its episode (the default) follow it; a post its author
-    # marked as discussing another episode keeps that.
-    session.execute(
-        update(Post)
-        .where(
-            Post.thread_id == thread.id,
-            Post.episode_key.is_(None)
-            if thread.episode_key is None
-            else or_(Post.episode_key.is_(None), Post.episode_key == thread.episode_key),
+    if episode_key is not None:
+        # Its posts discuss the new episode at least. A post's episode is never lowered: a
+        # post its author marked as discussing S1E8 (or that quotes one) stays about S1E8
+        # wherever the thread is moved to.
+        session.execute(
+            update(Post)
+            .where(
+                Post.thread_id == thread.id,
+                or_(Post.episode_key.is_(None), Post.episode_key < episode_key),
+            )
+            .values(episode_key=episode_key)
         )
-        .values(episode_key=episode_key)
-    )
     thread.episode_key, thread.is_news = episode_key, is_news
     thread.slug = thread_slug(thread.title, episode_key, is_news)
+    if thread_may_be_masked(thread):
+        # The public log named it by its title until now: those rows name its episode too,
+        # and a rename's old title goes.
+        session.execute(
+            update(ModAction)
+            .where(ModAction.target_thread_id == thread.id)
+            .values(
+                target_label=public_thread_label(thread),
+                details=case(
+                    (ModAction.action == LoggedAction.RENAME_THREAD.value, ""),
+                    else_=ModAction.details,
+                ),
+            )
+        )
     log_action(
         session,
         actor,
@@ -291,12 +305,14 @@ def set_post_hidden(
 
 def edit_others_post(
     session: Session, actor: User, post: Post, body: str, reason: str = ""
-) -> None:
-    posting.edit_post(session, post, body, editor=actor)
+) -> posting.Refused | None:
+    if refused := posting.edit_post(session, post, body, editor=actor):
+        return refused
     board_id = session.scalar(select(Thread.board_id).where(Thread.id == post.thread_id))
     log_action(
         session, actor, LoggedAction.EDIT_POST, target=post, board_id=board_id, reason=reason
     )
+    return None
 
 
 def purge_post(session: Session, actor: User, post: Post, reason: str = "") -> None:

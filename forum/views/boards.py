@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response
 from forum.access import permissions
 from forum.access.viewer import current_viewer
 from forum.db import db_session
-from forum.discussion import markup, posting, presenting, reading
+from forum.discussion import markup, posting, presenting, reading, watching
 from forum.discussion.episode_forms import ProgressForm
 from forum.discussion.forms import ThreadForm, chosen_episode, offer_episodes
 from forum.models import Board
@@ -46,6 +46,7 @@ def board(slug: str) -> str:
         rows=presenting.thread_rows(listing.threads, viewer),
         episodes=get_settings(db_session()).episodes.of(listing.board.id),
         progress_form=ProgressForm() if viewer.user is not None else None,
+        progress=watching.shown_progress(viewer, listing.board.id),
         # A member who hides show news sees the board's status when they ask for it.
         shows_status=not viewer.hides_news or request.args.get("news") == "show",
     )

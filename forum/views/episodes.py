@@ -12,7 +12,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from forum.access import permissions
-from forum.access.spoilers import Catalogue
+from forum.access.spoilers import Catalogue, load_catalogue
 from forum.access.viewer import Viewer, current_viewer
 from forum.db import db_session
 from forum.discussion import episode_reading, episodes, reading, watching
@@ -51,8 +51,9 @@ def _catalogue_knowing(board_id: int, code: str) -> Catalogue:
     catalogue = get_settings(db_session()).episodes
     key = parse_code(code)
     if key is not None and key not in {episode.key for episode in catalogue.of(board_id)}:
-        settings.forget_cached()
-        catalogue = get_settings(db_session()).episodes
+        # Read past the cache, for this request only: dropping the process's cache here would
+        # let any member make every request reload the settings by sending made-up codes.
+        catalogue = load_catalogue(db_session())
     return catalogue
 
 
@@ -88,6 +89,7 @@ def _guide_page(
         board=board,
         episodes=get_settings(db_session()).episodes.of(board.id),
         progress_form=ProgressForm(formdata=None) if viewer.user is not None else None,
+        progress=watching.shown_progress(viewer, guide.board.id),
         episode_form=episode_form if may_save else None,
         may_open_threads=open_for_staff and permissions.moderates(viewer, board.id),
     )
@@ -213,7 +215,9 @@ def open_threads(slug: str) -> Response | tuple[str, int]:
 def set_thread_episode(thread_id: int) -> Response | tuple[str, int]:
     session = db_session()
     thread = reading.thread_with_board(session, thread_id)
-    if thread is None:
+    # A thread hidden from this viewer doesn't exist for them: not even the log-in redirect
+    # may carry its slug.
+    if thread is None or not permissions.can_see_thread(current_viewer(), thread):
         abort(404)
     if not current_user.is_authenticated:
         return ask_to_log_in(_thread_url(thread))

@@ -37,18 +37,12 @@ def revisions(post_id: int) -> str:
     # Old versions are Markdown source, which no stored HTML masks: a history that holds any
     # spoiler beyond the viewer is shown only when they ask ("show anyway").
     revealed = request.args.get("reveal") == "1"
-    title = spoilers.thread_title(viewer, post.thread, revealed)
-    limit = viewer.spoiler_limit(post.thread.board_id)
-    withheld = not revealed and (
-        title.masked
-        or spoilers.spoils(viewer, post.thread.board_id, post.episode_key)
-        or any(spoilers.source_spoils(v.revision.source, limit) for v in found.versions)
-    )
+    sources = [version.revision.source for version in found.versions]
     return render_template(
         "history/revisions.html",
         history=found,
         post=post,
         thread=post.thread,
-        thread_title=title.text,
-        withheld=withheld,
+        thread_title=spoilers.thread_title(viewer, post.thread, revealed).text,
+        withheld=spoilers.history_withheld(viewer, post, post.thread, sources, revealed),
     )

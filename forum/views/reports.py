@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
-from forum.access import permissions
+from forum.access import permissions, spoilers
 from forum.access.viewer import current_viewer
 from forum.db import db_session
 from forum.discussion import presenting
@@ -58,9 +58,12 @@ def report(post_id: int) -> str | Response | tuple[str, int]:
         return redirect(url_for("threads.permalink", post_id=post.id))
     # The post as the thread page shows it to this member: spoilers they haven't reached
     # stay out of the page, and so does a masked thread's title.
-    card = presenting.activity_items([post], current_viewer())[0]
     return render_template(
-        "reports/report.html", post=post, thread=post.thread, form=form, shown=card
+        "reports/report.html",
+        post=post,
+        thread=post.thread,
+        form=form,
+        shown=presenting.shown_post(post, current_viewer()),
     )
 
 
@@ -71,7 +74,13 @@ def _already_reported(post: Post) -> str:
 @bp.get("/reports/mine")
 @login_required
 def mine() -> str:
-    found = mod_reading.reports_filed_by(
-        db_session(), current_viewer(), parse_page(request.args.get("page"))
+    viewer = current_viewer()
+    found = mod_reading.reports_filed_by(db_session(), viewer, parse_page(request.args.get("page")))
+    # A thread tied to a later episode since the report was filed is listed masked.
+    titles = [spoilers.thread_title(viewer, report.post.thread).text for report in found.reports]
+    return render_template(
+        "reports/mine.html",
+        found=found,
+        rows=list(zip(found.reports, titles, strict=True)),
+        labels=REPORT_REASON_LABELS,
     )
-    return render_template("reports/mine.html", found=found, labels=REPORT_REASON_LABELS)

@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 
 from forum.access import permissions, spoilers
 from forum.access.spoilers import EpisodeInfo
-from forum.access.viewer import Viewer, current_viewer
+from forum.access.viewer import current_viewer
 from forum.db import db_session
 from forum.discussion import markup, posting, presenting, reading
 from forum.discussion.episode_codes import code_of
@@ -104,7 +104,7 @@ def thread(thread_id: int, slug: str | None = None) -> str | Response:
     # cookie-free and cacheable (forum/platform/pagecache.py).
     member = current_user.is_authenticated
     cards = presenting.post_cards(
-        listing.posts, current, viewer, _spoiler_limit(viewer, current, revealed)
+        listing.posts, current, viewer, spoilers.thread_page_limit(viewer, current, revealed)
     )
     # The delete buttons' form, only for a page that shows one: a form costs 0.2-0.3 ms to
     # build, and most pages a member reads hold none of their posts.
@@ -124,15 +124,8 @@ def thread(thread_id: int, slug: str | None = None) -> str | Response:
         episodes=episodes,
         episode_code=code_of(current.episode_key) if current.episode_key else None,
         revealed="1" if revealed else None,
-        watched_form=EmptyForm() if _may_mark_watched(viewer, current) else None,
+        watched_form=EmptyForm() if spoilers.offers_watched_button(viewer, current) else None,
     )
-
-
-def _spoiler_limit(viewer: Viewer, current: Thread, revealed: bool) -> int:
-    limit = viewer.spoiler_limit(current.board_id)
-    if revealed and current.episode_key is not None:
-        limit = max(limit, current.episode_key)
-    return limit
 
 
 def _episodes_of(current: Thread) -> tuple[EpisodeInfo, ...]:
@@ -150,14 +143,6 @@ def _episode_options(current: Thread, episodes: tuple[EpisodeInfo, ...]) -> list
         else "No particular episode",
         current_viewer().spoiler_limit(current.board_id),
     )
-
-
-def _may_mark_watched(viewer: Viewer, current: Thread) -> bool:
-    """Whether the thread offers "I've watched this": a member, an episode thread, and an
-    episode beyond their own progress."""
-    if viewer.user is None or current.episode_key is None:
-        return False
-    return viewer.progress.get(current.board_id, 0) < current.episode_key
 
 
 def _spoiler_warning(current: Thread, title: spoilers.ShownTitle, kept_text: str = "") -> str:
@@ -217,7 +202,8 @@ def _thread_with_reply_form(
     assert listing is not None
     episodes = _episodes_of(current)
     # The reply form of a masked thread is on its "show anyway" page only, which posts
-    # reveal=1; a reply sent without it gets the warning back, with the typed text kept.
+    # reveal=1; a refused or previewed reply sent without it gets the warning back, with the
+    # typed text kept.
     revealed = request.form.get("reveal") == "1"
     title = spoilers.thread_title(viewer, current, revealed)
     if title.masked:
@@ -230,7 +216,7 @@ def _thread_with_reply_form(
         episode_choice=request.form.get("episode", ""),
         episode_error=episode_error,
         cards=presenting.post_cards(
-            listing.posts, current, viewer, _spoiler_limit(viewer, current, revealed)
+            listing.posts, current, viewer, spoilers.thread_page_limit(viewer, current, revealed)
         ),
         action_form=EmptyForm(),
         preview=preview,
@@ -238,7 +224,7 @@ def _thread_with_reply_form(
         episodes=episodes,
         episode_code=code_of(current.episode_key) if current.episode_key else None,
         revealed="1" if revealed else None,
-        watched_form=EmptyForm() if _may_mark_watched(viewer, current) else None,
+        watched_form=EmptyForm() if spoilers.offers_watched_button(viewer, current) else None,
     )
 
 
@@ -286,14 +272,22 @@ def edit(post_id: int) -> str | Response | tuple[str, int]:
             preview = markup.preview(form.body.data)
         else:
             if post.author_id == current_user.id:
-                posting.edit_post(session, post, form.body.data, editor=current_user)
+                refused = posting.edit_post(session, post, form.body.data, editor=current_user)
             else:
-                moderation.edit_others_post(session, current_user, post, form.body.data)
-            target = post_url(post, current)
-            session.commit()
-            return redirect(target)
+                refused = moderation.edit_others_post(session, current_user, post, form.body.data)
+            if refused is None:
+                target = post_url(post, current)
+                session.commit()
+                return redirect(target)
+            # Refused before anything was written: the form comes back with the reason.
+            form.body.errors = [*form.body.errors, refused.message]
     return render_template(
-        "threads/edit.html", post=post, thread=current, form=form, preview=preview
+        "threads/edit.html",
+        post=post,
+        thread=current,
+        thread_title=spoilers.thread_title(current_viewer(), current).text,
+        form=form,
+        preview=preview,
     )
 
 

@@ -23,14 +23,14 @@ from datetime import timedelta
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
 from forum.discussion import posting
 from forum.discussion.episode_codes import key_of
 from forum.discussion.episodes import EpisodeEntry, upsert_episodes
-from forum.models import Board, Episode, Post, Thread, User, utcnow
+from forum.models import Board, Episode, Post, Role, Thread, User, utcnow
 from forum.platform import freshness
 from forum.staff import moderation
 from tests.conftest import AppBuilder, Browserish, Factory, browser_for, moderator_of
@@ -545,3 +545,108 @@ def test_spoiler_markup_passes_the_post_body_scan_and_nothing_more(show: Show, d
     ]
     for fragment in hostile:
         assert scan(fragment, fragment_is_post_body=True).body_findings, fragment
+
+
+# ------------------------------------------------------------------------------ review findings
+
+
+def test_an_episode_saved_on_the_web_is_logged_without_its_title(
+    show: Show, db: Session, make: Factory
+) -> None:
+    """The public log names an episode by code: the guide hides its title from the fan."""
+    admin = make.user("admin_ada", role=Role.ADMIN)
+    browser_for(show.app, admin).post(
+        f"/b/{show.slug}/episodes",
+        {"season": "1", "number": "8", "title": f"{EPISODE_TITLE} again", "aired": ""},
+        page=f"/b/{show.slug}/episodes",
+    )
+    assert db.scalar(select(Episode.title).where(Episode.number == 8)) == (f"{EPISODE_TITLE} again")
+    for reader in (browser_for(show.app, show.fan), browser_for(show.app)):
+        assert leaked(reader.get("/mod/log"), [EPISODE_TITLE]) == []
+
+
+def test_a_thread_tied_to_an_episode_later_leaves_no_title_in_earlier_log_rows(
+    show: Show, db: Session
+) -> None:
+    general = posting.create_thread(db, show.board, show.author, "Plain talk", "Hello")
+    db.commit()
+    moderator = browser_for(show.app, show.moderator)
+    moderator.post(f"/mod/threads/{general.id}/rename", {"title": f"{TITLE} renamed"}, page="/")
+    moderator.post(f"/mod/threads/{general.id}", {"action": "lock"}, page="/")
+    assert TITLE in shown(browser_for(show.app).get("/mod/log"), [TITLE])
+
+    moderator.post(f"/t/{general.id}/episode", {"episode": "S1E8"}, page="/")
+
+    for reader in (browser_for(show.app, show.fan), browser_for(show.app)):
+        log = reader.get("/mod/log")
+        assert leaked(log, [TITLE, "Plain talk"]) == []
+        assert b"S1E8 thread" in log.data
+
+
+def test_an_edit_that_quotes_a_later_episode_post_discusses_that_episode(
+    show: Show, db: Session
+) -> None:
+    general = posting.create_thread(db, show.board, show.author, "Plain talk", "Hello")
+    harmless = posting.add_post(db, general, show.author, "Nothing here")
+    db.commit()
+    quote = f"> Big reveal: {POST}\n> [said](/p/{show.tagged_post.id})\n\nWow."
+    browser_for(show.app, show.author).post(
+        f"/p/{harmless.id}/edit", {"body": quote}, page=f"/p/{harmless.id}/edit"
+    )
+    db.expire_all()
+    assert db.get_one(Post, harmless.id).episode_key == S1E8
+    fan = browser_for(show.app, show.fan)
+    assert leaked(fan.get(f"/t/{general.id}/{general.slug}"), [POST]) == []
+
+
+def test_quoting_another_shows_spoilers_is_refused_with_the_text_kept(
+    show: Show, db: Session, make: Factory
+) -> None:
+    """Episodes compare within one show: S1E8 of this show says nothing about another's."""
+    elsewhere = make.board("other-show")
+    there = posting.create_thread(db, elsewhere, show.author, "Other show talk", "Hi")
+    db.commit()
+    writer = browser_for(show.app, show.author)
+    body = f"> Careful: {SPAN}\n> [said](/p/{show.span_post.id})\n\nAgreed."
+    response = writer.post(
+        f"/t/{there.id}/reply", {"body": body}, page=f"/t/{there.id}/{there.slug}"
+    )
+    assert response.status_code == 200
+    assert b"another show" in response.data and b"Agreed." in response.data
+    assert db.scalar(select(func.count(Post.id)).where(Post.thread_id == there.id)) == 1
+
+
+def test_authors_see_their_own_spoilers_whole(show: Show) -> None:
+    """The author has set no progress, so S1E8 (aired two days ago) is beyond them as it is
+    for a visitor; they still get their own words back, not a mask."""
+    author = browser_for(show.app, show.author)
+    assert shown(author.get(show.thread_url(show.early_thread)), [POST]) == [POST]
+    assert shown(author.get(show.thread_url(show.early_thread, 2)), [SPAN]) == [SPAN]
+    assert shown(author.get(f"/b/{show.slug}"), [TITLE]) == [TITLE]
+    # Everyone else in the same position doesn't.
+    assert leaked(browser_for(show.app).get(show.thread_url(show.early_thread)), [POST]) == []
+
+
+def test_my_reports_and_the_edit_page_mask_the_thread_title(show: Show, db: Session) -> None:
+    moderator = browser_for(show.app, show.moderator)
+    set_progress(db, show.moderator, show.board, key_of(1, 6))
+    fan = browser_for(show.app, show.fan)
+    fan.post(
+        f"/p/{show.opening_post.id}/report",
+        {"reason": "spoiler"},
+        page=f"/p/{show.opening_post.id}/report",
+    )
+    assert leaked(fan.get("/reports/mine"), [TITLE]) == []
+    assert leaked(moderator.get(f"/p/{show.opening_post.id}/edit"), [TITLE]) == []
+
+
+def test_a_hidden_thread_gives_visitors_no_slug_through_the_episode_form(
+    show: Show, db: Session
+) -> None:
+    secret = posting.create_thread(db, show.board, show.author, f"{TITLE} hidden", "x")
+    moderation.set_thread_hidden(db, show.moderator, secret, True, "no")
+    db.commit()
+    visitor = browser_for(show.app)
+    response = visitor.post(f"/t/{secret.id}/episode", {"episode": ""}, page="/login")
+    assert response.status_code == 404
+    assert leaked(response, [TITLE]) == []  # case-insensitive: the slug would carry it
