@@ -1,4 +1,4 @@
-"""A moderator ties a thread to an episode after the fact (moderation.set_thread_episode): its
+"""A moderator ties a thread to an episode after the fact (episodes.set_thread_episode): its
 posts that discussed the thread's episode follow, posts marked as discussing another episode
 keep theirs, and a member before that episode no longer gets the posts' text anywhere."""
 
@@ -14,7 +14,6 @@ from forum.discussion import episodes, posting
 from forum.discussion.episode_codes import key_of
 from forum.models import Post, Role
 from forum.platform import freshness
-from forum.staff import moderation
 from tests.conftest import Factory, browser_for
 
 
@@ -39,7 +38,7 @@ def test_posts_follow_the_thread_to_its_new_episode(app: Flask, db: Session, mak
     watching = browser_for(app, watcher)
     assert b"REPLY-MARKER" in watching.get(f"/u/{author.username}").data
 
-    moderation.set_thread_episode(db, admin, thread, key_of(1, 8), False, "It's about S1E8")
+    episodes.set_thread_episode(db, admin, thread, key_of(1, 8), False, "It's about S1E8")
     db.flush()
 
     keys = episode_keys(db, thread.id)
@@ -51,8 +50,8 @@ def test_posts_follow_the_thread_to_its_new_episode(app: Flask, db: Session, mak
             assert marker not in page, (url, marker)
     # Moved back to an earlier episode, or untied: a post's episode is never lowered (the S1E8
     # talk in it stays about S1E8).
-    moderation.set_thread_episode(db, admin, thread, key_of(1, 3), False, "Wrong episode")
-    moderation.set_thread_episode(db, admin, thread, None, False, "Not about one episode")
+    episodes.set_thread_episode(db, admin, thread, key_of(1, 3), False, "Wrong episode")
+    episodes.set_thread_episode(db, admin, thread, None, False, "Not about one episode")
     db.flush()
     assert episode_keys(db, thread.id) == {1: key_of(1, 8), 2: key_of(1, 8), 3: key_of(1, 9)}
     page = watching.get(f"/t/{thread.id}/{thread.slug}").data

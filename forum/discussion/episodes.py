@@ -21,13 +21,19 @@ from datetime import date
 from typing import NamedTuple
 
 from huey import crontab
-from sqlalchemy import select
+from sqlalchemy import case, or_, select, update
 from sqlalchemy.orm import Session
 
+from forum.access.spoilers import (
+    public_thread_label,
+    thread_episode_label,
+    thread_may_be_masked,
+    thread_slug,
+)
 from forum.db import db_session
 from forum.discussion import posting
 from forum.discussion.episode_codes import MAX_NUMBER, MAX_SEASON, code_of
-from forum.models import Board, Episode, Role, Thread, User, utcnow
+from forum.models import Board, Episode, ModAction, Post, Role, Thread, User, utcnow
 from forum.platform import freshness, jobs
 from forum.staff import moderation
 
@@ -259,3 +265,59 @@ def open_episode_threads() -> None:
     for thread in result.opened:
         log.info("opened episode thread %s (board %s)", thread.id, thread.board_id)
     session.commit()
+
+
+# ------------------------------------------------------------------------------ a thread's episode
+
+
+def set_thread_episode(
+    session: Session,
+    actor: User,
+    thread: Thread,
+    episode_key: int | None,
+    is_news: bool,
+    reason: str = "",
+) -> bool:
+    """A moderator ties `thread` to an episode (or to none) and marks it as show news or not,
+    logged; False when nothing changed (nothing is logged then). The thread's slug follows, so
+    its links never carry a title that may be masked, and so do its earlier log rows."""
+    if thread.episode_key == episode_key and thread.is_news == is_news:
+        return False
+    before = thread_episode_label(thread.episode_key, thread.is_news)
+    if episode_key is not None:
+        # Its posts discuss the new episode at least. A post's episode is never lowered: a
+        # post its author marked as discussing S1E8 (or that quotes one) stays about S1E8
+        # wherever the thread is moved to.
+        session.execute(
+            update(Post)
+            .where(
+                Post.thread_id == thread.id,
+                or_(Post.episode_key.is_(None), Post.episode_key < episode_key),
+            )
+            .values(episode_key=episode_key)
+        )
+    thread.episode_key, thread.is_news = episode_key, is_news
+    thread.slug = thread_slug(thread.title, episode_key, is_news)
+    if thread_may_be_masked(thread):
+        # The public log named it by its title until now: those rows name its episode too,
+        # and a rename's old title goes.
+        session.execute(
+            update(ModAction)
+            .where(ModAction.target_thread_id == thread.id)
+            .values(
+                target_label=public_thread_label(thread),
+                details=case(
+                    (ModAction.action == moderation.LoggedAction.RENAME_THREAD.value, ""),
+                    else_=ModAction.details,
+                ),
+            )
+        )
+    moderation.log_action(
+        session,
+        actor,
+        moderation.LoggedAction.SET_THREAD_EPISODE,
+        target=thread,
+        reason=reason,
+        details=f"from {before} to {thread_episode_label(episode_key, is_news)}",
+    )
+    return True

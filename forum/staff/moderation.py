@@ -15,15 +15,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import case, delete, func, or_, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from forum.access.spoilers import (
-    public_thread_label,
-    thread_episode_label,
-    thread_may_be_masked,
-    thread_slug,
-)
+from forum.access.spoilers import public_thread_label, thread_may_be_masked, thread_slug
 from forum.accounts import membership
 from forum.discussion import posting
 from forum.models import (
@@ -164,59 +159,6 @@ def rename_thread(
         # The old title of a thread some readers have masked stays out of the public log.
         details="" if thread_may_be_masked(thread) else f"from “{old}”",
     )
-
-
-def set_thread_episode(
-    session: Session,
-    actor: User,
-    thread: Thread,
-    episode_key: int | None,
-    is_news: bool,
-    reason: str = "",
-) -> bool:
-    """Tie `thread` to an episode (or to none) and mark it as show news or not; False when
-    nothing changed (nothing is logged then). The thread's slug follows, so its links never
-    carry a title that may be masked, and so do its earlier log rows."""
-    if thread.episode_key == episode_key and thread.is_news == is_news:
-        return False
-    before = thread_episode_label(thread.episode_key, thread.is_news)
-    if episode_key is not None:
-        # Its posts discuss the new episode at least. A post's episode is never lowered: a
-        # post its author marked as discussing S1E8 (or that quotes one) stays about S1E8
-        # wherever the thread is moved to.
-        session.execute(
-            update(Post)
-            .where(
-                Post.thread_id == thread.id,
-                or_(Post.episode_key.is_(None), Post.episode_key < episode_key),
-            )
-            .values(episode_key=episode_key)
-        )
-    thread.episode_key, thread.is_news = episode_key, is_news
-    thread.slug = thread_slug(thread.title, episode_key, is_news)
-    if thread_may_be_masked(thread):
-        # The public log named it by its title until now: those rows name its episode too,
-        # and a rename's old title goes.
-        session.execute(
-            update(ModAction)
-            .where(ModAction.target_thread_id == thread.id)
-            .values(
-                target_label=public_thread_label(thread),
-                details=case(
-                    (ModAction.action == LoggedAction.RENAME_THREAD.value, ""),
-                    else_=ModAction.details,
-                ),
-            )
-        )
-    log_action(
-        session,
-        actor,
-        LoggedAction.SET_THREAD_EPISODE,
-        target=thread,
-        reason=reason,
-        details=f"from {before} to {thread_episode_label(episode_key, is_news)}",
-    )
-    return True
 
 
 def set_thread_hidden(

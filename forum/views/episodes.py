@@ -2,8 +2,8 @@
 episode tools (add an episode, open the aired episodes' threads, tie a thread to an episode).
 
 Every action is a POST with a CSRF token (Flask-WTF checks it before the view) that commits
-once; the rules are in forum/discussion/watching.py, forum/discussion/episodes.py and
-forum/staff/moderation.py, the permissions in forum/access/permissions.py."""
+once; the rules are in forum/discussion/watching.py and forum/discussion/episodes.py, the
+permissions in forum/access/permissions.py."""
 
 from __future__ import annotations
 
@@ -29,7 +29,6 @@ from forum.platform import settings
 from forum.platform.formfields import add_error
 from forum.platform.security import safe_next
 from forum.platform.settings import get_settings
-from forum.staff import moderation
 from forum.views.drafts import ask_to_log_in
 
 bp = Blueprint("episodes", __name__)
@@ -237,7 +236,7 @@ def set_thread_episode(thread_id: int) -> Response | tuple[str, int]:
                 f"“{form.episode.data[:20]}” isn't an episode of {thread.board.name}: choose "
                 "one of its episodes, or none.",
             )
-    changed = moderation.set_thread_episode(
+    changed = episodes.set_thread_episode(
         session, current_user, thread, episode_key, form.is_news.data, form.reason.data
     )
     url = _thread_url(thread)
