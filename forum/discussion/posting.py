@@ -14,7 +14,7 @@ number or lose a count. The same statements bump the rows' `cache_version`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -83,24 +83,39 @@ class QuoteFromAnotherShow(ValueError):
         )
 
 
-def episode_of_quotes(session: Session, board_id: int, rendered: markup.Rendered) -> int | None:
+def episode_of_quotes(
+    session: Session,
+    board_id: int,
+    rendered: markup.Rendered,
+    ids: Collection[int] | None = None,
+) -> int | None:
     """The latest episode the posts `rendered` quotes discuss: a quote carries its source's
     spoilers along, so the post quoting it discusses that episode too. Episodes compare only
     within one show, so quoting another board's post that discusses an episode or holds an
-    episode spoiler raises QuoteFromAnotherShow. No statement when nothing is quoted."""
-    if not rendered.quoted_post_ids:
+    episode spoiler raises QuoteFromAnotherShow. `ids`: only these of its quotes (an edit's
+    new ones). No statement when nothing is quoted."""
+    if not (rendered.quoted_post_ids if ids is None else ids):
         return None
     quoted = session.execute(
-        select(Thread.board_id, Post.episode_key, Post.html.contains("data-episode"))
+        select(
+            Thread.board_id,
+            Post.episode_key,
+            # The attribute as spoiler_html writes it: typed text has its quotes escaped.
+            Post.html.contains('data-episode="'),
+            Thread.is_hidden | Post.is_hidden | Post.is_deleted,
+        )
         .join(Post.thread)
-        .where(Post.id.in_(rendered.quoted_post_ids))
+        .where(Post.id.in_(ids if ids is not None else rendered.quoted_post_ids))
     ).all()
     latest: int | None = None
-    for quoted_board, key, has_spoilers in quoted:
+    for quoted_board, key, has_spoilers, hidden in quoted:
         if quoted_board != board_id:
-            if key is not None or has_spoilers:
+            # A hidden or deleted post is as good as not there: refusing it would tell the
+            # quoter it exists (and where).
+            if (key is not None or has_spoilers) and not hidden:
                 raise QuoteFromAnotherShow()
             continue
+        # Same board: a hidden post's episode still counts (over-protecting is harmless).
         latest = _later(latest, key)
     return latest
 
@@ -309,12 +324,17 @@ def edit_post(session: Session, post: Post, body: str, editor: User) -> Refused 
     """Replace a post's text, keeping the previous version as a revision. A quote added by the
     edit raises the episode the post discusses (never lowers it), as in a reply."""
     rendered = markup.render(body)
-    if rendered.quoted_post_ids:
+    # Only the quotes the edit adds: one already there was judged when it was written (and a
+    # moderator redacting an old post must not be refused over it).
+    added = set(rendered.quoted_post_ids)
+    if added:
+        added -= set(markup.render(post.source).quoted_post_ids)
+    if added:
         board_id = session.scalar(select(Thread.board_id).where(Thread.id == post.thread_id))
         assert board_id is not None, "a post's thread exists"
         try:
             post.episode_key = _later(
-                post.episode_key, episode_of_quotes(session, board_id, rendered)
+                post.episode_key, episode_of_quotes(session, board_id, rendered, added)
             )
         except QuoteFromAnotherShow as refused:
             return Refused(str(refused), "body", 200)

@@ -125,9 +125,7 @@ def post_cards(
     for post in posts:
         can_edit = permissions.can_edit_post(viewer, post, thread)
         shows_text = permissions.can_see_post_text(viewer, post, thread)
-        body, withheld, reveal_url = (
-            _body_for(post, limit, viewer.id) if shows_text else ("", None, "")
-        )
+        body, withheld, reveal_url = _body_for(post, limit) if shows_text else ("", None, "")
         cards.append(
             PostCard(
                 post=post,
@@ -153,11 +151,9 @@ def post_cards(
     return cards
 
 
-def _body_for(post: Post, limit: int, viewer_id: int | None) -> tuple[str, str | None, str]:
+def _body_for(post: Post, limit: int) -> tuple[str, str | None, str]:
     """(HTML to print, the episode code when the whole post is withheld, the reveal URL).
-    Authors see their own posts whole: they wrote the spoilers."""
-    if viewer_id is not None and post.author_id == viewer_id:
-        return post.html, None, ""
+    Authors get no exemption: a moderator's edit may have added what they haven't seen."""
     if post.episode_key is not None and post.episode_key > limit:
         return "", code_of(post.episode_key), link("threads.reveal", post_id=post.id)
     if "data-episode" not in post.html:  # the common case: no episode spoiler in the post
@@ -253,9 +249,7 @@ def activity_items(posts: Sequence[Post], viewer: Viewer) -> list[ActivityItem]:
     for post in posts:
         thread = post.thread
         title = spoilers.thread_title(viewer, thread)
-        body, withheld, reveal_url = _body_for(
-            post, viewer.spoiler_limit(thread.board_id), viewer.id
-        )
+        body, withheld, reveal_url = _body_for(post, viewer.spoiler_limit(thread.board_id))
         if title.masked and withheld is None:
             # The post isn't about a later episode, but its thread is masked (show news, or a
             # thread tied to an episode later than its posts): its text goes with its title.
