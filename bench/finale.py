@@ -13,13 +13,11 @@ from __future__ import annotations
 
 import re
 import secrets
-import subprocess
 import threading
 from pathlib import Path
 
-from bench.client import USER_AGENT
 from bench.dataset import Dataset, ensure_users
-from bench.load import CONNECTIONS, WrkResult, parse_wrk
+from bench.load import WrkResult, parse_wrk, run_wrk
 from bench.servers import SHOWBOARD, app_env, gunicorn
 from bench.writes import (
     WRITER_PASSWORD,
@@ -98,21 +96,9 @@ def _reply(writers: list[Writer], seconds: float, run_id: str, elapsed: list[flo
 
 
 def _read_with_cache_stats(url: str, seconds: float) -> tuple[WrkResult, dict[str, int]]:
-    command = [
-        "wrk",
-        "-t1",
-        f"-c{CONNECTIONS}",
-        f"-d{seconds:g}s",
-        "--latency",
-        "-H",
-        f"User-Agent: {USER_AGENT}",
-        "-s",
-        str(CACHE_STATS_SCRIPT),
-        url,
-    ]
-    done = subprocess.run(command, capture_output=True, text=True, check=True, timeout=seconds + 60)
-    found = CACHE_STATS.search(done.stdout)
+    output = run_wrk(url, seconds, ["-s", str(CACHE_STATS_SCRIPT)])
+    found = CACHE_STATS.search(output)
     if found is None:
-        raise ValueError(f"wrk output without the X-Cache counts:\n{done.stdout}")
+        raise ValueError(f"wrk output without the X-Cache counts:\n{output}")
     hit, miss, other = (int(n) for n in found.groups())
-    return parse_wrk(done.stdout), {"hit": hit, "miss": miss, "other": other}
+    return parse_wrk(output), {"hit": hit, "miss": miss, "other": other}

@@ -62,6 +62,12 @@ class WrkResult:
 
 
 def wrk(url: str, seconds: float, cookie: str = "") -> WrkResult:
+    return parse_wrk(run_wrk(url, seconds, ["-H", f"Cookie: {cookie}"] if cookie else []))
+
+
+def run_wrk(url: str, seconds: float, options: list[str]) -> str:
+    """wrk's output for `seconds` of load on `url` (one thread, CONNECTIONS connections,
+    latency percentiles), with extra `options` (headers, a Lua script)."""
     command = [
         "wrk",
         "-t1",
@@ -70,12 +76,11 @@ def wrk(url: str, seconds: float, cookie: str = "") -> WrkResult:
         "--latency",
         "-H",
         f"User-Agent: {USER_AGENT}",
+        *options,
+        url,
     ]
-    if cookie:
-        command += ["-H", f"Cookie: {cookie}"]
-    command.append(url)
     done = subprocess.run(command, capture_output=True, text=True, check=True, timeout=seconds + 60)
-    return parse_wrk(done.stdout)
+    return done.stdout
 
 
 def parse_wrk(output: str) -> WrkResult:
