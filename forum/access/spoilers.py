@@ -33,7 +33,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forum.access.viewer import Viewer
-from forum.discussion.episode_codes import CAUGHT_UP, NOTHING_WATCHED, code_of, key_of
+from forum.discussion.episode_codes import (
+    CAUGHT_UP,
+    CODE,
+    NOTHING_WATCHED,
+    code_of,
+    key_of,
+    parse_code,
+)
 from forum.models import Episode, Post, Thread, User
 from forum.platform.text import slugify
 
@@ -62,30 +69,10 @@ class Catalogue:
         """The visitor boundary of every board that has episodes."""
         return _visitor_limits(self, today, grace_days)
 
-    def _visitor_limits(self, today: date, grace_days: int) -> Mapping[int, int]:
-        cutoff = today - timedelta(days=grace_days)
-        limits = {}
-        for board_id, episodes in self.by_board.items():
-            limit = NOTHING_WATCHED
-            for episode in episodes:
-                if episode.aired is None or episode.aired > cutoff:
-                    break
-                limit = episode.key
-            limits[board_id] = limit
-        return MappingProxyType(limits)
-
     def epoch(self, today: date, grace_days: int) -> int:
         """How many episodes have left the grace period by `today`: the visitor boundaries
         change only when this does, so the page cache keys anonymous pages by it."""
         return bisect_right(_grace_ends(self, grace_days), today)
-
-    def _grace_ends(self, grace_days: int) -> Sequence[date]:
-        return sorted(
-            episode.aired + timedelta(days=grace_days)
-            for episodes in self.by_board.values()
-            for episode in episodes
-            if episode.aired is not None
-        )
 
     def caught_up_key(self, board_id: int, today: date) -> int:
         """What "I'm caught up" means on a board: its last episode aired by `today` (a new
@@ -97,15 +84,38 @@ class Catalogue:
 # Worked out once per catalogue and day (every page asks), not per request.
 @lru_cache(maxsize=8)
 def _visitor_limits(catalogue: Catalogue, today: date, grace_days: int) -> Mapping[int, int]:
-    return catalogue._visitor_limits(today, grace_days)
+    cutoff = today - timedelta(days=grace_days)
+    limits = {}
+    for board_id, episodes in catalogue.by_board.items():
+        limit = NOTHING_WATCHED
+        for episode in episodes:
+            if episode.aired is None or episode.aired > cutoff:
+                break
+            limit = episode.key
+        limits[board_id] = limit
+    return MappingProxyType(limits)
 
 
 @lru_cache(maxsize=8)
 def _grace_ends(catalogue: Catalogue, grace_days: int) -> Sequence[date]:
-    return tuple(catalogue._grace_ends(grace_days))
+    return tuple(
+        sorted(
+            episode.aired + timedelta(days=grace_days)
+            for episodes in catalogue.by_board.values()
+            for episode in episodes
+            if episode.aired is not None
+        )
+    )
 
 
 EMPTY_CATALOGUE = Catalogue(MappingProxyType({}))
+
+
+def key_among(episodes: Sequence[EpisodeInfo], code: str | None) -> int | None:
+    """The key of the episode `code` ("S1E6", "s01e06") names among `episodes` (a board's);
+    None when it names none of them."""
+    key = parse_code(code or "")
+    return key if key is not None and any(e.key == key for e in episodes) else None
 
 
 def load_catalogue(session: Session) -> Catalogue:
@@ -215,7 +225,7 @@ def thread_episode_label(episode_key: int | None, is_news: bool) -> str:
     return " ".join(parts) if parts else "no episode"
 
 
-_SOURCE_SPOILER = re.compile(r">!\s*[Ss](\d{1,3})[Ee](\d{1,3})\s*:")
+_SOURCE_SPOILER = re.compile(rf">!\s*{CODE.pattern}\s*:")
 
 
 def source_spoils(source: str, limit: int) -> bool:

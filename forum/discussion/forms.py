@@ -13,8 +13,7 @@ from wtforms import BooleanField, SelectField
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]
 from wtforms.validators import DataRequired, Length
 
-from forum.access.spoilers import EpisodeInfo
-from forum.discussion.episode_codes import parse_code
+from forum.access.spoilers import EpisodeInfo, key_among
 
 # EmptyForm is re-exported: forum/views/threads.py imports it from here.
 from forum.platform.formfields import EmptyForm, TextAreaTextField, TextField, _clean, _clean_body
@@ -106,11 +105,10 @@ EPISODE_REFUSAL = "Pick one of this show's episodes (or none)."
 def parse_episode(value: str | None, episodes: Sequence[EpisodeInfo]) -> int | None:
     """The key of the episode code `value` names, None for none (""). Raises ValueError (with
     EPISODE_REFUSAL) for a value that is no episode of the board."""
-    value = (value or "").strip()
-    if not value:
+    if not (value or "").strip():
         return None
-    key = parse_code(value)
-    if key is None or key not in {e.key for e in episodes}:
+    key = key_among(episodes, value)
+    if key is None:
         raise ValueError(EPISODE_REFUSAL)
     return key
 

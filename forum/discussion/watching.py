@@ -13,9 +13,9 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from forum.access.spoilers import Catalogue, progress_of
+from forum.access.spoilers import Catalogue, key_among, progress_of
 from forum.access.viewer import Viewer
-from forum.discussion.episode_codes import CAUGHT_UP, NOTHING_WATCHED, code_of, parse_code
+from forum.discussion.episode_codes import CAUGHT_UP, NOTHING_WATCHED, code_of
 from forum.models import Board, User
 from forum.platform import freshness
 
@@ -42,10 +42,7 @@ def watched_key(catalogue: Catalogue, board: Board, watched: str, today: date) -
         return NOTHING_WATCHED
     if choice == ALL_CAUGHT_UP:
         return catalogue.caught_up_key(board.id, today)
-    key = parse_code(watched)
-    if key is None or key not in {episode.key for episode in catalogue.of(board.id)}:
-        return None
-    return key
+    return key_among(catalogue.of(board.id), watched)
 
 
 def set_progress(

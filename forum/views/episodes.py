@@ -12,7 +12,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from forum.access import permissions
-from forum.access.spoilers import Catalogue, load_catalogue
+from forum.access.spoilers import Catalogue, key_among, load_catalogue
 from forum.access.viewer import Viewer, current_viewer
 from forum.db import db_session
 from forum.discussion import episode_reading, episodes, reading, watching
@@ -227,10 +227,9 @@ def set_thread_episode(thread_id: int) -> Response | tuple[str, int]:
         abort(400, _first_error(form))
     episode_key = None
     if form.episode.data:
-        episode_key = parse_code(form.episode.data)
         catalogue = _catalogue_knowing(thread.board_id, form.episode.data)
-        known = {episode.key for episode in catalogue.of(thread.board_id)}
-        if episode_key not in known:
+        episode_key = key_among(catalogue.of(thread.board_id), form.episode.data)
+        if episode_key is None:
             abort(
                 400,
                 f"“{form.episode.data[:20]}” isn't an episode of {thread.board.name}: choose "
