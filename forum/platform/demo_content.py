@@ -36,7 +36,7 @@ CONVERSATIONS: list[tuple[str, str, list[tuple[str, str]]]] = [
             ),
             (
                 "lawfirm_lurker",
-                "Realistically? Variety confirmed the cancellation, so it would take "
+                "Realistically? Variety confirmed the cancellation, so a renewal would take "
                 "another platform picking it up. It has happened before, but rarely for a show "
                 "that's been off the air this long.",
             ),
