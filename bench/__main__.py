@@ -16,7 +16,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from bench import adversarial, report
+from bench import adversarial, report, search_report
 from bench.ablations import ablations
 from bench.dataset import (
     RESULTS,
@@ -30,12 +30,15 @@ from bench.dataset import (
 from bench.finale import finale_suite
 from bench.load import MODES, read_suite
 from bench.profile import profile_page, profile_replies, py_spy
+from bench.search import search_suite
+from bench.search_data import SEARCH_SCALES
 from bench.servers import ROOT, WORKER_CLASSES
 from bench.writes import WRITER_PASSWORD, write_suite, writer_names
 
-PARTS = ("reads", "writes", "finale", "profile", "ablations", "adversarial")
-# Parts that need no dataset or server: the slowest Markdown anyone can post.
-NO_DATASET = {"adversarial"}
+PARTS = ("reads", "writes", "finale", "profile", "ablations", "adversarial", "search")
+# Parts that need no dataset of --scale: the slowest Markdown anyone can post (no dataset or
+# server), and search (its own datasets, at every --search-scales).
+NO_DATASET = {"adversarial", "search"}
 DATABASES = ("sqlite", "postgresql")
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/bench_pg"
 
@@ -63,6 +66,19 @@ def main(argv: list[str] | None = None) -> int:
                 say=_say,
             )
             print(adversarial.report(results["adversarial"]))
+        if "search" in args.parts:
+            results["search"] = search_suite(
+                args.search_databases,
+                args.search_scales,
+                args.search_worker_classes,
+                args.postgres_url,
+                args.duration,
+                args.warmup,
+                args.rebuild,
+                logs,
+                _say,
+            )
+            print(search_report.markdown(results["search"]))
         if set(args.parts) <= NO_DATASET:
             return 0
         _say(f"dataset: {args.scale} ({'rebuilding' if args.rebuild else 'cached if built'})")
@@ -241,6 +257,25 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         help="dropped and created afresh (default: %(default)s)",
     )
     parser.add_argument(
+        "--search-scales",
+        type=_choices(SEARCH_SCALES),
+        default=list(SEARCH_SCALES),
+        help="datasets the search part searches (default: small,large: 50k and 1M posts)",
+    )
+    parser.add_argument(
+        "--search-databases",
+        type=_choices(DATABASES),
+        default=list(DATABASES),
+        help="engines the search part searches (default: sqlite,postgresql; PostgreSQL's "
+        "datasets are bench_search_<scale> on the --postgres-url server, built once and kept)",
+    )
+    parser.add_argument(
+        "--search-worker-classes",
+        type=_choices(WORKER_CLASSES),
+        default=["sync"],
+        help="worker classes the search part runs under (default: sync)",
+    )
+    parser.add_argument(
         "--profile-pages",
         type=lambda v: v.split(","),
         default=["thread"],
@@ -265,7 +300,9 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         "(default: %(default)s)",
     )
     parser.add_argument(
-        "--rebuild", action="store_true", help="build the SQLite dataset again even if cached"
+        "--rebuild",
+        action="store_true",
+        help="build the datasets again even if cached (SQLite, and the search part's PostgreSQL)",
     )
     return parser.parse_args(argv)
 

@@ -130,7 +130,7 @@ def read_suite(
         gunicorn(SHOWBOARD, worker_class, env, logs / f"app-{worker_class}.log") as app,
     ):
         wrk(hello.url(), warmup)
-        ceiling = [_measure(hello, "/", seconds)]
+        ceiling = [measure(hello, "/", seconds)]
         clients = {
             "anonymous": Client(app.port),
             "logged_in": Client(app.port),
@@ -151,13 +151,15 @@ def read_suite(
                     # load moves less between the two figures their ratio is made of.
                     if mode == LOGGED_IN[0]:
                         both = {m: clients[m] for m in LOGGED_IN}
-                        results.update(_pages(app, both, chosen, seconds, warmup))
+                        results.update(measure_pages(app, both, chosen, seconds, warmup))
                 else:
-                    results.update(_pages(app, {mode: clients[mode]}, chosen, seconds, warmup))
+                    results.update(
+                        measure_pages(app, {mode: clients[mode]}, chosen, seconds, warmup)
+                    )
         finally:
             for client in clients.values():
                 client.close()
-        ceiling.append(_measure(hello, "/", seconds))
+        ceiling.append(measure(hello, "/", seconds))
         memory = worker_memory(app)
 
     def mean(key: str) -> float:
@@ -186,7 +188,7 @@ def _uncached_pages(
     with gunicorn(SHOWBOARD, worker_class, env, logs / f"app-uncached-{worker_class}.log") as app:
         visitor = Client(app.port)
         try:
-            return _pages(app, {"uncached": visitor}, pages, seconds, warmup)
+            return measure_pages(app, {"uncached": visitor}, pages, seconds, warmup)
         finally:
             visitor.close()
 
@@ -210,7 +212,7 @@ def set_progress(client: Client, board_slugs: list[str], watched: str) -> None:
         client.get(board)
 
 
-def _pages(
+def measure_pages(
     server: Server, clients: dict[str, Client], pages: list[Page], seconds: float, warmup: float
 ) -> dict[str, dict[str, object]]:
     """Each page in each mode of `clients`. With more than one mode, the modes take turns on
@@ -235,7 +237,7 @@ def _pages(
             turns = [(mode, half) for mode in [*clients, *reversed(clients)]]
         measured: dict[str, list[dict[str, object]]] = {mode: [] for mode in clients}
         for mode, length in turns:
-            measured[mode].append(_measure(server, page.path, length, cookies[mode]))
+            measured[mode].append(measure(server, page.path, length, cookies[mode]))
         for mode, runs in measured.items():
             results[f"{page.name}/{mode}"] = {**_combined(runs), **seen[mode]}
     return results
@@ -268,7 +270,7 @@ def _combined(runs: list[dict[str, object]]) -> dict[str, object]:
     }
 
 
-def _measure(server: Server, path: str, seconds: float, cookie: str = "") -> dict[str, object]:
+def measure(server: Server, path: str, seconds: float, cookie: str = "") -> dict[str, object]:
     cpu_before = cpu_seconds(server)
     result = wrk(server.url(path), seconds, cookie)
     cpu = cpu_seconds(server) - cpu_before

@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from bench import search_report
+
 Cell = tuple[str, bool | None]  # what was measured, and whether it meets the target
 
 RSS_LIMIT_MB = 150
@@ -55,7 +57,7 @@ def targets(results: dict[str, Any]) -> list[tuple[str, dict[str, Cell]]]:
                     run["lost"] == 0 and exact,
                 ),
             )
-    return list(rows.items())
+    return [*rows.items(), *search_report.targets(results.get("search"))]
 
 
 def _read_targets(run: dict[str, Any]) -> list[tuple[str, Cell | None]]:

@@ -1,0 +1,302 @@
+"""What the search benchmark searches for, in which databases, and how big their search index is.
+
+The words come from the demo's own text, so their hit counts are known at every scale:
+
+- the rare word is in the seeded demo conversations (`flask demo`) and in none of the bulk bodies,
+  so it finds the same handful of posts at 50,000 posts and at 1,000,000;
+- the common word is in 2 of the 11 bulk bodies, which `flask demo --threads/--posts` cycles
+  through: about 18% of all posts (9,000 at 50k, 180,000 at 1M);
+- the phrase is two words next to each other in one bulk body: about 9% of all posts.
+
+None of them is in a body with a spoiler, so what they find does not depend on who searches.
+
+Datasets: SQLite uses the cached dataset of the read benchmark (bench/dataset.py); PostgreSQL
+gets its own database per scale (bench_search_small, bench_search_large), built once by the same
+CLI steps and kept, with its facts in bench/results/dataset-postgresql-<scale>.json. The first
+time a dataset is searched, `flask search reindex` is timed on it (rebuilding the whole index
+from the posts) and the time is kept with the dataset's facts.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import time
+from collections.abc import Callable
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from bench.dataset import (
+    DATASET_VERSION,
+    RESULTS,
+    SCALES,
+    Dataset,
+    Page,
+    _build,
+    cached_version,
+    flask,
+    sqlite_dataset,
+)
+
+DATABASES = ("sqlite", "postgresql")
+SEARCH_SCALES = ("small", "large")
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    name: str
+    words: str  # what is typed into the search box
+    contains: str  # the text a matching post's body holds (counted with LIKE, for the report)
+    newest_first: bool = False
+    about: str = ""
+
+    def page(self) -> Page:
+        query = {"q": self.words, **({"sort": "newest"} if self.newest_first else {})}
+        return Page(f"search_{self.name}", f"/search?{urlencode(query)}", self.about)
+
+
+QUERIES = (
+    SearchQuery("rare", "Arden", "arden", about="rare word (the seeded demo posts only)"),
+    SearchQuery("common", "writing", "writing", about="common word (~18% of posts)"),
+    SearchQuery(
+        "phrase", '"rewatch list"', "rewatch list", about="phrase (~9% of posts), in quotes"
+    ),
+    SearchQuery(
+        "common_newest",
+        "writing",
+        "writing",
+        newest_first=True,
+        about="common word, newest first",
+    ),
+)
+WORD = re.compile(r"[^\W_]+")
+
+
+def words_of(body: str) -> list[str]:
+    """A body's words as a search engine sees them before stemming: letters and digits, folded."""
+    return [word.casefold() for word in WORD.findall(body)]
+
+
+def bulk_share(words: str, bodies: list[str]) -> float:
+    """The share of `bodies` holding `words` (one word, or several next to each other)."""
+    wanted = words_of(words)
+    held = 0
+    for body in bodies:
+        found = words_of(body)
+        held += any(
+            found[at : at + len(wanted)] == wanted for at in range(len(found) - len(wanted) + 1)
+        )
+    return held / len(bodies)
+
+
+# ----------------------------------------------------------------------------------- datasets
+
+
+def search_dataset(database: str, scale: str, rebuild: bool, postgres_url: str) -> Dataset:
+    """The dataset to search on `database` at `scale`, with its facts (build and reindex times)."""
+    if database == "sqlite":
+        dataset = sqlite_dataset(scale, rebuild)
+        facts = RESULTS / f"dataset-{scale}.json"
+    else:
+        dataset = postgres_search_dataset(postgres_url, scale, rebuild)
+        facts = RESULTS / f"dataset-postgresql-{scale}.json"
+    return Dataset(
+        dataset.url, _with_reindex(dataset.url, facts), dataset.pages, dataset.episode_boards
+    )
+
+
+def postgres_search_dataset(base_url: str, scale: str, rebuild: bool) -> Dataset:
+    """A PostgreSQL database of SCALES[scale] on the server of `base_url`, built once and kept
+    (it takes minutes at 1M posts): rebuilt only if missing, of another DATASET_VERSION, or
+    `rebuild`. After the build, VACUUM ANALYZE, as autovacuum would do soon on a real site."""
+    url = make_url(base_url).set(database=f"bench_search_{scale}")
+    rendered = url.render_as_string(hide_password=False)
+    facts = RESULTS / f"dataset-postgresql-{scale}.json"
+    if not rebuild and cached_version(facts) == DATASET_VERSION:
+        kept = json.loads(facts.read_text())
+        if _max_post_id(rendered) == kept.get("max_post_id"):
+            flask(rendered, "init-db")  # follow migrations added since the dataset was built
+            return Dataset(rendered, {**kept, "cached": True}, [])
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    facts.unlink(missing_ok=True)
+    _create_database(rendered)
+    build: dict[str, Any] = dict(_build(rendered, SCALES[scale]))
+    started = time.perf_counter()
+    _autocommit(rendered, "VACUUM ANALYZE")
+    build["vacuum_seconds"] = round(time.perf_counter() - started, 1)
+    build["max_post_id"] = _max_post_id(rendered)
+    facts.write_text(json.dumps(build, indent=2))
+    return Dataset(rendered, build, [])
+
+
+def _with_reindex(url: str, facts: Path) -> dict[str, Any]:
+    """The dataset's facts, with `flask search reindex` timed on it the first time."""
+    build: dict[str, Any] = json.loads(facts.read_text())
+    if build.get("reindex_seconds") is None:
+        started = time.perf_counter()
+        flask(url, "search", "reindex")
+        build["reindex_seconds"] = round(time.perf_counter() - started, 1)
+        facts.write_text(json.dumps(build, indent=2))
+    return build
+
+
+def _create_database(url: str) -> None:
+    target = make_url(url)
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
+            connection.execute(text(f'CREATE DATABASE "{target.database}"'))
+    finally:
+        admin.dispose()
+
+
+def _autocommit(url: str, statement: str) -> None:
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            connection.execute(text(statement))
+    finally:
+        engine.dispose()
+
+
+def _max_post_id(url: str) -> int | None:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            found = connection.scalar(text("SELECT MAX(id) FROM posts"))
+            return int(found) if found is not None else None
+    except Exception:  # no such database or table yet: not cached
+        return None
+    finally:
+        engine.dispose()
+
+
+# --------------------------------------------------------------------------------- index size
+
+
+def _on(url: str, read: Callable[[Any], Any]) -> Any:
+    """What `read` returns from a connection to the database at `url`."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return read(connection)
+    finally:
+        engine.dispose()
+
+
+def _scalar(url: str, statement: str) -> int:
+    return int(_on(url, lambda connection: connection.scalar(text(statement))) or 0)
+
+
+def index_size(url: str) -> dict[str, Any]:
+    """The search index's size on disk: each object's bytes, their total, the whole database's,
+    the posts counted, and the total scaled to 1M posts.
+
+    SQLite: the pages (dbstat's pgsize) of every FTS5 table's shadow tables and of every table or
+    index named *search*. PostgreSQL: pg_total_relation_size of every relation named *search*
+    and of every GIN index, plus the stored tsvector columns (pg_column_size over their rows,
+    TOAST included), which live inside the posts and threads tables' own pages."""
+    if url.startswith("sqlite"):
+        objects = sqlite_index_objects(make_url(url).database or "")
+        whole = _sqlite_file_bytes(make_url(url).database or "")
+    else:
+        objects = _on(url, _postgres_index_objects)
+        whole = _scalar(url, "SELECT pg_database_size(current_database())")
+    posts = _scalar(url, "SELECT COUNT(*) FROM posts")
+    total = sum(objects.values())
+    return {
+        "objects": objects,
+        "total_bytes": total,
+        "database_bytes": whole,
+        "posts": posts,
+        "per_million_posts_bytes": round(total * 1_000_000 / max(posts, 1)),
+    }
+
+
+def sqlite_index_objects(path: str) -> dict[str, int]:
+    with closing(sqlite3.connect(path)) as db:
+        virtual = [
+            name
+            for (name,) in db.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' "
+                "AND sql LIKE 'CREATE VIRTUAL TABLE%USING fts5%'"
+            )
+        ]
+        named = {
+            name
+            for name, table in db.execute(
+                "SELECT name, tbl_name FROM sqlite_master WHERE type IN ('table', 'index')"
+            )
+            if "search" in name.casefold()
+            or "search" in table.casefold()
+            or any(name == v or name.startswith(f"{v}_") for v in virtual)
+            or any(table == v or table.startswith(f"{v}_") for v in virtual)
+        }
+        sizes = dict(db.execute("SELECT name, SUM(pgsize) FROM dbstat GROUP BY name").fetchall())
+    return {name: int(sizes[name]) for name in sorted(named) if sizes.get(name)}
+
+
+def _sqlite_file_bytes(path: str) -> int:
+    with closing(sqlite3.connect(path)) as db:
+        pages = db.execute("PRAGMA page_count").fetchone()[0]
+        size = db.execute("PRAGMA page_size").fetchone()[0]
+    return int(pages * size)
+
+
+def _postgres_index_objects(connection: Any) -> dict[str, Any]:
+    relations = connection.execute(
+        text(
+            "SELECT c.relname, pg_total_relation_size(c.oid) FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "LEFT JOIN pg_am a ON a.oid = c.relam "
+            "LEFT JOIN pg_index i ON i.indexrelid = c.oid "
+            "LEFT JOIN pg_class t ON t.oid = i.indrelid "
+            "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'i', 'm') "
+            "AND (c.relname ILIKE '%search%' OR a.amname = 'gin') "
+            # An index of a table counted whole (named *search*) is in that table's total.
+            "AND NOT (c.relkind = 'i' AND t.relname ILIKE '%search%') "
+            "ORDER BY c.relname"
+        )
+    ).all()
+    objects: dict[str, Any] = {name: int(size) for name, size in relations}
+    columns = connection.execute(
+        text(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND udt_name = 'tsvector' "
+            "AND table_name NOT ILIKE '%search%' ORDER BY table_name, column_name"
+        )
+    ).all()
+    for table, column in columns:
+        stored = connection.scalar(
+            text(f'SELECT COALESCE(SUM(pg_column_size("{column}")), 0) FROM "{table}"')
+        )
+        objects[f"{table}.{column}"] = int(stored)
+    return objects
+
+
+def match_counts(url: str) -> dict[str, int]:
+    """Per query, the posts whose Markdown source holds its text (any case): what a search
+    finds before stemming and visibility, to tell a rare word from a common one in the report."""
+    engine = create_engine(url)
+    counts = {}
+    try:
+        with engine.connect() as connection:
+            for query in QUERIES:
+                counts[query.page().name] = int(
+                    connection.scalar(
+                        text("SELECT COUNT(*) FROM posts WHERE LOWER(source) LIKE :pattern"),
+                        {"pattern": f"%{query.contains}%"},
+                    )
+                    or 0
+                )
+    finally:
+        engine.dispose()
+    return counts
