@@ -524,3 +524,24 @@ class WebAuthnChallenge(Base):
     purpose: Mapped[str] = mapped_column(String(20))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SearchDocument(Base):
+    """What full-text search matches in one post (forum/discussion/search_documents.py writes it
+    from the post's stored HTML): normalised words, the thread's title in the opener's row.
+    The engines index it themselves (migrations/versions/0011_full_text_search.py): SQLite's
+    FTS5 table `search_fts` through triggers on this table, PostgreSQL's generated tsvector
+    column `vector` with its GIN index, deliberately not mapped here (migrations/env.py keeps
+    autogenerate away from them). No foreign key to posts: a batch migration that rebuilds
+    `posts` on SQLite would cascade-delete every row; `flask search reindex` removes rows
+    whose post is gone."""
+
+    __tablename__ = "search_documents"
+
+    post_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    title: Mapped[str] = mapped_column(Text, default="", server_default="")
+    body: Mapped[str] = mapped_column(Text, default="", server_default="")
+    spoilers: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # The latest episode (episode_codes key) the post's inline episode spoilers are about; None
+    # when it has none (generic spoilers are matched for anyone who may read the post).
+    spoiler_key: Mapped[int | None] = mapped_column(Integer)

@@ -25,7 +25,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from forum.access import permissions
 from forum.access.spoilers import thread_slug
 from forum.access.viewer import Viewer
-from forum.discussion import antispam, markup
+from forum.discussion import antispam, markup, search_documents
 from forum.models import Board, Post, PostRevision, Thread, User, UTCDateTime, utcnow
 from forum.platform import freshness
 
@@ -282,6 +282,10 @@ def _append(
     )
     session.add(post)
     session.flush()
+    # Findable from the same transaction on (the thread's title lives in its opener's document).
+    search_documents.index_new_post(
+        session, post.id, rendered.html, thread.title if number == 1 else None
+    )
     latest = {
         "b_thread": thread.id,
         "b_board": thread.board_id,
@@ -364,6 +368,7 @@ def edit_post(session: Session, post: Post, body: str, editor: User) -> Refused 
     post.html = rendered.html
     post.render_version = markup.RENDER_VERSION
     post.edited_at = utcnow()
+    search_documents.index_text(session, post.id, rendered.html)
     # The post shows on its thread's pages and in its author's recent posts.
     freshness.changed(session, thread=post.thread_id, user=post.author_id)
     return None

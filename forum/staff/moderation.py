@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from forum.access.spoilers import public_thread_label, thread_may_be_masked, thread_slug
 from forum.accounts import membership
-from forum.discussion import posting
+from forum.discussion import posting, search_documents
 from forum.models import (
     Board,
     BoardModerator,
@@ -150,6 +150,7 @@ def rename_thread(
     old = thread.title
     thread.title = title
     thread.slug = thread_slug(title, thread.episode_key, thread.is_news)
+    search_documents.index_title(session, thread.id, title)
     log_action(
         session,
         actor,
@@ -266,6 +267,7 @@ def purge_post(session: Session, actor: User, post: Post, reason: str = "") -> N
     post.source = ""
     post.html = ""
     post.is_deleted = True
+    search_documents.remove_post(session, post.id)  # its words must not stay findable
     session.execute(delete(PostRevision).where(PostRevision.post_id == post.id))
 
 

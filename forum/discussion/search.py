@@ -1,0 +1,203 @@
+"""Full-text search over thread titles and post text: one function, `find`, on either engine.
+
+The contract with the search page (docs: /work/notes/search_contract.md): `find(session, viewer,
+query, filters, page)` answers a `SearchPage` and never raises for any query string.
+
+How a search runs, in two statements whatever the database holds:
+
+1. Candidates: the newest MAX_RESULTS + 1 matching posts the viewer may read, walked in post id
+   order (newest first) and stopped there, with their rank. Visibility is part of that
+   statement, before anything is counted, ranked or paged: readable_posts, unspoiled_posts and
+   unspoiled_threads (forum/access/visibility.py), news threads dropped for viewers who hide
+   show news, and spoiler text (search_documents) matched only where the viewer's limit on the
+   post's board reaches the post's latest inline episode spoiler. Excluded words (`-word`) are
+   looked for in the open text only, for everyone: a spoiler must not change what "-word"
+   leaves out, or subtracting searches would read it.
+2. The page: the twenty posts shown, with their open text for snippets (never spoiler text).
+
+Relevance ranks those newest candidates only (title matches weigh ten times a body match), so
+the cost of a common word is bounded by MAX_RESULTS, not by how many posts hold it; the total
+is "about N", counted up to MAX_RESULTS and "more than" beyond. The engines
+(forum/discussion/search_sqlite.py, search_postgres.py) build statement 1; this module owns the
+rules they share.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Protocol
+
+from sqlalchemy import ColumnElement, and_, case, false, literal, or_, select
+from sqlalchemy.orm import Session
+
+from forum.access import visibility
+from forum.access.viewer import Viewer
+from forum.discussion import search_documents
+from forum.discussion.search_query import Query, parse
+from forum.discussion.search_query import normalise as normalise
+from forum.models import Post, SearchDocument, Thread
+
+PER_PAGE = 20
+MAX_PAGES = 50
+MAX_RESULTS = PER_PAGE * MAX_PAGES
+
+EMPTY_MESSAGE = "Type a word to search."
+ONLY_EXCLUDED_MESSAGE = "Add a word to look for: a search can't be only words to leave out."
+TOO_DEEP_MESSAGE = (
+    f"Searches go {MAX_PAGES} pages deep: add a word or a filter to narrow this one down."
+)
+TRUNCATED_MESSAGE = "That's a long search: only its first words were looked for."
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    board_id: int | None = None  # one board
+    author_id: int | None = None  # posts by one member
+    thread_id: int | None = None  # within one thread
+    since: date | None = None  # posts created on or after (UTC date)
+    until: date | None = None  # posts created on or before (UTC date)
+    threads_only: bool = False  # only thread openers (post number 1)
+    newest_first: bool = False  # else relevance
+
+
+@dataclass(frozen=True)
+class Hit:
+    post_id: int
+    thread_id: int
+    post_number: int
+    rank: float  # higher = better (for tests and debugging)
+    text: str  # the post's open plain text: no spoiler text of any kind, for snippets
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    hits: tuple[Hit, ...]
+    total: int  # matches counted up to MAX_RESULTS
+    more_than_total: bool  # there are more than `total` matches
+    highlight: tuple[str, ...]  # normalised positive words to mark in snippets
+    message: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    post_id: int
+    rank: float
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """What an engine's candidate statement must apply besides the words: the rows the viewer
+    may find (`where`, over Post, Thread and SearchDocument), and where spoiler text counts
+    (`spoilers_allowed`)."""
+
+    where: ColumnElement[bool]
+    spoilers_allowed: ColumnElement[bool]
+
+
+class Engine(Protocol):
+    def candidates(
+        self, session: Session, query: Query, scope: Scope, *, limit: int, ranked: bool
+    ) -> Sequence[Candidate]: ...
+
+
+def find(
+    session: Session, viewer: Viewer, query: str, filters: SearchFilters, page: int = 1
+) -> SearchPage:
+    """The page `page` of what `viewer` finds for `query` (see the module docstring)."""
+    parsed = parse(query)
+    if parsed.is_empty:
+        message = ONLY_EXCLUDED_MESSAGE if parsed.excluded else EMPTY_MESSAGE
+        return SearchPage((), 0, False, (), message)
+    highlight = parsed.highlight
+    if page > MAX_PAGES:
+        return SearchPage((), 0, False, highlight, TOO_DEEP_MESSAGE)
+    page = max(page, 1)
+    # Imported here: the engines import this module's Candidate and Scope.
+    from forum.discussion import search_postgres, search_sqlite
+
+    engine: Engine = (
+        search_postgres.ENGINE
+        if session.get_bind().dialect.name == "postgresql"
+        else search_sqlite.ENGINE
+    )
+    found = engine.candidates(
+        session,
+        parsed,
+        scope(viewer, filters),
+        limit=MAX_RESULTS + 1,
+        ranked=not filters.newest_first,
+    )
+    more = len(found) > MAX_RESULTS
+    ordered = list(found[:MAX_RESULTS])
+    if not filters.newest_first:
+        # Python's sort is stable: equal ranks stay newest first.
+        ordered.sort(key=lambda c: -c.rank)
+    shown = ordered[(page - 1) * PER_PAGE : page * PER_PAGE]
+    note = TRUNCATED_MESSAGE if parsed.truncated else None
+    return SearchPage(_hits(session, shown), len(ordered), more, highlight, note)
+
+
+def _hits(session: Session, shown: Sequence[Candidate]) -> tuple[Hit, ...]:
+    if not shown:
+        return ()
+    rows = {
+        row.id: row
+        for row in session.execute(
+            select(Post.id, Post.thread_id, Post.number, Post.html).where(
+                Post.id.in_([c.post_id for c in shown])
+            )
+        )
+    }
+    return tuple(
+        Hit(
+            c.post_id,
+            rows[c.post_id].thread_id,
+            rows[c.post_id].number,
+            c.rank,
+            search_documents.open_text(rows[c.post_id].html),
+        )
+        for c in shown
+        if c.post_id in rows
+    )
+
+
+def spoiler_limit(viewer: Viewer) -> ColumnElement[int]:
+    """The viewer's spoiler limit on each row's board (Thread.board_id), as SQL: the same CASE
+    as forum/access/visibility.py's unspoiled_* conditions use."""
+    if not viewer.spoiler_limits:
+        return literal(viewer.spoiler_default)
+    return case(dict(viewer.spoiler_limits), value=Thread.board_id, else_=viewer.spoiler_default)
+
+
+def scope(viewer: Viewer, filters: SearchFilters) -> Scope:
+    """Where `viewer` may find anything, narrowed by `filters` (needs Post, Thread and
+    SearchDocument joined)."""
+    conditions: list[ColumnElement[bool]] = [
+        visibility.readable_posts(viewer),
+        visibility.unspoiled_posts(viewer),
+        visibility.unspoiled_threads(viewer),
+    ]
+    if viewer.hides_news:
+        conditions.append(Thread.is_news == false())
+    if filters.board_id is not None:
+        conditions.append(Thread.board_id == filters.board_id)
+    if filters.author_id is not None:
+        conditions.append(Post.author_id == filters.author_id)
+    if filters.thread_id is not None:
+        conditions.append(Post.thread_id == filters.thread_id)
+    if filters.since is not None:
+        conditions.append(Post.created_at >= _midnight(filters.since))
+    if filters.until is not None and filters.until < date.max:
+        conditions.append(Post.created_at < _midnight(filters.until + timedelta(days=1)))
+    if filters.threads_only:
+        conditions.append(Post.number == 1)
+    allowed = or_(
+        SearchDocument.spoiler_key.is_(None), SearchDocument.spoiler_key <= spoiler_limit(viewer)
+    )
+    return Scope(and_(*conditions), allowed)
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=UTC)

@@ -1,0 +1,170 @@
+"""Search on PostgreSQL: a stored tsvector on `search_documents` with a GIN index.
+
+`search_documents.vector` is a generated column (migrations/versions/0011_full_text_search.py):
+the title weighted A, the open body D and the spoiler text B, each through the `english`
+configuration (stemming: "renewed" finds "renewal"). Accents need no `unaccent` extension:
+documents and queries are normalised in Python (search_query.normalise) before PostgreSQL sees
+them. Ranking is ts_rank with the title at ten times the body; spoiler text (weight B) counts
+only where the viewer may match it, and rows beyond the viewer are matched with every word
+restricted to weights A and D (`word:AD`).
+
+The semantics are websearch_to_tsquery's, built from search_query's parse instead of handing
+PostgreSQL the typed text: each term is its own `to_tsquery('english', :term)` (words joined
+by `<->` for a phrase), a bound parameter made only of letters and digits, combined with AND,
+OR and NOT in SQL.
+
+Plain-word fallback: the english configuration drops stop words ("who", "the", "it"), so a term
+made only of them ("The Who", "who", "it") would match nothing, or everything. Such a term is
+matched against the open text through the `simple` configuration, computed for the rows the
+other conditions leave (an exact, unstemmed match; no second stored vector and index for words
+that are in nearly every post). A phrase with a few stop words among others stays on the
+english vector, where they hold their positions ("renewed for season" = renew <2> season).
+
+Why it scales: the candidate statement asks for the newest rows in post id order with a LIMIT;
+for a common word the planner walks the primary key backwards checking `@@` and stops at the
+limit, for a rare one it takes the GIN bitmap and sorts the few matches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal_column,
+    not_,
+    or_,
+    select,
+)
+from sqlalchemy.orm import Session
+
+from forum.discussion.search import Candidate, Scope
+from forum.discussion.search_query import Query, Term
+from forum.models import Post, SearchDocument, Thread
+
+# PostgreSQL's english stop words (tsearch_data/english.stop): the english vector has none of
+# them, so a term made only of these goes to the plain-word fallback.
+_STOP_LIST = """
+i me my myself we our ours ourselves you your yours yourself yourselves he him his himself she
+her hers herself it its itself they them their theirs themselves what which who whom this that
+these those am is are was were be been being have has had having do does did doing a an the and
+but if or because as until while of at by for with about against between into through during
+before after above below to from up down in out on off over under again further then once here
+there when where why how all any both each few more most other some such no nor not only own
+same so than too very s t can will just don should now
+"""
+STOP_WORDS = frozenset(_STOP_LIST.split())
+
+ADD_COLUMN = (
+    "ALTER TABLE search_documents ADD COLUMN vector tsvector GENERATED ALWAYS AS ("
+    "setweight(to_tsvector('english'::regconfig, title), 'A') || "
+    "setweight(to_tsvector('english'::regconfig, body), 'D') || "
+    "setweight(to_tsvector('english'::regconfig, spoilers), 'B')) STORED"
+)
+CREATE_INDEX = "CREATE INDEX ix_search_documents_vector ON search_documents USING gin (vector)"
+# Not in the models (autogenerate must leave them alone: migrations/env.py).
+UNMAPPED_COLUMNS = frozenset({"vector"})
+UNMAPPED_INDEXES = frozenset({"ix_search_documents_vector"})
+
+_vector: ColumnElement[Any] = literal_column("search_documents.vector")
+_open_words = func.to_tsvector(
+    literal_column("'simple'::regconfig"), SearchDocument.title + " " + SearchDocument.body
+)
+_ENGLISH: ColumnElement[Any] = literal_column("'english'::regconfig")
+# ts_rank's weights, in the order {D, C, B, A}: body, (unused), spoilers, title.
+_WEIGHTS: ColumnElement[Any] = literal_column("'{0.1, 0.1, 0.1, 1.0}'::float4[]")
+_WEIGHTS_NO_SPOILERS: ColumnElement[Any] = literal_column("'{0.1, 0, 0, 1.0}'::float4[]")
+
+
+def install(connection: Connection) -> None:
+    connection.exec_driver_sql(ADD_COLUMN)
+    connection.exec_driver_sql(CREATE_INDEX)
+
+
+def is_fallback(term: Term) -> bool:
+    return all(word in STOP_WORDS for word in term.words)
+
+
+def tsquery_text(term: Term, open_only: bool) -> str:
+    """`term` in to_tsquery's syntax: words of letters and digits (search_query.TOKEN), so
+    nothing in them is an operator; `:AD` keeps them to the title and the open body."""
+    suffix = ":AD" if open_only else ""
+    return " <-> ".join(word + suffix for word in term.words)
+
+
+class _Conditions:
+    """Builds the boolean tree of one query, numbering its bound parameters."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def _param(self, value: str) -> ColumnElement[str]:
+        self.count += 1
+        return bindparam(f"term_{self.count}", value)
+
+    def term(self, term: Term, open_only: bool) -> ColumnElement[bool]:
+        if is_fallback(term):
+            query = func.phraseto_tsquery(
+                literal_column("'simple'::regconfig"), self._param(" ".join(term.words))
+            )
+            return _open_words.op("@@")(query)
+        query = func.to_tsquery(_ENGLISH, self._param(tsquery_text(term, open_only)))
+        return _vector.op("@@")(query)
+
+    def query(self, query: Query, open_only: bool) -> ColumnElement[bool]:
+        wanted = and_(*(or_(*(self.term(t, open_only) for t in group)) for group in query.groups))
+        if not query.excluded:
+            return wanted
+        return and_(wanted, not_(or_(*(self.term(t, True) for t in query.excluded))))
+
+
+def _rank_text(query: Query, open_only: bool) -> str | None:
+    terms = [t for group in query.groups for t in group if not is_fallback(t)]
+    if not terms:
+        return None
+    return " | ".join(f"({tsquery_text(t, open_only)})" for t in terms)
+
+
+class _Engine:
+    def candidates(
+        self, session: Session, query: Query, scope: Scope, *, limit: int, ranked: bool
+    ) -> Sequence[Candidate]:
+        build = _Conditions()
+        everywhere = build.query(query, open_only=False)
+        outside_spoilers = build.query(query, open_only=True)
+        rank: ColumnElement[float] = literal_column("0.0")
+        all_text, open_text = _rank_text(query, False), _rank_text(query, True)
+        if ranked and all_text and open_text:
+            rank = case(
+                (
+                    scope.spoilers_allowed,
+                    func.ts_rank(
+                        _WEIGHTS,
+                        _vector,
+                        func.to_tsquery(_ENGLISH, bindparam("rank_all", all_text)),
+                    ),
+                ),
+                else_=func.ts_rank(
+                    _WEIGHTS_NO_SPOILERS,
+                    _vector,
+                    func.to_tsquery(_ENGLISH, bindparam("rank_open", open_text)),
+                ),
+            )
+        stmt = (
+            select(SearchDocument.post_id, rank)
+            .join(Post, Post.id == SearchDocument.post_id)
+            .join(Thread, Thread.id == Post.thread_id)
+            .where(everywhere, scope.where, or_(scope.spoilers_allowed, outside_spoilers))
+            .order_by(SearchDocument.post_id.desc())
+            .limit(limit)
+        )
+        return [Candidate(int(post_id), float(score)) for post_id, score in session.execute(stmt)]
+
+
+ENGINE = _Engine()

@@ -1,0 +1,150 @@
+"""Search on SQLite: an FTS5 table over `search_documents`, kept by triggers.
+
+`search_fts(title, body, spoilers)` is an *external-content* FTS5 table: it stores only the
+index, reading the text from `search_documents` (content_rowid = post_id), and three AFTER
+INSERT/UPDATE/DELETE triggers on `search_documents` keep it in step, so Python writes the plain
+table alone (forum/discussion/search_documents.py). Tokenizer: `porter unicode61
+remove_diacritics 2`: Porter stemming ("renewed" finds "renewal") over Unicode words with
+accents folded (documents and queries are normalised in Python as well). FTS5 keeps every word,
+so short common words ("who", "the office") need no fallback here; PostgreSQL's does
+(search_postgres.py).
+
+Queries never reach FTS5 as typed: search_query parses them into words of letters and digits,
+and this module writes the MATCH expression itself, every word inside double quotes, passed as
+a bound parameter.
+
+Why it scales: the candidate statement drives from the FTS5 table in rowid (post id) order,
+newest first, checks visibility row by row through primary keys and stops at the limit, so a
+common word costs MAX_RESULTS rows, not all of its matches. Ranking uses highlight() on those
+rows (the phrase instances of the row itself) instead of bm25(), whose document frequencies
+read every match of every word. Title matches weigh TITLE_WEIGHT times a body match.
+
+`install` (re)creates the triggers and is idempotent: migrations/env.py runs it after every
+upgrade on SQLite, because a batch migration that rebuilds `search_documents` drops them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import ColumnElement, Connection, column, literal_column, or_, select, table
+from sqlalchemy import text as sql_text
+from sqlalchemy.orm import Session
+
+from forum.discussion.search import Candidate, Scope
+from forum.discussion.search_query import Query, Term
+from forum.models import Post, SearchDocument, Thread
+
+TITLE_WEIGHT = 10
+
+CREATE_TABLE = (
+    "CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5("
+    "title, body, spoilers, content='search_documents', content_rowid='post_id', "
+    "tokenize='porter unicode61 remove_diacritics 2')"
+)
+_COLUMNS = "title, body, spoilers"
+_NEW = "new.post_id, new.title, new.body, new.spoilers"
+_OLD = "old.post_id, old.title, old.body, old.spoilers"
+TRIGGERS = {
+    "search_documents_ai": (
+        f"AFTER INSERT ON search_documents BEGIN "
+        f"INSERT INTO search_fts(rowid, {_COLUMNS}) VALUES ({_NEW}); END"
+    ),
+    "search_documents_ad": (
+        f"AFTER DELETE ON search_documents BEGIN "
+        f"INSERT INTO search_fts(search_fts, rowid, {_COLUMNS}) VALUES ('delete', {_OLD}); END"
+    ),
+    "search_documents_au": (
+        f"AFTER UPDATE ON search_documents BEGIN "
+        f"INSERT INTO search_fts(search_fts, rowid, {_COLUMNS}) VALUES ('delete', {_OLD}); "
+        f"INSERT INTO search_fts(rowid, {_COLUMNS}) VALUES ({_NEW}); END"
+    ),
+}
+# The FTS5 table and the shadow tables it keeps: not in the models, never to be dropped.
+OBJECT_PREFIX = "search_fts"
+
+
+def install(connection: Connection) -> None:
+    """Create the FTS5 table and its triggers where missing (the documents table must exist)."""
+    connection.exec_driver_sql(CREATE_TABLE)
+    for name, body in TRIGGERS.items():
+        connection.exec_driver_sql(f"CREATE TRIGGER IF NOT EXISTS {name} {body}")
+
+
+def rebuild(connection: Connection) -> None:
+    """Rebuild the FTS5 index from the documents table (after rows were written past the
+    triggers, or to repair it)."""
+    connection.exec_driver_sql("INSERT INTO search_fts(search_fts) VALUES ('rebuild')")
+
+
+def uninstall(connection: Connection) -> None:
+    for name in TRIGGERS:
+        connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
+    connection.exec_driver_sql("DROP TABLE IF EXISTS search_fts")
+
+
+# ------------------------------------------------------------------------------ queries
+
+
+def _term(term: Term) -> str:
+    # Words are letters and digits only (search_query.TOKEN): nothing in them is FTS5 syntax.
+    return '"' + " ".join(term.words) + '"'
+
+
+def _any(terms: Sequence[Term]) -> str:
+    return "(" + " OR ".join(_term(t) for t in terms) + ")"
+
+
+def match_expressions(query: Query) -> tuple[str, str]:
+    """The MATCH expressions for rows whose spoiler text the viewer may match, and for the
+    others (title and body only). Excluded terms look at title and body for everyone."""
+    wanted = " AND ".join(_any(group) for group in query.groups)
+    unwanted = f" NOT {{title body}} : {_any(query.excluded)}" if query.excluded else ""
+    return f"({wanted}){unwanted}", f"{{title body}} : ({wanted}){unwanted}"
+
+
+_fts = table("search_fts", column("rowid"), column("search_fts"))
+
+
+def _hits_in(index: int) -> ColumnElement[float]:
+    marked = f"highlight(search_fts, {index}, char(1), '')"
+    return literal_column(f"(length({marked}) - length(replace({marked}, char(1), '')))")
+
+
+class _Engine:
+    def candidates(
+        self, session: Session, query: Query, scope: Scope, *, limit: int, ranked: bool
+    ) -> Sequence[Candidate]:
+        everywhere, open_text = match_expressions(query)
+        # Rows with a spoiler beyond the viewer must match without their spoiler text: checked
+        # for those rows only, on the FTS5 index by rowid.
+        outside_spoilers = sql_text(
+            "EXISTS (SELECT 1 FROM search_fts AS spoiled WHERE spoiled.search_fts MATCH "
+            ":open_text AND spoiled.rowid = search_fts.rowid)"
+        ).bindparams(open_text=open_text)
+        rank: ColumnElement[float] = literal_column("0")
+        if ranked:
+            # A spoiler's words count only where the viewer may match them (true is 1).
+            rank = (
+                _hits_in(0) * TITLE_WEIGHT
+                + _hits_in(1)
+                + _hits_in(2) * scope.spoilers_allowed.self_group()
+            )
+        stmt = (
+            select(_fts.c.rowid, rank)
+            .select_from(_fts)
+            .join(SearchDocument, SearchDocument.post_id == _fts.c.rowid)
+            .join(Post, Post.id == _fts.c.rowid)
+            .join(Thread, Thread.id == Post.thread_id)
+            .where(
+                _fts.c.search_fts.op("MATCH")(everywhere),
+                scope.where,
+                or_(scope.spoilers_allowed, outside_spoilers),
+            )
+            .order_by(_fts.c.rowid.desc())
+            .limit(limit)
+        )
+        return [Candidate(int(post_id), float(score)) for post_id, score in session.execute(stmt)]
+
+
+ENGINE = _Engine()
