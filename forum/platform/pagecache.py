@@ -19,6 +19,11 @@ one indexed read and no rendering.
 
 With PAGE_CACHE off nothing is looked up or stored: every page is rendered and says
 `X-Cache: miss` (what `python -m bench` measures as a cache miss; also for debugging a page).
+
+Feeds and sitemaps (`serve_document`) are keyed the same way, but they are the same for
+everyone (built as a visitor), so members share them too; they show no relative times, so they
+are kept longer (DOCUMENT_TTL_SECONDS); and they answer If-Modified-Since as well as
+If-None-Match, with the time they were first rendered under their key as Last-Modified.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, Protocol
 
@@ -44,9 +50,14 @@ PAGE_TTL_SECONDS = 60
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 
 
+# Feeds and sitemaps: keyed by content versions like pages, and without relative times, so a
+# stored one is right until its key changes; the TTL only frees memory.
+DOCUMENT_TTL_SECONDS = 3600
+
+
 class PageStore(Protocol):
     def get(self, key: str) -> bytes | None: ...
-    def set(self, key: str, page: bytes) -> None: ...
+    def set(self, key: str, page: bytes, ttl: int = PAGE_TTL_SECONDS) -> None: ...
 
 
 class LocalStore:
@@ -76,14 +87,14 @@ class LocalStore:
             self._pages.move_to_end(key)
             return entry[1]
 
-    def set(self, key: str, page: bytes) -> None:
+    def set(self, key: str, page: bytes, ttl: int = PAGE_TTL_SECONDS) -> None:
         cost = _cost(key, page)
         if cost > self._max_bytes:
             return
         with self._lock:
             if key in self._pages:
                 self._drop(key)
-            self._pages[key] = (time.monotonic() + PAGE_TTL_SECONDS, page)
+            self._pages[key] = (time.monotonic() + ttl, page)
             self._bytes += cost
             while self._bytes > self._max_bytes:
                 self._drop(next(iter(self._pages)))
@@ -109,8 +120,8 @@ class RedisStore:
         # The client is built without decode_responses, so what Redis gives back is bytes.
         return page if isinstance(page, bytes) else None
 
-    def set(self, key: str, page: bytes) -> None:
-        self._link.call(lambda r: r.set(f"showboard:page:{key}", page, ex=PAGE_TTL_SECONDS), None)
+    def set(self, key: str, page: bytes, ttl: int = PAGE_TTL_SECONDS) -> None:
+        self._link.call(lambda r: r.set(f"showboard:page:{key}", page, ex=ttl), None)
 
 
 def _personal() -> bool:
@@ -165,6 +176,34 @@ _ROW_VERSIONS: dict[str, tuple[str, Callable[[dict[str, Any]], object] | None]] 
     "boards.index": ("(SELECT SUM(cache_version) FROM boards)", None),
 }
 CACHEABLE_ENDPOINTS = frozenset(_ROW_VERSIONS)
+# Feeds and sitemaps (serve_document), by endpoint as above. Their versions are text, so one
+# scalar can carry two: the site and board feeds print their threads' opening posts, whose
+# edits and deletions bump only the thread's version (forum/discussion/posting.py), so they
+# add up their threads' versions too (a sum of counters that only grow: any bump changes it,
+# a new thread bumps its board). Sitemaps list threads' addresses and last posts: a new post
+# bumps its board, a rename or a hide is site-wide.
+_ALL_BOARDS = "(SELECT CAST(COALESCE(SUM(cache_version), 0) AS VARCHAR(20)) FROM boards)"
+_DOCUMENT_VERSIONS: dict[str, tuple[str, Callable[[dict[str, Any]], object] | None]] = {
+    "feeds.site": (
+        f"{_ALL_BOARDS} || ':' || "
+        "(SELECT CAST(COALESCE(SUM(cache_version), 0) AS VARCHAR(20)) FROM threads)",
+        None,
+    ),
+    "feeds.board": (
+        "(SELECT CAST(boards.cache_version AS VARCHAR(20)) || ':'"
+        " || CAST(COALESCE(SUM(threads.cache_version), 0) AS VARCHAR(20))"
+        " FROM boards LEFT JOIN threads ON threads.board_id = boards.id"
+        " WHERE boards.slug = {p} GROUP BY boards.id, boards.cache_version)",
+        lambda args: args["slug"],
+    ),
+    "feeds.thread": (
+        "(SELECT CAST(cache_version AS VARCHAR(20)) FROM threads WHERE id = {p})",
+        lambda args: args["thread_id"],
+    ),
+    "crawlers.sitemap_index": (_ALL_BOARDS, None),
+    "crawlers.sitemap_boards": (_ALL_BOARDS, None),
+    "crawlers.sitemap_threads": (_ALL_BOARDS, None),
+}
 # The cached pages that read a query parameter (?page=N, nothing else): how many items the
 # page numbers count, read in the same statement (same parameter), and the page size's setting.
 _PAGED: dict[str, tuple[str, str]] = {
@@ -198,7 +237,7 @@ def site_version_seen() -> int | None:
 @lru_cache(maxsize=16)
 def _version_query(endpoint: str, paramstyle: str) -> str:
     placeholder = _PLACEHOLDERS[paramstyle]
-    row_version = _ROW_VERSIONS[endpoint][0].format(p=placeholder)
+    row_version = _versions_of(endpoint)[0].format(p=placeholder)
     items = _PAGED[endpoint][0].format(p=placeholder) if endpoint in _PAGED else "NULL"
     return f"SELECT namespace, version, {row_version}, {items} FROM cache_state"
 
@@ -213,7 +252,7 @@ def _page_key() -> str:
     rather than an engine (the tests' rolled-back transaction), read through it, so the
     versions are the ones the request's own transaction sees."""
     endpoint = str(request.endpoint)
-    argument = _ROW_VERSIONS[endpoint][1]
+    argument = _versions_of(endpoint)[1]
     parameters: tuple[object, ...] = (argument(request.view_args or {}),) if argument else ()
     if endpoint in _PAGED:
         parameters *= 2
@@ -233,6 +272,10 @@ def _page_key() -> str:
             raw.close()
     g.site_version = int(site)
     return f"{namespace}:{site}:{row}:{_spoiler_epoch()}:{_page_address(items)}"
+
+
+def _versions_of(endpoint: str) -> tuple[str, Callable[[dict[str, Any]], object] | None]:
+    return _ROW_VERSIONS.get(endpoint) or _DOCUMENT_VERSIONS[endpoint]
 
 
 def _spoiler_epoch() -> int:
@@ -272,6 +315,49 @@ def _with_cache_headers(response: Response, etag: str, state: str) -> Response:
     response.headers["Cache-Control"] = "no-cache"  # revalidate every time: cheap with the ETag
     response.headers["X-Cache"] = state
     return response
+
+
+def serve_document(render: Callable[[], bytes], mimetype: str) -> Response:
+    """A feed or a sitemap (an endpoint of _DOCUMENT_VERSIONS) for anyone: `render` builds it
+    as a visitor sees it, so members get the same bytes. Its ETag is its key, read in one
+    statement, so a revalidation (If-None-Match) costs that read.
+
+    Last-Modified is when the stored copy was rendered. HTTP dates count whole seconds, so two
+    different copies rendered within one second would share a date and If-Modified-Since could
+    not tell them apart: each new copy of a URL is dated at least a second after the last one
+    dated (kept beside the copies). Without a store (PAGE_CACHE off) nothing remembers that, so
+    only If-None-Match is answered; dates ahead of the server's clock are ignored."""
+    key = f"doc:{current_app.config['PUBLIC_URL']}:{_page_key()}"
+    etag = hashlib.blake2b(key.encode(), digest_size=12).hexdigest()
+    if etag in request.if_none_match:
+        return _with_cache_headers(Response(status=304), etag, "revalidated")
+    now = int(time.time())
+    store: PageStore | None = current_app.extensions.get("forum.pagecache")
+    stored = store.get(key) if store is not None else None
+    if stored is not None:
+        stamp, _newline, body = stored.partition(b"\n")
+        modified, state = int(stamp), "hit"
+    else:
+        body, modified, state = render(), now, "miss"
+        if store is not None:
+            dated = f"doc-dated:{current_app.config['PUBLIC_URL']}:{request.path}"
+            last = store.get(dated)
+            modified = max(now, int(last) + 1) if last is not None else now
+            store.set(dated, b"%d" % modified, DOCUMENT_TTL_SECONDS)
+            store.set(key, b"%d\n" % modified + body, DOCUMENT_TTL_SECONDS)
+    since = request.if_modified_since
+    if (
+        store is not None
+        and since is not None
+        # If-None-Match, when sent, decides alone (RFC 9110 13.1.3); it didn't match above.
+        and not request.if_none_match
+        and modified <= since.timestamp() <= now
+    ):
+        response = Response(status=304)
+    else:
+        response = Response(body, mimetype=mimetype)
+    response.last_modified = datetime.fromtimestamp(modified, UTC)
+    return _with_cache_headers(response, etag, state)
 
 
 def init_app(app: Flask) -> None:

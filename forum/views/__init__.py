@@ -27,8 +27,10 @@ def register_blueprints(app: Flask) -> None:
         accounts,
         admin,
         boards,
+        crawlers,
         episodes,
         errors,
+        feeds,
         history,
         mod,
         reports,
@@ -53,6 +55,8 @@ def register_blueprints(app: Flask) -> None:
         mod,
         admin,
         signin,
+        feeds,
+        crawlers,
     ):
         app.register_blueprint(module.bp)
     errors.init_app(app)

@@ -1,0 +1,165 @@
+"""Link previews: the OpenGraph and Twitter card tags, the canonical URL and the feed link of
+the index, board and thread pages (templates/_link_preview.html prints them).
+
+Chat apps and social sites fetch a shared link as a visitor, and anonymous pages are cached and
+served to every visitor, so the tags are always worked out as a visitor sees the page
+(feed_reading.public_viewer), whoever asks: a thread tied to an episode inside the visitor's
+spoiler window gets its masked title and no excerpt, for members too. The excerpt is plain
+text (Jinja escapes it) of the opening post with every spoiler left out, generic ones too:
+a preview has no "click to reveal". Built from what the page already loaded: no statement.
+
+Templates call these once per page through the `link_previews` global (forum/views/crawlers.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from html.parser import HTMLParser
+
+from forum.access import permissions, spoilers
+from forum.db import db_session
+from forum.discussion.feed_reading import public_viewer
+from forum.discussion.reading import BoardListing, ThreadListing
+from forum.models import Post, Thread
+from forum.platform.publicurl import external_url
+from forum.platform.settings import get_settings
+
+EXCERPT_CHARS = 200
+# What the index says when the admin has set no tagline (templates/boards/index.html's words).
+INDEX_DESCRIPTION = (
+    "Pick a show, join the debate. Theories, rewatches and the big question: will it come back?"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class LinkPreview:
+    title: str
+    description: str  # "" for none: no og:description at all
+    url: str  # canonical, absolute
+    kind: str  # og:type
+    feed_url: str
+    feed_title: str
+
+
+def index() -> LinkPreview:
+    settings = get_settings(db_session())
+    return LinkPreview(
+        title=settings.site_name,
+        description=excerpt_of_text(settings.tagline or INDEX_DESCRIPTION),
+        url=external_url("boards.index"),
+        kind="website",
+        feed_url=external_url("feeds.site"),
+        feed_title=f"{settings.site_name}: latest threads",
+    )
+
+
+def board(listing: BoardListing) -> LinkPreview:
+    shown = listing.board
+    number = listing.page.number
+    return LinkPreview(
+        title=shown.name,
+        description=excerpt_of_text(shown.description),
+        url=external_url("boards.board", slug=shown.slug, page=number if number > 1 else None),
+        kind="website",
+        feed_url=external_url("feeds.board", slug=shown.slug),
+        feed_title=f"{shown.name}: latest threads",
+    )
+
+
+def thread(listing: ThreadListing) -> LinkPreview | None:
+    """The tags of a thread page as a visitor sees it; None for a thread hidden from visitors
+    (only its moderators see the page: nothing to share)."""
+    shown = listing.thread
+    viewer = public_viewer(db_session())
+    if not permissions.can_see_thread(viewer, shown):
+        return None
+    title = spoilers.thread_title(viewer, shown)
+    number = listing.page.number
+    opener = listing.posts[0] if number == 1 and listing.posts else None
+    description = ""
+    if not title.masked and opener is not None and opener.number == 1:
+        description = _opener_excerpt(opener, shown, viewer.spoiler_limit(shown.board_id))
+    return LinkPreview(
+        title=title.text,
+        description=description,
+        url=external_url(
+            "threads.thread",
+            thread_id=shown.id,
+            slug=shown.slug,
+            page=number if number > 1 else None,
+        ),
+        kind="article",
+        feed_url=external_url("feeds.thread", thread_id=shown.id),
+        feed_title=f"{title.text}: latest posts",
+    )
+
+
+def _opener_excerpt(post: Post, shown: Thread, limit: int) -> str:
+    viewer = public_viewer(db_session())
+    if not permissions.can_see_post_text(viewer, post, shown):
+        return ""
+    if post.episode_key is not None and post.episode_key > limit:
+        return ""
+    return excerpt_of_text(plain_text(post.html))
+
+
+def excerpt_of_text(text: str) -> str:
+    """At most EXCERPT_CHARS, cut at a word, with an ellipsis when cut."""
+    text = " ".join(text.split())
+    if len(text) <= EXCERPT_CHARS:
+        return text
+    cut = text[: EXCERPT_CHARS - 1]
+    if " " in cut:
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:.-") + "…"
+
+
+# Elements whose end starts a new line of text, so words of two paragraphs don't run together.
+_BREAKS = frozenset(
+    {"p", "br", "li", "blockquote", "pre", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "td", "th"}
+)
+_VOID = frozenset({"br", "hr", "img", "input", "wbr"})
+
+
+class _PlainText(HTMLParser):
+    """The text of stored post HTML without any spoiler: an element of class "spoiler" (the
+    label of every spoiler, generic or episode, and the span a withheld one leaves) is
+    skipped with everything inside it (forum/discussion/spoiler_html.py's format)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skipping: str | None = None
+        self._depth = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self._skipping is not None:
+            self._depth += tag == self._skipping
+            return
+        classes = {name for key, value in attrs if key == "class" for name in (value or "").split()}
+        if "spoiler" in classes and tag not in _VOID:
+            self._skipping, self._depth = tag, 1
+        elif tag in _BREAKS:
+            self.parts.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._skipping is not None:
+            if tag == self._skipping:
+                self._depth -= 1
+                if self._depth == 0:
+                    self._skipping = None
+            return
+        if tag in _BREAKS:
+            self.parts.append(" ")
+
+    def handle_data(self, data: str) -> None:
+        if self._skipping is None:
+            self.parts.append(data)
+
+
+def plain_text(html: str) -> str:
+    """Stored post HTML as plain text, spoilers left out (see _PlainText)."""
+    parser = _PlainText()
+    parser.feed(html)
+    parser.close()
+    return " ".join("".join(parser.parts).split())
