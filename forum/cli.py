@@ -1,5 +1,5 @@
 """Flask CLI commands: init-db, backup, restore, boards import, episodes open, users create, demo,
-posts rerender, recount, db revision."""
+posts rerender, recount, search reindex, db revision."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from forum.accounts import membership
 from forum.db import db_session, engine
-from forum.discussion import episodes, markup
+from forum.discussion import episodes, markup, search_documents, search_sqlite
 from forum.discussion.episode_codes import code_of
 from forum.models import Board, BoardModerator, Post, Role, utcnow
 from forum.platform import backup, demo, freshness, migrate
@@ -33,6 +33,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(posts)
     app.cli.add_command(recount_command)
+    app.cli.add_command(search_group)
     app.cli.add_command(db_group)
 
 
@@ -252,7 +253,11 @@ def rerender(everything: bool) -> None:
         stmt = stmt.where(Post.render_version != markup.RENDER_VERSION)
     count = 0
     for post in session.scalars(stmt):
-        post.html = markup.render(post.source).html
+        html = markup.render(post.source).html
+        if html != post.html:
+            # What search finds follows the text (its title, if any, is unchanged).
+            search_documents.index_text(session, post.id, html)
+        post.html = html
         post.render_version = markup.RENDER_VERSION
         count += 1
     freshness.changed(session, site=True)  # any page may print a re-rendered post
@@ -280,6 +285,41 @@ def recount_command(dry_run: bool) -> None:
     click.echo(
         f"Counters checked: {checked.boards:,} boards, {checked.threads:,} threads, "
         f"{checked.users:,} users; {len(found):,} {noun}{outcome}."
+    )
+
+
+search_group = AppGroup("search", help="Full-text search.")
+
+
+@search_group.command("reindex")
+@click.option(
+    "--rebuild",
+    is_flag=True,
+    help="SQLite: also rebuild the FTS5 index from the documents (after a crash or a restore).",
+)
+def search_reindex(rebuild: bool) -> None:
+    """Rebuild the search documents from the posts, writing only the ones that differ (a
+    healthy index gets no write); safe while the site runs."""
+    session = db_session()
+    started = time.perf_counter()
+    with click.progressbar(length=1, label="Indexing posts", file=sys.stderr) as bar:
+        done = 0
+
+        def advance(now_done: int, total: int) -> None:
+            nonlocal done
+            bar.length = max(total, 1)
+            bar.update(now_done - done)
+            done = now_done
+
+        result = search_documents.reindex(session, progress=advance)
+    if rebuild and session.get_bind().dialect.name == "sqlite":
+        search_sqlite.rebuild(session.connection())
+    freshness.private(session)  # the index is no page: what search finds is never cached
+    session.commit()
+    elapsed = time.perf_counter() - started
+    click.echo(
+        f"Checked {result.posts:,} posts in {elapsed:.1f} s: {result.written:,} documents "
+        f"written, {result.removed:,} removed."
     )
 
 

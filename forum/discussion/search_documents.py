@@ -96,9 +96,14 @@ def _row(post_id: int, found: Document) -> dict[str, Any]:
     }
 
 
+def row(post_id: int, html: str, title: str | None = None) -> dict[str, Any]:
+    """The `search_documents` row of a post (for inserts in bulk: the demo's bench rows)."""
+    return _row(post_id, document(html, title))
+
+
 def index_new_post(session: Session, post_id: int, html: str, title: str | None) -> None:
     """Index a post just written (one INSERT)."""
-    session.execute(insert(SearchDocument), _row(post_id, document(html, title)))
+    session.execute(insert(SearchDocument), row(post_id, html, title))
 
 
 def _insert_for(session: Session) -> Any:
@@ -166,14 +171,14 @@ def reindex(
     session: Session,
     *,
     batch: int = 2000,
+    after: int = 0,
     progress: Callable[[int, int], None] = lambda _done, _total: None,
 ) -> Reindexed:
-    """Bring every document in line with its post, batch by batch in post id order, writing
-    only the rows that differ (a healthy index gets no write at all). `progress(done, total)`
-    after each batch. Never commits."""
-    total = session.scalar(select(func.count(Post.id))) or 0
+    """Bring every document in line with its post (those with ids above `after`), batch by
+    batch in post id order, writing only the rows that differ: a healthy index gets no write
+    at all. `progress(done, total)` after each batch. Never commits."""
+    total = session.scalar(select(func.count(Post.id)).where(Post.id > after)) or 0
     done = written = removed = 0
-    after = 0
     while True:
         posts = session.execute(
             select(Post.id, Post.number, Post.html, Post.is_deleted, Thread.title)

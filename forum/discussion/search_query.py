@@ -10,7 +10,8 @@ bytes, unbalanced quotes, 10,000 characters (only the first MAX_TERMS terms are 
 Words are normalised the way documents are (forum/discussion/search.py `normalise`: NFKD,
 combining marks dropped, casefolded), so "Café" and "cafe" are one word. A chunk that
 normalises to several words ("don't", "e-mail", "S1E8's") is searched as a phrase, which is
-how both engines index it. Pure functions: no Flask, no database.
+how both engines index it; other punctuation separates words ("title:near" is two). Pure
+functions: no Flask, no database.
 """
 
 from __future__ import annotations
@@ -27,9 +28,14 @@ TOKEN = re.compile(r"[^\W_]+")
 MAX_INPUT = 2000
 MAX_TERMS = 16
 MAX_PHRASE_WORDS = 12
+# Longer "words" are no words (PostgreSQL doesn't index tokens past 2 KB): left out of a query.
+MAX_WORD = 100
 
 # A quoted phrase (running to the end when the quote is never closed), or a bare chunk.
 _CHUNK = re.compile(r'(-?)"([^"]*)"?|(-?)([^\s"]+)')
+# Inside a bare chunk, punctuation other than an apostrophe, a hyphen or a dot separates terms
+# ("title:near" is two words); those three join the pieces of one ("don't", "e-mail", "3.5").
+_SEPARATOR = re.compile(r"[^\w'\u2019.\-]+")
 
 
 def normalise(text: str) -> str:
@@ -95,21 +101,25 @@ def parse(text: str) -> Query:
             join_next = bool(groups)
             continue
         negated = bool(quoted_minus if phrase is not None else bare_minus)
-        chunk_words = tuple(words(phrase if phrase is not None else bare or ""))
-        if not chunk_words:
-            continue
-        if count >= MAX_TERMS:
-            truncated = True
+        pieces = [phrase] if phrase is not None else _SEPARATOR.split(bare or "")
+        for piece in pieces:
+            piece_words = tuple(w for w in words(piece) if len(w) <= MAX_WORD)
+            if not piece_words:
+                continue
+            if count >= MAX_TERMS:
+                truncated = True
+                break
+            count += 1
+            term = Term(piece_words[:MAX_PHRASE_WORDS])
+            if negated:
+                excluded.append(term)
+            elif join_next and groups:
+                groups[-1].append(term)
+            else:
+                groups.append([term])
+            join_next = False
+        if truncated:
             break
-        count += 1
-        term = Term(chunk_words[:MAX_PHRASE_WORDS])
-        if negated:
-            excluded.append(term)
-        elif join_next and groups:
-            groups[-1].append(term)
-        else:
-            groups.append([term])
-        join_next = False
     return Query(
         tuple(tuple(dict.fromkeys(group)) for group in groups),
         tuple(dict.fromkeys(excluded)),

@@ -22,9 +22,9 @@ from sqlalchemy.orm import Session
 from forum.access.spoilers import thread_slug
 from forum.accounts.membership import create_user
 from forum.accounts.passwords import hash_password
-from forum.discussion import markup, posting
+from forum.discussion import markup, posting, search_documents
 from forum.discussion.episode_codes import key_of
-from forum.models import Board, Episode, Post, Role, Thread, User, utcnow
+from forum.models import Board, Episode, Post, Role, SearchDocument, Thread, User, utcnow
 from forum.platform import freshness
 from forum.platform.demo_content import (
     BULK_BODIES,
@@ -173,6 +173,8 @@ def bulk_generate(
 
     thread_rows: list[dict[str, object]] = []
     post_rows: list[dict[str, object]] = []
+    # Findable like any post: each row's search document goes in with it.
+    document_rows: list[dict[str, object]] = []
     board_totals: dict[int, list[int]] = {b: [0, 0] for b in board_ids}
     user_totals: dict[int, int] = {}
     post_id = first_post
@@ -211,6 +213,9 @@ def bulk_generate(
                     "episode_key": post_episode,
                 }
             )
+            document_rows.append(
+                search_documents.row(post_id, html, title if number == 1 else None)
+            )
             user_totals[author] = user_totals.get(author, 0) + 1
             last_author = author
             post_id += 1
@@ -236,11 +241,11 @@ def bulk_generate(
         board_totals[board_id][0] += 1
         board_totals[board_id][1] += size
         if len(post_rows) >= chunk:
-            _flush_rows(session, thread_rows, post_rows)
+            _flush_rows(session, thread_rows, post_rows, document_rows)
             written += len(post_rows)
-            thread_rows, post_rows = [], []
+            thread_rows, post_rows, document_rows = [], [], []
             progress(written)
-    _flush_rows(session, thread_rows, post_rows)
+    _flush_rows(session, thread_rows, post_rows, document_rows)
     progress(posts)
     _apply_totals(session, board_totals, user_totals)
     _resync_sequences(session)
@@ -311,7 +316,10 @@ def _split(total: int, parts: int, rng: random.Random) -> list[int]:
 
 
 def _flush_rows(
-    session: Session, threads: list[dict[str, object]], posts: list[dict[str, object]]
+    session: Session,
+    threads: list[dict[str, object]],
+    posts: list[dict[str, object]],
+    documents: list[dict[str, object]],
 ) -> None:
     # Threads point at their last post and posts at their thread: insert threads without the
     # pointer, then posts, then set it (foreign keys are checked on every statement).
@@ -323,6 +331,8 @@ def _flush_rows(
         connection.execute(insert(thread_table), [{**row, "last_post_id": None} for row in threads])
     if posts:
         connection.execute(insert(post_table), posts)
+    if documents:
+        connection.execute(insert(cast(Table, SearchDocument.__table__)), documents)
     if threads:
         connection.execute(
             update(thread_table)
