@@ -22,9 +22,9 @@ from types import MappingProxyType
 from forum.platform.pagination import parse_page
 from forum.platform.text import strip_control
 
-# The query searched: a web search engine's box takes about this much, and more only costs
-# the index's time. A longer query is cut, and the page says so.
-MAX_QUERY = 500
+# The query searched, and shown back in the box: a question to a forum fits in this (the
+# engine looks at 16 terms at most anyway). A longer query is cut, and the page says so.
+MAX_QUERY = 200
 MAX_NAME = 30  # usernames are at most 30 characters (forum/platform/text.py)
 MAX_FIELD = 64  # a board slug, a thread number, a date: anything longer is not one
 
@@ -52,7 +52,7 @@ class SearchForm:
     threads_only: bool = False
     sort: str = "relevance"
     page: int = 1
-    # What the engine gets: the query without its @name, cut to MAX_QUERY.
+    # What the engine gets: the query (cut to MAX_QUERY) without its @name.
     words: str = ""
     # The author asked for: the field, else the query's @name ("" for none).
     author_name: str = ""
@@ -78,6 +78,11 @@ class SearchForm:
             or self.threads_only
             or self.sort != "relevance"
         )
+
+    @property
+    def filter_errors(self) -> bool:
+        """Whether a field among the filters (not the query, not the thread) has a message."""
+        return any(name in self.errors for name in ("board", "author", "since", "until", "sort"))
 
     @property
     def asks(self) -> bool:
@@ -130,13 +135,12 @@ def _date(text: str) -> date | None:
 def parse(args: Mapping[str, str]) -> SearchForm:
     """The search form from a request's query string (`request.args`). Never raises."""
     errors: dict[str, str] = {}
-    raw_q = strip_control(args.get("q", ""))
-    q = raw_q.strip()
+    raw_q = strip_control(args.get("q", "")).strip()
+    q = raw_q[:MAX_QUERY].strip()
+    cut = len(raw_q) > MAX_QUERY
     # The query's @names: the first is the author filter unless the field names one.
     names = [m.group(1) for m in _AT_NAME.finditer(q)]
     words = " ".join(_AT_NAME.sub(" ", q).split())
-    cut = len(words) > MAX_QUERY
-    words = words[:MAX_QUERY]
 
     author = _clean(args, "author", MAX_FIELD).removeprefix("@").strip()
     if len(author) > MAX_NAME:

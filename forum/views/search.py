@@ -1,15 +1,45 @@
-"""Search: a placeholder page until full-text search lands; it accepts any query safely."""
+"""Search: the results page (/search) and the header box's suggestions (/search/suggest).
+
+Both are per query and per viewer, so neither is in the page cache; members' responses are
+`private, no-store` like every page they get. Whatever is typed, the answer is a page (a
+message under the field that means nothing), never an error.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, current_app, jsonify, render_template, request
+from werkzeug.wrappers import Response
 
+from forum.access.viewer import current_viewer
+from forum.db import db_session
+from forum.discussion import search_forms, search_reading
 from forum.platform.text import strip_control
 
 bp = Blueprint("search", __name__)
 
+# A suggestion is asked for as the fan types: more than this is not a title being typed.
+SUGGEST_QUERY_MAX = 100
+
 
 @bp.get("/search")
 def search() -> str:
-    query = strip_control(request.args.get("q", ""))[:200].strip()
-    return render_template("search.html", query=query)
+    form = search_forms.parse(request.args)
+    results = search_reading.find(
+        db_session(), current_viewer(), form, int(current_app.config["POSTS_PER_PAGE"])
+    )
+    # `query` fills the header's search box too (base.html).
+    return render_template("search.html", results=results, form=results.form, query=form.q)
+
+
+@bp.get("/search/suggest")
+def suggest() -> Response:
+    query = strip_control(request.args.get("q", ""))[:SUGGEST_QUERY_MAX]
+    found = search_reading.suggestions(db_session(), current_viewer(), query)
+    return jsonify(
+        {
+            "query": query,
+            "suggestions": [
+                {"kind": s.kind, "label": s.label, "url": s.url, "detail": s.detail} for s in found
+            ],
+        }
+    )

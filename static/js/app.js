@@ -156,6 +156,153 @@ function setUpSpoilerReveals() {
   });
 }
 
+// Suggestions under the header's search box: threads and boards as the fan types, from
+// /search/suggest (forum/views/search.py), asked for 250 ms after the last key. The box is an
+// ARIA 1.2 combobox: arrows move through the list, Enter opens the chosen one (or searches when
+// none is chosen), Escape closes it. Without this file the box is a plain search form.
+const SUGGEST_DELAY = 250;
+
+function setUpSearchSuggestions(input) {
+  const form = input.closest("form");
+  if (!form) return;
+  const list = document.createElement("ul");
+  list.id = `${input.id}-suggestions`;
+  list.className = "suggest-list";
+  list.setAttribute("role", "listbox");
+  list.setAttribute("aria-label", "Suggestions");
+  list.hidden = true;
+  const status = document.createElement("p");
+  status.className = "visually-hidden";
+  status.setAttribute("role", "status");
+  form.append(list, status);
+  input.setAttribute("role", "combobox");
+  input.setAttribute("aria-autocomplete", "list");
+  input.setAttribute("aria-expanded", "false");
+  input.setAttribute("aria-controls", list.id);
+  input.setAttribute("autocomplete", "off");
+
+  let timer = null;
+  let inFlight = null;
+  let active = -1;
+  let asked = "";
+  const options = () => [...list.querySelectorAll("[role=option]")];
+
+  const close = () => {
+    list.hidden = true;
+    input.setAttribute("aria-expanded", "false");
+    input.removeAttribute("aria-activedescendant");
+    active = -1;
+  };
+  const choose = (index) => {
+    const all = options();
+    all.forEach((option, n) => option.setAttribute("aria-selected", String(n === index)));
+    active = index;
+    if (index >= 0 && all[index]) {
+      input.setAttribute("aria-activedescendant", all[index].id);
+      all[index].scrollIntoView({ block: "nearest" });
+    } else {
+      input.removeAttribute("aria-activedescendant");
+    }
+  };
+  const show = (suggestions) => {
+    list.replaceChildren();
+    suggestions.forEach((item, n) => {
+      const option = document.createElement("li");
+      option.id = `${list.id}-${n}`;
+      option.className = `suggest-option suggest-${item.kind}`;
+      option.setAttribute("role", "option");
+      option.setAttribute("aria-selected", "false");
+      option.dataset.url = item.url;
+      const label = document.createElement("span");
+      label.className = "suggest-label";
+      label.textContent = item.label; // text, never HTML: titles are the fans' words
+      const detail = document.createElement("span");
+      detail.className = "suggest-detail";
+      detail.textContent = item.detail;
+      option.append(label, detail);
+      list.append(option);
+    });
+    active = -1;
+    if (suggestions.length) {
+      list.hidden = false;
+      input.setAttribute("aria-expanded", "true");
+    } else {
+      close();
+    }
+    status.textContent = suggestions.length
+      ? `${suggestions.length} suggestion${suggestions.length === 1 ? "" : "s"}, use the arrow keys to choose`
+      : "";
+  };
+  const fetchSuggestions = async () => {
+    const query = input.value.trim();
+    if (query === asked) return;
+    asked = query;
+    if (inFlight) inFlight.abort();
+    if (query.length < 2) {
+      show([]);
+      return;
+    }
+    inFlight = new AbortController();
+    const url = new URL(form.action, window.location.href);
+    url.pathname = url.pathname.replace(/\/?$/, "/suggest");
+    url.search = new URLSearchParams({ q: query }).toString();
+    try {
+      const response = await fetch(url, { signal: inFlight.signal, credentials: "same-origin" });
+      if (!response.ok) return;
+      const data = await response.json();
+      if (input.value.trim() === query && document.activeElement === input) show(data.suggestions || []);
+    } catch (error) {
+      if (error.name !== "AbortError") console.warn("suggestions failed", error);
+    }
+  };
+  const go = (option) => {
+    if (option && option.dataset.url) window.location.assign(option.dataset.url);
+  };
+
+  input.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(fetchSuggestions, SUGGEST_DELAY);
+  });
+  input.addEventListener("keydown", (event) => {
+    const all = options();
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      if (list.hidden) {
+        if (!all.length) return;
+        list.hidden = false;
+        input.setAttribute("aria-expanded", "true");
+      }
+      event.preventDefault();
+      const step = event.key === "ArrowDown" ? 1 : -1;
+      // From the box, down goes to the first option and up to the last; past either end,
+      // back to the box (the fan's own text).
+      let next = active + step;
+      if (active === -1 && step === -1) next = all.length - 1;
+      if (next >= all.length || next < -1) next = -1;
+      choose(next);
+    } else if (event.key === "Enter" && !list.hidden && active >= 0) {
+      event.preventDefault();
+      go(all[active]);
+    } else if (event.key === "Escape" && !list.hidden) {
+      event.preventDefault();
+      close();
+    }
+  });
+  // mousedown, not click: a click would come after the box's blur has closed the list.
+  list.addEventListener("mousedown", (event) => {
+    const option = event.target.closest("[role=option]");
+    if (!option) return;
+    event.preventDefault();
+    go(option);
+  });
+  input.addEventListener("blur", () => close());
+  input.addEventListener("focus", () => {
+    if (options().length && input.value.trim() === asked) {
+      list.hidden = false;
+      input.setAttribute("aria-expanded", "true");
+    }
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   setUpSpoilerReveals();
   settleDrafts();
@@ -163,4 +310,6 @@ document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll(".editor").forEach(setUpLivePreview);
   setUpConfirmations();
   makeScrollersFocusable();
+  const headerSearch = document.getElementById("header-q");
+  if (headerSearch) setUpSearchSuggestions(headerSearch);
 });
