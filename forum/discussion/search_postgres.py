@@ -113,9 +113,9 @@ class _Conditions:
             query = func.phraseto_tsquery(
                 literal_column("'simple'::regconfig"), self._param(" ".join(term.words))
             )
-            return _open_words.op("@@")(query)
+            return _open_words.bool_op("@@")(query)
         query = func.to_tsquery(_ENGLISH, self._param(tsquery_text(term, open_only)))
-        return _vector.op("@@")(query)
+        return _vector.bool_op("@@")(query)
 
     def query(self, query: Query, open_only: bool) -> ColumnElement[bool]:
         wanted = and_(*(or_(*(self.term(t, open_only) for t in group)) for group in query.groups))
