@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from markupsafe import Markup, escape
-from sqlalchemy import and_, false, or_, select
+from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from forum.access import permissions, spoilers
@@ -44,6 +44,9 @@ SUGGESTION_CAP = 8
 SUGGESTED_BOARDS = 3
 # Suggestions start at this many characters: fewer match too much to help.
 SUGGEST_MIN = 2
+# Suggested threads come from this many of the newest (by id), so a suggestion costs the same
+# at 5,000 threads as at 100,000.
+SUGGEST_WINDOW = 5_000
 # A word shorter than this finds no member or board by itself ("a", "tv").
 NAME_WORD_MIN = 3
 # Words that would match half the boards' names; the engine ranks them, the groups skip them.
@@ -333,8 +336,16 @@ def _name_has_all(name: str, words: Sequence[str]) -> bool:
 
 
 def _titles(session: Session, viewer: Viewer, words: Sequence[str], limit: int) -> list[Thread]:
-    """The latest active threads whose titles contain each word, visible and unspoiled."""
-    conditions = [visible_threads(viewer), unspoiled_threads(viewer)]
+    """The latest active threads among the SUGGEST_WINDOW newest whose titles contain each
+    word, visible and unspoiled. Titles have no index (LIKE '%word%' can't use one): the id
+    range bounds the scan at any size, a few milliseconds; older threads are the search
+    page's to find."""
+    newest = select(func.max(Thread.id)).scalar_subquery()
+    conditions = [
+        Thread.id > newest - SUGGEST_WINDOW,
+        visible_threads(viewer),
+        unspoiled_threads(viewer),
+    ]
     if viewer.hides_news:
         conditions.append(Thread.is_news == false())
     for word in words:
