@@ -365,3 +365,51 @@ def signed_in_as(page: str) -> str | None:
     if chip.href is None:
         return None
     return unquote(chip.href.rsplit("/", 1)[-1])
+
+
+class _HeadTags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.meta: dict[str, list[str]] = {}
+        self.links: list[dict[str, str]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {name: value or "" for name, value in attrs}
+        if tag == "meta" and ("property" in values or "name" in values):
+            name = values.get("property") or values.get("name") or ""
+            self.meta.setdefault(name, []).append(values.get("content", ""))
+        elif tag == "link":
+            self.links.append(values)
+
+
+@dataclass(frozen=True)
+class HeadTags:
+    """A page's <meta property/name> contents by name (a list each: a tag printed twice is a
+    bug the caller can see) and its <link> elements' attributes, as a link previewer reads
+    them (character references decoded)."""
+
+    meta: dict[str, list[str]]
+    links: list[dict[str, str]]
+
+    def one(self, name: str) -> str | None:
+        """The content of the one meta tag called `name`; None when there is none."""
+        found = self.meta.get(name, [])
+        assert len(found) <= 1, f"{name} printed {len(found)} times"
+        return found[0] if found else None
+
+    def link(self, rel: str, type_: str | None = None) -> dict[str, str] | None:
+        found = [
+            link
+            for link in self.links
+            if link.get("rel") == rel and (type_ is None or link.get("type") == type_)
+        ]
+        assert len(found) <= 1, f"{len(found)} <link rel={rel}>"
+        return found[0] if found else None
+
+
+def head_tags(page: str) -> HeadTags:
+    """The link-preview tags of a page (OpenGraph, Twitter, canonical, feed links)."""
+    parser = _HeadTags()
+    parser.feed(page)
+    parser.close()
+    return HeadTags(parser.meta, parser.links)

@@ -5,6 +5,7 @@ fixed number of statements."""
 
 from __future__ import annotations
 
+import os
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 
@@ -186,9 +187,7 @@ def test_an_unchanged_feed_is_not_sent_again(
 
 
 @pytest.mark.parametrize("url", ["/feed.atom", "/b/partner-track/feed.atom", "thread"])
-def test_a_new_post_changes_the_etag(
-    reader: Browserish, make: Factory, url: str
-) -> None:
+def test_a_new_post_changes_the_etag(reader: Browserish, make: Factory, url: str) -> None:
     thread = make.thread(board=make.board("partner-track"), title="Finale")
     url = f"/t/{thread.id}/feed.atom" if url == "thread" else url
     first = reader.get(url)
@@ -265,3 +264,26 @@ def test_feeds_cost_a_fixed_number_of_statements(
         "/b/partner-track/feed.atom": VERSION_READ + BOARD_FEED_QUERIES,
         f"/t/{threads[0].id}/feed.atom": VERSION_READ + THREAD_FEED_QUERIES,
     }
+
+
+REDIS_URL = os.environ.get("FORUM_TEST_REDIS_URL", "")
+
+
+@pytest.mark.skipif(not REDIS_URL, reason="FORUM_TEST_REDIS_URL is not set")
+def test_feeds_are_shared_through_redis(build_app: AppBuilder, make: Factory) -> None:
+    """Two workers (apps) on one Redis: what one rendered the other serves, with the same
+    Last-Modified, so If-Modified-Since works whichever worker answers."""
+    first, second = (build_app(PUBLIC_URL=PUBLIC, REDIS_URL=REDIS_URL) for _ in range(2))
+    thread = make.thread(title=f"Shared {os.getpid()} {datetime.now(UTC).timestamp()}")
+
+    rendered = browser_for(first).get(f"/t/{thread.id}/feed.atom")
+    served = browser_for(second).get(f"/t/{thread.id}/feed.atom")
+    again = browser_for(second).get(
+        f"/t/{thread.id}/feed.atom",
+        headers={"If-Modified-Since": rendered.headers["Last-Modified"]},
+    )
+
+    assert (rendered.headers["X-Cache"], served.headers["X-Cache"]) == ("miss", "hit")
+    assert served.get_data() == rendered.get_data()
+    assert served.headers["Last-Modified"] == rendered.headers["Last-Modified"]
+    assert again.status_code == 304

@@ -13,10 +13,12 @@ Templates call these once per page through the `link_previews` global (forum/vie
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
 from forum.access import permissions, spoilers
+from forum.access.viewer import Viewer
 from forum.db import db_session
 from forum.discussion.feed_reading import public_viewer
 from forum.discussion.reading import BoardListing, ThreadListing
@@ -31,6 +33,23 @@ INDEX_DESCRIPTION = (
 )
 
 
+# Schemes a browser runs. A title or excerpt that starts like such a URL is quoted, so a
+# previewer that takes a text tag for a link (and the security suite's page scan, which reads
+# every `content` attribute as one) finds no script to run.
+_SCRIPT_SCHEMES = ("javascript:", "vbscript:", "data:", "livescript:", "mocha:")
+
+
+def inert(text: str) -> str:
+    """`text`, quoted when it reads as a script URL once spaces, controls and invisible
+    characters are dropped (as browsers drop them)."""
+    bare = "".join(
+        ch
+        for ch in text
+        if ord(ch) > 0x20 and ord(ch) != 0x7F and unicodedata.category(ch) not in {"Cc", "Cf"}
+    ).lower()
+    return f"“{text}”" if bare.startswith(_SCRIPT_SCHEMES) else text
+
+
 @dataclass(frozen=True, slots=True)
 class LinkPreview:
     title: str
@@ -39,6 +58,10 @@ class LinkPreview:
     kind: str  # og:type
     feed_url: str
     feed_title: str
+
+    def __post_init__(self) -> None:
+        for name in ("title", "description", "feed_title"):
+            object.__setattr__(self, name, inert(getattr(self, name)))
 
 
 def index() -> LinkPreview:
@@ -78,7 +101,7 @@ def thread(listing: ThreadListing) -> LinkPreview | None:
     opener = listing.posts[0] if number == 1 and listing.posts else None
     description = ""
     if not title.masked and opener is not None and opener.number == 1:
-        description = _opener_excerpt(opener, shown, viewer.spoiler_limit(shown.board_id))
+        description = _opener_excerpt(opener, shown, viewer)
     return LinkPreview(
         title=title.text,
         description=description,
@@ -94,13 +117,13 @@ def thread(listing: ThreadListing) -> LinkPreview | None:
     )
 
 
-def _opener_excerpt(post: Post, shown: Thread, limit: int) -> str:
-    viewer = public_viewer(db_session())
+def _opener_excerpt(post: Post, shown: Thread, viewer: Viewer) -> str:
     if not permissions.can_see_post_text(viewer, post, shown):
         return ""
-    if post.episode_key is not None and post.episode_key > limit:
+    if spoilers.spoils(viewer, shown.board_id, post.episode_key):
         return ""
-    return excerpt_of_text(plain_text(post.html))
+    # A post of pictures or spoilers only has no words to show: say where it is instead.
+    return excerpt_of_text(plain_text(post.html)) or f"A thread on {shown.board.name}"
 
 
 def excerpt_of_text(text: str) -> str:

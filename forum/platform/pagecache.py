@@ -327,7 +327,8 @@ def serve_document(render: Callable[[], bytes], mimetype: str) -> Response:
     not tell them apart: each new copy of a URL is dated at least a second after the last one
     dated (kept beside the copies). Without a store (PAGE_CACHE off) nothing remembers that, so
     only If-None-Match is answered; dates ahead of the server's clock are ignored."""
-    key = f"doc:{current_app.config['PUBLIC_URL']}:{_page_key()}"
+    page_key = _page_key()
+    key = f"doc:{current_app.config['PUBLIC_URL']}:{page_key}"
     etag = hashlib.blake2b(key.encode(), digest_size=12).hexdigest()
     if etag in request.if_none_match:
         return _with_cache_headers(Response(status=304), etag, "revalidated")
@@ -340,7 +341,8 @@ def serve_document(render: Callable[[], bytes], mimetype: str) -> Response:
     else:
         body, modified, state = render(), now, "miss"
         if store is not None:
-            dated = f"doc-dated:{current_app.config['PUBLIC_URL']}:{request.path}"
+            namespace = page_key.partition(":")[0]
+            dated = f"doc-dated:{namespace}:{current_app.config['PUBLIC_URL']}:{request.path}"
             last = store.get(dated)
             modified = max(now, int(last) + 1) if last is not None else now
             store.set(dated, b"%d" % modified, DOCUMENT_TTL_SECONDS)
