@@ -13,7 +13,8 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from forum.discussion import posting
+from forum.access import spoilers
+from forum.discussion import feed_reading, link_previews, posting
 from forum.discussion.episode_codes import key_of
 from forum.discussion.episodes import EpisodeEntry, upsert_episodes
 from forum.models import Board, Post, Thread, User, utcnow
@@ -210,3 +211,36 @@ def test_a_deleted_opener_gives_no_excerpt(forum: Forum, db: Session) -> None:
 def test_members_and_visitors_get_the_same_tags(forum: Forum, member: User) -> None:
     for url in ("/", "/b/partner-track", f"/t/{forum.plain.id}/{forum.plain.slug}"):
         assert tags_of(forum.app, url, member) == tags_of(forum.app, url), url
+
+
+def test_a_member_behind_the_visitors_gets_no_excerpt_of_a_later_opener(
+    forum: Forum, db: Session, make: Factory
+) -> None:
+    """The visitor boundary is S1E7; a member at S1E6 reads an S1E3 thread whose opening post
+    discusses S1E7 (a quote raised it): collapsed on their page, and out of their tags."""
+    thread = make.thread(board=forum.board, title="Episode three chat", body="S1E7-WORDS here")
+    thread.episode_key = key_of(1, 3)
+    opener(db, thread).episode_key = key_of(1, 7)
+    behind = make.user("behind_ben")
+    behind.watch_progress = {str(forum.board.id): key_of(1, 6)}
+    db.commit()
+    url = f"/t/{thread.id}/{thread.slug}"
+
+    assert tags_of(forum.app, url).one("og:description") == "S1E7-WORDS here"
+    page = browser_for(forum.app, behind).get(url).get_data(as_text=True)
+    assert head_tags(page).one("og:description") is None
+    assert "S1E7-WORDS" not in page
+
+
+def test_the_warning_page_preview_is_the_viewers_mask(forum: Forum) -> None:
+    """What templates/threads/spoiler_warning.html would print (link_previews.warning)."""
+    thread = forum.episode_thread
+    with forum.app.test_request_context():
+        visitor = feed_reading.public_viewer(forum.app.extensions["forum.sessionmaker"]())
+        shown = spoilers.thread_title(visitor, thread)
+        preview = link_previews.warning(thread, shown)
+
+    assert shown.masked
+    assert preview.title == "Episode thread for S1E8 · new or not aired yet"
+    assert preview.description == ""
+    assert preview.url == f"{PUBLIC}/t/{thread.id}/s1e8"

@@ -89,9 +89,11 @@ def board(listing: BoardListing) -> LinkPreview:
     )
 
 
-def thread(listing: ThreadListing) -> LinkPreview | None:
+def thread(listing: ThreadListing, reader: Viewer) -> LinkPreview | None:
     """The tags of a thread page as a visitor sees it; None for a thread hidden from visitors
-    (only its moderators see the page: nothing to share)."""
+    (only its moderators see the page: nothing to share). `reader`, the page's own viewer,
+    may be behind the visitor boundary (a member at S1E6): an opening post about an episode
+    past either of them gives no excerpt. (Their title masked, they get the warning page.)"""
     shown = listing.thread
     viewer = public_viewer(db_session())
     if not permissions.can_see_thread(viewer, shown):
@@ -100,10 +102,26 @@ def thread(listing: ThreadListing) -> LinkPreview | None:
     number = listing.page.number
     opener = listing.posts[0] if number == 1 and listing.posts else None
     description = ""
-    if not title.masked and opener is not None and opener.number == 1:
+    if (
+        not title.masked
+        and opener is not None
+        and opener.number == 1
+        and not spoilers.spoils(reader, shown.board_id, opener.episode_key)
+    ):
         description = _opener_excerpt(opener, shown, viewer)
+    return _thread_preview(shown, title.text, description, number)
+
+
+def warning(shown: Thread, title: spoilers.ShownTitle) -> LinkPreview:
+    """The tags of the warning page a viewer gets instead of a thread tied to an episode they
+    haven't reached (templates/threads/spoiler_warning.html): the title as masked for them
+    (for visitors, the visitor's mask), never an excerpt."""
+    return _thread_preview(shown, title.text, "", 1)
+
+
+def _thread_preview(shown: Thread, title: str, description: str, number: int) -> LinkPreview:
     return LinkPreview(
-        title=title.text,
+        title=title,
         description=description,
         url=external_url(
             "threads.thread",
@@ -113,7 +131,7 @@ def thread(listing: ThreadListing) -> LinkPreview | None:
         ),
         kind="article",
         feed_url=external_url("feeds.thread", thread_id=shown.id),
-        feed_title=f"{title.text}: latest posts",
+        feed_title=f"{title}: latest posts",
     )
 
 
