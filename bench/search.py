@@ -4,7 +4,7 @@ SQLite and PostgreSQL. The words and datasets are in bench/search_data.py.
 
 Per database and scale: the dataset (built once and cached), the search index's size on disk,
 the posts holding each query's text, the engine alone in process (`search.find` timed without
-HTTP or templates, and the plan of its slowest statement), then wrk on each page next to the
+HTTP or templates, and the plan of its longest step), then wrk on each page next to the
 hello-world ceiling, as the read benchmark does. Search pages are never in the page cache (only
 the thread, board, profile and index pages are), so every anonymous request is a search.
 """
@@ -139,7 +139,8 @@ def check_results(client: Client, path: str) -> int | None:
 
 def engine_times(database_url: str) -> dict[str, Any]:
     """`search.find` for each query and viewer, in this process (no HTTP, no template): the
-    median and slowest call in ms, the statements one call runs, and the plan of the slowest."""
+    median and slowest call in ms, the statements one call runs, and the plan of the longest
+    step."""
     from forum import create_app
     from forum.access.viewer import viewer_for
     from forum.discussion import search
@@ -194,30 +195,34 @@ def _time_calls(call: Callable[[], Any], engine: Engine) -> dict[str, Any]:
         "more_than_total": page.more_than_total,
         "hits": len(page.hits),
         "statements": len(statements),
-        "slowest_statement_ms": round(slowest[2], 2) if slowest else None,
+        "slowest_step_ms": round(slowest[2], 2) if slowest else None,
         "plan": _plan(engine, slowest[0], slowest[1]) if slowest else "",
     }
 
 
 @contextmanager
 def _statements(engine: Engine) -> Iterator[list[tuple[str, Any, float]]]:
-    """The statements run inside the block: (SQL, parameters, ms)."""
-    seen: list[tuple[str, Any, float]] = []
-    began: list[float] = []
+    """The statements run inside the block, each as (SQL, parameters, ms from its start to the
+    next statement's or the block's end). A statement's own execute call says little: SQLite
+    finds rows as they are fetched, after it returns; so each step is a statement, fetching its
+    rows and the Python that uses them."""
+    steps: list[tuple[str, Any, float]] = []
+    started: list[tuple[str, Any, float]] = []
 
-    def before(*_args: Any) -> None:
-        began.append(time.perf_counter())
-
-    def after(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_rest: Any) -> None:
-        seen.append((statement, parameters, 1000 * (time.perf_counter() - began.pop())))
+    def before(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_rest: Any) -> None:
+        started.append((statement, parameters, time.perf_counter()))
 
     event.listen(engine, "before_cursor_execute", before)
-    event.listen(engine, "after_cursor_execute", after)
     try:
-        yield seen
+        yield steps
     finally:
+        ended = time.perf_counter()
         event.remove(engine, "before_cursor_execute", before)
-        event.remove(engine, "after_cursor_execute", after)
+        ends = [at for _, _, at in started[1:]] + [ended]
+        steps += [
+            (sql, bound, 1000 * (end - at))
+            for (sql, bound, at), end in zip(started, ends, strict=True)
+        ]
 
 
 def _plan(engine: Engine, statement: str, parameters: Any) -> str:

@@ -238,7 +238,7 @@ def _scaling(search: dict[str, Any]) -> str:
 
 
 def _plans(search: dict[str, Any]) -> str:
-    """The plan of the slowest statement of the common-word search, at the largest scale of
+    """The plan of the longest step of the common-word search, at the largest scale of
     each database: where its time goes."""
     parts = []
     for run in search["runs"]:
@@ -252,7 +252,8 @@ def _plans(search: dict[str, Any]) -> str:
                 continue
             parts.append(
                 f"{run['database']}, {run['index']['posts']:,} posts, common word, {WHO[who]}: "
-                f"{engine['statements']} statements a search, the slowest "
-                f"{engine['slowest_statement_ms']} ms:\n\n```\n{engine['plan']}\n```"
+                f"{engine['statements']} statements a search; the longest step (a statement, "
+                f"fetching its rows, the Python until the next) {engine['slowest_step_ms']} ms "
+                "of the call; its plan:\n\n```\n{engine['plan']}\n```"
             )
-    return "**Plans of the slowest search statement**\n\n" + "\n\n".join(parts) if parts else ""
+    return "**Plans of the longest step of a search**\n\n" + "\n\n".join(parts) if parts else ""
