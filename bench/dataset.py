@@ -3,6 +3,7 @@ worth loading, found by asking the database."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import sqlite3
@@ -68,7 +69,7 @@ class Page:
 @dataclass(frozen=True)
 class Dataset:
     url: str
-    build: dict[str, float | int | bool]
+    build: dict[str, float | int | bool | str]
     pages: list[Page]
     # Slugs of the boards with episodes: where BENCH_WATCHER sets their progress.
     episode_boards: list[str] = field(default_factory=list)
@@ -191,7 +192,7 @@ def ensure_users(database_url: str, names: list[str], password: str) -> None:
         raise DatasetError("\n".join(failed))
 
 
-def _build(url: str, scale: Scale) -> dict[str, float | int | bool]:
+def _build(url: str, scale: Scale) -> dict[str, float | int | bool | str]:
     started = time.perf_counter()
     flask(url, "init-db")
     flask(url, "boards", "import", str(SHOW_FILE))
@@ -226,7 +227,31 @@ def _build(url: str, scale: Scale) -> dict[str, float | int | bool]:
         "cli_posts_per_s": int(rate.group(1).replace(",", "")) if rate else 0,
         "cached": False,
         "version": DATASET_VERSION,
+        "search_fingerprint": search_fingerprint(),
     }
+
+
+# What decides the search index a dataset holds: the migrations that make its objects (an FTS5
+# table's options, a GIN index: `flask init-db` applies a migration once, so an edited one is not
+# applied to a dataset built before), the documents' text, and the bulk data.
+SEARCH_SOURCES = (
+    "forum/discussion/search_documents.py",
+    "forum/platform/demo.py",
+    "forum/platform/demo_content.py",
+)
+
+
+def search_fingerprint() -> str:
+    """A digest of the files that decide what a dataset's search index holds; a cached dataset
+    with another is built again by the search benchmark."""
+    migrations = sorted((ROOT / "migrations" / "versions").glob("*.py"))
+    files = [path for path in migrations if "search" in path.read_text()]
+    files += [ROOT / name for name in SEARCH_SOURCES]
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.relative_to(ROOT).as_posix().encode())
+        digest.update(path.read_bytes() if path.exists() else b"")
+    return digest.hexdigest()[:16]
 
 
 def episodes_show_file(path: Path) -> Path:

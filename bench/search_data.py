@@ -42,6 +42,7 @@ from bench.dataset import (
     _build,
     cached_version,
     flask,
+    search_fingerprint,
     sqlite_dataset,
 )
 
@@ -100,16 +101,28 @@ def bulk_share(words: str, bodies: list[str]) -> float:
 
 
 def search_dataset(database: str, scale: str, rebuild: bool, postgres_url: str) -> Dataset:
-    """The dataset to search on `database` at `scale`, with its facts (build and reindex times)."""
+    """The dataset to search on `database` at `scale`, with its facts (build and reindex times).
+    Built again when the files that decide its search index changed since (search_fingerprint)."""
+    facts = RESULTS / (
+        f"dataset-{scale}.json" if database == "sqlite" else f"dataset-{database}-{scale}.json"
+    )
+    rebuild = rebuild or _fingerprint_of(facts) not in (None, search_fingerprint())
     if database == "sqlite":
         dataset = sqlite_dataset(scale, rebuild)
-        facts = RESULTS / f"dataset-{scale}.json"
     else:
         dataset = postgres_search_dataset(postgres_url, scale, rebuild)
-        facts = RESULTS / f"dataset-postgresql-{scale}.json"
     return Dataset(
         dataset.url, _with_reindex(dataset.url, facts), dataset.pages, dataset.episode_boards
     )
+
+
+def _fingerprint_of(facts: Path) -> str | None:
+    """The search fingerprint a cached dataset was built with ("" before they were kept; None
+    when there is no dataset, which is built anyway)."""
+    try:
+        return str(json.loads(facts.read_text()).get("search_fingerprint", ""))
+    except (OSError, ValueError):
+        return None
 
 
 def postgres_search_dataset(base_url: str, scale: str, rebuild: bool) -> Dataset:

@@ -254,6 +254,6 @@ def _plans(search: dict[str, Any]) -> str:
                 f"{run['database']}, {run['index']['posts']:,} posts, common word, {WHO[who]}: "
                 f"{engine['statements']} statements a search; the longest step (a statement, "
                 f"fetching its rows, the Python until the next) {engine['slowest_step_ms']} ms "
-                "of the call; its plan:\n\n```\n{engine['plan']}\n```"
+                f"of the call; its plan:\n\n```\n{engine['plan']}\n```"
             )
     return "**Plans of the longest step of a search**\n\n" + "\n\n".join(parts) if parts else ""

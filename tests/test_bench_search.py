@@ -254,3 +254,16 @@ def test_search_is_a_part_with_both_scales_and_engines_by_default() -> None:
     assert _arguments(["--search-scales", "small"]).search_scales == ["small"]
     with pytest.raises(SystemExit):
         _arguments(["--search-scales", "huge"])
+
+
+def test_a_dataset_built_with_other_search_files_counts_as_stale(tmp_path: Path) -> None:
+    from bench.dataset import search_fingerprint
+    from bench.search_data import _fingerprint_of
+
+    facts = tmp_path / "dataset.json"
+    assert _fingerprint_of(facts) is None  # no dataset: built anyway
+    facts.write_text('{"version": 3}')
+    assert _fingerprint_of(facts) == ""  # built before fingerprints: stale
+    facts.write_text(f'{{"version": 3, "search_fingerprint": "{search_fingerprint()}"}}')
+    assert _fingerprint_of(facts) == search_fingerprint()
+    assert len(search_fingerprint()) == 16
