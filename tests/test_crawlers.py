@@ -77,6 +77,9 @@ def test_the_sitemap_lists_boards_and_threads_with_lastmod(
     assert index.tag == f"{SITEMAP}sitemapindex"
     pages = locs(index, "sitemap")
     assert list(pages) == [f"{PUBLIC}/sitemap-boards.xml", f"{PUBLIC}/sitemap-threads-1.xml"]
+    page_lastmod = pages[f"{PUBLIC}/sitemap-threads-1.xml"]
+    assert page_lastmod is not None
+    assert datetime.fromisoformat(page_lastmod) == thread.last_post_at.replace(microsecond=0)
     boards = locs(xml_of(crawler.get("/sitemap-boards.xml")), "url")
     assert set(boards) == {
         f"{PUBLIC}/",
@@ -130,6 +133,8 @@ def test_thread_pages_are_ranges_of_ids(
     index = locs(xml_of(crawler.get("/sitemap.xml")), "sitemap")
 
     assert len(index) == 1 + last_page
+    dated = [url for url, lastmod in index.items() if lastmod and "threads" in url]
+    assert dated == [f"{PUBLIC}/sitemap-threads-{n}.xml" for n in range(first_page, last_page + 1)]
     listed: list[str] = []
     for page in range(1, last_page + 1):
         urls = locs(xml_of(crawler.get(f"/sitemap-threads-{page}.xml")), "url")

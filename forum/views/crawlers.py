@@ -59,7 +59,8 @@ def sitemap_index() -> Response:
             boards_url=external_url("crawlers.sitemap_boards"),
             last_post=last_post,
             thread_pages=[
-                external_url("crawlers.sitemap_threads", page=page) for page in range(1, pages + 1)
+                (external_url("crawlers.sitemap_threads", page=page.number), page.lastmod)
+                for page in pages
             ],
         ).encode()
 
