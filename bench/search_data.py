@@ -78,6 +78,8 @@ QUERIES = (
     ),
 )
 WORD = re.compile(r"[^\W_]+")
+# An index object's name ends so when its bytes are part of another object (not added up).
+WITHIN = " (within)"
 
 
 def words_of(body: str) -> list[str]:
@@ -224,7 +226,7 @@ def index_size(url: str) -> dict[str, Any]:
         objects = _on(url, _postgres_index_objects)
         whole = _scalar(url, "SELECT pg_database_size(current_database())")
     posts = _scalar(url, "SELECT COUNT(*) FROM posts")
-    total = sum(objects.values())
+    total = sum(size for name, size in objects.items() if not name.endswith(WITHIN))
     return {
         "objects": objects,
         "total_bytes": total,
@@ -265,33 +267,37 @@ def _sqlite_file_bytes(path: str) -> int:
 
 
 def _postgres_index_objects(connection: Any) -> dict[str, Any]:
+    """Tables named *search* (pg_table_size: heap, TOAST, maps) and indexes on them or named
+    *search* or of the GIN method (pg_relation_size), each on its own; stored tsvector columns
+    of other tables (their bytes are inside those tables). The tsvector columns of the search
+    tables are reported apart, as `<table>.<column> (within)`, and not added to the total."""
     relations = connection.execute(
         text(
-            "SELECT c.relname, pg_total_relation_size(c.oid) FROM pg_class c "
-            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "SELECT c.relname, c.relkind, "
+            "CASE c.relkind WHEN 'i' THEN pg_relation_size(c.oid) ELSE pg_table_size(c.oid) END "
+            "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
             "LEFT JOIN pg_am a ON a.oid = c.relam "
             "LEFT JOIN pg_index i ON i.indexrelid = c.oid "
             "LEFT JOIN pg_class t ON t.oid = i.indrelid "
             "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'i', 'm') "
-            "AND (c.relname ILIKE '%search%' OR a.amname = 'gin') "
-            # An index of a table counted whole (named *search*) is in that table's total.
-            "AND NOT (c.relkind = 'i' AND t.relname ILIKE '%search%') "
-            "ORDER BY c.relname"
+            "AND (c.relname ILIKE '%search%' OR a.amname = 'gin' OR t.relname ILIKE '%search%') "
+            "ORDER BY c.relkind DESC, c.relname"
         )
     ).all()
-    objects: dict[str, Any] = {name: int(size) for name, size in relations}
+    objects: dict[str, Any] = {name: int(size) for name, _kind, size in relations}
     columns = connection.execute(
         text(
             "SELECT table_name, column_name FROM information_schema.columns "
             "WHERE table_schema = current_schema() AND udt_name = 'tsvector' "
-            "AND table_name NOT ILIKE '%search%' ORDER BY table_name, column_name"
+            "ORDER BY table_name, column_name"
         )
     ).all()
     for table, column in columns:
         stored = connection.scalar(
             text(f'SELECT COALESCE(SUM(pg_column_size("{column}")), 0) FROM "{table}"')
         )
-        objects[f"{table}.{column}"] = int(stored)
+        within = "search" in table.casefold()
+        objects[f"{table}.{column}{WITHIN if within else ''}"] = int(stored)
     return objects
 
 
