@@ -201,13 +201,15 @@ def _thread_rows(
     session: Session, viewer: Viewer, board_id: int | None
 ) -> Sequence[tuple[Thread, Post | None]]:
     """The newest threads `viewer` may see (of one board, or of the boards on the index), each
-    with its opening post when they may read it: one statement. Newest by id, so the site's
-    feed walks the primary key backwards."""
-    where = [visible_threads(viewer), unspoiled_threads(viewer)]
+    with its opening post when they may read it: one statement. Newest by id. The ids are
+    picked first, in a subquery, so the opening posts are joined for those threads only:
+    joined over the whole board before the LIMIT, a 10,000-thread board took 110 ms."""
+    newest = select(Thread.id).where(visible_threads(viewer), unspoiled_threads(viewer))
     if board_id is None:
-        where.append(Board.is_archived.is_(False))
+        newest = newest.join(Thread.board).where(Board.is_archived.is_(False))
     else:
-        where.append(Thread.board_id == board_id)
+        newest = newest.where(Thread.board_id == board_id)
+    newest = newest.order_by(Thread.id.desc()).limit(FEED_THREADS)
     stmt = (
         select(Thread, Post)
         .join(Thread.board)
@@ -220,10 +222,9 @@ def _thread_rows(
                 unspoiled_posts(viewer),
             ),
         )
-        .where(*where)
+        .where(Thread.id.in_(newest.scalar_subquery()))
         .options(contains_eager(Thread.board), joinedload(Thread.author))
         .order_by(Thread.id.desc())
-        .limit(FEED_THREADS)
     )
     return [(thread, opener) for thread, opener in session.execute(stmt)]
 
