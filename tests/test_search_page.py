@@ -209,7 +209,9 @@ def test_about_n_and_the_cap_past_fifty_pages(visitor: Browserish, spread: objec
 
     deep = visitor.get(f"/search?q=quokka&page={search.MAX_PAGES + 1}")
     assert deep.status_code == 200
-    assert "pages deep" in text_of(deep)
+    assert search.TOO_DEEP_MESSAGE in found_text(text_of(deep))
+    assert "Past the last page" in text_of(deep)
+    assert 'href="/search?q=quokka">Back to the first page' in text_of(deep)
 
     huge = visitor.get("/search?q=quokka&page=" + "9" * 40)
     assert huge.status_code == 200 and "pages deep" in text_of(huge)

@@ -100,6 +100,8 @@ class SearchResults:
     # Searching within one thread: its title as the viewer may see it.
     thread_title: str | None = None
     thread_url: str | None = None
+    # A page past the engine's cap was asked for (its message says so; nothing is counted).
+    too_deep: bool = False
 
 
 def find(session: Session, viewer: Viewer, form: SearchForm, posts_per_page: int) -> SearchResults:
@@ -167,6 +169,7 @@ def find(session: Session, viewer: Viewer, form: SearchForm, posts_per_page: int
         member_matches=_member_matches(session, words) if first_page else (),
         thread_title=thread_title,
         thread_url=thread_url,
+        too_deep=form.page > search.MAX_PAGES,
     )
 
 
