@@ -287,3 +287,20 @@ def test_feeds_are_shared_through_redis(build_app: AppBuilder, make: Factory) ->
     assert served.get_data() == rendered.get_data()
     assert served.headers["Last-Modified"] == rendered.headers["Last-Modified"]
     assert again.status_code == 304
+
+
+def test_without_the_page_cache_only_the_etag_revalidates(
+    build_app: AppBuilder, make: Factory
+) -> None:
+    """Nothing remembers when a copy was rendered, so a date can't prove a copy unchanged."""
+    reader = browser_for(build_app(PUBLIC_URL=PUBLIC, PAGE_CACHE=False))
+    make.thread(title="Finale")
+    first = reader.get("/feed.atom")
+
+    by_etag = reader.get("/feed.atom", headers={"If-None-Match": first.headers["ETag"]})
+    since = {"If-Modified-Since": first.headers["Last-Modified"]}
+    by_date = reader.get("/feed.atom", headers=since)
+
+    assert first.headers["X-Cache"] == "miss"
+    assert by_etag.status_code == 304
+    assert by_date.status_code == 200 and by_date.get_data() == first.get_data()
