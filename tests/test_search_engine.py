@@ -20,7 +20,7 @@ from forum.discussion.episode_codes import CAUGHT_UP, key_of
 from forum.discussion.search import SearchFilters
 from forum.models import Board, Post, SearchDocument, Thread, User, utcnow
 from forum.staff import moderation
-from tests.conftest import Factory, StatementLog, moderator_of
+from tests.conftest import Factory, StatementLog, is_postgres, moderator_of
 
 EVERYTHING = Viewer(spoiler_default=CAUGHT_UP)
 
@@ -429,3 +429,24 @@ def test_the_index_holds_no_text_of_a_purged_opener(
         )
         == 0
     )
+
+
+def test_older_matches_come_from_the_index_past_the_newest_window(
+    db: Session, make: Factory, board: Board, author: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # PostgreSQL walks the newest WINDOW documents, then takes older matches from the GIN
+    # index; a window of 2 makes both parts run on a few posts.
+    if not is_postgres():
+        pytest.skip("the window is PostgreSQL's plan")
+    from forum.discussion import search_postgres
+
+    thread = make.thread(board, author, "Windowed", "walrus one")
+    posts = [make.reply(thread, author, text) for text in ("walrus two", "other", "walrus 3")]
+    posts += [make.reply(thread, author, "filler") for _ in range(4)]
+    monkeypatch.setattr(search_postgres, "WINDOW", 2)
+
+    assert found(db, EVERYTHING, "walrus", newest_first=True) == [
+        posts[2].id,
+        posts[0].id,
+        opener(db, thread).id,
+    ]

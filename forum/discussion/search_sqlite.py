@@ -39,7 +39,7 @@ TITLE_WEIGHT = 10
 
 CREATE_TABLE = (
     "CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5("
-    "title, body, spoilers, content='search_documents', content_rowid='post_id', "
+    "title, body, spoilers, content='search_documents', content_rowid='post_id', columnsize=0, "
     "tokenize='porter unicode61 remove_diacritics 2')"
 )
 _COLUMNS = "title, body, spoilers"

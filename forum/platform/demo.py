@@ -369,9 +369,12 @@ def _apply_totals(session: Session, boards: dict[int, list[int]], users: dict[in
 
 
 def _resync_sequences(session: Session) -> None:
-    """Explicit ids skip PostgreSQL's sequences; move them past the highest id."""
+    """Explicit ids skip PostgreSQL's sequences; move them past the highest id. Fresh
+    statistics too: planned on the empty tables' numbers, the first searches and pages after a
+    bulk load would scan whole tables until autovacuum got round to them."""
     if session.get_bind().dialect.name != "postgresql":
         return
+    session.execute(text("ANALYZE users, threads, posts, search_documents"))
     for table in ("users", "threads", "posts"):
         session.execute(
             text(

@@ -20,7 +20,7 @@ depends_on = None
 # search_postgres.py hold the same statements for the running code).
 SQLITE_TABLE = (
     "CREATE VIRTUAL TABLE search_fts USING fts5("
-    "title, body, spoilers, content='search_documents', content_rowid='post_id', "
+    "title, body, spoilers, content='search_documents', content_rowid='post_id', columnsize=0, "
     "tokenize='porter unicode61 remove_diacritics 2')"
 )
 SQLITE_TRIGGERS = [
