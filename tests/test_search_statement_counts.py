@@ -26,8 +26,8 @@ MEMBERS = 1
 # The author named in the form, and the thread searched within.
 AUTHOR_LOOKUP = 1
 THREAD_LOOKUP = 1
-# Suggestions: the boards, then one page of titles.
-SUGGESTIONS = 2
+# Suggestions: the boards, the newest thread's id (the scan's window), one page of titles.
+SUGGESTIONS = 3
 
 SIZES = [1, 25]
 
