@@ -73,6 +73,15 @@ class ResultRow:
 
 
 @dataclass(frozen=True, slots=True)
+class BoardOption:
+    """A board in the form's select."""
+
+    slug: str
+    name: str
+    selected: bool
+
+
+@dataclass(frozen=True, slots=True)
 class BoardMatch:
     name: Markup
     url: str
@@ -88,7 +97,7 @@ class MemberMatch:
 @dataclass(frozen=True)
 class SearchResults:
     form: SearchForm
-    boards: Sequence[Board]  # every board, for the select
+    boards: tuple[BoardOption, ...]  # every board, for the select
     searched: bool  # the engine was asked (the form was valid and had words)
     rows: tuple[ResultRow, ...] = ()
     total: int = 0
@@ -127,10 +136,11 @@ def find(session: Session, viewer: Viewer, form: SearchForm, posts_per_page: int
             thread_title = spoilers.thread_title(viewer, thread).text
             thread_url = link("threads.thread", thread_id=thread.id, slug=thread.slug)
     form = form.with_errors(errors) if errors else form
+    options = tuple(BoardOption(b.slug, b.name, b.id == board_id) for b in boards)
     if form.errors or not form.words:
         return SearchResults(
             form,
-            boards,
+            options,
             searched=False,
             message=None if form.errors else "Type a word to search.",
             thread_title=thread_title,
@@ -158,7 +168,7 @@ def find(session: Session, viewer: Viewer, form: SearchForm, posts_per_page: int
     first_page = form.page == 1
     return SearchResults(
         form,
-        boards,
+        options,
         searched=True,
         rows=rows,
         total=found.total,
