@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 from sqlalchemy.orm import Session
 
-from forum.discussion import feed_reading
+from forum.discussion import sitemap_reading
 from forum.discussion.episode_codes import key_of
 from forum.models import Thread, User
 from forum.staff import moderation
@@ -124,7 +124,7 @@ def test_episode_threads_are_listed_by_their_code(crawler: Browserish, make: Fac
 def test_thread_pages_are_ranges_of_ids(
     crawler: Browserish, make: Factory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(feed_reading, "SITEMAP_THREADS_PER_PAGE", 2)
+    monkeypatch.setattr(sitemap_reading, "SITEMAP_THREADS_PER_PAGE", 2)
     board = make.board()
     threads = [make.thread(board=board) for _ in range(5)]
     first_page = (threads[0].id - 1) // 2 + 1

@@ -8,7 +8,7 @@ from flask import Blueprint, abort, render_template
 from werkzeug.wrappers import Response
 
 from forum.db import db_session
-from forum.discussion import feed_reading, link_previews
+from forum.discussion import link_previews, sitemap_reading
 from forum.platform.pagecache import serve_document
 from forum.platform.publicurl import external_url
 
@@ -53,7 +53,7 @@ def robots() -> Response:
 @bp.get("/sitemap.xml")
 def sitemap_index() -> Response:
     def render() -> bytes:
-        pages, last_post = feed_reading.sitemap_pages(db_session())
+        pages, last_post = sitemap_reading.sitemap_pages(db_session())
         return render_template(
             "crawlers/sitemap_index.xml",
             boards_url=external_url("crawlers.sitemap_boards"),
@@ -69,13 +69,13 @@ def sitemap_index() -> Response:
 
 @bp.get("/sitemap-boards.xml")
 def sitemap_boards() -> Response:
-    return serve_document(lambda: _urlset(feed_reading.sitemap_boards(db_session())), SITEMAP)
+    return serve_document(lambda: _urlset(sitemap_reading.sitemap_boards(db_session())), SITEMAP)
 
 
 @bp.get("/sitemap-threads-<int:page>.xml")
 def sitemap_threads(page: int) -> Response:
     def render() -> bytes:
-        urls = feed_reading.sitemap_threads(db_session(), page)
+        urls = sitemap_reading.sitemap_threads(db_session(), page)
         if urls is None:
             abort(404)
         return _urlset(urls)
@@ -83,5 +83,5 @@ def sitemap_threads(page: int) -> Response:
     return serve_document(render, SITEMAP)
 
 
-def _urlset(urls: list[feed_reading.SitemapUrl]) -> bytes:
+def _urlset(urls: list[sitemap_reading.SitemapUrl]) -> bytes:
     return render_template("crawlers/urlset.xml", urls=urls).encode()
