@@ -13,8 +13,7 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from forum.access import spoilers
-from forum.discussion import feed_reading, link_previews, posting
+from forum.discussion import posting
 from forum.discussion.episode_codes import key_of
 from forum.discussion.episodes import EpisodeEntry, upsert_episodes
 from forum.models import Board, Post, Thread, User, utcnow
@@ -232,15 +231,16 @@ def test_a_member_behind_the_visitors_gets_no_excerpt_of_a_later_opener(
     assert "S1E7-WORDS" not in page
 
 
-def test_the_warning_page_preview_is_the_viewers_mask(forum: Forum) -> None:
-    """What templates/threads/spoiler_warning.html would print (link_previews.warning)."""
+def test_the_warning_page_previews_the_viewers_mask(forum: Forum) -> None:
+    """A visitor opening the masked thread gets the warning page: its tags carry the mask, no
+    excerpt, and the thread's own canonical address."""
     thread = forum.episode_thread
-    with forum.app.test_request_context():
-        visitor = feed_reading.public_viewer(forum.app.extensions["forum.sessionmaker"]())
-        shown = spoilers.thread_title(visitor, thread)
-        preview = link_previews.warning(thread, shown)
+    response = browser_for(forum.app, None).get(f"/t/{thread.id}/{thread.slug}")
+    body = response.get_data()
+    assert b"spoiler-warning" in body and SECRET_TITLE.encode() not in body
 
-    assert shown.masked
-    assert preview.title == "Episode thread for S1E8 · new or not aired yet"
-    assert preview.description == ""
-    assert preview.url == f"{PUBLIC}/t/{thread.id}/s1e8"
+    tags = head_tags(response.get_data(as_text=True))
+
+    assert tags.one("og:title") == "Episode thread for S1E8 · new or not aired yet"
+    assert tags.one("og:description") is None
+    assert tags.link("canonical") == {"rel": "canonical", "href": f"{PUBLIC}/t/{thread.id}/s1e8"}
