@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from functools import lru_cache
 
 from markupsafe import Markup, escape
 
@@ -42,16 +42,10 @@ ELLIPSIS = "…"
 # A word: letters, digits, and the marks and joiners inside them ("don't" is two words, as the
 # engine's tokenisers see it). Everything between words is copied as it is (escaped).
 _WORD = re.compile(r"\w+", re.UNICODE)
+_WORD_END = re.compile(r"\w+\Z", re.UNICODE)
 _SPACES = re.compile(r"\s+")
 
 Normalise = Callable[[str], str]
-
-
-@dataclass(frozen=True, slots=True)
-class _Word:
-    start: int
-    end: int
-    marked: bool
 
 
 def stem(word: str) -> str:
@@ -72,39 +66,52 @@ def stem(word: str) -> str:
     return word
 
 
+# Posts share most of their words, so a page of snippets stems each one once.
+@lru_cache(maxsize=8192)
+def _ascii_stem(word: str) -> str:
+    return stem(word.lower())
+
+
+@lru_cache(maxsize=64)
 def _terms(
-    highlight: Sequence[str], normalise: Normalise
+    highlight: tuple[str, ...], normalise: Normalise
 ) -> tuple[frozenset[str], tuple[str, ...]]:
     """(every term's stem, the stems long enough to mark the words they begin), normalised
     again in case the engine's weren't, empty ones dropped (a term of "" would mark every
-    word)."""
+    word). Once per search, not per snippet."""
     stems = {stem(piece) for term in highlight for piece in _WORD.findall(normalise(term))}
     return frozenset(stems), tuple(sorted(s for s in stems if len(s) >= PREFIX_MIN))
 
 
-def _words(text: str, highlight: Sequence[str], normalise: Normalise) -> list[_Word]:
-    stems, prefixes = _terms(highlight, normalise)
-    words = []
+Span = tuple[int, int]
+
+
+def _marks(text: str, highlight: Sequence[str], normalise: Normalise) -> list[Span]:
+    """Where the words to mark are in `text` (start, end), in order."""
+    stems, prefixes = _terms(tuple(highlight), normalise)
+    if not stems:
+        return []
+    spans = []
     for match in _WORD.finditer(text):
         word = match.group()
         # The contract's normalise is casefold + accents dropped, which for ASCII is lower():
         # a tenth of the cost, and most words of a long post are ASCII.
-        key = stem(word.lower() if word.isascii() else normalise(word))
-        marked = bool(stems) and (key in stems or (bool(prefixes) and key.startswith(prefixes)))
-        words.append(_Word(match.start(), match.end(), marked))
-    return words
+        key = _ascii_stem(word) if word.isascii() else stem(normalise(word))
+        if key in stems or (prefixes and key.startswith(prefixes)):
+            spans.append(match.span())
+    return spans
 
 
-def _marked(text: str, words: Sequence[_Word], start: int, end: int) -> Markup:
+def _marked(text: str, marks: Sequence[Span], start: int, end: int) -> Markup:
     """text[start:end] escaped, with the marked words inside it in <mark>."""
     out = Markup()
     at = start
-    for word in words:
-        if not word.marked or word.start < start or word.end > end:
+    for word_start, word_end in marks:
+        if word_start < start or word_end > end:
             continue
-        out += escape(text[at : word.start])
-        out += Markup("<mark>") + escape(text[word.start : word.end]) + Markup("</mark>")
-        at = word.end
+        out += escape(text[at:word_start])
+        out += Markup("<mark>") + escape(text[word_start:word_end]) + Markup("</mark>")
+        at = word_end
     return out + escape(text[at:end])
 
 
@@ -115,7 +122,7 @@ def flatten(text: str) -> str:
 
 def mark(text: str, highlight: Sequence[str], normalise: Normalise) -> Markup:
     """All of `text` (a thread title, a board name), escaped, the highlighted words marked."""
-    return _marked(text, _words(text, highlight, normalise), 0, len(text))
+    return _marked(text, _marks(text, highlight, normalise), 0, len(text))
 
 
 def snippet(
@@ -129,41 +136,37 @@ def snippet(
     none is there: the match was in the title), cut at word boundaries, "…" where it was cut,
     escaped, the highlighted words marked."""
     text = flatten(text)
-    words = _words(text, highlight, normalise)
-    first = next((word for word in words if word.marked), None)
-    start = 0 if first is None else max(0, first.start - lead)
+    marks = _marks(text, highlight, normalise)
+    start = 0 if not marks else max(0, marks[0][0] - lead)
     end = min(len(text), start + length)
     if end == len(text):  # the end of the text is in reach: show more of what comes before
-        start = max(0, end - length) if first is None else min(start, max(0, end - length))
+        start = max(0, end - length) if not marks else min(start, max(0, end - length))
     # Cut at word boundaries: never half a word at either end, unless one word is longer than
     # the snippet (then it is cut where it must be).
-    cut_start = _boundary_after(words, start)
+    cut_start = _boundary_after(text, start)
     if cut_start < end:
         start = cut_start
-    cut_end = _boundary_before(words, end, at_least=start)
+    cut_end = _boundary_before(text, end, at_least=start)
     if cut_end > start:
         end = cut_end
-    shown = _marked(text, words, start, end)
+    shown = _marked(text, marks, start, end)
     before = Markup(ELLIPSIS) if start > 0 else Markup()
     after = Markup(ELLIPSIS) if end < len(text) else Markup()
     return Markup(before + shown.strip() + after) if (before or after) else shown
 
 
-def _boundary_after(words: Sequence[_Word], at: int) -> int:
+def _in_word(text: str, at: int) -> bool:
+    """Whether `at` falls between two characters of one word."""
+    return 0 < at < len(text) and _WORD.fullmatch(text, at - 1, at + 1) is not None
+
+
+def _boundary_after(text: str, at: int) -> int:
     """`at`, moved forward past a word it falls inside of."""
-    for word in words:
-        if word.start < at < word.end:
-            return word.end
-        if word.start >= at:
-            break
-    return at
+    found = _WORD.match(text, at) if _in_word(text, at) else None
+    return found.end() if found else at
 
 
-def _boundary_before(words: Sequence[_Word], at: int, at_least: int) -> int:
+def _boundary_before(text: str, at: int, at_least: int) -> int:
     """`at`, moved back before a word it falls inside of (not before `at_least`)."""
-    for word in words:
-        if word.start < at < word.end:
-            return max(word.start, at_least)
-        if word.start >= at:
-            break
-    return at
+    found = _WORD_END.search(text, at_least, at) if _in_word(text, at) else None
+    return found.start() if found else at
