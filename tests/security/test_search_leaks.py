@@ -66,6 +66,8 @@ class Show:
     fan_s1e9: User
     news_hider: User
     moderator: User
+    episode_thread_id: int  # tied to S1E8
+    hidden_thread_id: int
 
 
 @pytest.fixture
@@ -103,7 +105,7 @@ def show(app: Flask, make: Factory, db: Session) -> Show:
     posting.add_post(
         db, early, author, f"Plain words >!{GENERIC_SPAN.key} {GENERIC_SPAN.secret}!< here"
     )
-    posting.create_thread(
+    episode_thread = posting.create_thread(
         db,
         board,
         author,
@@ -125,7 +127,9 @@ def show(app: Flask, make: Factory, db: Session) -> Show:
         user.watch_progress = {str(board.id): progress}
     news_hider.hides_show_news = True
     db.commit()
-    return Show(app, board, fan_s1e6, fan_s1e9, news_hider, moderator)
+    return Show(
+        app, board, fan_s1e6, fan_s1e9, news_hider, moderator, episode_thread.id, hidden_thread.id
+    )
 
 
 def reader(show: Show, who: str) -> Browserish:
@@ -238,3 +242,20 @@ def test_counts_count_only_what_the_reader_may_see(show: Show, who: str) -> None
     text = response.get_data(as_text=True)
     noun = "result" if expected == 1 else "results"
     assert f"About {expected} {noun}" in text, who
+
+
+@pytest.mark.parametrize("who", ["visitor", "member at S1E6"])
+def test_searching_within_a_masked_or_hidden_thread_shows_nothing_of_it(
+    show: Show, who: str
+) -> None:
+    browser = reader(show, who)
+    within = browser.get(f"/search?thread={show.episode_thread_id}&q={COMMON}")
+    hidden = browser.get(f"/search?thread={show.hidden_thread_id}&q={COMMON}")
+
+    for response in (within, hidden):
+        assert response.status_code == 200
+        assert results_in(response) == 0
+        for secret in (EPISODE_TITLE, EPISODE_BODY, HIDDEN_THREAD):
+            assert secret.secret.encode() not in raw(response), who
+    # The masked thread is named by its mask, as everywhere else.
+    assert "Episode thread for S1E8" in within.get_data(as_text=True)
