@@ -18,6 +18,7 @@ from forum.access.viewer import VISITOR, Viewer, viewer_for
 from forum.discussion import posting, search
 from forum.discussion.episode_codes import CAUGHT_UP, key_of
 from forum.discussion.search import SearchFilters
+from forum.discussion.search_query import parse
 from forum.models import Board, Post, SearchDocument, Thread, User, utcnow
 from forum.staff import moderation
 from tests.conftest import Factory, StatementLog, is_postgres, moderator_of
@@ -450,3 +451,20 @@ def test_older_matches_come_from_the_index_past_the_newest_window(
         posts[0].id,
         opener(db, thread).id,
     ]
+
+
+def test_stop_word_terms_are_served_by_their_own_index(db: Session) -> None:
+    # The fallback's expression must be the index's, word for word, or every document is read.
+    if not is_postgres():
+        pytest.skip("PostgreSQL's plain-word index")
+    from sqlalchemy import text
+
+    from forum.discussion import search_postgres
+
+    condition = search_postgres._Conditions().term(parse("who").groups[0][0], False)
+    statement = select(SearchDocument.post_id).where(condition)
+    sql_text = str(statement.compile(db.get_bind(), compile_kwargs={"literal_binds": True}))
+    db.execute(text("SET LOCAL enable_seqscan = off"))
+    plan = "\n".join(db.execute(text(f"EXPLAIN {sql_text}")).scalars())
+
+    assert "ix_search_documents_plain" in plan, plan

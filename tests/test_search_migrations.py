@@ -26,7 +26,13 @@ from forum.platform import migrate
 from tests.conftest import is_postgres, migrated_database_url
 
 EVERYTHING = Viewer(spoiler_default=CAUGHT_UP)
-SEARCH_OBJECTS = ("search_fts", "search_documents", "vector", "ix_search_documents_vector")
+SEARCH_OBJECTS = (
+    "search_fts",
+    "search_documents",
+    "vector",
+    "ix_search_documents_vector",
+    "ix_search_documents_plain",
+)
 
 
 def copied_migrations(tmp_path: Path) -> Path:

@@ -42,6 +42,9 @@ POSTGRES = [
     "setweight(to_tsvector('english'::regconfig, body), 'D') || "
     "setweight(to_tsvector('english'::regconfig, spoilers), 'B')) STORED",
     "CREATE INDEX ix_search_documents_vector ON search_documents USING gin (vector)",
+    # The plain-word fallback (stop words): an expression index, no stored column.
+    "CREATE INDEX ix_search_documents_plain ON search_documents "
+    "USING gin (to_tsvector('simple'::regconfig, title || ' ' || body))",
 ]
 
 
