@@ -85,11 +85,6 @@ class SearchForm:
         return any(name in self.errors for name in ("board", "author", "since", "until", "sort"))
 
     @property
-    def asks(self) -> bool:
-        """Whether there is anything to search: words or an author."""
-        return bool(self.words.strip() or self.author_name)
-
-    @property
     def cut_message(self) -> str | None:
         if not self.cut:
             return None
