@@ -38,6 +38,7 @@ DEFAULTS: dict[str, Any] = {
     "LIMIT_REPLIES": "30 per 10 minutes",
     "LIMIT_REPORTS": "20 per hour",
     "LIMIT_PREVIEWS": "60 per minute",
+    "LIMIT_SEARCH": "120 per minute",
     "NEW_MEMBER_HOURS": 24,
     "NEW_MEMBER_MAX_THREADS": 3,
     "NEW_MEMBER_MAX_LINKS": 2,

@@ -104,6 +104,8 @@ class Rule:
     exempt: Callable[[], bool] | None = None  # requests this rule ignores
     # Rules naming the same shared scope draw on one counter, whichever view they guard.
     shared: str | None = None
+    # Forms are limited where they write; a read that costs real work (search) by its GETs.
+    methods: tuple[str, ...] = ("POST",)
 
 
 PREVIEWS = Rule("LIMIT_PREVIEWS", by_member_or_ip, exempt=_not_a_preview, shared="previews")
@@ -114,6 +116,10 @@ MAIL_TO_ADDRESS = Rule(
 
 # Codes are 6 digits: only a few wrong guesses per account, wherever they are typed; the
 # per-address rule stops one client guessing for many accounts at once.
+# A search runs full-text queries, and the header box asks for suggestions as fans type:
+# both draw on one counter per address, generous for a person, a wall for a scraper.
+SEARCHES = Rule("LIMIT_SEARCH", by_ip, shared="search", methods=("GET",))
+
 SECOND_FACTOR = [
     Rule(
         "LIMIT_SECOND_FACTOR",
@@ -150,6 +156,8 @@ RULES: dict[str, list[Rule]] = {
     "signin.second_factor_passkey": SECOND_FACTOR,
     "signin.passkey_login": SECOND_FACTOR,
     "signin.totp_enable": SECOND_FACTOR,
+    "search.search": [SEARCHES],
+    "search.suggest": [SEARCHES],
 }
 
 
@@ -194,7 +202,7 @@ def init_app(app: Flask) -> None:
                     _setting(rule.setting),
                     scope=rule.shared,
                     key_func=rule.key,
-                    methods=["POST"],
+                    methods=list(rule.methods),
                     deduct_when=rule.counts,
                     exempt_when=rule.exempt,
                 )(view)
@@ -202,7 +210,7 @@ def init_app(app: Flask) -> None:
                 view = limiter.limit(
                     _setting(rule.setting),
                     key_func=rule.key,
-                    methods=["POST"],
+                    methods=list(rule.methods),
                     deduct_when=rule.counts,
                     exempt_when=rule.exempt,
                     scope=f"{endpoint}:{rule.setting}",

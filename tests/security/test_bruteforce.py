@@ -777,3 +777,25 @@ def test_previews_from_every_form_share_one_limit(
     assert kept_draft(refused) == {"body": "Preview number 61"}
     assert "your text is kept" in read(refused.get_data(as_text=True)).text
     assert sent.status_code == 302, "sending a reply is not a preview"
+
+
+# ------------------------------------------------------------------------------ search
+
+
+def test_searches_and_suggestions_share_one_limit_per_address(
+    cluster_factory: ClusterFactory, make: Factory
+) -> None:
+    """Full-text queries cost real work: LIMIT_SEARCH counts the results page and the header's
+    suggestions together, per address, on every instance; another address is unaffected."""
+    make.thread(board=make.board("searched-board"), title="Season two hopes")
+    cluster = cluster_factory(LIMIT_SEARCH="3 per minute")
+    scraper = [visitor(app, "192.0.2.41") for app in cluster.apps]
+    paths = ["/search?q=season", "/search/suggest?q=season", "/search?q=hopes", "/search?q=two"]
+    paths.append("/search/suggest?q=two")
+
+    answers = [scraper[n % len(scraper)].get(path).status_code for n, path in enumerate(paths)]
+
+    assert answers == [200, 200, 200, 429, 429]
+    assert visitor(cluster.apps[0], "192.0.2.42").get("/search?q=season").status_code == 200
+    # Pages that only read the cache are not limited.
+    assert scraper[0].get("/").status_code == 200
