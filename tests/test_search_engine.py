@@ -468,3 +468,27 @@ def test_stop_word_terms_are_served_by_their_own_index(db: Session) -> None:
     plan = "\n".join(db.execute(text(f"EXPLAIN {sql_text}")).scalars())
 
     assert "ix_search_documents_plain" in plan, plan
+
+
+def test_within_one_thread_the_same_rules_hold(
+    db: Session, make: Factory, board: Board, author: User
+) -> None:
+    # A thread's own search walks its posts instead of the words' matches (SQLite): ranking,
+    # spoilers and excluded words must come out the same.
+    thread = make.thread(board, author, "Heron sightings", "Opening words")
+    body = make.reply(thread, author, "a heron, a heron again")
+    spoiled = make.reply(thread, author, "Look >!S1E8: heron dies!< here")
+    make.thread(board, author, "Elsewhere heron", "heron elsewhere")
+    viewer = at(EVERYTHING, board, 1, 6)
+
+    by_relevance = found(db, viewer, "heron", thread_id=thread.id)
+    assert by_relevance == [opener(db, thread).id, body.id]
+    assert found(db, at(EVERYTHING, board, 1, 8), "heron", thread_id=thread.id) == [
+        opener(db, thread).id,
+        body.id,  # twice
+        spoiled.id,
+    ]
+    assert found(db, viewer, "look -dies", thread_id=thread.id) == [spoiled.id]
+    assert found(db, viewer, "heron -again", thread_id=thread.id, newest_first=True) == [
+        opener(db, thread).id
+    ]

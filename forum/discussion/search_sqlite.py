@@ -26,6 +26,7 @@ upgrade on SQLite, because a batch migration that rebuilds `search_documents` dr
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, column, literal_column, or_, select, table
 from sqlalchemy import text as sql_text
@@ -106,8 +107,8 @@ def match_expressions(query: Query) -> tuple[str, str]:
 _fts = table("search_fts", column("rowid"), column("search_fts"))
 
 
-def _hits_in(index: int) -> ColumnElement[float]:
-    marked = f"highlight(search_fts, {index}, char(1), '')"
+def _hits_in(index: int, fts: str = "search_fts") -> ColumnElement[float]:
+    marked = f"highlight({fts}, {index}, char(1), '')"
     return literal_column(f"(length({marked}) - length(replace({marked}, char(1), '')))")
 
 
@@ -130,6 +131,8 @@ class _Engine:
                 + _hits_in(1)
                 + _hits_in(2) * scope.spoilers_allowed.self_group()
             )
+        if scope.newest_by is not None:
+            return self._along_posts(session, everywhere, open_text, scope, limit, ranked)
         stmt = (
             select(_fts.c.rowid, rank)
             .select_from(_fts)
@@ -145,6 +148,59 @@ class _Engine:
             .limit(limit)
         )
         return [Candidate(int(post_id), float(score)) for post_id, score in session.execute(stmt)]
+
+    def _along_posts(
+        self,
+        session: Session,
+        everywhere: str,
+        open_text: str,
+        scope: Scope,
+        limit: int,
+        ranked: bool,
+    ) -> Sequence[Candidate]:
+        """One thread's or one author's posts, newest first along their index, each looked up
+        in the FTS5 index by rowid (left to itself, SQLite walked every match of a common word
+        to find one thread's: 3 s at 1M posts)."""
+        matched = _fts.alias("matched")
+        newest_by = scope.newest_by
+        assert newest_by is not None
+
+        def lookup(expression: ColumnElement[Any], words: str) -> Any:
+            return (
+                select(expression)
+                .select_from(matched)
+                .where(
+                    matched.c.search_fts.op("MATCH")(words),
+                    matched.c.rowid == Post.id,
+                )
+                .scalar_subquery()
+            )
+
+        def match(words: str) -> ColumnElement[bool]:
+            found: ColumnElement[bool] = lookup(literal_column("1"), words).is_not(None)
+            return found
+
+        rank: Any = literal_column("0")
+        if ranked:
+            hits = [_hits_in(i, "matched.search_fts") for i in range(3)]
+            score = hits[0] * TITLE_WEIGHT + hits[1] + hits[2] * scope.spoilers_allowed.self_group()
+            rank = lookup(score, everywhere)
+        stmt = (
+            select(Post.id, rank)
+            .join(Thread, Thread.id == Post.thread_id)
+            .join(SearchDocument, SearchDocument.post_id == Post.id)
+            .where(
+                scope.where,
+                match(everywhere),
+                or_(scope.spoilers_allowed, match(open_text)),
+            )
+            # The key alone, so the filter's index gives the order and the walk stops early.
+            .order_by(newest_by.desc())
+            .limit(limit)
+        )
+        return [
+            Candidate(int(post_id), float(score or 0)) for post_id, score in session.execute(stmt)
+        ]
 
 
 ENGINE = _Engine()
