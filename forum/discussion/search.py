@@ -3,10 +3,12 @@
 The contract with the search page (docs: /work/notes/search_contract.md): `find(session, viewer,
 query, filters, page)` answers a `SearchPage` and never raises for any query string.
 
-How a search runs, in two statements whatever the database holds:
+How a search runs, in two statements whatever the database holds (three on PostgreSQL when
+the newest documents hold too few matches: search_postgres.py):
 
 1. Candidates: the newest MAX_RESULTS + 1 matching posts the viewer may read, walked in post id
-   order (newest first) and stopped there, with their rank. Visibility is part of that
+   order (newest first; within one thread, along its posts) and stopped there, with their
+   rank. Visibility is part of that
    statement, before anything is counted, ranked or paged: readable_posts, unspoiled_posts and
    unspoiled_threads (forum/access/visibility.py), news threads dropped for viewers who hide
    show news, and spoiler text (search_documents) matched only where the viewer's limit on the

@@ -17,7 +17,10 @@ Why it scales: the candidate statement drives from the FTS5 table in rowid (post
 newest first, checks visibility row by row through primary keys and stops at the limit, so a
 common word costs MAX_RESULTS rows, not all of its matches. Ranking uses highlight() on those
 rows (the phrase instances of the row itself) instead of bm25(), whose document frequencies
-read every match of every word. Title matches weigh TITLE_WEIGHT times a body match.
+read every match of every word. Title matches weigh TITLE_WEIGHT times a body match. Within
+one thread the statement turns round: the thread's posts are walked along their index, each
+looked up in FTS5 by rowid (a thread's few matches of a common word are otherwise found by
+walking all of its matches).
 
 `install` (re)creates the triggers and is idempotent: migrations/env.py runs it after every
 upgrade on SQLite, because a batch migration that rebuilds `search_documents` drops them.
