@@ -16,6 +16,8 @@ TOO_BIG = (2**31, 2**63, 10**20)
 ROUTES: list[tuple[str, str]] = [
     ("POST", "/t/{}/episode"),
     ("GET", "/p/{}/reveal"),
+    ("GET", "/t/{}/feed.atom"),
+    ("GET", "/sitemap-threads-{}.xml"),
     ("GET", "/t/{}"),
     ("GET", "/t/{}/some-slug"),
     ("POST", "/t/{}/reply"),
