@@ -27,7 +27,8 @@ from sqlalchemy.orm import Session
 from bench.client import Client
 from bench.dataset import BENCH_LOGIN
 from bench.load import measure, measure_pages, wrk
-from bench.search_data import QUERIES, index_size, match_counts, search_dataset
+from bench.search_data import QUERIES, match_counts, search_dataset
+from bench.search_index import index_size
 from bench.servers import HELLO, SHOWBOARD, app_env, gunicorn, worker_memory
 
 SEARCH_MODES = ("anonymous", "logged_in")

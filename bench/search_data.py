@@ -13,18 +13,16 @@ None of them is in a body with a spoiler, so what they find does not depend on w
 Datasets: SQLite uses the cached dataset of the read benchmark (bench/dataset.py); PostgreSQL
 gets its own database per scale (bench_search_small, bench_search_large), built once by the same
 CLI steps and kept, with its facts in bench/results/dataset-postgresql-<scale>.json. The first
-time a dataset is searched, `flask search reindex` is timed on it (rebuilding the whole index
-from the posts) and the time is kept with the dataset's facts.
+time a dataset is searched, `flask search reindex` is timed on it twice (bench/search_index.py):
+as built (a check of every document that writes none) and from an empty index on a copy (what
+migration 0011 does to a forum it upgrades); the times are kept with the dataset's facts.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import sqlite3
 import time
-from collections.abc import Callable
-from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,6 +43,7 @@ from bench.dataset import (
     search_fingerprint,
     sqlite_dataset,
 )
+from bench.search_index import index_from_empty_seconds
 
 DATABASES = ("sqlite", "postgresql")
 SEARCH_SCALES = ("small", "large")
@@ -78,8 +77,6 @@ QUERIES = (
     ),
 )
 WORD = re.compile(r"[^\W_]+")
-# An index object's name ends so when its bytes are part of another object (not added up).
-WITHIN = " (within)"
 
 
 def words_of(body: str) -> list[str]:
@@ -152,12 +149,17 @@ def postgres_search_dataset(base_url: str, scale: str, rebuild: bool) -> Dataset
 
 
 def _with_reindex(url: str, facts: Path) -> dict[str, Any]:
-    """The dataset's facts, with `flask search reindex` timed on it the first time."""
+    """The dataset's facts, with `flask search reindex` timed on it the first time: on the
+    dataset as built (a check that writes nothing: every document already matches its post)
+    and from an empty index, on a copy (search_index.index_from_empty_seconds)."""
     build: dict[str, Any] = json.loads(facts.read_text())
     if build.get("reindex_seconds") is None:
         started = time.perf_counter()
         flask(url, "search", "reindex")
         build["reindex_seconds"] = round(time.perf_counter() - started, 1)
+        facts.write_text(json.dumps(build, indent=2))
+    if build.get("index_from_empty_seconds") is None:
+        build["index_from_empty_seconds"] = index_from_empty_seconds(url)
         facts.write_text(json.dumps(build, indent=2))
     return build
 
@@ -192,113 +194,6 @@ def _max_post_id(url: str) -> int | None:
         return None
     finally:
         engine.dispose()
-
-
-# --------------------------------------------------------------------------------- index size
-
-
-def _on(url: str, read: Callable[[Any], Any]) -> Any:
-    """What `read` returns from a connection to the database at `url`."""
-    engine = create_engine(url)
-    try:
-        with engine.connect() as connection:
-            return read(connection)
-    finally:
-        engine.dispose()
-
-
-def _scalar(url: str, statement: str) -> int:
-    return int(_on(url, lambda connection: connection.scalar(text(statement))) or 0)
-
-
-def index_size(url: str) -> dict[str, Any]:
-    """The search index's size on disk: each object's bytes, their total, the whole database's,
-    the posts counted, and the total scaled to 1M posts.
-
-    SQLite: the pages (dbstat's pgsize) of every FTS5 table's shadow tables and of every table or
-    index named *search*. PostgreSQL: pg_total_relation_size of every relation named *search*
-    and of every GIN index, plus the stored tsvector columns (pg_column_size over their rows,
-    TOAST included), which live inside the posts and threads tables' own pages."""
-    if url.startswith("sqlite"):
-        objects = sqlite_index_objects(make_url(url).database or "")
-        whole = _sqlite_file_bytes(make_url(url).database or "")
-    else:
-        objects = _on(url, _postgres_index_objects)
-        whole = _scalar(url, "SELECT pg_database_size(current_database())")
-    posts = _scalar(url, "SELECT COUNT(*) FROM posts")
-    total = sum(size for name, size in objects.items() if not name.endswith(WITHIN))
-    return {
-        "objects": objects,
-        "total_bytes": total,
-        "database_bytes": whole,
-        "posts": posts,
-        "per_million_posts_bytes": round(total * 1_000_000 / max(posts, 1)),
-    }
-
-
-def sqlite_index_objects(path: str) -> dict[str, int]:
-    with closing(sqlite3.connect(path)) as db:
-        virtual = [
-            name
-            for (name,) in db.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' "
-                "AND sql LIKE 'CREATE VIRTUAL TABLE%USING fts5%'"
-            )
-        ]
-        named = {
-            name
-            for name, table in db.execute(
-                "SELECT name, tbl_name FROM sqlite_master WHERE type IN ('table', 'index')"
-            )
-            if "search" in name.casefold()
-            or "search" in table.casefold()
-            or any(name == v or name.startswith(f"{v}_") for v in virtual)
-            or any(table == v or table.startswith(f"{v}_") for v in virtual)
-        }
-        sizes = dict(db.execute("SELECT name, SUM(pgsize) FROM dbstat GROUP BY name").fetchall())
-    return {name: int(sizes[name]) for name in sorted(named) if sizes.get(name)}
-
-
-def _sqlite_file_bytes(path: str) -> int:
-    with closing(sqlite3.connect(path)) as db:
-        pages = db.execute("PRAGMA page_count").fetchone()[0]
-        size = db.execute("PRAGMA page_size").fetchone()[0]
-    return int(pages * size)
-
-
-def _postgres_index_objects(connection: Any) -> dict[str, Any]:
-    """Tables named *search* (pg_table_size: heap, TOAST, maps) and indexes on them or named
-    *search* or of the GIN method (pg_relation_size), each on its own; stored tsvector columns
-    of other tables (their bytes are inside those tables). The tsvector columns of the search
-    tables are reported apart, as `<table>.<column> (within)`, and not added to the total."""
-    relations = connection.execute(
-        text(
-            "SELECT c.relname, c.relkind, "
-            "CASE c.relkind WHEN 'i' THEN pg_relation_size(c.oid) ELSE pg_table_size(c.oid) END "
-            "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "LEFT JOIN pg_am a ON a.oid = c.relam "
-            "LEFT JOIN pg_index i ON i.indexrelid = c.oid "
-            "LEFT JOIN pg_class t ON t.oid = i.indrelid "
-            "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'i', 'm') "
-            "AND (c.relname ILIKE '%search%' OR a.amname = 'gin' OR t.relname ILIKE '%search%') "
-            "ORDER BY c.relkind DESC, c.relname"
-        )
-    ).all()
-    objects: dict[str, Any] = {name: int(size) for name, _kind, size in relations}
-    columns = connection.execute(
-        text(
-            "SELECT table_name, column_name FROM information_schema.columns "
-            "WHERE table_schema = current_schema() AND udt_name = 'tsvector' "
-            "ORDER BY table_name, column_name"
-        )
-    ).all()
-    for table, column in columns:
-        stored = connection.scalar(
-            text(f'SELECT COALESCE(SUM(pg_column_size("{column}")), 0) FROM "{table}"')
-        )
-        within = "search" in table.casefold()
-        objects[f"{table}.{column}{WITHIN if within else ''}"] = int(stored)
-    return objects
 
 
 def match_counts(url: str) -> dict[str, int]:

@@ -14,7 +14,8 @@ from click.testing import Result
 from bench import report, search_report
 from bench.__main__ import _arguments
 from bench.dataset import episodes_show_file
-from bench.search_data import QUERIES, bulk_share, index_size, match_counts
+from bench.search_data import QUERIES, bulk_share, match_counts
+from bench.search_index import index_size
 from forum.platform.demo_content import BULK_BODIES
 from tests.conftest import EXAMPLE_FILE, flask_command, migrated_database_url
 
