@@ -492,3 +492,27 @@ def test_within_one_thread_the_same_rules_hold(
     assert found(db, viewer, "heron -again", thread_id=thread.id, newest_first=True) == [
         opener(db, thread).id
     ]
+
+
+@pytest.mark.parametrize("max_walk", [0, 10**6])
+def test_past_the_window_the_walk_goes_on_or_the_index_serves(
+    db: Session,
+    make: Factory,
+    board: Board,
+    author: User,
+    monkeypatch: pytest.MonkeyPatch,
+    max_walk: int,
+) -> None:
+    # PostgreSQL: a window holding some matches walks on when the rest looks near (max_walk
+    # large), else the GIN index serves the older ones (0); the answer is the same.
+    if not is_postgres():
+        pytest.skip("the window is PostgreSQL's plan")
+    from forum.discussion import search_postgres
+
+    thread = make.thread(board, author, "Otters", "otter 0")
+    posts = [make.reply(thread, author, f"otter {n}" if n % 2 else "filler") for n in range(9)]
+    monkeypatch.setattr(search_postgres, "WINDOW", 2)
+    monkeypatch.setattr(search_postgres, "MAX_WALK", max_walk)
+
+    otters = [p.id for p in reversed(posts) if "otter" in p.source] + [opener(db, thread).id]
+    assert found(db, EVERYTHING, "otter", newest_first=True) == otters

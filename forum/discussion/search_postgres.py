@@ -70,6 +70,8 @@ STOP_WORDS = frozenset(_STOP_LIST.split())
 # How many of the newest documents are walked in id order before the rest is taken from the
 # GIN index (see _Engine.candidates).
 WINDOW = 16 * 1000
+# The longest further walk worth taking instead of the GIN index (see _Engine.candidates).
+MAX_WALK = 8 * WINDOW
 
 ADD_COLUMN = (
     "ALTER TABLE search_documents ADD COLUMN vector tsvector GENERATED ALWAYS AS ("
@@ -198,6 +200,20 @@ class _Engine:
         ).all()
         floor = rows[0][0]
         found = [Candidate(int(row[1]), float(row[2])) for row in rows if row[1] is not None]
+        wanted = limit - len(found)
+        if wanted > 0 and found and floor is not None and floor > 0:
+            # Matches thinned by a filter (one board of five): if the window's density says the
+            # rest lies within a few more windows, walk on (twice the expected stretch).
+            stretch = wanted * WINDOW * 2 // len(found)
+            if stretch <= MAX_WALK:
+                bottom = max(floor - stretch, 0)
+                more = session.execute(
+                    matching.where(SearchDocument.post_id <= floor, SearchDocument.post_id > bottom)
+                    .order_by(SearchDocument.post_id.desc())
+                    .limit(wanted)
+                ).all()
+                found += [Candidate(int(post_id), float(score)) for post_id, score in more]
+                floor = bottom
         if len(found) < limit and floor is not None and floor > 0:
             older = session.execute(
                 matching.where(SearchDocument.post_id + 0 <= floor)
