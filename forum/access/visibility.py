@@ -103,8 +103,9 @@ def readable_posts(viewer: Viewer) -> ColumnElement[bool]:
     )
 
 
-def _spoiler_limit_of(viewer: Viewer) -> ColumnElement[int]:
-    """The viewer's spoiler limit on each row's board (Thread.board_id), as SQL."""
+def spoiler_limit_of(viewer: Viewer) -> ColumnElement[int]:
+    """The viewer's spoiler limit on each row's board (Thread.board_id), as SQL (search also
+    compares it with a post's inline spoilers)."""
     if not viewer.spoiler_limits:
         return literal(viewer.spoiler_default)
     return case(dict(viewer.spoiler_limits), value=Thread.board_id, else_=viewer.spoiler_default)
@@ -113,9 +114,9 @@ def _spoiler_limit_of(viewer: Viewer) -> ColumnElement[int]:
 def unspoiled_posts(viewer: Viewer) -> ColumnElement[bool]:
     """Posts that discuss no episode beyond `viewer`'s limit on their board (spoilers.spoils).
     Needs Thread joined (`Post.thread`). Spoiler spans inside a post are the presenters' job."""
-    return or_(Post.episode_key.is_(None), Post.episode_key <= _spoiler_limit_of(viewer))
+    return or_(Post.episode_key.is_(None), Post.episode_key <= spoiler_limit_of(viewer))
 
 
 def unspoiled_threads(viewer: Viewer) -> ColumnElement[bool]:
     """Threads tied to no episode beyond `viewer`'s limit on their board."""
-    return or_(Thread.episode_key.is_(None), Thread.episode_key <= _spoiler_limit_of(viewer))
+    return or_(Thread.episode_key.is_(None), Thread.episode_key <= spoiler_limit_of(viewer))

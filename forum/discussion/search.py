@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, and_, case, false, literal, or_, select
+from sqlalchemy import ColumnElement, and_, false, or_, select
 from sqlalchemy.orm import Session
 
 from forum.access import visibility
@@ -168,14 +168,6 @@ def _hits(session: Session, shown: Sequence[Candidate]) -> tuple[Hit, ...]:
     )
 
 
-def spoiler_limit(viewer: Viewer) -> ColumnElement[int]:
-    """The viewer's spoiler limit on each row's board (Thread.board_id), as SQL: the same CASE
-    as forum/access/visibility.py's unspoiled_* conditions use."""
-    if not viewer.spoiler_limits:
-        return literal(viewer.spoiler_default)
-    return case(dict(viewer.spoiler_limits), value=Thread.board_id, else_=viewer.spoiler_default)
-
-
 def scope(viewer: Viewer, filters: SearchFilters) -> Scope:
     """Where `viewer` may find anything, narrowed by `filters` (needs Post, Thread and
     SearchDocument joined)."""
@@ -199,7 +191,8 @@ def scope(viewer: Viewer, filters: SearchFilters) -> Scope:
     if filters.threads_only:
         conditions.append(Post.number == 1)
     allowed = or_(
-        SearchDocument.spoiler_key.is_(None), SearchDocument.spoiler_key <= spoiler_limit(viewer)
+        SearchDocument.spoiler_key.is_(None),
+        SearchDocument.spoiler_key <= visibility.spoiler_limit_of(viewer),
     )
     # Within one thread, its posts are walked along (thread_id, number) and each looked up in
     # the index. Not for an author: a prolific one has thousands of posts, and probing each
