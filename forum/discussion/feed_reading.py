@@ -17,7 +17,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from html import escape
 from typing import Protocol
 from urllib.parse import quote
 
@@ -33,7 +32,7 @@ from forum.access.visibility import (
     unspoiled_threads,
     visible_threads,
 )
-from forum.discussion.spoiler_html import withhold
+from forum.discussion.spoiler_html import withhold_every
 from forum.models import Board, Post, Thread, User, utcnow
 from forum.platform.publicurl import external_url
 from forum.platform.settings import get_settings
@@ -57,11 +56,6 @@ def public_viewer(session: Session) -> Viewer:
 # ------------------------------------------------------------------------------ text
 
 
-# Every spoiler in stored HTML: spoiler_html.py's format (a label of class "spoiler", episode
-# ones with data-episode), ended by the first </label> since spoilers never nest.
-_SPOILER = re.compile(
-    r'<label class="spoiler"(?: data-episode="(S\d{1,3}E\d{1,3})")?>.*?</label>', re.DOTALL
-)
 # Characters XML 1.0 can't carry, even escaped; text is cleaned on input, this is for old rows.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -71,21 +65,8 @@ def xml_text(text: str) -> str:
 
 
 def feed_html(post: Post, limit: int, reveal_url: str) -> str:
-    """The post's stored HTML for a feed: episode spoilers past `limit` withheld as on pages
-    (spoiler_html.withhold), and every other spoiler, generic ones too, cut out the same way:
-    the text is gone, a link to reveal it on the site stands in its place."""
-    html = withhold(post.html, limit, reveal_url)
-    href = escape(reveal_url, quote=True)
-
-    def cut(found: re.Match[str]) -> str:
-        code = found.group(1)
-        what = f"Spoiler for {code}" if code else "Spoiler"
-        return (
-            '<span class="spoiler spoiler-withheld">'
-            f'<a href="{href}" rel="nofollow">{what} · reveal</a></span>'
-        )
-
-    return xml_text(_SPOILER.sub(cut, html))
+    """The post's stored HTML for a feed: no spoiler text of any kind (withhold_every)."""
+    return xml_text(withhold_every(post.html, limit, reveal_url))
 
 
 def stamp(moment: datetime) -> str:

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
-from html.parser import HTMLParser
 
 from forum.access import permissions, spoilers
 from forum.access.viewer import Viewer
 from forum.db import db_session
+from forum.discussion import plain_text
 from forum.discussion.feed_reading import public_viewer
 from forum.discussion.reading import BoardListing, ThreadListing
 from forum.models import Post, Thread
@@ -141,7 +141,7 @@ def _opener_excerpt(post: Post, shown: Thread, viewer: Viewer) -> str:
     if spoilers.spoils(viewer, shown.board_id, post.episode_key):
         return ""
     # A post of pictures or spoilers only has no words to show: say where it is instead.
-    return excerpt_of_text(plain_text(post.html)) or f"A thread on {shown.board.name}"
+    return excerpt_of_text(plain_text.open_text(post.html)) or f"A thread on {shown.board.name}"
 
 
 def excerpt_of_text(text: str) -> str:
@@ -153,54 +153,3 @@ def excerpt_of_text(text: str) -> str:
     if " " in cut:
         cut = cut.rsplit(" ", 1)[0]
     return cut.rstrip(" ,;:.-") + "…"
-
-
-# Elements whose end starts a new line of text, so words of two paragraphs don't run together.
-_BREAKS = frozenset(
-    {"p", "br", "li", "blockquote", "pre", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "td", "th"}
-)
-_VOID = frozenset({"br", "hr", "img", "input", "wbr"})
-
-
-class _PlainText(HTMLParser):
-    """The text of stored post HTML without any spoiler: an element of class "spoiler" (the
-    label of every spoiler, generic or episode, and the span a withheld one leaves) is
-    skipped with everything inside it (forum/discussion/spoiler_html.py's format)."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._skipping: str | None = None
-        self._depth = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if self._skipping is not None:
-            self._depth += tag == self._skipping
-            return
-        classes = {name for key, value in attrs if key == "class" for name in (value or "").split()}
-        if "spoiler" in classes and tag not in _VOID:
-            self._skipping, self._depth = tag, 1
-        elif tag in _BREAKS:
-            self.parts.append(" ")
-
-    def handle_endtag(self, tag: str) -> None:
-        if self._skipping is not None:
-            if tag == self._skipping:
-                self._depth -= 1
-                if self._depth == 0:
-                    self._skipping = None
-            return
-        if tag in _BREAKS:
-            self.parts.append(" ")
-
-    def handle_data(self, data: str) -> None:
-        if self._skipping is None:
-            self.parts.append(data)
-
-
-def plain_text(html: str) -> str:
-    """Stored post HTML as plain text, spoilers left out (see _PlainText)."""
-    parser = _PlainText()
-    parser.feed(html)
-    parser.close()
-    return " ".join("".join(parser.parts).split())

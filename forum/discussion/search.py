@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 
 from forum.access import visibility
 from forum.access.viewer import Viewer
-from forum.discussion import search_documents
+from forum.discussion import plain_text
 from forum.discussion.search_query import Query, parse
 from forum.discussion.search_query import normalise as normalise
 from forum.models import Post, SearchDocument, Thread
@@ -161,7 +161,7 @@ def _hits(session: Session, shown: Sequence[Candidate]) -> tuple[Hit, ...]:
             rows[c.post_id].thread_id,
             rows[c.post_id].number,
             c.rank,
-            search_documents.open_text(rows[c.post_id].html),
+            plain_text.open_text(rows[c.post_id].html),
         )
         for c in shown
         if c.post_id in rows

@@ -22,30 +22,18 @@ has no row. `reindex` rebuilds (or checks) every row from the posts.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from html import unescape
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from forum.discussion import spoiler_html
+from forum.discussion import plain_text, spoiler_html
 from forum.discussion.search_query import words
 from forum.models import Post, SearchDocument, Thread
-
-# A spoiler in stored HTML (forum/discussion/spoiler_html.py has the format): a label whose text
-# ends at the first </label> (spoilers never nest, user text can't hold a "<").
-_SPOILER = re.compile(r'<label class="spoiler"[^>]*>(.*?)</label>', re.DOTALL)
-# Tags that end a word (blocks, line breaks); any other tag (<strong>) sits inside one.
-_BREAKING_TAG = re.compile(
-    r"</?(?:p|br|li|ul|ol|h[1-6]|blockquote|pre|table|thead|tbody|tr|td|th|hr|div|label)\b[^>]*>"
-)
-_TAG = re.compile(r"<[^>]*>")
-_SPACES = re.compile(r"\s+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,17 +44,6 @@ class Document:
     spoiler_key: int | None
 
 
-def _plain(html: str) -> str:
-    text = _TAG.sub("", _BREAKING_TAG.sub(" ", html))
-    return _SPACES.sub(" ", unescape(text)).strip()
-
-
-def open_text(html: str) -> str:
-    """The plain text of stored post HTML outside its spoilers (what a search result's snippet
-    is cut from: it never holds spoiler text of any kind)."""
-    return _plain(_SPOILER.sub(" ", html))
-
-
 def _indexed(text: str) -> str:
     return " ".join(words(text))
 
@@ -74,9 +51,12 @@ def _indexed(text: str) -> str:
 # The demo's bulk rows repeat a few bodies; real posts rarely share HTML, so the cache is small.
 @lru_cache(maxsize=512)
 def _text_parts(html: str) -> tuple[str, str, int | None]:
-    spoilers = " ".join(_plain(found) for found in _SPOILER.findall(html))
     keys = spoiler_html.spoiler_keys(html)
-    return _indexed(open_text(html)), _indexed(spoilers), max(keys) if keys else None
+    return (
+        _indexed(plain_text.open_text(html)),
+        _indexed(plain_text.spoiler_text(html)),
+        max(keys) if keys else None,
+    )
 
 
 def document(html: str, title: str | None = None) -> Document:

@@ -30,6 +30,10 @@ _EPISODE_SPOILER = re.compile(
     r'<label class="spoiler" data-episode="S(\d{1,3})E(\d{1,3})">.*?</label>', re.DOTALL
 )
 _EPISODE_LABEL = re.compile(r'<label class="spoiler" data-episode="S(\d{1,3})E(\d{1,3})">')
+# Every spoiler, generic or episode: its code (None for a generic one) and its inner HTML.
+_ANY_SPOILER = re.compile(
+    r'<label class="spoiler"(?: data-episode="(S\d{1,3}E\d{1,3})")?>(.*?)</label>', re.DOTALL
+)
 # Escaped user text may contain data-episode; it can't contain the "<label" before it.
 _MARKER = "data-episode"
 WITHHELD_CLASS = "spoiler spoiler-withheld"
@@ -83,6 +87,34 @@ def withhold(html: str, limit: int, reveal_url: str) -> str:
         )
 
     return _EPISODE_SPOILER.sub(replace, html)
+
+
+def withhold_every(html: str, limit: int, reveal_url: str) -> str:
+    """`html` for places that can't hide anything (feeds): episode spoilers after `limit`
+    withheld as :func:`withhold` does, and every other spoiler, generic ones too, cut out the
+    same way, since a feed reader shows no CSS and no checkbox."""
+    html = withhold(html, limit, reveal_url)
+    href = escape(reveal_url, quote=True)
+
+    def cut(found: re.Match[str]) -> str:
+        code = found.group(1)
+        what = f"Spoiler for {code}" if code else "Spoiler"
+        return (
+            f'<span class="{WITHHELD_CLASS}"><a href="{href}" rel="nofollow">{what} · reveal</a>'
+            "</span>"
+        )
+
+    return _ANY_SPOILER.sub(cut, html)
+
+
+def without_spoilers(html: str) -> str:
+    """`html` with every spoiler, generic or episode, taken out (a space in its place)."""
+    return _ANY_SPOILER.sub(" ", html)
+
+
+def spoiler_contents(html: str) -> list[str]:
+    """The inner HTML of every spoiler in `html`, in order."""
+    return [found.group(2) for found in _ANY_SPOILER.finditer(html)]
 
 
 def has_withheld(html: str) -> bool:
