@@ -220,6 +220,23 @@ def test_an_edited_opening_post_changes_the_site_and_board_feeds(
         assert b"After edit" in again.get_data() and b"Before edit" not in again.get_data()
 
 
+def test_a_deleted_opening_post_leaves_the_site_and_board_feeds(
+    reader: Browserish, make: Factory, db: Session
+) -> None:
+    author = make.user("writer_wes")
+    thread = make.thread(board=make.board("partner-track"), author=author, body="Regretted words")
+    before = {url: reader.get(url) for url in ("/feed.atom", "/b/partner-track/feed.atom")}
+    assert all(b"Regretted words" in first.get_data() for first in before.values())
+
+    posting.delete_post(opener_of(db, thread))
+    db.commit()
+
+    for url, first in before.items():
+        again = reader.get(url, headers={"If-None-Match": first.headers["ETag"]})
+        assert again.status_code == 200, url
+        assert b"Regretted words" not in again.get_data()
+
+
 def test_a_date_from_a_clock_ahead_is_ignored(reader: Browserish, make: Factory) -> None:
     make.thread(title="Finale")
     reader.get("/feed.atom")

@@ -333,9 +333,9 @@ def edit_post(session: Session, post: Post, body: str, editor: User) -> Refused 
     added = set(rendered.quoted_post_ids)
     if added:
         added -= set(markup.render(post.source).quoted_post_ids)
+    board_id = _board_of(session, post) if added or post.number == 1 else None
     if added:
-        board_id = session.scalar(select(Thread.board_id).where(Thread.id == post.thread_id))
-        assert board_id is not None, "a post's thread exists"
+        assert board_id is not None
         try:
             post.episode_key = _later(
                 post.episode_key, episode_of_quotes(session, board_id, rendered, added)
@@ -369,9 +369,16 @@ def edit_post(session: Session, post: Post, body: str, editor: User) -> Refused 
     post.render_version = markup.RENDER_VERSION
     post.edited_at = utcnow()
     search_documents.index_text(session, post.id, rendered.html)
-    # The post shows on its thread's pages and in its author's recent posts.
-    freshness.changed(session, thread=post.thread_id, user=post.author_id)
+    # The post shows on its thread's pages and in its author's recent posts; an opening post
+    # also in its board's and the site's feeds (their cache keys read board versions).
+    freshness.changed(session, thread=post.thread_id, user=post.author_id, board=board_id)
     return None
+
+
+def _board_of(session: Session, post: Post) -> int:
+    board_id = session.scalar(select(Thread.board_id).where(Thread.id == post.thread_id))
+    assert board_id is not None, "a post's thread exists"
+    return board_id
 
 
 def _later(chosen: int | None, thread_episode: int | None) -> int | None:
@@ -387,5 +394,7 @@ def delete_post(post: Post) -> None:
     post.is_deleted = True
     session = Session.object_session(post)
     assert session is not None, "a post being deleted was loaded through a session"
-    # Counters count deleted posts too, so only the pages that print the post change.
-    freshness.changed(session, thread=post.thread_id, user=post.author_id)
+    # Counters count deleted posts too, so only the pages that print the post change (and for
+    # an opening post, the feeds that print it).
+    board_id = _board_of(session, post) if post.number == 1 else None
+    freshness.changed(session, thread=post.thread_id, user=post.author_id, board=board_id)

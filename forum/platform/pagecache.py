@@ -176,24 +176,17 @@ _ROW_VERSIONS: dict[str, tuple[str, Callable[[dict[str, Any]], object] | None]] 
     "boards.index": ("(SELECT SUM(cache_version) FROM boards)", None),
 }
 CACHEABLE_ENDPOINTS = frozenset(_ROW_VERSIONS)
-# Feeds and sitemaps (serve_document), by endpoint as above. Their versions are text, so one
-# scalar can carry two: the site and board feeds print their threads' opening posts, whose
-# edits and deletions bump only the thread's version (forum/discussion/posting.py), so they
-# add up their threads' versions too (a sum of counters that only grow: any bump changes it,
-# a new thread bumps its board). Sitemaps list threads' addresses and last posts: a new post
-# bumps its board, a rename or a hide is site-wide.
+# Feeds and sitemaps (serve_document), by endpoint as above. The site and board feeds print
+# their threads' opening posts: a new thread, and an opening post's edit or deletion, bump its
+# board (forum/discussion/posting.py). Sitemaps list threads' addresses and last posts: a new
+# post bumps its board, a rename or a hide is site-wide.
 _ALL_BOARDS = "(SELECT CAST(COALESCE(SUM(cache_version), 0) AS VARCHAR(20)) FROM boards)"
 _DOCUMENT_VERSIONS: dict[str, tuple[str, Callable[[dict[str, Any]], object] | None]] = {
-    "feeds.site": (
-        f"{_ALL_BOARDS} || ':' || "
-        "(SELECT CAST(COALESCE(SUM(cache_version), 0) AS VARCHAR(20)) FROM threads)",
-        None,
-    ),
+    # A new thread, an opening post's edit or deletion bumps its board (posting.py); hiding
+    # or moving anything is a moderator action, which is site-wide.
+    "feeds.site": (_ALL_BOARDS, None),
     "feeds.board": (
-        "(SELECT CAST(boards.cache_version AS VARCHAR(20)) || ':'"
-        " || CAST(COALESCE(SUM(threads.cache_version), 0) AS VARCHAR(20))"
-        " FROM boards LEFT JOIN threads ON threads.board_id = boards.id"
-        " WHERE boards.slug = {p} GROUP BY boards.id, boards.cache_version)",
+        "(SELECT CAST(cache_version AS VARCHAR(20)) FROM boards WHERE slug = {p})",
         lambda args: args["slug"],
     ),
     "feeds.thread": (
