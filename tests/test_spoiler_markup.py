@@ -77,6 +77,12 @@ SPOILERS = [
     (r"\>!a!<", "<p>&gt;!a!&lt;</p>\n"),
     # not inside a link's text (a checkbox there would follow the link)
     ("[>!a!<](https://e.com)", f'<p><a href="https://e.com" {REL}>&gt;!a!&lt;</a></p>\n'),
+    # inside an image's description: dropped with its text (alt is plain text nothing hides)
+    (
+        "![a >!S1E8: secret!< b](https://e.com/i.png)",
+        '<p><img src="https://e.com/i.png" alt="a  b" loading="lazy" '
+        'referrerpolicy="no-referrer"></p>\n',
+    ),
     # across a soft line break, in a table cell
     ("a >!b\nc!<", "<p>a " + generic("b\nc") + "</p>\n"),
     (

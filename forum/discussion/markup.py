@@ -52,7 +52,8 @@ else:
 # markup_bounds.MARKDOWN_BUDGET (the rest as escaped paragraphs), tables end at
 # MAX_TABLE_CELLS, at most MAX_LINKS bare URLs become links. 4: >!spoilers!< and >!S1E8: episode
 # spoilers!< as a checkbox in a label (forum/discussion/spoiler_html.py withholds them).
-RENDER_VERSION: int = 4
+# 5: a spoiler inside an image's description is dropped (alt text can't hide it).
+RENDER_VERSION: int = 5
 
 # Deeper quotes/lists are cut off (content dropped) by markdown-it, emphasis by _cap_inline_nesting
 MAX_NESTING = 20
@@ -161,6 +162,7 @@ def _markdown(links: bool) -> MarkdownIt:
     )
     md.add_render_rule("spoiler_open", spoiler_markup.render_open)
     md.add_render_rule("spoiler_close", spoiler_markup.render_close)
+    md.core.ruler.push("spoilers_out_of_image_text", spoiler_markup.out_of_image_text)
     md.core.ruler.push("cap_inline_nesting", _cap_inline_nesting)
     md.core.ruler.push("alignment_as_class", _alignment_as_class)
     if not links:

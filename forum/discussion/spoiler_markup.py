@@ -35,6 +35,7 @@ from typing import Any
 
 from markdown_it.rules_block import StateBlock
 from markdown_it.rules_block.blockquote import blockquote as _stock_blockquote
+from markdown_it.rules_core import StateCore
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 
@@ -90,6 +91,27 @@ def inline_rule(state: StateInline, silent: bool) -> bool:
         state.push("spoiler_close", "label", -1)
     state.pos = found.close + len(SPOILER_CLOSE)
     return True
+
+
+def out_of_image_text(state: StateCore) -> None:
+    """Core rule: a spoiler inside an image's description (`![>!S1E8: x!<](...)`) is dropped
+    with its text. The description becomes the `alt` attribute, plain text that no label can
+    hide and that feed readers and screen readers print."""
+    for block in state.tokens:
+        for token in block.children or ():
+            if token.type == "image" and token.children:
+                token.children = _without_spoilers(token.children)
+
+
+def _without_spoilers(tokens: list[Token]) -> list[Token]:
+    kept: list[Token] = []
+    inside = False
+    for token in tokens:
+        if token.type in TOKEN_TYPES:  # spoilers don't nest
+            inside = token.type == "spoiler_open"
+        elif not inside:
+            kept.append(token)
+    return kept
 
 
 def blockquote_unless_spoiler(state: StateBlock, start: int, end: int, silent: bool) -> bool:
