@@ -18,6 +18,7 @@ from werkzeug.http import http_date
 
 from forum.discussion import posting
 from forum.models import Board, Post, Thread, User
+from forum.staff import moderation
 from tests.conftest import AppBuilder, Browserish, Factory, StatementLog, browser_for
 
 PUBLIC = "https://fans.example.org"
@@ -183,7 +184,30 @@ def test_an_unchanged_feed_is_not_sent_again(
     assert by_etag.status_code == 304 and by_etag.get_data() == b""
     assert by_etag.headers["ETag"] == etag
     assert statements == 1  # the version read, nothing rendered
-    assert by_date.status_code == 304 and by_date.get_data() == b""
+    # This worker's own store: its dates are not shared, so a date proves nothing (below).
+    assert by_date.status_code == 200 and by_date.get_data() == first.get_data()
+
+
+def test_a_date_from_another_workers_copy_never_passes_for_current(
+    build_app: AppBuilder, make: Factory, db: Session, global_moderator: User
+) -> None:
+    """Two workers with their own stores: one served the feed with a reply in it, a moderator
+    hid the reply, the other renders the feed in the same second. A reader holding the first
+    copy asks by its date: only a shared store (Redis) dates copies apart, so the answer is the
+    new feed, not 304."""
+    first, second = (build_app(PUBLIC_URL=PUBLIC) for _ in range(2))
+    thread = make.thread(title="Finale")
+    reply = make.reply(thread, make.user(), "Words a moderator hides")
+    old = browser_for(first).get(f"/t/{thread.id}/feed.atom")
+    assert b"Words a moderator hides" in old.get_data()
+
+    moderation.set_post_hidden(db, global_moderator, reply, True, "off topic")
+    db.commit()
+    since = {"If-Modified-Since": old.headers["Last-Modified"]}
+    again = browser_for(second).get(f"/t/{thread.id}/feed.atom", headers=since)
+
+    assert again.status_code == 200
+    assert b"Words a moderator hides" not in again.get_data()
 
 
 @pytest.mark.parametrize("url", ["/feed.atom", "/b/partner-track/feed.atom", "thread"])

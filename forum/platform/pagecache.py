@@ -56,6 +56,9 @@ DOCUMENT_TTL_SECONDS = 3600
 
 
 class PageStore(Protocol):
+    # Whether every worker and host reads the same copies (Redis), or this process alone.
+    shared: bool
+
     def get(self, key: str) -> bytes | None: ...
     def set(self, key: str, page: bytes, ttl: int = PAGE_TTL_SECONDS) -> None: ...
 
@@ -63,6 +66,8 @@ class PageStore(Protocol):
 class LocalStore:
     """This process's pages, least recently used dropped first once they hold more than
     `max_bytes` (keys and pages counted; a worker's Python overhead comes on top)."""
+
+    shared = False
 
     def __init__(self, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
         self._pages: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
@@ -111,6 +116,8 @@ def _cost(key: str, page: bytes) -> int:
 class RedisStore:
     """Pages shared by every worker. A Redis that is down is a miss, never an error page: the
     breaker skips it for a few seconds after a failure, so pages render as if uncached."""
+
+    shared = True
 
     def __init__(self, link: redisconn.Link) -> None:
         self._link = link
@@ -318,8 +325,11 @@ def serve_document(render: Callable[[], bytes], mimetype: str) -> Response:
     Last-Modified is when the stored copy was rendered. HTTP dates count whole seconds, so two
     different copies rendered within one second would share a date and If-Modified-Since could
     not tell them apart: each new copy of a URL is dated at least a second after the last one
-    dated (kept beside the copies). Without a store (PAGE_CACHE off) nothing remembers that, so
-    only If-None-Match is answered; dates ahead of the server's clock are ignored."""
+    dated (kept beside the copies). That holds only where every worker and host shares the
+    copies and the dates (Redis): in-process stores date their copies apart, by clocks that may
+    differ, so a copy rendered before a moderator hid a post could pass for current. So
+    If-Modified-Since is answered only for a copy read from a shared store; otherwise (and with
+    PAGE_CACHE off) only If-None-Match is. Dates ahead of the server's clock are ignored."""
     page_key = _page_key()
     key = f"doc:{current_app.config['PUBLIC_URL']}:{page_key}"
     etag = hashlib.blake2b(key.encode(), digest_size=12).hexdigest()
@@ -342,7 +352,9 @@ def serve_document(render: Callable[[], bytes], mimetype: str) -> Response:
             store.set(key, b"%d\n" % modified + body, DOCUMENT_TTL_SECONDS)
     since = request.if_modified_since
     if (
-        store is not None
+        state == "hit"
+        and store is not None
+        and store.shared
         and since is not None
         # If-None-Match, when sent, decides alone (RFC 9110 13.1.3); it didn't match above.
         and not request.if_none_match
