@@ -52,6 +52,10 @@ TOO_DEEP_MESSAGE = (
 )
 TRUNCATED_MESSAGE = "That's a long search: only its first words were looked for."
 
+# A post whose title holds a searched term ranks above every post whose title doesn't: the
+# engines add this to the rank of a title hit and keep every other score below it.
+TITLE_TIER = 1000.0
+
 
 @dataclass(frozen=True)
 class SearchFilters:
@@ -86,6 +90,7 @@ class SearchPage:
 class Candidate:
     post_id: int
     rank: float
+    by_title: bool = False  # a title candidate (may be older than the newest matches)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +117,10 @@ def find(
 ) -> SearchPage:
     """The page `page` of what `viewer` finds for `query` (see the module docstring)."""
     parsed = parse(query)
+    listing = not parsed.groups and not parsed.excluded
+    if listing and (filters.author_id is not None or filters.thread_id is not None):
+        # No words, but a member or a thread: their newest posts, as a forum's "@name" lists.
+        return _newest_posts(session, viewer, filters, page)
     if parsed.is_empty:
         message = ONLY_EXCLUDED_MESSAGE if parsed.excluded else EMPTY_MESSAGE
         return SearchPage((), 0, False, (), message)
@@ -134,14 +143,50 @@ def find(
         limit=MAX_RESULTS + 1,
         ranked=not filters.newest_first,
     )
-    more = len(found) > MAX_RESULTS
-    ordered = list(found[:MAX_RESULTS])
+    newest = [c for c in found if not c.by_title]
+    more = len(newest) > MAX_RESULTS
+    ordered = newest[:MAX_RESULTS]
     if not filters.newest_first:
+        # Title candidates older than the newest matches join them (once each) before ranking.
+        seen = {c.post_id for c in ordered}
+        ordered += [c for c in found if c.by_title and c.post_id not in seen]
         # Python's sort is stable: equal ranks stay newest first.
         ordered.sort(key=lambda c: -c.rank)
+        more = more or len(ordered) > MAX_RESULTS
+        ordered = ordered[:MAX_RESULTS]
     shown = ordered[(page - 1) * PER_PAGE : page * PER_PAGE]
     note = TRUNCATED_MESSAGE if parsed.truncated else None
     return SearchPage(_hits(session, shown), len(ordered), more, highlight, note)
+
+
+def _newest_posts(
+    session: Session, viewer: Viewer, filters: SearchFilters, page: int
+) -> SearchPage:
+    """A member's or a thread's newest posts the viewer may read (no words to look for), with
+    the same visibility, filters, paging and cap as a search (one statement, and the page's)."""
+    if page > MAX_PAGES:
+        return SearchPage((), 0, False, (), TOO_DEEP_MESSAGE)
+    page = max(page, 1)
+    # Readable posts only: a purged opener is found by its title, never listed.
+    where = and_(scope(viewer, filters).where, visibility.readable_posts(viewer))
+    # Along the filter's own index: (thread_id, number) for a thread, (author_id, created_at)
+    # for a member, so the walk stops at the cap however many posts there are.
+    order = (
+        [Post.number.desc()]
+        if filters.thread_id is not None
+        else [Post.created_at.desc(), Post.id.desc()]
+    )
+    ids = session.scalars(
+        select(Post.id)
+        .join(Thread, Thread.id == Post.thread_id)
+        .where(where)
+        .order_by(*order)
+        .limit(MAX_RESULTS + 1)
+    ).all()
+    more = len(ids) > MAX_RESULTS
+    ordered = [Candidate(post_id, 0.0) for post_id in ids[:MAX_RESULTS]]
+    shown = ordered[(page - 1) * PER_PAGE : page * PER_PAGE]
+    return SearchPage(_hits(session, shown), len(ordered), more, (), None)
 
 
 def _hits(session: Session, shown: Sequence[Candidate]) -> tuple[Hit, ...]:
@@ -171,8 +216,13 @@ def _hits(session: Session, shown: Sequence[Candidate]) -> tuple[Hit, ...]:
 def scope(viewer: Viewer, filters: SearchFilters) -> Scope:
     """Where `viewer` may find anything, narrowed by `filters` (needs Post, Thread and
     SearchDocument joined)."""
+    # A purged opener keeps its thread's title in the index (search_documents.purge_text):
+    # findable by that title wherever the thread is visible, though its text is gone.
+    purged_opener = and_(
+        Post.number == 1, Post.is_deleted, Post.html == "", visibility.visible_threads(viewer)
+    )
     conditions: list[ColumnElement[bool]] = [
-        visibility.readable_posts(viewer),
+        or_(visibility.readable_posts(viewer), purged_opener),
         visibility.unspoiled_posts(viewer),
         visibility.unspoiled_threads(viewer),
     ]

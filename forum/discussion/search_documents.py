@@ -9,7 +9,8 @@ search_postgres.py).
 
 A document is built from the stored, sanitised HTML (`Post.html`, never the Markdown source):
 
-- `title`: the thread's title, in the opening post's (number 1) document only;
+- `title`: the thread's title, in the opening post's (number 1) document only (kept, alone,
+  when the opener is purged: the thread is still found by its title);
 - `body`: the text outside spoilers;
 - `spoilers`: the text of every spoiler span, generic or tagged to an episode;
 - `spoiler_key`: the latest episode the post's episode spoilers are about (None without any):
@@ -17,7 +18,8 @@ A document is built from the stored, sanitised HTML (`Post.html`, never the Mark
 
 Texts are stored normalised (search_query.normalise) as words joined by spaces, so both
 engines see exactly the words a query is split into. A purged post (deleted, its text gone)
-has no row. `reindex` rebuilds (or checks) every row from the posts.
+has no row, except an opener's, which keeps the title and nothing else. `reindex` rebuilds
+(or checks) every row from the posts.
 """
 
 from __future__ import annotations
@@ -119,6 +121,20 @@ def index_title(session: Session, thread_id: int, title: str) -> None:
     )
 
 
+def purge_text(session: Session, post_id: int, number: int) -> None:
+    """A post's text is gone for good (purged): nothing of it stays findable. An opener keeps
+    its thread's title (the thread is still there and still called that), with no text."""
+    if number != 1:
+        remove_post(session, post_id)
+        return
+    session.execute(
+        update(SearchDocument)
+        .where(SearchDocument.post_id == post_id)
+        .values(body="", spoilers="", spoiler_key=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def remove_post(session: Session, post_id: int) -> None:
     """A post's text is gone for good (purged): nothing of it stays findable."""
     session.execute(
@@ -141,9 +157,10 @@ class Reindexed:
 def expected_row(
     post_id: int, number: int, html: str, deleted: bool, title: str
 ) -> Document | None:
-    """The document a post should have: none once purged (deleted with its text gone)."""
+    """The document a post should have: once purged (deleted with its text gone) none, or
+    for an opener its thread's title alone."""
     if deleted and not html:
-        return None
+        return Document(_indexed(title), "", "", None) if number == 1 else None
     return document(html, title if number == 1 else None)
 
 

@@ -39,34 +39,33 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Connection,
+    Integer,
     and_,
     bindparam,
     case,
+    cast,
+    false,
     func,
     literal_column,
     not_,
+    null,
     or_,
     select,
     true,
+    union_all,
 )
 from sqlalchemy.orm import Session
 
-from forum.discussion.search import Candidate, Scope
+from forum.discussion import search_query
+from forum.discussion.search import TITLE_TIER, Candidate, Scope
 from forum.discussion.search_query import Query, Term
 from forum.models import Post, SearchDocument, Thread
 
-# PostgreSQL's english stop words (tsearch_data/english.stop): the english vector has none of
-# them, so a term made only of these goes to the plain-word fallback.
-_STOP_LIST = """
-i me my myself we our ours ourselves you your yours yourself yourselves he him his himself she
-her hers herself it its itself they them their theirs themselves what which who whom this that
-these those am is are was were be been being have has had having do does did doing a an the and
-but if or because as until while of at by for with about against between into through during
-before after above below to from up down in out on off over under again further then once here
-there when where why how all any both each few more most other some such no nor not only own
-same so than too very s t can will just don should now
-"""
-STOP_WORDS = frozenset(_STOP_LIST.split())
+# The english vector has none of these (search_query.STOP_WORDS): a term made only of them goes
+# to the plain-word fallback, and a phrase holding some is also checked there word for word.
+STOP_WORDS = search_query.STOP_WORDS
+# How many title candidates join the newest matches before ranking (search.py).
+TITLE_CANDIDATES = 40
 
 # How many of the newest documents are walked in id order before the rest is taken from the
 # GIN index (see _Engine.candidates).
@@ -86,9 +85,17 @@ CREATE_PLAIN_INDEX = (
     "CREATE INDEX ix_search_documents_plain ON search_documents "
     "USING gin (to_tsvector('simple'::regconfig, title || ' ' || body))"
 )
+# Title candidates (search.py): only openers have a title, so this index is small; the
+# vector's GIN index can't serve `word:A` (it holds no weights: every body match is rechecked).
+CREATE_TITLE_INDEX = (
+    "CREATE INDEX ix_search_documents_title ON search_documents "
+    "USING gin (to_tsvector('english'::regconfig, title))"
+)
 # Not in the models (autogenerate must leave them alone: migrations/env.py).
 UNMAPPED_COLUMNS = frozenset({"vector"})
-UNMAPPED_INDEXES = frozenset({"ix_search_documents_vector", "ix_search_documents_plain"})
+UNMAPPED_INDEXES = frozenset(
+    {"ix_search_documents_vector", "ix_search_documents_plain", "ix_search_documents_title"}
+)
 
 _vector: ColumnElement[Any] = literal_column("search_documents.vector")
 # Written as CREATE_PLAIN_INDEX has it (a literal space, no parameter), so the index serves it.
@@ -97,6 +104,9 @@ _open_words = func.to_tsvector(
     SearchDocument.title + literal_column("' '") + SearchDocument.body,
 )
 _ENGLISH: ColumnElement[Any] = literal_column("'english'::regconfig")
+_SIMPLE: ColumnElement[Any] = literal_column("'simple'::regconfig")
+# Written as CREATE_TITLE_INDEX has it, so the index serves the title candidates.
+_title_words = func.to_tsvector(_ENGLISH, SearchDocument.title)
 # ts_rank's weights, in the order {D, C, B, A}: body, (unused), spoilers, title.
 _WEIGHTS: ColumnElement[Any] = literal_column("'{0.1, 0.1, 0.1, 1.0}'::float4[]")
 _WEIGHTS_NO_SPOILERS: ColumnElement[Any] = literal_column("'{0.1, 0, 0, 1.0}'::float4[]")
@@ -106,10 +116,11 @@ def install(connection: Connection) -> None:
     connection.exec_driver_sql(ADD_COLUMN)
     connection.exec_driver_sql(CREATE_INDEX)
     connection.exec_driver_sql(CREATE_PLAIN_INDEX)
+    connection.exec_driver_sql(CREATE_TITLE_INDEX)
 
 
 def is_fallback(term: Term) -> bool:
-    return all(word in STOP_WORDS for word in term.words)
+    return term.only_stop_words
 
 
 def tsquery_text(term: Term, open_only: bool) -> str:
@@ -129,14 +140,45 @@ class _Conditions:
         self.count += 1
         return bindparam(f"term_{self.count}", value)
 
+    def _plain(self, term: Term) -> ColumnElement[bool]:
+        query = func.phraseto_tsquery(_SIMPLE, self._param(" ".join(term.words)))
+        return _open_words.bool_op("@@")(query)
+
     def term(self, term: Term, open_only: bool) -> ColumnElement[bool]:
         if is_fallback(term):
-            query = func.phraseto_tsquery(
-                literal_column("'simple'::regconfig"), self._param(" ".join(term.words))
-            )
-            return _open_words.bool_op("@@")(query)
+            return self._plain(term)
         query = func.to_tsquery(_ENGLISH, self._param(tsquery_text(term, open_only)))
-        return _vector.bool_op("@@")(query)
+        matched: ColumnElement[bool] = _vector.bool_op("@@")(query)
+        if term.has_stop_words:
+            # The english query drops them ('the <-> office' is 'offic'; "season before the"
+            # is 'season'): the exact phrase must be in the open text as well.
+            matched = and_(matched, self._plain(term))
+        return matched
+
+    def in_title(self, term: Term) -> ColumnElement[bool]:
+        """`term` in the title (the rank's tier: a fallback term as plain words)."""
+        if is_fallback(term):
+            query = func.phraseto_tsquery(_SIMPLE, self._param(" ".join(term.words)))
+            plain_title = func.to_tsvector(_SIMPLE, SearchDocument.title)
+            return plain_title.bool_op("@@")(query)
+        title_only = " <-> ".join(word + ":A" for word in term.words)
+        return _vector.bool_op("@@")(func.to_tsquery(_ENGLISH, self._param(title_only)))
+
+    def titled(self, query: Query) -> ColumnElement[bool]:
+        """Every titled group in the title, through the title index (search.py)."""
+        return and_(
+            *(
+                or_(
+                    *(
+                        _title_words.bool_op("@@")(
+                            func.to_tsquery(_ENGLISH, self._param(tsquery_text(t, False)))
+                        )
+                        for t in group
+                    )
+                )
+                for group in query.titled_groups
+            )
+        )
 
     def query(self, query: Query, open_only: bool) -> ColumnElement[bool]:
         wanted = and_(*(or_(*(self.term(t, open_only) for t in group)) for group in query.groups))
@@ -160,23 +202,8 @@ class _Engine:
         everywhere = build.query(query, open_only=False)
         outside_spoilers = build.query(query, open_only=True)
         rank: ColumnElement[float] = literal_column("0.0")
-        all_text, open_text = _rank_text(query, False), _rank_text(query, True)
-        if ranked and all_text and open_text:
-            rank = case(
-                (
-                    scope.spoilers_allowed,
-                    func.ts_rank(
-                        _WEIGHTS,
-                        _vector,
-                        func.to_tsquery(_ENGLISH, bindparam("rank_all", all_text)),
-                    ),
-                ),
-                else_=func.ts_rank(
-                    _WEIGHTS_NO_SPOILERS,
-                    _vector,
-                    func.to_tsquery(_ENGLISH, bindparam("rank_open", open_text)),
-                ),
-            )
+        if ranked:
+            rank = _rank(build, query, scope)
         matching = (
             select(SearchDocument.post_id, rank.label("rank"))
             .join(Post, Post.id == SearchDocument.post_id)
@@ -196,11 +223,31 @@ class _Engine:
             .limit(limit)
             .lateral()
         )
-        rows = session.execute(
-            select(window.c.floor, *newest.c).select_from(window.outerjoin(newest, true()))
-        ).all()
-        floor = rows[0][0]
-        found = [Candidate(int(row[1]), float(row[2])) for row in rows if row[1] is not None]
+        first: Any = select(window.c.floor, *newest.c, false().label("by_title")).select_from(
+            window.outerjoin(newest, true())
+        )
+        if ranked and query.titled_groups:
+            # Title candidates, whatever their age, in the same statement: the title index
+            # holds only openers' words, so this costs what the few matching titles cost.
+            titles = (
+                matching.where(build.titled(query))
+                .order_by((SearchDocument.post_id + 0).desc())
+                .limit(TITLE_CANDIDATES)
+                .subquery()
+            )
+            first = union_all(
+                first,
+                select(cast(null(), Integer), titles.c.post_id, titles.c.rank, true()),
+            )
+        rows = session.execute(first).all()
+        floor = next(row[0] for row in rows if not row[3])
+        found = [
+            Candidate(int(row[1]), float(row[2]), by_title=bool(row[3]))
+            for row in rows
+            if row[1] is not None
+        ]
+        titled = [c for c in found if c.by_title]
+        found = [c for c in found if not c.by_title]
         wanted = limit - len(found)
         if wanted > 0 and found and floor is not None and floor > 0:
             # Matches thinned by a filter (one board of five): if the window's density says the
@@ -222,7 +269,32 @@ class _Engine:
                 .limit(limit - len(found))
             ).all()
             found += [Candidate(int(post_id), float(score)) for post_id, score in older]
-        return found
+        return found + titled
+
+
+def _rank(build: _Conditions, query: Query, scope: Scope) -> ColumnElement[float]:
+    """A title holding a searched term puts its post in the top tier (search.TITLE_TIER), so
+    no number of body repeats outranks it; within a tier, ts_rank (title ten times the body;
+    spoiler text only where the viewer may match it)."""
+    title_hit = or_(*(build.in_title(t) for group in query.groups for t in group))
+    tier = case((title_hit, TITLE_TIER), else_=0.0)
+    all_text, open_text = _rank_text(query, False), _rank_text(query, True)
+    if not (all_text and open_text):
+        return tier
+    within = case(
+        (
+            scope.spoilers_allowed,
+            func.ts_rank(
+                _WEIGHTS, _vector, func.to_tsquery(_ENGLISH, bindparam("rank_all", all_text))
+            ),
+        ),
+        else_=func.ts_rank(
+            _WEIGHTS_NO_SPOILERS,
+            _vector,
+            func.to_tsquery(_ENGLISH, bindparam("rank_open", open_text)),
+        ),
+    )
+    return tier + within
 
 
 ENGINE = _Engine()

@@ -10,8 +10,14 @@ bytes, unbalanced quotes, 10,000 characters (only the first MAX_TERMS terms are 
 Words are normalised the way documents are (forum/discussion/search.py `normalise`: NFKD,
 combining marks dropped, casefolded), so "Café" and "cafe" are one word. A chunk that
 normalises to several words ("don't", "e-mail", "S1E8's") is searched as a phrase, which is
-how both engines index it; other punctuation separates words ("title:near" is two). Pure
-functions: no Flask, no database.
+how both engines index it; other punctuation separates words ("title:near" is two). A
+possessive's trailing 's (straight or curly apostrophe) is dropped before that, in queries and
+documents alike, so "Ingrid's" is the word "ingrid" on both engines, as a web search has it
+(not the phrase "ingrid s", and no lone "s" to mark). Pure functions: no Flask, no database.
+
+STOP_WORDS are PostgreSQL's english stop words: its english vector has none of them, so a
+term made only of them is matched there as plain words in the open text (search_postgres.py);
+SQLite matches such terms in the open text too, so the two engines agree on where they look.
 """
 
 from __future__ import annotations
@@ -33,6 +39,21 @@ MAX_WORD = 100
 
 # A quoted phrase (running to the end when the quote is never closed), or a bare chunk.
 _CHUNK = re.compile(r'(-?)"([^"]*)"?|(-?)([^\s"]+)')
+# A possessive's 's after a letter or digit, at the end of a word ("ingrid's", "S1E8\u2019s").
+_POSSESSIVE = re.compile(r"(?<=[^\W_])['\u2019]s\b")
+
+# PostgreSQL's english stop words (tsearch_data/english.stop).
+_STOP_LIST = """
+i me my myself we our ours ourselves you your yours yourself yourselves he him his himself she
+her hers herself it its itself they them their theirs themselves what which who whom this that
+these those am is are was were be been being have has had having do does did doing a an the and
+but if or because as until while of at by for with about against between into through during
+before after above below to from up down in out on off over under again further then once here
+there when where why how all any both each few more most other some such no nor not only own
+same so than too very s t can will just don should now
+"""
+STOP_WORDS = frozenset(_STOP_LIST.split())
+
 # Inside a bare chunk, punctuation other than an apostrophe, a hyphen or a dot separates terms
 # ("title:near" is two words); those three join the pieces of one ("don't", "e-mail", "3.5").
 _SEPARATOR = re.compile(r"[^\w'\u2019.\-]+")
@@ -47,8 +68,8 @@ def normalise(text: str) -> str:
 
 
 def words(text: str) -> list[str]:
-    """The normalised words of `text`, in order."""
-    return TOKEN.findall(normalise(text))
+    """The normalised words of `text`, in order (a possessive's 's dropped)."""
+    return TOKEN.findall(_POSSESSIVE.sub("", normalise(text)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +81,15 @@ class Term:
     @property
     def is_phrase(self) -> bool:
         return len(self.words) > 1
+
+    @property
+    def only_stop_words(self) -> bool:
+        """Made only of STOP_WORDS ("the who"): matched as plain words in the open text."""
+        return all(word in STOP_WORDS for word in self.words)
+
+    @property
+    def has_stop_words(self) -> bool:
+        return any(word in STOP_WORDS for word in self.words)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +115,12 @@ class Query:
                 for word in term.words:
                     seen.setdefault(word, None)
         return tuple(seen)
+
+    @property
+    def titled_groups(self) -> tuple[tuple[Term, ...], ...]:
+        """The groups a title must match for the post to be a title candidate (search.py):
+        those with no term made only of stop words (which a title rarely holds on purpose)."""
+        return tuple(g for g in self.groups if not any(t.only_stop_words for t in g))
 
 
 def parse(text: str) -> Query:

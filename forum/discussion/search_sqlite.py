@@ -31,15 +31,29 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, column, literal_column, or_, select, table
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    case,
+    column,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    table,
+    union_all,
+)
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session
 
-from forum.discussion.search import Candidate, Scope
+from forum.discussion.search import TITLE_TIER, Candidate, Scope
 from forum.discussion.search_query import Query, Term
 from forum.models import Post, SearchDocument, Thread
 
 TITLE_WEIGHT = 10
+# How many title candidates join the newest matches before ranking (search.py).
+TITLE_CANDIDATES = 40
 
 CREATE_TABLE = (
     "CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5("
@@ -92,7 +106,9 @@ def uninstall(connection: Connection) -> None:
 
 def _term(term: Term) -> str:
     # Words are letters and digits only (search_query.TOKEN): nothing in them is FTS5 syntax.
-    return '"' + " ".join(term.words) + '"'
+    phrase = '"' + " ".join(term.words) + '"'
+    # Stop words alone are looked for in the open text, where PostgreSQL looks for them.
+    return "{title body} : " + phrase if term.only_stop_words else phrase
 
 
 def _any(terms: Sequence[Term]) -> str:
@@ -107,12 +123,32 @@ def match_expressions(query: Query) -> tuple[str, str]:
     return f"({wanted}){unwanted}", f"{{title body}} : ({wanted}){unwanted}"
 
 
+def title_expression(query: Query) -> str | None:
+    """The MATCH expression of title candidates (search.py): the whole query, with every
+    titled group in the title (None: no group to look for there)."""
+    if not query.titled_groups:
+        return None
+    everywhere, _ = match_expressions(query)
+    in_title = " AND ".join(_any(group) for group in query.titled_groups)
+    return f"({{title}} : ({in_title})) AND ({everywhere})"
+
+
 _fts = table("search_fts", column("rowid"), column("search_fts"))
 
 
 def _hits_in(index: int, fts: str = "search_fts") -> ColumnElement[float]:
     marked = f"highlight({fts}, {index}, char(1), '')"
     return literal_column(f"(length({marked}) - length(replace({marked}, char(1), '')))")
+
+
+def _score(fts: str, spoilers_allowed: ColumnElement[Any]) -> ColumnElement[float]:
+    """A title hit is its own tier (search.TITLE_TIER); below it, title hits weigh TITLE_WEIGHT
+    body hits, capped under the tier (30 repeats of a word in a body never beat a title)."""
+    title, body, spoilers = (_hits_in(i, fts) for i in range(3))
+    within = title * TITLE_WEIGHT + body + spoilers * spoilers_allowed.self_group()
+    capped = func.min(within, literal_column(str(int(TITLE_TIER) - 1)))
+    tier = case((title > 0, literal_column(str(int(TITLE_TIER)))), else_=literal_column("0"))
+    return tier + capped
 
 
 class _Engine:
@@ -129,28 +165,39 @@ class _Engine:
         rank: ColumnElement[float] = literal_column("0")
         if ranked:
             # A spoiler's words count only where the viewer may match them (true is 1).
-            rank = (
-                _hits_in(0) * TITLE_WEIGHT
-                + _hits_in(1)
-                + _hits_in(2) * scope.spoilers_allowed.self_group()
-            )
+            rank = _score("search_fts", scope.spoilers_allowed)
         if scope.newest_by is not None:
             return self._along_posts(session, everywhere, open_text, scope, limit, ranked)
-        stmt = (
-            select(_fts.c.rowid, rank)
-            .select_from(_fts)
-            .join(SearchDocument, SearchDocument.post_id == _fts.c.rowid)
-            .join(Post, Post.id == _fts.c.rowid)
-            .join(Thread, Thread.id == Post.thread_id)
-            .where(
-                _fts.c.search_fts.op("MATCH")(everywhere),
-                scope.where,
-                or_(scope.spoilers_allowed, outside_spoilers),
+
+        def newest(words: str, count: int, by_title: bool) -> Any:
+            return (
+                select(_fts.c.rowid.label("post_id"), rank.label("rank"), literal(by_title))
+                .select_from(_fts)
+                .join(SearchDocument, SearchDocument.post_id == _fts.c.rowid)
+                .join(Post, Post.id == _fts.c.rowid)
+                .join(Thread, Thread.id == Post.thread_id)
+                .where(
+                    _fts.c.search_fts.op("MATCH")(words),
+                    scope.where,
+                    or_(scope.spoilers_allowed, outside_spoilers),
+                )
+                .order_by(_fts.c.rowid.desc())
+                .limit(count)
+                .subquery()
             )
-            .order_by(_fts.c.rowid.desc())
-            .limit(limit)
-        )
-        return [Candidate(int(post_id), float(score)) for post_id, score in session.execute(stmt)]
+
+        matches = newest(everywhere, limit, False)
+        stmt: Any = select(*matches.c)
+        titled = title_expression(query) if ranked else None
+        if titled is not None:
+            # Title candidates, whatever their age, in the same statement: FTS5 reads the
+            # words' posting lists for title positions and stops at the few it needs.
+            titles = newest(titled, TITLE_CANDIDATES, True)
+            stmt = union_all(stmt, select(*titles.c))
+        return [
+            Candidate(int(post_id), float(score), by_title=bool(by_title))
+            for post_id, score, by_title in session.execute(stmt)
+        ]
 
     def _along_posts(
         self,
@@ -185,9 +232,7 @@ class _Engine:
 
         rank: Any = literal_column("0")
         if ranked:
-            hits = [_hits_in(i, "matched.search_fts") for i in range(3)]
-            score = hits[0] * TITLE_WEIGHT + hits[1] + hits[2] * scope.spoilers_allowed.self_group()
-            rank = lookup(score, everywhere)
+            rank = lookup(_score("matched.search_fts", scope.spoilers_allowed), everywhere)
         stmt = (
             select(Post.id, rank)
             .join(Thread, Thread.id == Post.thread_id)

@@ -267,7 +267,8 @@ def purge_post(session: Session, actor: User, post: Post, reason: str = "") -> N
     post.source = ""
     post.html = ""
     post.is_deleted = True
-    search_documents.remove_post(session, post.id)  # its words must not stay findable
+    # Its words must not stay findable; an opener's document keeps the thread's title.
+    search_documents.purge_text(session, post.id, post.number)
     session.execute(delete(PostRevision).where(PostRevision.post_id == post.id))
 
 
