@@ -202,25 +202,28 @@ def test_the_filters_keep_what_was_typed_through_the_pages(
 # ------------------------------------------------------------------------------ counts and pages
 
 
-def test_about_n_and_the_cap_past_fifty_pages(visitor: Browserish, spread: object) -> None:
+def test_about_n_and_a_page_past_the_cap(visitor: Browserish, spread: object) -> None:
     page = text_of(visitor.get("/search?q=quokka"))
 
     assert "About 4 results" in page
 
+    # Four results: past the cap, the page says the results end first (tests/
+    # test_search_page_ends.py has the cap's own message, with more matches than it).
     deep = visitor.get(f"/search?q=quokka&page={search.MAX_PAGES + 1}")
     assert deep.status_code == 200
-    assert search.TOO_DEEP_MESSAGE in found_text(text_of(deep))
-    assert "Past the last page" in text_of(deep)
-    assert 'href="/search?q=quokka">Back to the first page' in text_of(deep)
+    assert search.TOO_DEEP_MESSAGE not in text_of(deep)
+    assert "All the results fit on one page." in found_text(text_of(deep))
+    assert 'href="/search?q=quokka">Go to the results' in text_of(deep)
 
     huge = visitor.get("/search?q=quokka&page=" + "9" * 40)
-    assert huge.status_code == 200 and "pages deep" in text_of(huge)
+    assert huge.status_code == 200 and "All the results fit on one page" in text_of(huge)
 
 
 def test_a_page_past_the_last_says_where_results_end(visitor: Browserish, spread: object) -> None:
     page = text_of(visitor.get("/search?q=quokka&page=3"))
 
-    assert "The results end on page 1." in page
+    assert "All the results fit on one page." in page
+    assert '<li class="result' not in page
 
 
 # ------------------------------------------------------------------------------ the form

@@ -6,11 +6,17 @@ before ranking and paging), so this module masks nothing on its own account; it 
 titles through `spoilers.thread_title` and drops the snippet of a result whose thread or post
 is beyond the viewer (defence in depth: a snippet is the one place post text shows here).
 
+No words but a member (`@demo`, the author field) or a thread (its page's search box) lists
+their newest posts the viewer may see: the engine's `find` answers those without words.
+A page past the last says why it is empty: past the results' last page, how many pages
+there are; past the engine's cap (MAX_PAGES) with more matches beyond, the cap. Either way
+with a link to the last page there is.
+
 Statements, whatever the number of results (tests/test_search_statement_counts.py): the
 boards (one small table, for the board select, the board filter, result rows and the boards
 that match); the author named, when one is; the thread searched within, when one is; the
 engine's own; the results' posts with their threads and authors (one statement, only when
-there are results); the members whose name matches (page 1 only).
+there are results); the members whose name matches (page 1 only, with words).
 """
 
 from __future__ import annotations
@@ -19,34 +25,28 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
+from flask import url_for
 from markupsafe import Markup, escape
-from sqlalchemy import and_, false, func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from forum.access import permissions, spoilers
 from forum.access.viewer import Viewer
-from forum.access.visibility import unspoiled_threads, visible_threads
 from forum.discussion import search
 from forum.discussion.presenting import Author, Moment, author_of
 from forum.discussion.reading import all_boards, thread_with_board
+from forum.discussion.search_folding import contains_folded
 from forum.discussion.search_forms import SearchForm
 from forum.discussion.search_snippets import mark, snippet
-from forum.models import Board, Post, Thread, User
+from forum.models import Board, Post, User
 from forum.platform.links import link
 from forum.platform.pagination import Page
 from forum.platform.text import identity_key
 
 # The side groups: boards and members whose names match, a few each.
 GROUP_CAP = 5
-# The suggestions under the header's box, threads and boards together.
-SUGGESTION_CAP = 8
-SUGGESTED_BOARDS = 3
-# Suggestions start at this many characters: fewer match too much to help.
-SUGGEST_MIN = 2
-# Suggested threads come from this many of the newest (by id), so a suggestion costs the same
-# at 5,000 threads as at 100,000.
-SUGGEST_WINDOW = 5_000
 # A word shorter than this finds no member or board by itself ("a", "tv").
 NAME_WORD_MIN = 3
 # Words that would match half the boards' names; the engine ranks them, the groups skip them.
@@ -94,11 +94,20 @@ class MemberMatch:
     name: Markup
 
 
+@dataclass(frozen=True, slots=True)
+class PastEnd:
+    """A page past the last was asked for: why there is nothing, and a link back."""
+
+    message: str
+    url: str
+    label: str
+
+
 @dataclass(frozen=True)
 class SearchResults:
     form: SearchForm
     boards: tuple[BoardOption, ...]  # every board, for the select
-    searched: bool  # the engine was asked (the form was valid and had words)
+    searched: bool  # the engine was asked (the form was valid and had words or a browse)
     rows: tuple[ResultRow, ...] = ()
     total: int = 0
     more_than_total: bool = False
@@ -109,8 +118,10 @@ class SearchResults:
     # Searching within one thread: its title as the viewer may see it.
     thread_title: str | None = None
     thread_url: str | None = None
-    # A page past the engine's cap was asked for (its message says so; nothing is counted).
-    too_deep: bool = False
+    # No words, but a member or a thread: their newest posts, under this heading.
+    browsing: str | None = None
+    # A page past the last (of the results, or of the engine's cap) was asked for.
+    past_end: PastEnd | None = None
 
 
 def find(session: Session, viewer: Viewer, form: SearchForm, posts_per_page: int) -> SearchResults:
@@ -120,12 +131,14 @@ def find(session: Session, viewer: Viewer, form: SearchForm, posts_per_page: int
     board_id = _board_named(boards, form.board)
     if form.board and board_id is None:
         errors["board"] = f"There is no board called “{form.board}”."
-    author_id = None
+    author = None
     if form.author_name and "author" not in form.errors:
-        author_id = session.scalar(
-            select(User.id).where(User.username_key == identity_key(form.author_name))
-        )
-        if author_id is None:
+        author = session.execute(
+            select(User.id, User.username).where(
+                User.username_key == identity_key(form.author_name)
+            )
+        ).first()
+        if author is None:
             errors["author"] = f"No member is called “{form.author_name}”."
     thread_title = thread_url = None
     if form.thread_id is not None:
@@ -137,33 +150,42 @@ def find(session: Session, viewer: Viewer, form: SearchForm, posts_per_page: int
             thread_url = link("threads.thread", thread_id=thread.id, slug=thread.slug)
     form = form.with_errors(errors) if errors else form
     options = tuple(BoardOption(b.slug, b.name, b.id == board_id) for b in boards)
-    if form.errors or not form.words:
+    browsing = None
+    if not form.words and not form.errors and (author or thread_title is not None):
+        browsing = _browse_heading(author.username if author else None, thread_title)
+    if form.errors or not (form.words or browsing):
         return SearchResults(
             form,
             options,
             searched=False,
-            message=None if form.errors else "Type a word to search.",
+            message=None if form.errors else search.EMPTY_MESSAGE,
             thread_title=thread_title,
             thread_url=thread_url,
         )
 
     filters = search.SearchFilters(
         board_id=board_id,
-        author_id=author_id,
+        author_id=author.id if author else None,
         thread_id=form.thread_id,
         since=form.since,
         until=form.until,
         threads_only=form.threads_only,
-        newest_first=form.newest_first,
+        # A member's or a thread's posts without words have no relevance: newest first.
+        newest_first=form.newest_first or browsing is not None,
     )
-    found = search.find(session, viewer, form.words, filters, form.page)
+    # Past the cap the engine counts nothing; asked for its last page, it counts the matches,
+    # so the page can say whether the results or the cap end first.
+    too_deep = form.page > search.MAX_PAGES
+    found = search.find(
+        session, viewer, form.words, filters, search.MAX_PAGES if too_deep else form.page
+    )
     shown_total = min(found.total, search.MAX_RESULTS)
     pages = max(1, -(-shown_total // search.PER_PAGE))
-    page = Page(min(form.page, pages), search.PER_PAGE, shown_total)
-    message = found.message
-    if message is None and not found.hits and found.total and form.page > pages:
-        message = f"The results end on page {pages}."
-    rows = _rows(session, viewer, found, {b.id: b for b in boards}, posts_per_page)
+    past_end = (
+        _past_end(form, pages, found.more_than_total) if found.total and form.page > pages else None
+    )
+    by_id = {b.id: b for b in boards}
+    rows = () if past_end else _rows(session, viewer, found, by_id, posts_per_page)
     words = _name_words(found.highlight)
     first_page = form.page == 1
     return SearchResults(
@@ -173,14 +195,33 @@ def find(session: Session, viewer: Viewer, form: SearchForm, posts_per_page: int
         rows=rows,
         total=found.total,
         more_than_total=found.more_than_total,
-        message=message,
-        page=page,
+        message=found.message,
+        page=Page(min(form.page, pages), search.PER_PAGE, shown_total),
         board_matches=_board_matches(boards, words) if first_page else (),
         member_matches=_member_matches(session, words) if first_page else (),
         thread_title=thread_title,
         thread_url=thread_url,
-        too_deep=form.page > search.MAX_PAGES,
+        browsing=browsing,
+        past_end=past_end,
     )
+
+
+def _browse_heading(username: str | None, thread_title: str | None) -> str:
+    if username and thread_title is not None:
+        return f"Posts by {username} in this thread"
+    return f"Posts by {username}" if username else "Latest in this thread"
+
+
+def _past_end(form: SearchForm, pages: int, capped: bool) -> PastEnd:
+    """What a page past the last says: the cap's message when the matches go on past it,
+    else how many pages there are, with a link to the last."""
+    args: dict[str, Any] = {**form.as_args(), "page": pages if pages > 1 else None}
+    url = url_for("search.search", **args)
+    if capped:
+        return PastEnd(search.TOO_DEEP_MESSAGE, url, f"Go to page {pages}")
+    if pages == 1:
+        return PastEnd("All the results fit on one page.", url, "Go to the results")
+    return PastEnd(f"There are only {pages} pages of results.", url, f"Go to page {pages}")
 
 
 def _board_named(boards: Sequence[Board], named: str) -> int | None:
@@ -273,20 +314,17 @@ def _board_matches(boards: Sequence[Board], words: Sequence[str]) -> tuple[Board
     return tuple(found)
 
 
-def _like(word: str) -> str:
-    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def _member_matches(session: Session, words: Sequence[str]) -> tuple[MemberMatch, ...]:
-    """Members whose username contains one of `words`, the most active first. A deleted
-    account has no row left, so it is never listed. A scan of the users table's keys (LIKE
-    '%word%' has no index), which stays small next to the posts."""
+    """Members whose username contains one of `words`, accents aside ("jose" lists
+    "josé_fan"), the most active first. A deleted account has no row left, so it is never
+    listed. A scan of the users table's keys (LIKE '%word%' has no index), which stays small
+    next to the posts; only names with accents are folded (search_folding.py), and at most
+    GROUP_CAP rows come back."""
     if not words:
         return ()
     users = session.scalars(
         select(User)
-        .where(or_(*(User.username_key.like(_like(word), escape="\\") for word in words)))
+        .where(or_(*(contains_folded(session, User.username_key, word) for word in words)))
         .order_by(User.post_count.desc(), User.username_key)
         .limit(GROUP_CAP)
     ).all()
@@ -297,77 +335,3 @@ def _member_matches(session: Session, words: Sequence[str]) -> tuple[MemberMatch
         assert author is not None
         matches.append(MemberMatch(author, mark(user.username, words, search.normalise)))
     return tuple(matches)
-
-
-# ------------------------------------------------------------------------------ suggestions
-
-
-@dataclass(frozen=True, slots=True)
-class Suggestion:
-    kind: str  # "thread" or "board"
-    label: str
-    url: str
-    detail: str  # the thread's board; "" for a board
-
-
-def suggestions(session: Session, viewer: Viewer, query: str) -> list[Suggestion]:
-    """Threads whose titles hold every word typed (the last one as a prefix: the fan is
-    still typing it) and boards whose names do, for the header's search box. Only threads
-    the viewer may see and whose titles don't spoil them. Three statements at most: the
-    boards, the newest thread's id, and one page of titles."""
-    words = [search.normalise(word) for word in re.findall(r"\w+", query)][:5]
-    if len("".join(words)) < SUGGEST_MIN:
-        return []
-    boards = all_boards(session)
-    by_id = {board.id: board for board in boards}
-    board_hits = [board for board in boards if _name_has_all(board.name, words)]
-    board_hits = board_hits[:SUGGESTED_BOARDS]
-    threads = _titles(session, viewer, words, SUGGESTION_CAP - len(board_hits))
-    found = [
-        Suggestion("board", board.name, link("boards.board", slug=board.slug), "Board")
-        for board in board_hits
-    ]
-    for thread in threads:
-        title = spoilers.thread_title(viewer, thread)
-        if title.masked:  # the SQL left these out; a title is never sent masked or not
-            continue
-        found.append(
-            Suggestion(
-                "thread",
-                title.text,
-                link("threads.thread", thread_id=thread.id, slug=thread.slug),
-                by_id[thread.board_id].name,
-            )
-        )
-    return found
-
-
-def _name_has_all(name: str, words: Sequence[str]) -> bool:
-    """Whether each of `words` (normalised) begins some word of `name`."""
-    parts = re.findall(r"\w+", search.normalise(name))
-    return all(any(part.startswith(word) for part in parts) for word in words)
-
-
-def _titles(session: Session, viewer: Viewer, words: Sequence[str], limit: int) -> list[Thread]:
-    """The latest active threads among the SUGGEST_WINDOW newest whose titles contain each
-    word, visible and unspoiled. Titles have no index (LIKE '%word%' can't use one): an id
-    range bounds the scan at any size, a few milliseconds; older threads are the search
-    page's to find. The range's start is read first, so the planner sees a number: behind a
-    subquery PostgreSQL guesses a third of the table and scans it all."""
-    newest = session.scalar(select(func.max(Thread.id))) or 0
-    conditions = [
-        Thread.id > newest - SUGGEST_WINDOW,
-        visible_threads(viewer),
-        unspoiled_threads(viewer),
-    ]
-    if viewer.hides_news:
-        conditions.append(Thread.is_news == false())
-    for word in words:
-        conditions.append(Thread.title.ilike(_like(word), escape="\\"))
-    rows = session.scalars(
-        select(Thread).where(and_(*conditions)).order_by(Thread.last_post_at.desc()).limit(limit)
-    ).all()
-    # ILIKE compares accents as typed; the words were normalised, so check them the same way.
-    return [
-        thread for thread in rows if all(word in search.normalise(thread.title) for word in words)
-    ]

@@ -157,9 +157,11 @@ function setUpSpoilerReveals() {
 }
 
 // Suggestions under the header's search box: threads and boards as the fan types, from
-// /search/suggest (forum/views/search.py), asked for 250 ms after the last key. The box is an
-// ARIA 1.2 combobox: arrows move through the list, Enter opens the chosen one (or searches when
-// none is chosen), Escape closes it. Without this file the box is a plain search form.
+// /search/suggest (forum/views/search.py), asked for 250 ms after the last key, and last a
+// "Search for “…”" option that runs the full search. The box is an ARIA 1.2 combobox: arrows
+// move through the list, Enter opens the chosen one (or searches when none is chosen), Escape
+// closes it. A fetch that failed (offline, 429) is asked again at the next key, even for the
+// same text. Without this file the box is a plain search form.
 const SUGGEST_DELAY = 250;
 
 function setUpSearchSuggestions(input) {
@@ -184,7 +186,7 @@ function setUpSearchSuggestions(input) {
   let timer = null;
   let inFlight = null;
   let active = -1;
-  let asked = "";
+  let asked = ""; // the text last asked about (null: ask again, the last fetch failed)
   const options = () => [...list.querySelectorAll("[role=option]")];
 
   const close = () => {
@@ -204,24 +206,38 @@ function setUpSearchSuggestions(input) {
       input.removeAttribute("aria-activedescendant");
     }
   };
-  const show = (suggestions) => {
+  const option = (n, kind) => {
+    const item = document.createElement("li");
+    item.id = `${list.id}-${n}`;
+    item.className = `suggest-option suggest-${kind}`;
+    item.setAttribute("role", "option");
+    item.setAttribute("aria-selected", "false");
+    return item;
+  };
+  const show = (suggestions, query) => {
     list.replaceChildren();
     suggestions.forEach((item, n) => {
-      const option = document.createElement("li");
-      option.id = `${list.id}-${n}`;
-      option.className = `suggest-option suggest-${item.kind}`;
-      option.setAttribute("role", "option");
-      option.setAttribute("aria-selected", "false");
-      option.dataset.url = item.url;
+      const shown = option(n, item.kind);
+      shown.dataset.url = item.url;
       const label = document.createElement("span");
       label.className = "suggest-label";
       label.textContent = item.label; // text, never HTML: titles are the fans' words
       const detail = document.createElement("span");
       detail.className = "suggest-detail";
       detail.textContent = item.detail;
-      option.append(label, detail);
-      list.append(option);
+      shown.append(label, detail);
+      list.append(shown);
     });
+    if (suggestions.length) {
+      // Last, the search itself: a fan who arrowed into the list can still get every result.
+      const search = option(suggestions.length, "search");
+      search.dataset.search = "1";
+      const label = document.createElement("span");
+      label.className = "suggest-label";
+      label.textContent = `Search for “${query}”`;
+      search.append(label);
+      list.append(search);
+    }
     active = -1;
     if (suggestions.length) {
       list.hidden = false;
@@ -239,27 +255,52 @@ function setUpSearchSuggestions(input) {
     asked = query;
     if (inFlight) inFlight.abort();
     if (query.length < 2) {
-      show([]);
+      show([], query);
       return;
     }
-    inFlight = new AbortController();
+    const controller = new AbortController();
+    inFlight = controller;
     const url = new URL(form.action, window.location.href);
     url.pathname = url.pathname.replace(/\/?$/, "/suggest");
     url.search = new URLSearchParams({ q: query }).toString();
+    // Not answered: forget it was asked, so the next key asks again, even for the same text.
+    const failed = () => {
+      if (asked === query) asked = null;
+    };
     try {
-      const response = await fetch(url, { signal: inFlight.signal, credentials: "same-origin" });
-      if (!response.ok) return;
+      const response = await fetch(url, { signal: controller.signal, credentials: "same-origin" });
+      if (!response.ok) {
+        failed();
+        return;
+      }
       const data = await response.json();
-      if (input.value.trim() === query && document.activeElement === input) show(data.suggestions || []);
+      if (input.value.trim() === query && document.activeElement === input) {
+        show(data.suggestions || [], query);
+      }
     } catch (error) {
-      if (error.name !== "AbortError") console.warn("suggestions failed", error);
+      if (error.name !== "AbortError") {
+        failed();
+        console.warn("suggestions failed", error);
+      }
     }
   };
-  const go = (option) => {
-    if (option && option.dataset.url) window.location.assign(option.dataset.url);
+  const go = (chosen) => {
+    if (!chosen) return;
+    if (chosen.dataset.search) {
+      close();
+      form.requestSubmit();
+    } else if (chosen.dataset.url) {
+      window.location.assign(chosen.dataset.url);
+    }
   };
 
   input.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(fetchSuggestions, SUGGEST_DELAY);
+  });
+  // Any key counts as "the next keystroke" for a failed fetch: End or an arrow asks again.
+  input.addEventListener("keyup", (event) => {
+    if (asked !== null || event.key === "Enter" || event.key === "Escape") return;
     clearTimeout(timer);
     timer = setTimeout(fetchSuggestions, SUGGEST_DELAY);
   });
@@ -289,10 +330,10 @@ function setUpSearchSuggestions(input) {
   });
   // mousedown, not click: a click would come after the box's blur has closed the list.
   list.addEventListener("mousedown", (event) => {
-    const option = event.target.closest("[role=option]");
-    if (!option) return;
+    const picked = event.target.closest("[role=option]");
+    if (!picked) return;
     event.preventDefault();
-    go(option);
+    go(picked);
   });
   input.addEventListener("blur", () => close());
   input.addEventListener("focus", () => {
