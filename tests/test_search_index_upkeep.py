@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import delete, event, select, text, update
 from sqlalchemy.orm import Session
 
 from forum.access.viewer import Viewer
@@ -204,6 +204,50 @@ def test_reindex_has_a_progress_bar(tmp_path: Path) -> None:
 
     assert result.exit_code == 0
     assert "Indexing posts" in result.output and "Checked 50 posts" in result.output
+
+
+def test_reindex_commits_each_batch_so_the_site_can_write_meanwhile(tmp_path: Path) -> None:
+    # One transaction for the whole run held SQLite's write lock (and PostgreSQL's locks on
+    # every rewritten row) to the end: past the site's busy timeout at 1M posts. Between two
+    # batches another connection must be able to write a row the run already rewrote.
+    url = migrated_database_url(tmp_path, "search_cli_batches")
+    flask_command(url, "boards", "import", str(EXAMPLE_FILE))
+    flask_command(url, "demo", "--posts", "50")
+    site = make_engine(url)
+    with site.begin() as connection:
+        connection.execute(update(SearchDocument).values(body="stale words"))
+    first_post = 1
+    writes: list[str] = []
+
+    def site_writes(session: Session) -> None:
+        if session.bind is not None and session.bind.url.database == site.url.database:
+            with site.connect() as connection:
+                if is_postgres():
+                    connection.execute(text("SET lock_timeout = '200ms'"))
+                else:
+                    connection.exec_driver_sql("PRAGMA busy_timeout = 200")
+                connection.execute(
+                    update(SearchDocument)
+                    .where(SearchDocument.post_id == first_post)
+                    .values(spoilers=SearchDocument.spoilers)
+                )
+                connection.commit()
+            writes.append("ok")
+
+    event.listen(Session, "after_commit", site_writes)
+    try:
+        result = flask_command(url, "search", "reindex", "--batch", "10", "--rebuild")
+    finally:
+        event.remove(Session, "after_commit", site_writes)
+
+    assert result.exit_code == 0, result.output
+    assert "50 documents written" in result.output
+    rebuilt = "Nothing to rebuild on PostgreSQL" if is_postgres() else "FTS5 index rebuilt."
+    assert rebuilt in result.output
+    assert len(writes) >= 5  # a commit (and a write from the site) after every batch
+    with Session(site) as db:
+        assert_exact(db)
+    site.dispose()
 
 
 def test_a_new_post_costs_one_index_statement(
