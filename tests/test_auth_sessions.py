@@ -244,8 +244,12 @@ def test_members_list_their_sessions_and_end_one_of_them(
         for forged in ("", "zz", other.id[:8], "' OR 1=1 --     ", other.id.upper(), "%" * 16):
             assert not end_session_by_id(db, fan, forged), forged
         db.commit()
-        assert who(phone) == fan.username
+    # Asked outside the request context above: a request made inside it would share its
+    # application context, and so its `g` and database session, and keep that session's
+    # transaction open for the next one.
+    assert who(phone) == fan.username
 
+    with app.test_request_context("/"):
         assert end_session_by_id(db, fan, other.id)
         db.commit()
         assert [each.id for each in list_sessions(db, fan)] == [current.id]
