@@ -116,3 +116,38 @@ def test_suggestion_statements(
     expected = LOAD_MEMBER + SUGGESTIONS
     assert statements_for(member_client, sql, "/search/suggest?q=kangaroo") == expected
     assert statements_for(member_client, sql, "/search/suggest?q=k") == LOAD_MEMBER
+
+
+def test_a_member_or_a_thread_without_words(
+    client: Browserish, make: Factory, sql: StatementLog
+) -> None:
+    """Their newest posts: the engine's listing (its ids, then the page's posts), no name
+    groups (no words to match names with)."""
+    author = make.user("lister_fan")
+    thread = make.thread(author=author, body="first", replies=25)
+
+    assert statements_for(client, sql, "/search?q=@lister_fan") == (
+        BOARDS + AUTHOR_LOOKUP + ENGINE + RESULT_ROWS
+    )
+    assert statements_for(client, sql, f"/search?thread={thread.id}") == (
+        BOARDS + THREAD_LOOKUP + ENGINE + RESULT_ROWS
+    )
+
+
+def test_past_the_last_page(client: Browserish, make: Factory, sql: StatementLog) -> None:
+    """Past the last page the engine still counts (its candidates; no page of posts, so no
+    rows either); past the cap it is asked for its last page, to know which ends first."""
+    with_hits(make, 25)
+
+    assert statements_for(client, sql, "/search?q=kangaroo&page=7") == BOARDS + 1
+    assert statements_for(client, sql, "/search?q=kangaroo&page=51") == BOARDS + 1
+
+
+def test_accented_suggestions_cost_the_same(
+    member_client: Browserish, make: Factory, sql: StatementLog
+) -> None:
+    make.thread(author=make.user(), title="Café Society rewatch")
+
+    assert statements_for(member_client, sql, "/search/suggest?q=café") == (
+        LOAD_MEMBER + SUGGESTIONS
+    )

@@ -150,10 +150,9 @@ def find(session: Session, viewer: Viewer, form: SearchForm, posts_per_page: int
             thread_url = link("threads.thread", thread_id=thread.id, slug=thread.slug)
     form = form.with_errors(errors) if errors else form
     options = tuple(BoardOption(b.slug, b.name, b.id == board_id) for b in boards)
-    browsing = None
-    if not form.words and not form.errors and (author or thread_title is not None):
-        browsing = _browse_heading(author.username if author else None, thread_title)
-    if form.errors or not (form.words or browsing):
+    # No words but a member or a thread: the engine lists their newest posts.
+    lists = author is not None or thread_title is not None
+    if form.errors or not (form.words or lists):
         return SearchResults(
             form,
             options,
@@ -170,8 +169,7 @@ def find(session: Session, viewer: Viewer, form: SearchForm, posts_per_page: int
         since=form.since,
         until=form.until,
         threads_only=form.threads_only,
-        # A member's or a thread's posts without words have no relevance: newest first.
-        newest_first=form.newest_first or browsing is not None,
+        newest_first=form.newest_first,
     )
     # Past the cap the engine counts nothing; asked for its last page, it counts the matches,
     # so the page can say whether the results or the cap end first.
@@ -179,6 +177,9 @@ def find(session: Session, viewer: Viewer, form: SearchForm, posts_per_page: int
     found = search.find(
         session, viewer, form.words, filters, search.MAX_PAGES if too_deep else form.page
     )
+    browsing = None
+    if lists and not found.highlight and found.message is None:  # a listing, not a search
+        browsing = _browse_heading(author.username if author else None, thread_title)
     shown_total = min(found.total, search.MAX_RESULTS)
     pages = max(1, -(-shown_total // search.PER_PAGE))
     past_end = (
