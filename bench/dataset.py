@@ -15,6 +15,7 @@ from contextlib import closing
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -69,7 +70,7 @@ class Page:
 @dataclass(frozen=True)
 class Dataset:
     url: str
-    build: dict[str, float | int | bool | str]
+    build: dict[str, Any]
     pages: list[Page]
     # Slugs of the boards with episodes: where BENCH_WATCHER sets their progress.
     episode_boards: list[str] = field(default_factory=list)
@@ -192,7 +193,7 @@ def ensure_users(database_url: str, names: list[str], password: str) -> None:
         raise DatasetError("\n".join(failed))
 
 
-def _build(url: str, scale: Scale) -> dict[str, float | int | bool | str]:
+def _build(url: str, scale: Scale) -> dict[str, Any]:
     started = time.perf_counter()
     flask(url, "init-db")
     flask(url, "boards", "import", str(SHOW_FILE))
@@ -232,23 +233,32 @@ def _build(url: str, scale: Scale) -> dict[str, float | int | bool | str]:
 
 
 # What decides the search index a dataset holds: the migrations that make its objects (an FTS5
-# table's options, a GIN index: `flask init-db` applies a migration once, so an edited one is not
-# applied to a dataset built before) and the bulk data. The documents' text is brought in line
-# with the code by the search benchmark's `flask search reindex` on every run.
+# table's options, a GIN index: `flask init-db` applies a migration once, so one edited after the
+# build is not applied to the dataset; one added since is) and the bulk data. The documents' text
+# is brought in line with the code by the search benchmark's `flask search reindex` every run.
 SEARCH_SOURCES = ("forum/platform/demo.py", "forum/platform/demo_content.py")
 
 
-def search_fingerprint() -> str:
-    """A digest of the files that decide what a dataset's search index holds; a cached dataset
-    with another is built again by the search benchmark."""
+def search_fingerprint() -> dict[str, str]:
+    """A digest of each file that decides what a dataset's search index holds, by path."""
     migrations = sorted((ROOT / "migrations" / "versions").glob("*.py"))
     files = [path for path in migrations if "search" in path.read_text()]
     files += [ROOT / name for name in SEARCH_SOURCES]
-    digest = hashlib.sha256()
-    for path in files:
-        digest.update(path.relative_to(ROOT).as_posix().encode())
-        digest.update(path.read_bytes() if path.exists() else b"")
-    return digest.hexdigest()[:16]
+    return {
+        path.relative_to(ROOT).as_posix(): hashlib.sha256(
+            path.read_bytes() if path.exists() else b""
+        ).hexdigest()[:16]
+        for path in files
+    }
+
+
+def search_stale(built_with: dict[str, str] | None) -> bool:
+    """Whether a dataset built with these files is stale: one of them changed or went away
+    since (a migration added since is not: `flask init-db` applies it)."""
+    if not isinstance(built_with, dict):
+        return True
+    now = search_fingerprint()
+    return any(now.get(path) != digest for path, digest in built_with.items())
 
 
 def episodes_show_file(path: Path) -> Path:

@@ -41,7 +41,7 @@ from bench.dataset import (
     _build,
     cached_version,
     flask,
-    search_fingerprint,
+    search_stale,
     sqlite_dataset,
 )
 from bench.search_index import index_from_empty_seconds
@@ -106,7 +106,7 @@ def search_dataset(database: str, scale: str, rebuild: bool, postgres_url: str) 
     facts = RESULTS / (
         f"dataset-{scale}.json" if database == "sqlite" else f"dataset-{database}-{scale}.json"
     )
-    rebuild = rebuild or _fingerprint_of(facts) not in (None, search_fingerprint())
+    rebuild = rebuild or (facts.exists() and search_stale(_fingerprint_of(facts)))
     if database == "sqlite":
         dataset = sqlite_dataset(scale, rebuild)
     else:
@@ -116,13 +116,14 @@ def search_dataset(database: str, scale: str, rebuild: bool, postgres_url: str) 
     )
 
 
-def _fingerprint_of(facts: Path) -> str | None:
-    """The search fingerprint a cached dataset was built with ("" before they were kept; None
-    when there is no dataset, which is built anyway)."""
+def _fingerprint_of(facts: Path) -> dict[str, str] | None:
+    """The files a cached dataset's search index was built with (dataset.search_fingerprint);
+    None when unknown (no facts, or built before they were kept)."""
     try:
-        return str(json.loads(facts.read_text()).get("search_fingerprint", ""))
+        found = json.loads(facts.read_text()).get("search_fingerprint")
     except (OSError, ValueError):
         return None
+    return found if isinstance(found, dict) else None
 
 
 def postgres_search_dataset(base_url: str, scale: str, rebuild: bool) -> Dataset:

@@ -5,6 +5,7 @@ as bench/dataset.py builds them, at a test-sized scale, on SQLite or PostgreSQL.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -258,13 +259,23 @@ def test_search_is_a_part_with_both_scales_and_engines_by_default() -> None:
 
 
 def test_a_dataset_built_with_other_search_files_counts_as_stale(tmp_path: Path) -> None:
-    from bench.dataset import search_fingerprint
+    from bench.dataset import search_fingerprint, search_stale
     from bench.search_data import _fingerprint_of
 
+    now = search_fingerprint()
+    assert "migrations/versions/0011_full_text_search.py" in now
+    assert "forum/platform/demo.py" in now
+    assert not search_stale(now)
+    # A migration added since the build is applied by init-db: not stale.
+    assert not search_stale({k: v for k, v in now.items() if "0011" not in k})
+    # One edited or gone since is not applied again: stale.
+    assert search_stale({**now, "migrations/versions/0011_full_text_search.py": "0" * 16})
+    assert search_stale({**now, "migrations/versions/0099_gone.py": "0" * 16})
+    assert search_stale(None)
+
     facts = tmp_path / "dataset.json"
-    assert _fingerprint_of(facts) is None  # no dataset: built anyway
-    facts.write_text('{"version": 3}')
-    assert _fingerprint_of(facts) == ""  # built before fingerprints: stale
-    facts.write_text(f'{{"version": 3, "search_fingerprint": "{search_fingerprint()}"}}')
-    assert _fingerprint_of(facts) == search_fingerprint()
-    assert len(search_fingerprint()) == 16
+    assert _fingerprint_of(facts) is None
+    facts.write_text('{"version": 3, "search_fingerprint": "ee61209743b3c015"}')
+    assert _fingerprint_of(facts) is None  # the first format: unknown, so stale
+    facts.write_text(json.dumps({"version": 3, "search_fingerprint": now}))
+    assert _fingerprint_of(facts) == now
