@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Page, Request, expect
+from playwright.sync_api import Page, Request, Route, expect
 
 from tests.e2e.conftest import (
     DESKTOP,
@@ -87,10 +87,11 @@ def test_arrows_wrap_back_to_the_box_and_escape_closes(page: Page) -> None:
     options = listbox.get_by_role("option")
     expect(options.first).to_contain_text("Partner Track")  # the board comes first
     count = options.count()
-    assert 2 <= count <= 8
+    assert 3 <= count <= 9  # up to 8 suggestions, then "Search for ..."
 
     box.press("ArrowUp")  # from the box, up goes to the last option
     expect(options.nth(count - 1)).to_have_attribute("aria-selected", "true")
+    expect(options.nth(count - 1)).to_have_text("Search for “partner”")
     box.press("ArrowDown")  # past the end: back to the box, nothing active
     assert box.get_attribute("aria-activedescendant") is None
     box.press("Escape")
@@ -101,6 +102,52 @@ def test_arrows_wrap_back_to_the_box_and_escape_closes(page: Page) -> None:
     box.press("Enter")  # nothing chosen: the plain search
     expect(page).to_have_url("/search?q=partner", ignore_case=True)
     expect(page.get_by_role("heading", name="Boards")).to_be_visible()
+
+
+def test_the_last_option_runs_the_full_search(page: Page) -> None:
+    page.goto("/")
+    box = header_box(page)
+    box.press_sequentially("season 2", delay=30)
+    options = page.get_by_role("listbox", name="Suggestions").get_by_role("option")
+    last = options.last
+    expect(last).to_have_text("Search for “season 2”")
+    expect(options.first).to_contain_text(SEASON_TWO_THREAD)
+
+    # Reached by the keyboard: down through every suggestion to the last option.
+    for _ in range(options.count()):
+        box.press("ArrowDown")
+    expect(last).to_have_attribute("aria-selected", "true")
+    assert box.get_attribute("aria-activedescendant") == last.get_attribute("id")
+    box.press("Enter")
+
+    expect(page).to_have_url("/search?q=season+2")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Search")
+    expect(page.locator(".result").first).to_be_visible()
+
+
+def test_a_failed_suggestion_is_asked_again_at_the_next_key(page: Page) -> None:
+    answered: list[str] = []
+
+    def fail_the_first(route: Route) -> None:
+        answered.append(route.request.url)
+        if len(answered) == 1:
+            route.fulfill(status=503, body="busy")
+        else:
+            route.continue_()
+
+    page.goto("/")
+    page.route("**/search/suggest?*", fail_the_first)
+    box = header_box(page)
+    box.press_sequentially("partner", delay=30)
+    page.wait_for_timeout(600)  # past the 250 ms pause: the one fetch was answered 503
+    assert len(answered) == 1, answered
+    listbox = page.get_by_role("listbox", name="Suggestions")
+    expect(listbox).to_be_hidden()
+
+    # The same text, asked again at the next key (before, it was never asked again).
+    box.press("End")
+    expect(listbox).to_be_visible()
+    assert len(answered) == 2 and answered[0] == answered[1], answered
 
 
 def test_a_click_on_a_suggestion_opens_it(page: Page) -> None:
@@ -229,3 +276,23 @@ def test_name_groups_screen(new_page: PageFactory, scheme: str) -> None:
         path=screenshot(page, f"search-groups-desktop-{scheme}"),
         clip={"x": 0, "y": 0, "width": DESKTOP["width"], "height": 800},
     )
+
+
+def test_a_members_posts_and_a_page_past_the_end(axe: Axe, new_page: PageFactory) -> None:
+    """`@demo` alone lists the demo member's newest posts under "Posts by demo"; a page past
+    the last says how many there are and links to the last one."""
+    page = new_page()
+    page.goto("/search?q=%40demo")
+    expect(page.get_by_role("heading", level=2, name="Posts by demo")).to_be_visible()
+    expect(page.locator(".result").first).to_be_visible()
+    expect(page.get_by_text("Type a word to search")).to_have_count(0)
+    run_axe(axe, page, "a member's posts")
+    screenshot(page, "search-member-posts-desktop-light")
+
+    phone = new_page(viewport=PHONE)
+    phone.goto("/search?q=season+2&page=9")
+    expect(phone.get_by_text("All the results fit on one page.")).to_be_visible()
+    run_axe(axe, phone, "past the last page")
+    screenshot(phone, "search-past-end-phone-light")
+    phone.get_by_role("link", name="Go to the results").click()
+    expect(phone.locator(".result").first).to_be_visible()
