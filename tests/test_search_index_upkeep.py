@@ -57,6 +57,12 @@ def assert_exact(db: Session) -> None:
     if not is_postgres():
         # FTS5 compares its index with the content table (rank 1: the content too).
         db.execute(text("INSERT INTO search_fts(search_fts, rank) VALUES ('integrity-check', 1)"))
+        db.execute(
+            text(
+                "INSERT INTO search_fts_titles(search_fts_titles, rank) "
+                "VALUES ('integrity-check', 1)"
+            )
+        )
 
 
 def finds(db: Session, query: str) -> list[int]:

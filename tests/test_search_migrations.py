@@ -32,6 +32,7 @@ SEARCH_OBJECTS = (
     "vector",
     "ix_search_documents_vector",
     "ix_search_documents_plain",
+    "ix_search_documents_title",
 )
 
 
@@ -147,6 +148,9 @@ def test_a_batch_rebuild_keeps_the_triggers_and_the_documents(
             "search_documents_ad",
             "search_documents_ai",
             "search_documents_au",
+            "search_titles_ad",
+            "search_titles_ai",
+            "search_titles_au",
         ]
         documents = connection.execute(text("SELECT count(*) FROM search_documents")).scalar()
         assert documents == 2
@@ -162,6 +166,12 @@ def test_a_batch_rebuild_keeps_the_triggers_and_the_documents(
     with engine.begin() as connection:
         connection.execute(
             text("INSERT INTO search_fts(search_fts, rank) VALUES ('integrity-check', 1)")
+        )
+        connection.execute(
+            text(
+                "INSERT INTO search_fts_titles(search_fts_titles, rank) "
+                "VALUES ('integrity-check', 1)"
+            )
         )
     engine.dispose()
 
@@ -213,4 +223,37 @@ def test_without_the_restore_a_rebuild_would_lose_the_triggers(
             ).scalar()
             == 0
         )
+    engine.dispose()
+
+
+def test_the_titles_index_comes_and_goes_with_0012(tmp_path: Path) -> None:
+    engine = with_posts(migrated_database_url(tmp_path, "search_titles"))
+    titles = (
+        "SELECT name FROM sqlite_master WHERE name LIKE 'search_fts_titles%' "
+        "OR name LIKE 'search_titles%'"
+        if not is_postgres()
+        else "SELECT indexname FROM pg_indexes WHERE indexname = 'ix_search_documents_title'"
+    )
+
+    migrate.downgrade(engine, "0011")
+    with engine.connect() as connection:
+        assert list(connection.execute(text(titles)).scalars()) == []
+    migrate.upgrade(engine)
+
+    with engine.begin() as connection:
+        assert list(connection.execute(text(titles)).scalars()) != []
+        if not is_postgres():
+            # Filled from the documents that have a title, and exact.
+            assert connection.execute(text("SELECT count(*) FROM search_fts_titles")).scalar()
+            connection.execute(
+                text(
+                    "INSERT INTO search_fts_titles(search_fts_titles, rank) "
+                    "VALUES ('integrity-check', 1)"
+                )
+            )
+            found = connection.execute(
+                text("SELECT rowid FROM search_fts_titles WHERE search_fts_titles MATCH 'narwhal'")
+            ).scalars()
+            assert len(list(found)) == 1
+    assert finds(engine, "narwhal") == 1
     engine.dispose()

@@ -66,6 +66,8 @@ from forum.models import Post, SearchDocument, Thread
 STOP_WORDS = search_query.STOP_WORDS
 # How many title candidates join the newest matches before ranking (search.py).
 TITLE_CANDIDATES = 40
+# How many of the newest titles holding the words are looked at for them.
+TITLE_SCAN = 400
 
 # How many of the newest documents are walked in id order before the rest is taken from the
 # GIN index (see _Engine.candidates).
@@ -229,9 +231,19 @@ class _Engine:
         if ranked and query.titled_groups:
             # Title candidates, whatever their age, in the same statement: the title index
             # holds only openers' words, so this costs what the few matching titles cost.
-            titles = (
-                matching.where(build.titled(query))
+            # The newest TITLE_SCAN titles holding the words come from that index alone
+            # (their ids sorted; `+ 0` keeps the planner off the primary key), and only
+            # those are joined and checked: a word in 100,000 titles costs a sort, not
+            # 100,000 visibility checks (500 ms at 1M posts).
+            titled_ids = (
+                select(SearchDocument.post_id)
+                .where(build.titled(query))
                 .order_by((SearchDocument.post_id + 0).desc())
+                .limit(TITLE_SCAN)
+            )
+            titles = (
+                matching.where(SearchDocument.post_id.in_(titled_ids))
+                .order_by(SearchDocument.post_id.desc())
                 .limit(TITLE_CANDIDATES)
                 .subquery()
             )
