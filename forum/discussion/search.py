@@ -8,20 +8,32 @@ the newest documents hold too few matches: search_postgres.py):
 
 1. Candidates: the newest MAX_RESULTS + 1 matching posts the viewer may read, walked in post id
    order (newest first; within one thread, along its posts) and stopped there, with their
-   rank. Visibility is part of that
-   statement, before anything is counted, ranked or paged: readable_posts, unspoiled_posts and
-   unspoiled_threads (forum/access/visibility.py), news threads dropped for viewers who hide
-   show news, and spoiler text (search_documents) matched only where the viewer's limit on the
-   post's board reaches the post's latest inline episode spoiler. Excluded words (`-word`) are
-   looked for in the open text only, for everyone: a spoiler must not change what "-word"
-   leaves out, or subtracting searches would read it.
+   rank; and, in the same statement when ranking, up to TITLE_CANDIDATES (40) posts whose
+   title holds every searched group, whatever their age, from an index of titles alone, so a
+   thread titled "Writing" is found under 20,000 newer posts about writing. Visibility is part
+   of that statement, before anything is counted, ranked or paged: readable_posts (or a purged
+   opener, found by its thread's title alone), unspoiled_posts and unspoiled_threads
+   (forum/access/visibility.py), news threads dropped for viewers who hide show news, and
+   spoiler text (search_documents) matched only where the viewer's limit on the post's board
+   reaches the post's latest inline episode spoiler. Excluded words (`-word`) are looked for
+   in the open text only, for everyone: a spoiler must not change what "-word" leaves out, or
+   subtracting searches would read it.
 2. The page: the twenty posts shown, with their open text for snippets (never spoiler text).
 
-Relevance ranks those newest candidates only (title matches weigh ten times a body match), so
-the cost of a common word is bounded by MAX_RESULTS, not by how many posts hold it; the total
-is "about N", counted up to MAX_RESULTS and "more than" beyond. The engines
-(forum/discussion/search_sqlite.py, search_postgres.py) build statement 1; this module owns the
-rules they share.
+Relevance ranks those candidates only (title candidates merged in once each), so the cost of a
+common word is bounded by MAX_RESULTS and the few titles, not by how many posts hold it; the
+total is "about N", counted up to MAX_RESULTS and "more than" beyond. A post whose title holds
+a searched term is in a tier of its own (TITLE_TIER): no number of body repeats outranks it.
+Within a tier the engines differ (SQLite counts body hits, capped; PostgreSQL's ts_rank).
+
+No words but a member or a thread (`@name` alone): that member's or thread's newest posts the
+viewer may read, newest first, with the same visibility, filters, paging and cap, in one
+statement along the filter's own index (posts by author and date; a thread's numbers). A
+query with nothing at all, or only excluded words, still gets its message.
+
+The engines (forum/discussion/search_sqlite.py, search_postgres.py) build statement 1; this
+module owns the rules they share; search_query.py says which words a query looks for (and
+where the engines still differ).
 """
 
 from __future__ import annotations

@@ -4,9 +4,18 @@
 the title weighted A, the open body D and the spoiler text B, each through the `english`
 configuration (stemming: "renewed" finds "renewal"). Accents need no `unaccent` extension:
 documents and queries are normalised in Python (search_query.normalise) before PostgreSQL sees
-them. Ranking is ts_rank with the title at ten times the body; spoiler text (weight B) counts
-only where the viewer may match it, and rows beyond the viewer are matched with every word
-restricted to weights A and D (`word:AD`).
+them. Ranking: a post whose title holds a searched term (`word:A`, checked on the candidate
+rows only) is in the search.TITLE_TIER tier; within a tier, ts_rank with the title at ten
+times the body; spoiler text (weight B) counts only where the viewer may match it, and rows
+beyond the viewer are matched with every word restricted to weights A and D (`word:AD`).
+
+Title candidates (search.py) come from a GIN expression index on to_tsvector('english',
+title) (migration 0012; only openers have a title, so it is small): the newest TITLE_SCAN
+titles holding the words are sorted by id from that index alone and only they are joined and
+checked, in the candidates' first statement (UNION ALL). The vector's own GIN index can't
+serve `word:A`: it holds no weights, so every body match would be rechecked. A word in very
+many titles still costs their sort (the bench's 100,000 identical bulk titles: ~80 ms at 1M
+posts, 25 ms at 50k).
 
 The semantics are websearch_to_tsquery's, built from search_query's parse instead of handing
 PostgreSQL the typed text: each term is its own `to_tsquery('english', :term)` (words joined
@@ -19,7 +28,9 @@ matched against the open text (title and body) through the `simple` configuratio
 unstemmed match, served by a GIN expression index on `to_tsvector('simple', title || ' ' ||
 body)` (no stored column: 15 MB per 1M bench posts; without it "the who" read every document,
 3.7 s at 1M posts). A phrase with a few stop words among others stays on the english vector,
-where they hold their positions ("renewed for season" = renew <2> season).
+where they hold their positions ("renewed for season" = renew <2> season), and must also
+match word for word on that plain-word index: the english query drops stop words, so 'the
+office' alone would be 'offic' and "season before the" would be 'season'.
 
 Why it scales: candidates are the newest matches in post id order, with a LIMIT. The newest
 WINDOW documents are walked backwards along the primary key checking `@@` (a common word fills

@@ -18,6 +18,19 @@ documents alike, so "Ingrid's" is the word "ingrid" on both engines, as a web se
 STOP_WORDS are PostgreSQL's english stop words: its english vector has none of them, so a
 term made only of them is matched there as plain words in the open text (search_postgres.py);
 SQLite matches such terms in the open text too, so the two engines agree on where they look.
+A phrase holding some of them must also match word for word on PostgreSQL, where the english
+query alone drops them ('the office' would be 'offic').
+
+Where the engines still differ (each would cost an index the other engine's design avoids):
+
+- Stemming: SQLite's Porter stemmer stems every word, stop words included ("being" finds
+  "be"); PostgreSQL matches a stop-word-only term exactly ("being" finds "being" only). Both
+  stem other words alike in practice, but not identically (Porter vs Snowball english).
+- A phrase with stop words on PostgreSQL must match exactly in the title or open body (the
+  plain-word index has no spoiler text and no stemming): '"renewed for the season"' misses
+  "renewal for the seasons", which SQLite finds, and a spoiler span's such phrase is found on
+  SQLite only. Stop-word-only terms look at the open text on both, never at spoiler text.
+- Within a rank tier the order differs (SQLite counts hits; PostgreSQL's ts_rank).
 """
 
 from __future__ import annotations

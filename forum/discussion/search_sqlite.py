@@ -17,13 +17,19 @@ Why it scales: the candidate statement drives from the FTS5 table in rowid (post
 newest first, checks visibility row by row through primary keys and stops at the limit, so a
 common word costs MAX_RESULTS rows, not all of its matches. Ranking uses highlight() on those
 rows (the phrase instances of the row itself) instead of bm25(), whose document frequencies
-read every match of every word. Title matches weigh TITLE_WEIGHT times a body match. Within
+read every match of every word: each title hit is worth search.TITLE_TIER, body and spoiler
+hits count below it (capped). Title candidates come from `search_fts_titles`, a second
+external-content FTS5 index of the titled documents only (migration 0012, its own triggers),
+walked newest first and stopped at TITLE_CANDIDATES; they rank by their title hits (a body
+lookup each cost 0.7 ms for a word in many titles; one also among the newest keeps its full
+rank). A `{title}` column filter on search_fts instead read every posting of the word. Within
 one thread the statement turns round: the thread's posts are walked along their index, each
 looked up in FTS5 by rowid (a thread's few matches of a common word are otherwise found by
 walking all of its matches).
 
 `install` (re)creates the triggers and is idempotent: migrations/env.py runs it after every
-upgrade on SQLite, because a batch migration that rebuilds `search_documents` drops them.
+upgrade on SQLite, because a batch migration that rebuilds `search_documents` drops them (the
+titles' triggers only once migration 0012 has made their table).
 """
 
 from __future__ import annotations
@@ -52,7 +58,6 @@ from forum.discussion.search import TITLE_TIER, Candidate, Scope
 from forum.discussion.search_query import Query, Term
 from forum.models import Post, SearchDocument, Thread
 
-TITLE_WEIGHT = 10
 # How many title candidates join the newest matches before ranking (search.py).
 TITLE_CANDIDATES = 40
 
