@@ -137,6 +137,26 @@ def test_a_purge_takes_the_words_out_of_the_index(
     assert_exact(db)
 
 
+def test_a_purged_opener_keeps_a_title_only_document_that_renames_follow(
+    db: Session, make: Factory, admin: User, member: User
+) -> None:
+    thread = make.thread(author=member, title="Okapi sightings", body="doxxing okapi body")
+    opener = db.scalars(select(Post).where(Post.thread_id == thread.id)).one()
+
+    moderation.purge_post(db, admin, opener)
+    db.commit()
+    assert_exact(db)
+    assert search_documents.reindex(db).written == 0  # what reindex expects, too
+    moderation.rename_thread(db, admin, thread, "Tapir sightings")
+    db.commit()
+
+    assert finds(db, "doxxing") == [] and finds(db, "okapi") == []
+    assert finds(db, "tapir") == [opener.id]
+    document = db.get(SearchDocument, opener.id)
+    assert document is not None and (document.title, document.body) == ("tapir sightings", "")
+    assert_exact(db)
+
+
 def test_reindex_repairs_what_differs_and_then_finds_nothing_to_do(
     db: Session, make: Factory
 ) -> None:
