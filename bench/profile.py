@@ -38,11 +38,11 @@ THREAD_STEPS = [
     # The search page's steps (none on the other pages).
     (
         "search page: load results (search_reading.find)",
-        "find (forum/discussion/search_reading.py)",
+        "find (forum/search/search_reading.py)",
     ),
-    ("  of which the engine (search.find)", "find (forum/discussion/search.py)"),
-    ("  of which snippets (search_snippets.py)", "(forum/discussion/search_snippets.py)"),
-    ("  of which board and member matches", "_matches (forum/discussion/search_reading.py)"),
+    ("  of which the engine (search.find)", "find (forum/search/search.py)"),
+    ("  of which snippets (search_snippets.py)", "(forum/search/search_snippets.py)"),
+    ("  of which board and member matches", "_matches (forum/search/search_reading.py)"),
     ("render_template (Jinja)", "render_template (flask/templating.py)"),
     ("  of which url_for", "Flask.url_for (flask/app.py)"),
     ("  of which date filters (time_ago, iso, long_date)", "(forum/platform/templating.py)"),

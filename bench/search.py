@@ -144,8 +144,8 @@ def engine_times(database_url: str) -> dict[str, Any]:
     step."""
     from forum import create_app
     from forum.access.viewer import viewer_for
-    from forum.discussion import search
     from forum.models import User
+    from forum.search import search
 
     app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "bench", "RATE_LIMITS": "off"})
     engine: Engine = app.extensions["forum.engine"]

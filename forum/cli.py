@@ -15,11 +15,12 @@ from sqlalchemy import select
 
 from forum.accounts import membership
 from forum.db import db_session, engine
-from forum.discussion import episodes, markup, search_documents, search_sqlite
+from forum.discussion import episodes, markup
 from forum.discussion.episode_codes import code_of
 from forum.models import Board, BoardModerator, Post, Role, utcnow
 from forum.platform import backup, demo, freshness, migrate
 from forum.platform.text import USERNAME_PATTERN
+from forum.search import search_documents, search_sqlite
 from forum.staff import recount, showfile
 
 

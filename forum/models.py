@@ -527,7 +527,7 @@ class WebAuthnChallenge(Base):
 
 
 class SearchDocument(Base):
-    """What full-text search matches in one post (forum/discussion/search_documents.py writes it
+    """What full-text search matches in one post (forum/search/search_documents.py writes it
     from the post's stored HTML): normalised words, the thread's title in the opener's row.
     The engines index it themselves (migrations/versions/0011_full_text_search.py): SQLite's
     FTS5 table `search_fts` through triggers on this table, PostgreSQL's generated tsvector

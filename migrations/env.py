@@ -2,7 +2,7 @@
 connection
 (tests, `flask init-db`) or the database URL.
 
-Full-text search keeps objects the models don't describe (forum/discussion/search_sqlite.py,
+Full-text search keeps objects the models don't describe (forum/search/search_sqlite.py,
 search_postgres.py): SQLite's FTS5 table `search_fts` with its shadow tables and the triggers
 on `search_documents`, PostgreSQL's generated `vector` column and its GIN index. `include_object`
 hides them from autogenerate, so it never proposes dropping them; and since a batch migration
@@ -19,7 +19,7 @@ from sqlalchemy import Connection, inspect
 
 from forum import models  # noqa: F401  (registers the tables on Base.metadata)
 from forum.db import Base, make_engine
-from forum.discussion import search_postgres, search_sqlite
+from forum.search import search_postgres, search_sqlite
 
 config = context.config
 

@@ -6,9 +6,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forum.access.viewer import Viewer
-from forum.discussion import search
-from forum.discussion.search import SearchFilters
 from forum.models import Post, Thread
+from forum.search import search
+from forum.search.search import SearchFilters
 
 
 def found(db: Session, viewer: Viewer, query: str, **filters: object) -> list[int]:

@@ -100,7 +100,7 @@ def test_in_a_built_dataset_the_rare_word_hits_a_handful_and_the_common_word_man
 def test_the_index_size_counts_only_search_objects_and_grows_with_the_posts(
     search_url: str, tmp_path: Path
 ) -> None:
-    pytest.importorskip("forum.discussion.search")
+    pytest.importorskip("forum.search.search")
     before = index_size(search_url)
     assert before["total_bytes"] > 0
     assert before["objects"], "no search object found"
@@ -117,7 +117,7 @@ def test_the_index_size_counts_only_search_objects_and_grows_with_the_posts(
 
 
 def test_the_engine_in_process_finds_every_query_for_both_viewers(search_url: str) -> None:
-    pytest.importorskip("forum.discussion.search")
+    pytest.importorskip("forum.search.search")
     from bench import search
 
     timed = search.engine_times(search_url)

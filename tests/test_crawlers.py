@@ -11,9 +11,9 @@ import pytest
 from flask import Flask
 from sqlalchemy.orm import Session
 
-from forum.discussion import sitemap_reading
 from forum.discussion.episode_codes import key_of
 from forum.models import Thread, User
+from forum.sharing import sitemap_reading
 from forum.staff import moderation
 from tests.conftest import AppBuilder, Browserish, Factory, StatementLog, browser_for
 

@@ -1,4 +1,4 @@
-"""The Atom feeds (forum/views/feeds.py, forum/discussion/feed_reading.py): valid Atom as a
+"""The Atom feeds (forum/views/feeds.py, forum/sharing/feed_reading.py): valid Atom as a
 maintained parser (feedparser) reads it, absolute links on FORUM_PUBLIC_URL, stable ids, dates,
 authors, order, the 20-post cap, the stored sanitised HTML as content, conditional GET, and a
 fixed number of statements."""

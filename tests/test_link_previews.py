@@ -1,4 +1,4 @@
-"""Link previews (forum/discussion/link_previews.py): OpenGraph and Twitter tags, canonical URL
+"""Link previews (forum/sharing/link_previews.py): OpenGraph and Twitter tags, canonical URL
 and feed link on the index, board and thread pages, absolute on FORUM_PUBLIC_URL, and always
 as a visitor sees the page: a thread inside the visitor's spoiler window gets its masked title
 and no excerpt, and no spoiler of any kind reaches an excerpt."""

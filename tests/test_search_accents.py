@@ -1,6 +1,6 @@
 """Accents aside, on both engines: the header's suggestions find "Café Society" whether the fan
 types "cafe", "café" or "CAFÉ", and the search page's Members group lists "josé_fan" for
-"jose" and "josé" (forum/discussion/search_folding.py). Typed words are normalised
+"jose" and "josé" (forum/search/search_folding.py). Typed words are normalised
 (casefolded, accents dropped) while titles and usernames are stored as typed, so a plain
 ILIKE missed every accented name.
 """
@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from forum.discussion import search, search_folding
 from forum.models import Board, Thread, User
+from forum.search import search, search_folding
 from tests.conftest import Browserish, Factory, text_of
 
 CAFE = "Café Society rewatch"

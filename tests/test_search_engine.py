@@ -1,4 +1,4 @@
-"""forum.discussion.search.find on the database under test: the same cases run on SQLite (FTS5)
+"""forum.search.search.find on the database under test: the same cases run on SQLite (FTS5)
 and on PostgreSQL (tsvector) with FORUM_TEST_DATABASE_URL set. Query syntax, normalisation and
 stemming, ranking, filters, paging and its cap, and above all what a viewer may not find:
 hidden, deleted and purged posts, hidden threads, episode spoilers beyond their progress, show
@@ -15,11 +15,12 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from forum.access.viewer import VISITOR, Viewer, viewer_for
-from forum.discussion import posting, search
+from forum.discussion import posting
 from forum.discussion.episode_codes import CAUGHT_UP, key_of
-from forum.discussion.search import SearchFilters
-from forum.discussion.search_query import parse
 from forum.models import Board, Post, SearchDocument, Thread, User, utcnow
+from forum.search import search
+from forum.search.search import SearchFilters
+from forum.search.search_query import parse
 from forum.staff import moderation
 from tests.conftest import Factory, StatementLog, is_postgres, moderator_of
 
@@ -438,7 +439,7 @@ def test_older_matches_come_from_the_index_past_the_newest_window(
     # index; a window of 2 makes both parts run on a few posts.
     if not is_postgres():
         pytest.skip("the window is PostgreSQL's plan")
-    from forum.discussion import search_postgres
+    from forum.search import search_postgres
 
     thread = make.thread(board, author, "Windowed", "walrus one")
     posts = [make.reply(thread, author, text) for text in ("walrus two", "other", "walrus 3")]
@@ -458,7 +459,7 @@ def test_stop_word_terms_are_served_by_their_own_index(db: Session) -> None:
         pytest.skip("PostgreSQL's plain-word index")
     from sqlalchemy import text
 
-    from forum.discussion import search_postgres
+    from forum.search import search_postgres
 
     condition = search_postgres._Conditions().term(parse("who").groups[0][0], False)
     statement = select(SearchDocument.post_id).where(condition)
@@ -506,7 +507,7 @@ def test_past_the_window_the_walk_goes_on_or_the_index_serves(
     # large), else the GIN index serves the older ones (0); the answer is the same.
     if not is_postgres():
         pytest.skip("the window is PostgreSQL's plan")
-    from forum.discussion import search_postgres
+    from forum.search import search_postgres
 
     thread = make.thread(board, author, "Otters", "otter 0")
     posts = [make.reply(thread, author, f"otter {n}" if n % 2 else "filler") for n in range(9)]

@@ -1,4 +1,4 @@
-"""The search form (forum/discussion/search_forms.py): what each query-string field means, the
+"""The search form (forum/search/search_forms.py): what each query-string field means, the
 message for what means nothing, and the typed text kept."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from forum.discussion.search_forms import MAX_QUERY, parse
+from forum.search.search_forms import MAX_QUERY, parse
 
 
 def test_a_blank_form_asks_for_nothing() -> None:

@@ -11,10 +11,10 @@ from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
 from forum.access.viewer import VISITOR, Viewer
-from forum.discussion import search
 from forum.discussion.episode_codes import CAUGHT_UP
-from forum.discussion.search import SearchFilters
-from forum.discussion.search_query import MAX_TERMS, TOKEN, parse
+from forum.search import search
+from forum.search.search import SearchFilters
+from forum.search.search_query import MAX_TERMS, TOKEN, parse
 from tests.conftest import Factory
 
 EXAMPLES = 300

@@ -13,11 +13,12 @@ from sqlalchemy.orm import Session
 
 from forum.access.viewer import Viewer
 from forum.db import make_engine
-from forum.discussion import posting, search, search_documents
+from forum.discussion import posting
 from forum.discussion.episode_codes import CAUGHT_UP
-from forum.discussion.search import SearchFilters
 from forum.models import Post, SearchDocument, Thread, User
 from forum.platform import demo
+from forum.search import search, search_documents
+from forum.search.search import SearchFilters
 from forum.staff import moderation
 from tests.conftest import (
     EXAMPLE_FILE,

@@ -11,10 +11,11 @@ import pytest
 from sqlalchemy.orm import Session
 
 from forum.access.viewer import VISITOR, Viewer, viewer_for
-from forum.discussion import posting, search
+from forum.discussion import posting
 from forum.discussion.episode_codes import CAUGHT_UP, key_of
-from forum.discussion.search import SearchFilters
 from forum.models import Board, User
+from forum.search import search
+from forum.search.search import SearchFilters
 from forum.staff import moderation
 from tests.conftest import Factory, StatementLog
 from tests.search_helpers import found, opener

@@ -18,11 +18,12 @@ from sqlalchemy.orm import Session
 from forum.access.viewer import Viewer
 from forum.accounts.membership import create_user
 from forum.db import make_engine
-from forum.discussion import posting, search
+from forum.discussion import posting
 from forum.discussion.episode_codes import CAUGHT_UP
-from forum.discussion.search import SearchFilters
 from forum.models import Board, SearchDocument, Thread, User
 from forum.platform import migrate
+from forum.search import search
+from forum.search.search import SearchFilters
 from tests.conftest import is_postgres, migrated_database_url
 
 EVERYTHING = Viewer(spoiler_default=CAUGHT_UP)

@@ -16,9 +16,10 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from forum.discussion import posting, search
+from forum.discussion import posting
 from forum.models import Board, Post, Thread, User, utcnow
 from forum.platform import demo
+from forum.search import search
 from forum.staff import showfile
 from tests.conftest import Browserish, DeletedAccount, Factory, LoginAs, text_of
 from tests.html_scan import read

@@ -17,8 +17,9 @@ from flask import Flask
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from forum.discussion import posting, search
+from forum.discussion import posting
 from forum.models import Board, Post, Thread, User, utcnow
+from forum.search import search
 from tests.conftest import AppBuilder, Browserish, Factory, browser_for, text_of
 from tests.html_scan import read
 

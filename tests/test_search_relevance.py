@@ -1,7 +1,7 @@
 """Relevance ("best match") on the database under test, the same cases on SQLite and
 PostgreSQL: a thread whose title holds the words ranks first however old it is and however
 often newer posts repeat them in their bodies (title candidates and the title tier in
-forum/discussion/search.py), and a purged opener's thread is still found by its title."""
+forum/search/search.py), and a purged opener's thread is still found by its title."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy.orm import Session
 
 from forum.access.viewer import VISITOR, Viewer, viewer_for
-from forum.discussion import search
 from forum.discussion.episode_codes import CAUGHT_UP
-from forum.discussion.search import SearchFilters
 from forum.models import Board, User
+from forum.search import search
+from forum.search.search import SearchFilters
 from forum.staff import moderation
 from tests.conftest import Factory
 from tests.search_helpers import found, opener

@@ -1,4 +1,4 @@
-"""Search snippets (forum/discussion/search_snippets.py): exact output for plain, hostile and
+"""Search snippets (forum/search/search_snippets.py): exact output for plain, hostile and
 long text. The normaliser here is the contract's (casefold, accents dropped), written out so
 these tests need no database and no engine."""
 
@@ -8,7 +8,7 @@ import unicodedata
 
 from markupsafe import Markup
 
-from forum.discussion.search_snippets import SNIPPET_LENGTH, flatten, mark, snippet, stem
+from forum.search.search_snippets import SNIPPET_LENGTH, flatten, mark, snippet, stem
 
 
 def norm(text: str) -> str:

@@ -16,7 +16,7 @@ LOAD_MEMBER = 1
 # Every board (the select, the board filter, the result rows' board names, the boards that
 # match): one small table.
 BOARDS = 1
-# forum/discussion/search.py: the candidates (visibility, ranking and the count in one
+# forum/search/search.py: the candidates (visibility, ranking and the count in one
 # statement), then the shown page's posts with their text.
 ENGINE = 2
 # The results' posts with their threads and authors.

@@ -1,7 +1,7 @@
 """Which words a query looks for, the same on SQLite and PostgreSQL: phrases holding stop
 words match exactly (PostgreSQL's english configuration drops them), a possessive is its bare
 word (web-search behaviour), and terms made only of stop words look in the open text on both
-engines. The differences that remain are in forum/discussion/search_query.py's docstring."""
+engines. The differences that remain are in forum/search/search_query.py's docstring."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy.orm import Session
 
 from forum.access.viewer import Viewer
-from forum.discussion import search
 from forum.discussion.episode_codes import CAUGHT_UP
-from forum.discussion.search import SearchFilters
-from forum.discussion.search_query import parse, words
 from forum.models import Board, User
+from forum.search import search
+from forum.search.search import SearchFilters
+from forum.search.search_query import parse, words
 from tests.conftest import Factory
 from tests.search_helpers import found, opener
 

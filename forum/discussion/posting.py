@@ -25,9 +25,10 @@ from sqlalchemy.orm.attributes import set_committed_value
 from forum.access import permissions
 from forum.access.spoilers import thread_slug
 from forum.access.viewer import Viewer
-from forum.discussion import antispam, markup, search_documents
+from forum.discussion import antispam, markup
 from forum.models import Board, Post, PostRevision, Thread, User, UTCDateTime, utcnow
 from forum.platform import freshness
+from forum.search import search_documents
 
 
 @dataclass(frozen=True, slots=True)

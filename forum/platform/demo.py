@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from forum.access.spoilers import thread_slug
 from forum.accounts.membership import create_user
 from forum.accounts.passwords import hash_password
-from forum.discussion import markup, posting, search_documents
+from forum.discussion import markup, posting
 from forum.discussion.episode_codes import key_of
 from forum.models import Board, Episode, Post, Role, SearchDocument, Thread, User, utcnow
 from forum.platform import freshness
@@ -34,6 +34,7 @@ from forum.platform.demo_content import (
     SHOW_NEWS,
 )
 from forum.platform.text import identity_key
+from forum.search import search_documents
 
 DEMO_PASSWORD = "showboard-demo"
 DEMO_LOGINS = {"demo": Role.MEMBER, "mod_maria": Role.MODERATOR, "admin": Role.ADMIN}

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from forum.access.spoilers import public_thread_label, thread_may_be_masked, thread_slug
 from forum.accounts import membership
-from forum.discussion import posting, search_documents
+from forum.discussion import posting
 from forum.models import (
     Board,
     BoardModerator,
@@ -38,6 +38,7 @@ from forum.models import (
     utcnow,
 )
 from forum.platform import freshness
+from forum.search import search_documents
 
 
 class LoggedAction(StrEnum):

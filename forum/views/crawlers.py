@@ -1,5 +1,5 @@
 """What search engines and link previewers read: robots.txt and the sitemaps. The link-preview
-tags themselves are built by forum/discussion/link_previews.py, which this blueprint makes a
+tags themselves are built by forum/sharing/link_previews.py, which this blueprint makes a
 template global (`link_previews`), as templating.py makes permissions `can`."""
 
 from __future__ import annotations
@@ -8,9 +8,9 @@ from flask import Blueprint, abort, render_template
 from werkzeug.wrappers import Response
 
 from forum.db import db_session
-from forum.discussion import link_previews, sitemap_reading
 from forum.platform.pagecache import serve_document
 from forum.platform.publicurl import external_url
+from forum.sharing import link_previews, sitemap_reading
 
 bp = Blueprint("crawlers", __name__)
 bp.record_once(lambda state: state.app.jinja_env.globals.update(link_previews=link_previews))

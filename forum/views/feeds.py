@@ -1,5 +1,5 @@
 """Atom feeds (RFC 4287): the newest threads of the site and of a board, a thread's latest
-posts. Built as a visitor sees the site (forum/discussion/feed_reading.py), so every reader
+posts. Built as a visitor sees the site (forum/sharing/feed_reading.py), so every reader
 gets the same bytes, stored and revalidated by forum/platform/pagecache.serve_document."""
 
 from __future__ import annotations
@@ -8,10 +8,10 @@ from flask import Blueprint, abort, render_template
 from werkzeug.wrappers import Response
 
 from forum.db import db_session
-from forum.discussion import feed_reading
-from forum.discussion.feed_reading import Feed
 from forum.platform.pagecache import serve_document
 from forum.platform.settings import get_settings
+from forum.sharing import feed_reading
+from forum.sharing.feed_reading import Feed
 
 bp = Blueprint("feeds", __name__)
 

@@ -15,8 +15,8 @@ from werkzeug.wrappers import Response
 
 from forum.access.viewer import current_viewer
 from forum.db import db_session
-from forum.discussion import search_forms, search_reading, search_suggestions
 from forum.platform.text import strip_control
+from forum.search import search_forms, search_reading, search_suggestions
 
 bp = Blueprint("search", __name__)
 

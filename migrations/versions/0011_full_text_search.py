@@ -16,7 +16,7 @@ down_revision = "0010"
 branch_labels = None
 depends_on = None
 
-# The engines' objects as this revision creates them (forum/discussion/search_sqlite.py and
+# The engines' objects as this revision creates them (forum/search/search_sqlite.py and
 # search_postgres.py hold the same statements for the running code).
 SQLITE_TABLE = (
     "CREATE VIRTUAL TABLE search_fts USING fts5("
@@ -64,7 +64,7 @@ def upgrade() -> None:
     for statement in statements:
         op.execute(statement)
     # Existing posts become findable now (the triggers or the generated column index them).
-    from forum.discussion import search_documents
+    from forum.search import search_documents
 
     session = Session(bind=op.get_bind())
     try:

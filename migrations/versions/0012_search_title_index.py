@@ -5,7 +5,7 @@ Revises: 0011
 Create Date: 2026-12-02
 
 Search ranks the newest matches and, besides them, a few posts whose title holds the words,
-whatever their age (forum/discussion/search.py). Those come from an index of titles alone:
+whatever their age (forum/search/search.py). Those come from an index of titles alone:
 only openers have a title, so it is small, and a common word's few titles are found without
 reading its every body posting.
 
@@ -28,7 +28,7 @@ down_revision = "0011"
 branch_labels = None
 depends_on = None
 
-# As forum/discussion/search_sqlite.py and search_postgres.py have them (the running code's
+# As forum/search/search_sqlite.py and search_postgres.py have them (the running code's
 # statements must stay what this revision made). IF NOT EXISTS: migrations/env.py may already
 # have restored the triggers.
 SQLITE = [

@@ -4,7 +4,7 @@ Every post with text has one `search_documents` row (forum/models.py SearchDocum
 here in the same transaction as the write that changes the post (posting, moderation, `flask
 posts rerender`), so whatever declared that write's freshness covers it too (the index is not a
 page). The engines index the row themselves: SQLite's FTS5 table through triggers on it,
-PostgreSQL's tsvector as a generated column (forum/discussion/search_sqlite.py,
+PostgreSQL's tsvector as a generated column (forum/search/search_sqlite.py,
 search_postgres.py).
 
 A document is built from the stored, sanitised HTML (`Post.html`, never the Markdown source):
@@ -34,8 +34,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from forum.discussion import plain_text, spoiler_html
-from forum.discussion.search_query import words
 from forum.models import Post, SearchDocument, Thread
+from forum.search.search_query import words
 
 
 @dataclass(frozen=True, slots=True)

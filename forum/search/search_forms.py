@@ -7,7 +7,7 @@ doesn't exist) gets a message under its field, and the search waits until it is 
 than quietly searching for something else.
 
 Parsing here is pure; the board, author and thread named are looked up by
-forum/discussion/search_reading.py, which adds its own messages ("no member is called ...").
+forum/search/search_reading.py, which adds its own messages ("no member is called ...").
 `@name` typed in the query is the author filter too, as on most forums.
 """
 

@@ -1,7 +1,7 @@
 """Search snippets: a window of a post's plain text around the words searched for, escaped, with
 only `<mark>` added.
 
-The text comes from the search engine (forum/discussion/search.py, `Hit.text`): the post's
+The text comes from the search engine (forum/search/search.py, `Hit.text`): the post's
 indexed plain text, with no spoiler text of any kind, never its stored HTML. So a snippet can't
 carry the post's markup (links, images, spoiler spans) or a spoiler: everything in it is
 escaped here, and the only tags added are the marks.

@@ -31,7 +31,7 @@ viewer may read, newest first, with the same visibility, filters, paging and cap
 statement along the filter's own index (posts by author and date; a thread's numbers). A
 query with nothing at all, or only excluded words, still gets its message.
 
-The engines (forum/discussion/search_sqlite.py, search_postgres.py) build statement 1; this
+The engines (forum/search/search_sqlite.py, search_postgres.py) build statement 1; this
 module owns the rules they share; search_query.py says which words a query looks for (and
 where the engines still differ).
 """
@@ -49,9 +49,9 @@ from sqlalchemy.orm import Session
 from forum.access import visibility
 from forum.access.viewer import Viewer
 from forum.discussion import plain_text
-from forum.discussion.search_query import Query, parse
-from forum.discussion.search_query import normalise as normalise
 from forum.models import Post, SearchDocument, Thread
+from forum.search.search_query import Query, parse
+from forum.search.search_query import normalise as normalise
 
 PER_PAGE = 20
 MAX_PAGES = 50
@@ -141,7 +141,7 @@ def find(
         return SearchPage((), 0, False, highlight, TOO_DEEP_MESSAGE)
     page = max(page, 1)
     # Imported here: the engines import this module's Candidate and Scope.
-    from forum.discussion import search_postgres, search_sqlite
+    from forum.search import search_postgres, search_sqlite
 
     engine: Engine = (
         search_postgres.ENGINE

@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 
 from forum.access.viewer import VISITOR
 from forum.access.visibility import visible_threads
-from forum.discussion.feed_reading import absolute_links, stamp
 from forum.models import Board, Thread
 from forum.platform.publicurl import external_url
+from forum.sharing.feed_reading import absolute_links, stamp
 
 # Thread ids a sitemap page covers (ids, not threads: a page is a range on the primary key, so
 # page 40 costs what page 1 does; hidden threads leave their page with fewer than this). The

@@ -5,7 +5,7 @@ pauses; the page adds its own last option, "Search for ...", that runs the full 
 Three statements at most, whatever the forum's size: the boards, the newest thread's id, and
 one page of titles from the SUGGEST_WINDOW newest threads. Words are compared as the engine
 compares them, case and accents aside ("cafe", "café" and "CAFÉ" all find "Café Society"):
-forum/discussion/search_folding.py folds the stored titles in SQL, and each row is checked
+forum/search/search_folding.py folds the stored titles in SQL, and each row is checked
 again with `search.normalise` in Python.
 """
 
@@ -21,11 +21,11 @@ from sqlalchemy.orm import Session
 from forum.access import spoilers
 from forum.access.viewer import Viewer
 from forum.access.visibility import unspoiled_threads, visible_threads
-from forum.discussion import search
 from forum.discussion.reading import all_boards
-from forum.discussion.search_folding import contains_folded
 from forum.models import Thread
 from forum.platform.links import link
+from forum.search import search
+from forum.search.search_folding import contains_folded
 
 # Threads and boards together.
 SUGGESTION_CAP = 8

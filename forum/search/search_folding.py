@@ -30,7 +30,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, LargeBinary, and_, cast, func, or_
 from sqlalchemy.orm import Session
 
-from forum.discussion.search_query import normalise
+from forum.search.search_query import normalise
 
 FOLD_FUNCTION = "forum_fold"
 

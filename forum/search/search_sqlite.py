@@ -3,7 +3,7 @@
 `search_fts(title, body, spoilers)` is an *external-content* FTS5 table: it stores only the
 index, reading the text from `search_documents` (content_rowid = post_id), and three AFTER
 INSERT/UPDATE/DELETE triggers on `search_documents` keep it in step, so Python writes the plain
-table alone (forum/discussion/search_documents.py). Tokenizer: `porter unicode61
+table alone (forum/search/search_documents.py). Tokenizer: `porter unicode61
 remove_diacritics 2`: Porter stemming ("renewed" finds "renewal") over Unicode words with
 accents folded (documents and queries are normalised in Python as well). FTS5 keeps every word,
 so short common words ("who", "the office") need no fallback here; PostgreSQL's does
@@ -54,9 +54,9 @@ from sqlalchemy import (
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session
 
-from forum.discussion.search import TITLE_TIER, Candidate, Scope
-from forum.discussion.search_query import Query, Term
 from forum.models import Post, SearchDocument, Thread
+from forum.search.search import TITLE_TIER, Candidate, Scope
+from forum.search.search_query import Query, Term
 
 # How many title candidates join the newest matches before ranking (search.py).
 TITLE_CANDIDATES = 40

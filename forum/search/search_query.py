@@ -7,7 +7,7 @@ separator: engine syntax (FTS5's ``NEAR(``, ``*``, ``^``, ``column:``; tsquery's
 receive words made of letters and digits (`TOKEN`), as bound parameters. Any text parses: NUL
 bytes, unbalanced quotes, 10,000 characters (only the first MAX_TERMS terms are kept).
 
-Words are normalised the way documents are (forum/discussion/search.py `normalise`: NFKD,
+Words are normalised the way documents are (forum/search/search.py `normalise`: NFKD,
 combining marks dropped, casefolded), so "Café" and "cafe" are one word. A chunk that
 normalises to several words ("don't", "e-mail", "S1E8's") is searched as a phrase, which is
 how both engines index it; other punctuation separates words ("title:near" is two). A

@@ -67,10 +67,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from forum.discussion import search_query
-from forum.discussion.search import TITLE_TIER, Candidate, Scope
-from forum.discussion.search_query import Query, Term
 from forum.models import Post, SearchDocument, Thread
+from forum.search import search_query
+from forum.search.search import TITLE_TIER, Candidate, Scope
+from forum.search.search_query import Query, Term
 
 # The english vector has none of these (search_query.STOP_WORDS): a term made only of them goes
 # to the plain-word fallback, and a phrase holding some is also checked there word for word.

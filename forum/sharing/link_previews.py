@@ -20,11 +20,11 @@ from forum.access import permissions, spoilers
 from forum.access.viewer import Viewer
 from forum.db import db_session
 from forum.discussion import plain_text
-from forum.discussion.feed_reading import public_viewer
 from forum.discussion.reading import BoardListing, ThreadListing
 from forum.models import Post, Thread
 from forum.platform.publicurl import external_url
 from forum.platform.settings import get_settings
+from forum.sharing.feed_reading import public_viewer
 
 EXCERPT_CHARS = 200
 # What the index says when the admin has set no tagline (templates/boards/index.html's words).

@@ -1,5 +1,5 @@
 """The search page's loader: the form's board, author and thread looked up, the engine asked
-(forum/discussion/search.py), and what each result prints worked out before the template runs.
+(forum/search/search.py), and what each result prints worked out before the template runs.
 
 The engine finds only what the viewer may see (visibility and spoilers are applied in its SQL,
 before ranking and paging), so this module masks nothing on its own account; it still prints
@@ -34,16 +34,16 @@ from sqlalchemy.orm import Session, joinedload
 
 from forum.access import permissions, spoilers
 from forum.access.viewer import Viewer
-from forum.discussion import search
 from forum.discussion.presenting import Author, Moment, author_of
 from forum.discussion.reading import all_boards, thread_with_board
-from forum.discussion.search_folding import contains_folded
-from forum.discussion.search_forms import SearchForm
-from forum.discussion.search_snippets import mark, snippet
 from forum.models import Board, Post, User
 from forum.platform.links import link
 from forum.platform.pagination import Page
 from forum.platform.text import identity_key
+from forum.search import search
+from forum.search.search_folding import contains_folded
+from forum.search.search_forms import SearchForm
+from forum.search.search_snippets import mark, snippet
 
 # The side groups: boards and members whose names match, a few each.
 GROUP_CAP = 5

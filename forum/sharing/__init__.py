@@ -1,0 +1,1 @@
+"""What the forum shows outside itself: Atom feeds, sitemaps, link-preview tags."""
