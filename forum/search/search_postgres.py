@@ -242,13 +242,17 @@ class _Engine:
         if ranked and query.titled_groups:
             # Title candidates, whatever their age, in the same statement: the title index
             # holds only openers' words, so this costs what the few matching titles cost.
-            # The newest TITLE_SCAN titles holding the words come from that index alone
-            # (their ids sorted; `+ 0` keeps the planner off the primary key), and only
-            # those are joined and checked: a word in 100,000 titles costs a sort, not
-            # 100,000 visibility checks (500 ms at 1M posts).
+            # The newest TITLE_SCAN titles holding the words that the viewer may find: the
+            # index's ids are sorted (`+ 0` keeps the planner off the primary key) and joined
+            # in that order until enough pass, so a word in 100,000 titles costs a sort and a
+            # few hundred visibility checks, not 100,000 (500 ms at 1M posts). The scope is
+            # applied before the limit: hidden titles must not crowd visible ones out (a
+            # visitor could count them by what stops being found).
             titled_ids = (
                 select(SearchDocument.post_id)
-                .where(build.titled(query))
+                .join(Post, Post.id == SearchDocument.post_id)
+                .join(Thread, Thread.id == Post.thread_id)
+                .where(build.titled(query), scope.where)
                 .order_by((SearchDocument.post_id + 0).desc())
                 .limit(TITLE_SCAN)
             )

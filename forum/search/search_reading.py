@@ -282,7 +282,9 @@ def _rows(
                 if withheld
                 else snippet(hit.text, found.highlight, search.normalise),
                 withheld=withheld,
-                hidden=post.is_hidden or thread.is_hidden,
+                # A purged opener (found by its title) is deleted: the thread page says so,
+                # whatever a moderator did to it before.
+                hidden=(post.is_hidden and not post.is_deleted) or thread.is_hidden,
             )
         )
     return tuple(rows)

@@ -259,3 +259,33 @@ def test_searching_within_a_masked_or_hidden_thread_shows_nothing_of_it(
             assert secret.secret.encode() not in raw(response), who
     # The masked thread is named by its mask, as everywhere else.
     assert "Episode thread for S1E8" in within.get_data(as_text=True)
+
+
+def test_hidden_titles_never_crowd_a_visible_title_out(
+    app: Flask, make: Factory, db: Session
+) -> None:
+    """Title candidates (any age) come from the newest titles holding the words: those the
+    viewer may find, counted after the visibility rules. Otherwise 400 newer hidden titles
+    pushed a visible one out, and a visitor could tell they exist by what stopped being found.
+    The old title needs the candidates: 1,005 newer posts hold the word too."""
+    board = make.board("crowd", name="Crowd")
+    author = make.user("crowd_author")
+    moderator = moderator_of(make, db, board, name="crowd_mod")
+    old = posting.create_thread(db, board, author, "zqcrowd old visible", "opening text")
+    talk = posting.create_thread(db, board, author, "chatter", "chatter")
+    for n in range(1005):
+        posting.add_post(db, talk, author, f"zqcrowd reply {n}")
+    db.commit()
+    visitor = browser_for(app)
+
+    def first_result() -> bytes:
+        page = visitor.get("/search?q=zqcrowd").get_data()
+        return page.split(b'class="result-title"', 1)[1][:200]
+
+    assert f"/t/{old.id}/".encode() in first_result()
+    for n in range(400):
+        spam = posting.create_thread(db, board, author, f"zqcrowd spam {n}", "spam")
+        moderation.set_thread_hidden(db, moderator, spam, True, "spam")
+    db.commit()
+
+    assert f"/t/{old.id}/".encode() in first_result()
