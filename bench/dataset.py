@@ -125,16 +125,23 @@ def cached_version(facts: Path) -> int:
         return 0
 
 
-def postgres_dataset(url: str) -> Dataset:
-    """A fresh PostgreSQL database (dropped and created) with the smaller PostgreSQL dataset."""
+def drop_database(url: str, create_again: bool = False) -> None:
+    """Drop the PostgreSQL database `url` names (connections forced out), and create it empty
+    again when asked."""
     target = make_url(url)
     admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
-            connection.execute(text(f'CREATE DATABASE "{target.database}"'))
+            if create_again:
+                connection.execute(text(f'CREATE DATABASE "{target.database}"'))
     finally:
         admin.dispose()
+
+
+def postgres_dataset(url: str) -> Dataset:
+    """A fresh PostgreSQL database (dropped and created) with the smaller PostgreSQL dataset."""
+    drop_database(url, create_again=True)
     return Dataset(url, _build(url, POSTGRES_SCALE), discover_pages(url), episode_boards(url))
 
 

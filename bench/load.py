@@ -23,7 +23,7 @@ import re
 import subprocess
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 from bench.client import USER_AGENT, Client, ClientError
 from bench.dataset import BENCH_LOGIN, BENCH_WATCHER, WATCHED, Dataset, Page
@@ -161,6 +161,13 @@ def read_suite(
                 client.close()
         ceiling.append(measure(hello, "/", seconds))
         memory = worker_memory(app)
+    return suite_result(ceiling, results, memory)
+
+
+def suite_result(
+    ceiling: list[dict[str, Any]], pages: dict[str, Any], workers: Any
+) -> dict[str, Any]:
+    """What a suite of pages measured between two ceiling runs records: the ceiling's mean."""
 
     def mean(key: str) -> float:
         return round(sum(cast(float, run[key]) for run in ceiling) / len(ceiling), 2)
@@ -169,8 +176,8 @@ def read_suite(
         "ceiling_requests_per_s": mean("requests_per_s"),
         "ceiling_cpu_ms_per_request": mean("cpu_ms_per_request"),
         "ceiling_runs": ceiling,
-        "pages": results,
-        "workers": memory,
+        "pages": pages,
+        "workers": workers,
     }
 
 

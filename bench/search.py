@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import event, select
 from sqlalchemy.engine import Engine
@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from bench.client import Client
 from bench.dataset import BENCH_LOGIN
-from bench.load import measure, measure_pages, wrk
+from bench.load import measure, measure_pages, suite_result, wrk
 from bench.search_data import QUERIES, match_counts, search_dataset
 from bench.search_index import index_size
 from bench.servers import HELLO, SHOWBOARD, app_env, gunicorn, worker_memory
@@ -107,17 +107,7 @@ def search_reads(
         memory = worker_memory(app)
     for key, about in found.items():
         results[key]["results"] = about
-
-    def mean(key: str) -> float:
-        return round(sum(cast(float, run[key]) for run in ceiling) / len(ceiling), 2)
-
-    return {
-        "ceiling_requests_per_s": mean("requests_per_s"),
-        "ceiling_cpu_ms_per_request": mean("cpu_ms_per_request"),
-        "ceiling_runs": ceiling,
-        "pages": results,
-        "workers": memory,
-    }
+    return suite_result(ceiling, results, memory)
 
 
 def check_results(client: Client, path: str) -> int | None:

@@ -40,6 +40,7 @@ from bench.dataset import (
     Page,
     _build,
     cached_version,
+    drop_database,
     flask,
     search_stale,
     sqlite_dataset,
@@ -140,7 +141,7 @@ def postgres_search_dataset(base_url: str, scale: str, rebuild: bool) -> Dataset
             return Dataset(rendered, {**kept, "cached": True}, [])
     RESULTS.mkdir(parents=True, exist_ok=True)
     facts.unlink(missing_ok=True)
-    _create_database(rendered)
+    drop_database(rendered, create_again=True)
     build: dict[str, Any] = dict(_build(rendered, SCALES[scale]))
     started = time.perf_counter()
     _autocommit(rendered, "VACUUM ANALYZE")
@@ -165,17 +166,6 @@ def _with_reindex(url: str, facts: Path) -> dict[str, Any]:
         build["index_from_empty_seconds"] = index_from_empty_seconds(url)
         facts.write_text(json.dumps(build, indent=2))
     return build
-
-
-def _create_database(url: str) -> None:
-    target = make_url(url)
-    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
-            connection.execute(text(f'CREATE DATABASE "{target.database}"'))
-    finally:
-        admin.dispose()
 
 
 def _autocommit(url: str, statement: str) -> None:

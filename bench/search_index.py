@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from bench.dataset import RESULTS, flask
+from bench.dataset import RESULTS, drop_database, flask
 
 # An index object's name ends so when its bytes are part of another object (not added up).
 WITHIN = " (within)"
@@ -43,7 +43,7 @@ def index_from_empty_seconds(url: str) -> float:
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{copy}{suffix}").unlink(missing_ok=True)
         else:
-            _drop_database(target)
+            drop_database(target)
 
 
 def _sqlite_empty_copy(source: str, copy: Path) -> None:
@@ -97,16 +97,6 @@ def _postgres_empty_copy(url: str) -> str:
     finally:
         engine.dispose()
     return rendered
-
-
-def _drop_database(url: str) -> None:
-    target = make_url(url)
-    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
 
 
 def _on(url: str, read: Callable[[Any], Any]) -> Any:
