@@ -173,9 +173,11 @@ function setUpSearchSuggestions(input) {
   list.setAttribute("role", "listbox");
   list.setAttribute("aria-label", "Suggestions");
   list.hidden = true;
+  // A polite live region for "3 suggestions", without role="status": pages keep one status
+  // (their flash message), which tests and assistive tech look up by that role.
   const status = document.createElement("p");
-  status.className = "visually-hidden";
-  status.setAttribute("role", "status");
+  status.className = "visually-hidden suggest-status";
+  status.setAttribute("aria-live", "polite");
   form.append(list, status);
   input.setAttribute("role", "combobox");
   input.setAttribute("aria-autocomplete", "list");

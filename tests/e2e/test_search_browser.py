@@ -67,7 +67,10 @@ def test_suggestions_appear_and_the_keyboard_picks_one(page: Page) -> None:
     expect(options.first).to_contain_text(SEASON_TWO_THREAD)
     # Eight keys, one request after the pause (two if the machine stalled 250 ms mid-word).
     assert 1 <= len(asked) <= 2, asked
-    expect(page.get_by_role("status").filter(has_text="suggestion")).to_have_count(1)
+    announced = page.locator(".suggest-status[aria-live=polite]").filter(has_text="suggestion")
+    expect(announced).to_have_count(1)
+    # The page's own status (a flash message) stays the only role="status".
+    expect(page.get_by_role("status")).to_have_count(0)
 
     box.press("ArrowDown")
     expect(options.first).to_have_attribute("aria-selected", "true")
