@@ -138,15 +138,20 @@ def prepare_sessions(app: Flask, prepare: Callable[[sessionmaker[Session]], None
 _prepared: WeakSet[sessionmaker[Session]] = WeakSet()
 
 
+def session_factory(app: Flask) -> sessionmaker[Session]:
+    """The app's session factory, set up by every prepare_sessions caller (once)."""
+    maker: sessionmaker[Session] = app.extensions["forum.sessionmaker"]
+    if maker not in _prepared:
+        for prepare in app.extensions.get("forum.session_setup", ()):
+            prepare(maker)
+        _prepared.add(maker)
+    return maker
+
+
 def db_session() -> Session:
     """The session of the current request (or CLI command), created on first use."""
     if "db_session" not in g:
-        maker = current_app.extensions["forum.sessionmaker"]
-        if maker not in _prepared:
-            for prepare in current_app.extensions.get("forum.session_setup", ()):
-                prepare(maker)
-            _prepared.add(maker)
-        g.db_session = maker()
+        g.db_session = session_factory(current_app)()
     return cast(Session, g.db_session)
 
 

@@ -31,7 +31,7 @@ from forum import create_app
 from forum.accounts import passwords
 from forum.accounts.membership import create_user, delete_account
 from forum.accounts.passwords import hash_password
-from forum.db import db_session, make_engine
+from forum.db import db_session, make_engine, session_factory
 from forum.discussion import posting
 from forum.models import (
     Board,
@@ -178,8 +178,11 @@ def build_app(database_url: str, connection: Connection) -> Iterator[AppBuilder]
 
 @pytest.fixture
 def db(app: Flask) -> Iterator[Session]:
-    """A session on the test's transaction, for arranging data and checking results."""
-    session = app.extensions["forum.sessionmaker"]()
+    """A session on the test's transaction, for arranging data and checking results. Set up
+    as the app's own sessions are (the freshness listeners), so a write committed here bumps
+    the cached pages' versions as it would in a request, whether or not the app has served
+    one yet (before, the first site-wide bump left a flag that hid later ones)."""
+    session = session_factory(app)()
     yield session
     session.close()
 

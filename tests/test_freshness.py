@@ -325,3 +325,24 @@ def test_each_write_declares_what_it_changes(
     assert getattr(response, "status_code", 0) in (200, 302)
     assert [r.getMessage() for r in caplog.records if UNDECLARED in r.getMessage()] == []
     assert site_version(db) > before if empties_the_cache else site_version(db) == before
+
+
+def test_the_test_session_bumps_like_a_request_before_any_request(
+    app: Flask, make: Factory, db: Session
+) -> None:
+    """The `db` fixture's session is set up like the app's own (tests/conftest.py): two
+    site-wide writes committed in one test bump the site version twice, though the app has
+    served no request. Before, the first bump's flag outlived its transaction, so later
+    moderator actions in such tests bumped nothing and cache tests passed on a path production
+    never takes."""
+    moderator = make.user("bumping_mod", role=Role.ADMIN)
+    thread = make.thread(title="Bumped twice")
+    start = site_version(db)
+
+    moderation.set_locked(db, moderator, thread, True)
+    db.commit()
+    once = site_version(db)
+    moderation.set_locked(db, moderator, thread, False)
+    db.commit()
+
+    assert start < once < site_version(db)
