@@ -129,6 +129,8 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
     enabled = str(config["RATE_LIMITS"]).strip().lower() not in {"off", "0", "false", "no"}
     config["RATE_LIMITS_ENABLED"] = enabled
     config["RATELIMIT_ENABLED"] = enabled  # Flask-Limiter's own switch
+    # A refusal says when to come back (Retry-After), for people's browsers and polite bots.
+    config["RATELIMIT_HEADERS_ENABLED"] = True
     return config
 
 

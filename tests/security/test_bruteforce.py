@@ -796,6 +796,9 @@ def test_searches_and_suggestions_share_one_limit_per_address(
     answers = [scraper[n % len(scraper)].get(path).status_code for n, path in enumerate(paths)]
 
     assert answers == [200, 200, 200, 429, 429]
+    refused = scraper[0].get("/search?q=again")
+    assert refused.status_code == 429
+    assert 0 < int(refused.headers["Retry-After"]) <= 60
     assert visitor(cluster.apps[0], "192.0.2.42").get("/search?q=season").status_code == 200
     # Pages that only read the cache are not limited.
     assert scraper[0].get("/").status_code == 200
