@@ -183,26 +183,19 @@ _ROW_VERSIONS: dict[str, tuple[str, Callable[[dict[str, Any]], object] | None]] 
     "boards.index": ("(SELECT SUM(cache_version) FROM boards)", None),
 }
 CACHEABLE_ENDPOINTS = frozenset(_ROW_VERSIONS)
-# Feeds and sitemaps (serve_document), by endpoint as above. The site and board feeds print
-# their threads' opening posts: a new thread, and an opening post's edit or deletion, bump its
-# board (forum/discussion/posting.py). Sitemaps list threads' addresses and last posts: a new
-# post bumps its board, a rename or a hide is site-wide.
-_ALL_BOARDS = "(SELECT CAST(COALESCE(SUM(cache_version), 0) AS VARCHAR(20)) FROM boards)"
+# Feeds and sitemaps (serve_document) key on the versions of the pages they follow: a thread's
+# feed on its thread's, a board's on its board's, the site feed and the sitemaps on every
+# board's (the index's). The site and board feeds print their threads' opening posts: a new
+# thread, and an opening post's edit or deletion, bump its board (forum/discussion/posting.py).
+# Sitemaps list threads' addresses and last posts: a new post bumps its board, a rename or a
+# hide (a moderator action) is site-wide.
 _DOCUMENT_VERSIONS: dict[str, tuple[str, Callable[[dict[str, Any]], object] | None]] = {
-    # A new thread, an opening post's edit or deletion bumps its board (posting.py); hiding
-    # or moving anything is a moderator action, which is site-wide.
-    "feeds.site": (_ALL_BOARDS, None),
-    "feeds.board": (
-        "(SELECT CAST(cache_version AS VARCHAR(20)) FROM boards WHERE slug = {p})",
-        lambda args: args["slug"],
-    ),
-    "feeds.thread": (
-        "(SELECT CAST(cache_version AS VARCHAR(20)) FROM threads WHERE id = {p})",
-        lambda args: args["thread_id"],
-    ),
-    "crawlers.sitemap_index": (_ALL_BOARDS, None),
-    "crawlers.sitemap_boards": (_ALL_BOARDS, None),
-    "crawlers.sitemap_threads": (_ALL_BOARDS, None),
+    "feeds.site": _ROW_VERSIONS["boards.index"],
+    "feeds.board": _ROW_VERSIONS["boards.board"],
+    "feeds.thread": _ROW_VERSIONS["threads.thread"],
+    "crawlers.sitemap_index": _ROW_VERSIONS["boards.index"],
+    "crawlers.sitemap_boards": _ROW_VERSIONS["boards.index"],
+    "crawlers.sitemap_threads": _ROW_VERSIONS["boards.index"],
 }
 # The cached pages that read a query parameter (?page=N, nothing else): how many items the
 # page numbers count, read in the same statement (same parameter), and the page size's setting.
