@@ -23,6 +23,8 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     false,
+    text,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -109,6 +111,23 @@ class User(UserMixin, Base):
     # Renewal and cancellation news is a spoiler class this member opted into: board statuses
     # and threads marked as news stay hidden until revealed.
     hides_show_news: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Conversation (forum/conversation/): the unread notifications behind the header's bell,
+    # kept exact by the writes that add and read them, so no page pays a query for the count.
+    unread_notifications: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Email per notification kind: {"mention": "immediate" | "digest" | "never"}; a kind left
+    # out has its default (forum/conversation/notification_kinds.py).
+    email_choices: Mapped[dict[str, str]] = mapped_column(JSON, default=dict, server_default="{}")
+    # Threads the member starts or replies to are watched unless they turn this off.
+    auto_watch: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # Whether the member has muted members or set a level on a board (BoardState): only then
+    # does forum/access/viewer.py read them, so other members' pages pay no query for it.
+    has_conversation_settings: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
+    # "Mark all read", site-wide: threads with nothing newer count as read.
+    marked_read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the last digest mail was built for this member (forum/conversation/notification_mail.py).
+    digest_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The token of the AuthSession this request was authenticated by (forum/accounts/auth.py):
     # Flask-Login's user id, which the login and remember-me cookies carry, so deleting the row
     # logs that device out. The only per-request value on User, because Flask-Login asks the
@@ -545,3 +564,126 @@ class SearchDocument(Base):
     # The latest episode (episode_codes key) the post's inline episode spoilers are about; None
     # when it has none (generic spoilers are matched for anyone who may read the post).
     spoiler_key: Mapped[int | None] = mapped_column(Integer)
+
+
+# ------------------------------------------------------------------------------ conversation
+
+
+class WatchLevel(enum.StrEnum):
+    """How closely a member follows a thread or a board (forum/conversation/subscriptions.py).
+    A watched thread notifies every reply; a watched board every new thread. Muted: nothing
+    from it notifies, and a muted board's threads leave the member's latest views."""
+
+    WATCHING = "watching"
+    NORMAL = "normal"
+    MUTED = "muted"
+
+
+class NotificationKind(enum.StrEnum):
+    WATCHED_REPLY = "watched_reply"  # a reply in a thread you watch
+    REPLY = "reply"  # a reply to your post (in a thread you started)
+    MENTION = "mention"
+    QUOTE = "quote"
+    NEW_THREAD = "new_thread"  # a new thread on a board you watch
+    MODERATED = "moderated"  # a moderator acted on your post or thread
+    REPORT_RESOLVED = "report_resolved"
+
+
+class ThreadState(Base):
+    """One member and one thread: how far they have read (the last post number their pages
+    showed) and how closely they follow it. Written by reading a page (forum/conversation/
+    read_marks.py) and by the watch controls; joined into the thread and board pages'
+    statements, so it costs them none of its own."""
+
+    __tablename__ = "thread_states"
+    __table_args__ = (Index("ix_thread_states_thread_level", "thread_id", "level"),)
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    thread_id: Mapped[int] = mapped_column(
+        ForeignKey("threads.id", ondelete="CASCADE"), primary_key=True
+    )
+    last_read_number: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    level: Mapped[str] = mapped_column(
+        String(10), default=WatchLevel.NORMAL.value, server_default=WatchLevel.NORMAL.value
+    )
+    # The member chose the level themselves: auto-watch (on replying) never overrides it.
+    level_chosen: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class BoardState(Base):
+    """A member's level on a board (watching: notify new threads; muted: out of their latest
+    views, no notifications) and their "mark all read" on it. Read into the Viewer."""
+
+    __tablename__ = "board_states"
+    __table_args__ = (Index("ix_board_states_board_level", "board_id", "level"),)
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    board_id: Mapped[int] = mapped_column(
+        ForeignKey("boards.id", ondelete="CASCADE"), primary_key=True
+    )
+    level: Mapped[str] = mapped_column(
+        String(10), default=WatchLevel.NORMAL.value, server_default=WatchLevel.NORMAL.value
+    )
+    marked_read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class MemberMute(Base):
+    """`user_id` muted `muted_id`: their posts collapse for them and they can't notify them."""
+
+    __tablename__ = "member_mutes"
+    __table_args__ = (Index("ix_member_mutes_muted", "muted_id"),)
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    muted_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Notification(Base):
+    """Something for one member to look at. At most one UNREAD row per (member, kind, thread)
+    (a partial unique index): a new event of the same kind in the same thread adds to `count`
+    and moves `latest_post_id` forward rather than adding a row, so a busy thread can't flood
+    anyone; `post_id` stays the first unread post (where the link goes). `latest_post_id` only
+    grows, which makes writing the same event twice (a retried job) a no-op."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        Index(
+            "uq_notifications_unread",
+            "user_id",
+            "kind",
+            "thread_id",
+            unique=True,
+            sqlite_where=text("read_at IS NULL"),
+            postgresql_where=text("read_at IS NULL"),
+        ),
+        Index("ix_notifications_user_created", "user_id", "created_at"),
+        Index("ix_notifications_mail", "emailed_at", "read_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    thread_id: Mapped[int | None] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"))
+    post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    latest_post_id: Mapped[int | None] = mapped_column(Integer)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    count: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # For MODERATED and REPORT_RESOLVED: what happened, in words ("hid your post").
+    detail: Mapped[str] = mapped_column(Text, default="", server_default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Mailed (immediately or in a digest); None while waiting, or when the member chose never.
+    emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    thread: Mapped[Thread | None] = relationship(lazy="raise")
+    post: Mapped[Post | None] = relationship(foreign_keys=[post_id], lazy="raise")
+    actor: Mapped[User | None] = relationship(foreign_keys=[actor_id], lazy="raise")

@@ -2,9 +2,9 @@
 permission functions.
 
 A `Viewer` holds the signed-in member (or nobody) and the per-member state that decides what
-they see and may do: the boards they moderate and their running board suspensions; later
-features add theirs here (watch progress, mutes, read marks), each loaded in one query and only
-for the members who have any. The `User` row carries no request state: it is the account.
+they see and may do: the boards they moderate, their running board suspensions, the members
+they muted and their levels on boards (watching, muted, marked read), each loaded in one query
+and only for the members who have any. The `User` row carries no request state: it is the account.
 
 Visitors are `VISITOR`, built without touching the session cookie or the database, so a cached
 anonymous page stays a cheap hit.
@@ -22,10 +22,28 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from forum.models import BoardModerator, BoardSuspension, Role, User, utcnow
+from forum.models import (
+    BoardModerator,
+    BoardState,
+    BoardSuspension,
+    MemberMute,
+    Role,
+    User,
+    WatchLevel,
+    utcnow,
+)
 
 _NO_SUSPENSIONS: Mapping[int, BoardSuspension] = MappingProxyType({})
 _NO_LIMITS: Mapping[int, int] = MappingProxyType({})
+_NO_BOARD_STATES: Mapping[int, BoardMark] = MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class BoardMark:
+    """A member's own state on one board (a BoardState row, detached from the session)."""
+
+    level: str = WatchLevel.NORMAL.value
+    marked_read_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +67,10 @@ class Viewer:
     progress: Mapping[int, int] = field(default_factory=lambda: _NO_LIMITS)
     # Renewal and cancellation news is hidden from this member until revealed.
     hides_news: bool = False
+    # Conversation (forum/conversation/): the members this member muted (their posts collapse,
+    # they can't notify), and the member's level and "mark all read" per board.
+    muted_user_ids: frozenset[int] = frozenset()
+    board_marks: Mapping[int, BoardMark] = field(default_factory=lambda: _NO_BOARD_STATES)
 
     @property
     def is_authenticated(self) -> bool:
@@ -66,6 +88,33 @@ class Viewer:
     def username(self) -> str:
         return self.user.username if self.user is not None else ""
 
+    @property
+    def unread_notifications(self) -> int:
+        """The bell's count: on the user row, so no page pays a query for it."""
+        return self.user.unread_notifications if self.user is not None else 0
+
+    def board_level(self, board_id: int) -> str:
+        mark = self.board_marks.get(board_id)
+        return mark.level if mark is not None else WatchLevel.NORMAL.value
+
+    @property
+    def muted_board_ids(self) -> frozenset[int]:
+        return frozenset(
+            board_id
+            for board_id, mark in self.board_marks.items()
+            if mark.level == WatchLevel.MUTED
+        )
+
+    def read_floor(self, board_id: int) -> datetime | None:
+        """Threads with no post after this count as read for this member (their own "mark all
+        read", on this board or site-wide, whichever is later); None: no floor."""
+        mark = self.board_marks.get(board_id)
+        board_floor = mark.marked_read_at if mark is not None else None
+        site_floor = self.user.marked_read_at if self.user is not None else None
+        if board_floor is None or site_floor is None:
+            return board_floor or site_floor
+        return max(board_floor, site_floor)
+
     def spoiler_limit(self, board_id: int) -> int:
         """The key of the last episode of the board's show this viewer has seen."""
         return self.spoiler_limits.get(board_id, self.spoiler_default)
@@ -77,7 +126,7 @@ VISITOR = Viewer()
 def viewer_for(session: Session, user: User | None, now: datetime | None = None) -> Viewer:
     """The viewer `user` is, with their per-member state loaded. Members pay a query only for
     state they have: a board moderator for their boards, a member with a board suspension
-    running for those suspensions."""
+    running for those suspensions, a member with mutes or board levels for those."""
     if user is None or not user.is_authenticated:
         return VISITOR
     now = now or utcnow()
@@ -100,7 +149,21 @@ def viewer_for(session: Session, user: User | None, now: datetime | None = None)
                 )
             }
         )
-    return Viewer(user, moderated, suspensions)
+    muted: frozenset[int] = frozenset()
+    board_marks = _NO_BOARD_STATES
+    if user.has_conversation_settings:
+        muted = frozenset(
+            session.scalars(select(MemberMute.muted_id).where(MemberMute.user_id == user.id))
+        )
+        board_marks = MappingProxyType(
+            {
+                state.board_id: BoardMark(state.level, state.marked_read_at)
+                for state in session.scalars(
+                    select(BoardState).where(BoardState.user_id == user.id)
+                )
+            }
+        )
+    return Viewer(user, moderated, suspensions, muted_user_ids=muted, board_marks=board_marks)
 
 
 def current_viewer() -> Viewer:

@@ -25,6 +25,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from forum.access import permissions
 from forum.access.spoilers import thread_slug
 from forum.access.viewer import Viewer
+from forum.conversation import notifications, thread_states
 from forum.discussion import antispam, markup
 from forum.models import Board, Post, PostRevision, Thread, User, UTCDateTime, utcnow
 from forum.platform import freshness
@@ -73,6 +74,7 @@ def reply(
     except QuoteFromAnotherShow as refused:
         return Refused(str(refused), "body", 200)
     post = _append(session, thread, viewer.user, body, rendered, episode_key)
+    _converse(session, viewer.user, post, thread, rendered)
     return Posted(post, thread)
 
 
@@ -150,7 +152,19 @@ def start_thread(
         return Refused(str(refused), "body", 200)
     thread = _open_thread(session, board, viewer.user, title, episode_key, is_news)
     post = _append(session, thread, viewer.user, body, rendered, quoted_episode)
+    _converse(session, viewer.user, post, thread, rendered)
     return Posted(post, thread)
+
+
+def _converse(
+    session: Session, author: User, post: Post, thread: Thread, rendered: markup.Rendered
+) -> None:
+    """What a member's post does to the conversation (forum/conversation/): the author has
+    read it and follows the thread (auto-watch), and whoever it concerns is notified by a job
+    queued for after the commit, so a thread with 5,000 watchers costs this request no more
+    than one with none."""
+    thread_states.after_posting(session, author, thread.id, post.number)
+    notifications.post_added(session, post, rendered)
 
 
 def create_thread(

@@ -10,7 +10,7 @@ action behind it is allowed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -18,7 +18,7 @@ from forum.access import permissions, spoilers
 from forum.access.viewer import Viewer
 from forum.discussion.episode_codes import code_of
 from forum.discussion.spoiler_html import withhold
-from forum.models import Board, Post, Thread, User
+from forum.models import Board, Post, Thread, ThreadState, User, WatchLevel
 from forum.platform.links import link
 
 
@@ -94,6 +94,12 @@ class PostCard:
     revisions_url: str | None
     report_url: str | None
     can_moderate: bool  # whether to include mod/_post_tools.html
+    # Conversation (forum/conversation/): the quote-reply link (None: the viewer may not reply
+    # here, or the text isn't shown), whether the author is a member the viewer muted (the
+    # post collapses), and whether the viewer's unread posts start here (the "New" line).
+    quote_url: str | None = None
+    author_muted: bool = False
+    first_unread: bool = False
 
 
 def author_of(user: User | None, cache: dict[int, Author]) -> Author | None:
@@ -111,16 +117,23 @@ def author_of(user: User | None, cache: dict[int, Author]) -> Author | None:
 
 
 def post_cards(
-    posts: Sequence[Post], thread: Thread, viewer: Viewer, spoiler_limit: int | None = None
+    posts: Sequence[Post],
+    thread: Thread,
+    viewer: Viewer,
+    spoiler_limit: int | None = None,
+    last_read: int | None = None,
 ) -> list[PostCard]:
     """One card per post (authors loaded), as `viewer` sees it. `spoiler_limit`: the last
     episode whose spoilers the page may show (the viewer's own on the thread's board unless
-    they asked to see this thread anyway)."""
+    they asked to see this thread anyway). `last_read`: the number of the last post the member
+    had read before this page (None: never opened, or a visitor: no "New" line)."""
     now = datetime.now(UTC)
     authors: dict[int, Author] = {}
     # mod/_post_tools.html decides per post what a moderator's tools offer.
     moderator = permissions.can_moderate_post(viewer, thread)
     limit = viewer.spoiler_limit(thread.board_id) if spoiler_limit is None else spoiler_limit
+    may_reply = viewer.is_authenticated and permissions.can_reply(viewer, thread)
+    muted = viewer.muted_user_ids
     cards = []
     for post in posts:
         can_edit = permissions.can_edit_post(viewer, post, thread)
@@ -146,6 +159,11 @@ def post_cards(
                 if permissions.can_report(viewer, post)
                 else None,
                 can_moderate=moderator,
+                quote_url=link("quoting.quote", post_id=post.id)
+                if may_reply and shows_text and withheld is None and not post.is_deleted
+                else None,
+                author_muted=post.author_id in muted,
+                first_unread=last_read is not None and post.number == last_read + 1,
             )
         )
     return cards
@@ -179,13 +197,39 @@ class ThreadRow:
     last_posted: Moment
     # Hidden by a moderator: only the board's moderators get such rows, marked "Hidden".
     hidden: bool
+    # Unread tracking, for members: the thread has posts they haven't read (bold), how many
+    # (0 with `unread` set: a thread they never opened, "new"), and where to jump.
+    unread: bool = False
+    new_posts: int = 0
+    unread_url: str | None = None
 
 
-def thread_rows(threads: Sequence[Thread], viewer: Viewer) -> list[ThreadRow]:
-    """One row per thread (author and last poster loaded), titles masked for `viewer`."""
+def unread_posts(thread: Thread, state: ThreadState | None, viewer: Viewer) -> tuple[bool, int]:
+    """(unread, how many new posts) for a member's row of `thread`: a thread they read up to
+    its last post, muted, or with nothing newer than their "mark all read" is read; one they
+    never opened is unread ("new", 0) when it had a post since they joined."""
+    if viewer.user is None or (state is not None and state.level == WatchLevel.MUTED):
+        return False, 0
+    floor = viewer.read_floor(thread.board_id)
+    if floor is not None and thread.last_post_at <= floor:
+        return False, 0
+    if state is None:
+        return thread.last_post_at > viewer.user.created_at, 0
+    new = thread.post_count - state.last_read_number
+    return new > 0, max(new, 0)
+
+
+def thread_rows(
+    threads: Sequence[Thread],
+    viewer: Viewer,
+    states: Mapping[int, ThreadState] | None = None,
+) -> list[ThreadRow]:
+    """One row per thread (author and last poster loaded), titles masked for `viewer`;
+    `states`: the member's ThreadState rows by thread id (reading.BoardListing.states)."""
     now = datetime.now(UTC)
     authors: dict[int, Author] = {}
     titles = [spoilers.thread_title(viewer, thread) for thread in threads]
+    unread = [unread_posts(thread, (states or {}).get(thread.id), viewer) for thread in threads]
     return [
         ThreadRow(
             thread=thread,
@@ -200,8 +244,11 @@ def thread_rows(threads: Sequence[Thread], viewer: Viewer) -> list[ThreadRow]:
             last_poster=author_of(thread.last_poster, authors),
             last_posted=Moment.of(thread.last_post_at, now),
             hidden=thread.is_hidden,
+            unread=is_unread,
+            new_posts=new_posts,
+            unread_url=link("unread.thread", thread_id=thread.id) if is_unread else None,
         )
-        for thread, title in zip(threads, titles, strict=True)
+        for thread, title, (is_unread, new_posts) in zip(threads, titles, unread, strict=True)
     ]
 
 

@@ -6,8 +6,8 @@ not see is never loaded, counted or paged over."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from sqlalchemy import Select, and_, bindparam, func, select, true
@@ -22,7 +22,7 @@ from forum.access.visibility import (
     unspoiled_posts,
     visible_threads,
 )
-from forum.models import Board, Post, Thread, User
+from forum.models import Board, Post, Thread, ThreadState, User
 from forum.platform.pagination import Page, page_of
 from forum.platform.text import identity_key
 
@@ -41,6 +41,9 @@ class BoardListing:
     board: Board
     threads: Sequence[Thread]
     page: Page
+    # The member's own row for each listed thread they have one for (read marks, watch
+    # level), by thread id; empty for visitors. Joined into the threads' statement.
+    states: Mapping[int, ThreadState] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,9 @@ class ThreadListing:
     thread: Thread
     posts: Sequence[Post]
     page: Page
+    # The member's row for this thread (how far they read, how they follow it); None for
+    # visitors and for members who never opened it. Joined into the thread's statement.
+    state: ThreadState | None = None
 
 
 @dataclass(frozen=True)
@@ -138,7 +144,20 @@ def board_listing(
         .options(joinedload(Thread.author), joinedload(Thread.last_poster))
         .order_by(*listing_order)
     )
-    return BoardListing(board, session.scalars(stmt).all(), page)
+    if viewer.id is None:
+        return BoardListing(board, session.scalars(stmt).all(), page)
+    rows = session.execute(
+        stmt.add_columns(ThreadState).outerjoin(
+            ThreadState,
+            and_(ThreadState.thread_id == Thread.id, ThreadState.user_id == viewer.id),
+        )
+    ).all()
+    return BoardListing(
+        board,
+        [thread for thread, _ in rows],
+        page,
+        {thread.id: state for thread, state in rows if state is not None},
+    )
 
 
 # The thread page's statements are built once and run with bound values: building a select()
@@ -170,6 +189,23 @@ def _visible_thread_with_board(boards: frozenset[int] | None) -> Select[Thread]:
     )
 
 
+# The same, with the member's own ThreadState row (read mark, watch level) joined in.
+@lru_cache(maxsize=256)
+def _visible_thread_with_state(boards: frozenset[int] | None) -> Select[tuple[Thread, ThreadState]]:
+    return (
+        select(Thread, ThreadState)
+        .outerjoin(
+            ThreadState,
+            and_(
+                ThreadState.thread_id == Thread.id,
+                ThreadState.user_id == bindparam("user_id"),
+            ),
+        )
+        .where(Thread.id == bindparam("thread_id"), threads_visible_with(boards))
+        .options(joinedload(Thread.board))
+    )
+
+
 def thread_with_board(session: Session, thread_id: int) -> Thread | None:
     return session.scalar(_THREAD_WITH_BOARD, {"thread_id": thread_id})
 
@@ -180,8 +216,17 @@ def thread_listing(
     """A page of a thread `viewer` may see (None when it doesn't exist or is hidden from them).
     Every post of a visible thread has its slot (visibility.visible_posts): those whose text
     the viewer may not read are printed as stubs (presenting.post_cards)."""
-    stmt = _visible_thread_with_board(moderated_boards(viewer))
-    thread = session.scalar(stmt, {"thread_id": thread_id})
+    state: ThreadState | None = None
+    if viewer.id is None:
+        thread = session.scalar(
+            _visible_thread_with_board(moderated_boards(viewer)), {"thread_id": thread_id}
+        )
+    else:
+        row = session.execute(
+            _visible_thread_with_state(moderated_boards(viewer)),
+            {"thread_id": thread_id, "user_id": viewer.id},
+        ).first()
+        thread, state = row if row is not None else (None, None)
     if thread is None:
         return None
     page = page_of(thread.post_count, per_page, page_number)
@@ -189,7 +234,7 @@ def thread_listing(
     posts = session.scalars(
         _PAGE_OF_POSTS, {"thread_id": thread.id, "first": first, "last": first + per_page - 1}
     ).all()
-    return ThreadListing(thread, posts, page)
+    return ThreadListing(thread, posts, page, state)
 
 
 def post_in_thread(session: Session, post_id: int) -> Post | None:

@@ -26,8 +26,10 @@ from flask.cli import with_appcontext
 from huey import Huey, RedisHuey, SqliteHuey, crontab
 from huey.api import Task, TaskWrapper
 from redis import ConnectionPool
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, event, func, select
+from sqlalchemy.orm import Session, sessionmaker
 
+from forum import db
 from forum.models import FailedJob, utcnow
 from forum.platform import freshness, redisconn
 from forum.platform.requestlog import log_job
@@ -75,6 +77,32 @@ class Job:
 
 
 DECLARED: dict[str, Job] = {}
+
+# session.info key: the jobs a transaction queues when it commits.
+_AFTER_COMMIT = "jobs.after_commit"
+
+
+def after_commit(session: Session, job: Job, *args: Any) -> None:
+    """Queue a run of `job` once this session's transaction commits, and never if it rolls
+    back. Domain functions don't commit, and a job queued before the commit could run before
+    the rows it reads exist (or for rows that never will)."""
+    session.info.setdefault(_AFTER_COMMIT, []).append((job, args))
+
+
+def _queue_committed(session: Session) -> None:
+    for job, args in session.info.pop(_AFTER_COMMIT, ()):
+        job.enqueue(*args)
+
+
+def _forget_rolled_back(session: Session) -> None:
+    session.info.pop(_AFTER_COMMIT, None)
+
+
+def _watch(maker: sessionmaker[Session]) -> None:
+    event.listen(maker, "after_commit", _queue_committed)
+    event.listen(
+        maker, "after_soft_rollback", lambda session, _previous: _forget_rolled_back(session)
+    )
 
 
 def task(
@@ -307,4 +335,5 @@ def init_app(app: Flask) -> None:
     from forum.platform import mail  # noqa: F401
 
     app.extensions["forum.jobs"] = JobQueue(app)
+    db.prepare_sessions(app, _watch)
     app.cli.add_command(worker_command)

@@ -32,12 +32,18 @@ def register_blueprints(app: Flask) -> None:
         errors,
         feeds,
         history,
+        live,
+        mail_choices,
         mod,
+        notifications,
+        quoting,
         reports,
         search,
         signin,
         threads,
+        unread,
         users,
+        watching,
     )
 
     # Before any blueprint adds a rule: rules bind their converter when they are added.
@@ -57,6 +63,12 @@ def register_blueprints(app: Flask) -> None:
         signin,
         feeds,
         crawlers,
+        notifications,
+        mail_choices,
+        watching,
+        unread,
+        quoting,
+        live,
     ):
         app.register_blueprint(module.bp)
     errors.init_app(app)

@@ -43,7 +43,7 @@ def board(slug: str) -> str:
     return render_template(
         "boards/board.html",
         listing=listing,
-        rows=presenting.thread_rows(listing.threads, viewer),
+        rows=presenting.thread_rows(listing.threads, viewer, listing.states),
         episodes=get_settings(db_session()).episodes.of(listing.board.id),
         progress_form=ProgressForm() if viewer.user is not None else None,
         progress=watching.shown_progress(viewer, listing.board.id),

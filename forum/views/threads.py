@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 from forum.access import permissions, spoilers
 from forum.access.spoilers import EpisodeInfo
 from forum.access.viewer import current_viewer
+from forum.conversation import read_marks
 from forum.db import db_session
 from forum.discussion import markup, posting, presenting, reading
 from forum.discussion.episode_codes import code_of
@@ -104,12 +105,19 @@ def thread(thread_id: int, slug: str | None = None) -> str | Response:
     # cookie-free and cacheable (forum/platform/pagecache.py).
     member = current_user.is_authenticated
     cards = presenting.post_cards(
-        listing.posts, current, viewer, spoilers.thread_page_limit(viewer, current, revealed)
+        listing.posts,
+        current,
+        viewer,
+        spoilers.thread_page_limit(viewer, current, revealed),
+        last_read=listing.state.last_read_number if listing.state is not None else None,
     )
     # The delete buttons' form, only for a page that shows one: a form costs 0.2-0.3 ms to
     # build, and most pages a member reads hold none of their posts.
     deletable = member and any(card.delete_url for card in cards)
     episodes = _episodes_of(current)
+    boards = reading.boards_for_move(db_session(), viewer)
+    # Last, after every read: it ends the page's read transaction (forum/db.py write_apart).
+    read_marks.mark_page_read(db_session(), viewer, listing)
     return render_template(
         "threads/thread.html",
         listing=listing,
@@ -120,7 +128,7 @@ def thread(thread_id: int, slug: str | None = None) -> str | Response:
         episode_error=None,
         action_form=EmptyForm() if deletable else None,
         preview=None,
-        boards=reading.boards_for_move(db_session(), viewer),
+        boards=boards,
         episodes=episodes,
         episode_code=code_of(current.episode_key) if current.episode_key else None,
         revealed="1" if revealed else None,
