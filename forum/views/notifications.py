@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, abort
+from werkzeug.wrappers import Response
 
 bp = Blueprint("notifications", __name__)
 
