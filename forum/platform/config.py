@@ -66,6 +66,9 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_RETRY_SECONDS": 0,
     # The queue's name (its Redis keys): sites sharing one Redis keep separate queues.
     "JOBS_NAME": "showboard",
+    # Seconds a notification waits before it is mailed, so a member reading along in the app
+    # (which marks it read) gets no mail for it (forum/conversation/notification_mail.py).
+    "NOTIFICATION_MAIL_DELAY_SECONDS": 120,
     # Run jobs inside the request instead of queueing them. None: on under TESTING only.
     "JOBS_IMMEDIATE": None,
     # Mail bombing: confirmation resends and email changes per member, and every mail the

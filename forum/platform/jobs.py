@@ -57,6 +57,8 @@ class Job:
     summary: Callable[..., str] = lambda *args: ""
     # A setting that, when set, replaces retry_delay (operators and the cluster check tune it).
     retry_delay_setting: str | None = None
+    # A setting holding the seconds a queued run waits before it may start (0: at once).
+    delay_setting: str | None = None
 
     def first_delay(self, config: Any) -> int:
         if self.retry_delay_setting and config.get(self.retry_delay_setting):
@@ -64,8 +66,12 @@ class Job:
         return self.retry_delay
 
     def enqueue(self, *args: Any) -> None:
-        """Queue a run of this job in the current app (after the request's commit)."""
+        """Queue a run of this job in the current app (after the request's commit), to start
+        after its delay setting's seconds when it has one."""
         queue().enqueue(self, args)
+
+    def start_delay(self, config: Any) -> int:
+        return int(config.get(self.delay_setting) or 0) if self.delay_setting else 0
 
     def retry_delays(self, config: Any = None) -> list[float]:
         """Seconds waited before each retry (Huey multiplies the delay by `backoff` each time)."""
@@ -112,9 +118,11 @@ def task(
     backoff: float = 0,
     summary: Callable[..., str] | None = None,
     retry_delay_setting: str | None = None,
+    delay_setting: str | None = None,
 ) -> Callable[[Callable[..., None]], Job]:
     """Declare a job; `retries` more tries after the first, waiting `retry_delay` seconds,
-    then that times `backoff`, and so on."""
+    then that times `backoff`, and so on. `delay_setting` names a setting: each run waits
+    that many seconds after being queued."""
 
     def declare(func: Callable[..., None]) -> Job:
         job = Job(
@@ -125,6 +133,7 @@ def task(
             backoff,
             summary=summary or (lambda *args: ""),
             retry_delay_setting=retry_delay_setting,
+            delay_setting=delay_setting,
         )
         DECLARED[job.name] = job
         return job
@@ -169,7 +178,12 @@ class JobQueue:
 
     def enqueue(self, job: Job, args: Sequence[Any]) -> None:
         try:
-            self.task(job)(*args)
+            delay = job.start_delay(self.app.config)
+            # Jobs that run in the request (tests) can't wait: a delayed one would never run.
+            if delay and not self.huey.immediate:
+                self.task(job).schedule(args, delay=delay)
+            else:
+                self.task(job)(*args)
         except Exception as error:  # the queue is down: the request must still answer
             log.exception("Could not queue job %s", job.name)
             record_failure(job, args, f"could not be queued: {error!r}", attempts=0)
@@ -331,6 +345,7 @@ def worker_command(workers: int) -> None:
 
 def init_app(app: Flask) -> None:
     # Importing a module declares its jobs; these are the modules that have some.
+    from forum.conversation import notification_mail  # noqa: F401
     from forum.discussion import episodes  # noqa: F401
     from forum.platform import mail  # noqa: F401
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -34,11 +35,17 @@ class Mail:
     to: str
     subject: str
     body: str
+    # Extra headers, (name, value) pairs: List-Unsubscribe on notification mail.
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 def send(mail: Mail) -> None:
     """Queue `mail` for delivery. Call it after the request's commit."""
-    deliver.enqueue(mail.to, mail.subject, mail.body)
+    if mail.headers:
+        # As lists: the job's arguments go through the queue's serializer.
+        deliver.enqueue(mail.to, mail.subject, mail.body, [list(pair) for pair in mail.headers])
+    else:
+        deliver.enqueue(mail.to, mail.subject, mail.body)
 
 
 def site_name() -> str:
@@ -58,8 +65,8 @@ def _sender(configured: str, default_site_name: str, sender_name: str) -> str:
     return formataddr((sender_name, address))
 
 
-def _summary(to: str, subject: str, _body: str) -> str:
-    # The body holds one-time links: never kept with a failure.
+def _summary(to: str, subject: str, _body: str, _headers: object = ()) -> str:
+    # The body and the headers hold one-time or unsubscribe links: never kept with a failure.
     return f"to={to} subject={subject!r}"
 
 
@@ -72,12 +79,14 @@ def _summary(to: str, subject: str, _body: str) -> str:
     summary=_summary,
     retry_delay_setting="MAIL_RETRY_SECONDS",
 )
-def deliver(to: str, subject: str, body: str) -> None:
+def deliver(to: str, subject: str, body: str, headers: Sequence[Sequence[str]] = ()) -> None:
     message = EmailMessage()
     config = current_app.config
     message["From"] = _sender(config["MAIL_FROM"], config["SITE_NAME"], site_name())
     message["To"] = to
     message["Subject"] = subject
+    for name, value in headers:
+        message[name] = value
     message.set_content(body)
     url = current_app.config.get("SMTP_URL")
     if url:
