@@ -14,6 +14,7 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
 from forum.accounts import membership
+from forum.conversation import mentions
 from forum.db import db_session, engine
 from forum.discussion import episodes, markup
 from forum.discussion.episode_codes import code_of
@@ -254,7 +255,7 @@ def rerender(everything: bool) -> None:
         stmt = stmt.where(Post.render_version != markup.RENDER_VERSION)
     count = 0
     for post in session.scalars(stmt):
-        html = markup.render(post.source).html
+        html = markup.render(post.source, mentions.resolver_for(session)).html
         if html != post.html:
             # What search finds follows the text (its title, if any, is unchanged).
             search_documents.index_text(session, post.id, html)

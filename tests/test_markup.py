@@ -29,8 +29,9 @@ def test_render_version_counts_rule_changes() -> None:
     # 2: table alignment as a class, and posts past MAX_LINK_BRACKETS render without links.
     # 3: Markdown only within the budget (tests/test_markup_bounds.py), the rest plain text.
     # 4: >!spoilers!< (tests/test_spoiler_markup.py). 5: no spoiler in an image's alt text.
+    # 6: @mentions of members link to their profiles (tests/test_mentions.py).
     # Bump it with every rule change; `flask posts rerender` brings stored posts up to date.
-    assert RENDER_VERSION == 5
+    assert RENDER_VERSION == 6
 
 
 def test_render_returns_plain_str_and_as_markup_wraps_it() -> None:

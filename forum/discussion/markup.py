@@ -23,10 +23,11 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from html import unescape
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from bleach.sanitizer import Cleaner
 from markdown_it import MarkdownIt
@@ -53,7 +54,8 @@ else:
 # MAX_TABLE_CELLS, at most MAX_LINKS bare URLs become links. 4: >!spoilers!< and >!S1E8: episode
 # spoilers!< as a checkbox in a label (forum/discussion/spoiler_html.py withholds them).
 # 5: a spoiler inside an image's description is dropped (alt text can't hide it).
-RENDER_VERSION: int = 5
+# 6: @name links to the member's profile (class="mention") when the name is an account's.
+RENDER_VERSION: int = 6
 
 # Deeper quotes/lists are cut off (content dropped) by markdown-it, emphasis by _cap_inline_nesting
 MAX_NESTING = 20
@@ -68,12 +70,20 @@ TABLE_ALIGNMENTS = ("left", "center", "right")
 ALIGNMENT_CLASSES = frozenset(f"align-{side}" for side in TABLE_ALIGNMENTS)
 
 
+MENTION_CLASS = "mention"
+
+
 def _allowed_cell_attribute(_tag: str, name: str, value: str) -> bool:
     return name == "class" and value in ALIGNMENT_CLASSES
 
 
+def _allowed_link_attribute(_tag: str, name: str, value: str) -> bool:
+    # class only as a mention's: Markdown gives links no class, so only _link_mentions makes it.
+    return name in ("href", "title", "rel") or (name == "class" and value == MENTION_CLASS)
+
+
 ALLOWED_ATTRIBUTES: dict[str, list[str] | Callable[[str, str, str], bool]] = {
-    "a": ["href", "title", "rel"],
+    "a": _allowed_link_attribute,
     "img": ["src", "alt", "title", "loading", "referrerpolicy"],
     "th": _allowed_cell_attribute,  # class="align-left|center|right" only
     "td": _allowed_cell_attribute,
@@ -268,8 +278,10 @@ class Rendered:
     them (notifications, quote links, spoiler masks) resolve them when the post is saved."""
 
     html: str
-    # @name as typed, in order of first appearance, each once. Not resolved to accounts:
-    # a name may be nobody's, and the caller compares by identity key (forum/platform/text.py).
+    # @name as typed, in order of first appearance, each once: those a notification may go
+    # to, so none inside a quote (the quoted author wrote it; the quote notifies them) or a
+    # spoiler (a notification would give away what it hides). Not resolved to accounts: a
+    # name may be nobody's, and the caller compares by identity key (forum/platform/text.py).
     mentions: tuple[str, ...] = ()
     # The posts it quotes: a link to a post's permalink (/p/<id>) inside a blockquote, which
     # is what a quote-reply writes, in order of first appearance, each once.
@@ -278,37 +290,56 @@ class Rendered:
     spoiler_codes: frozenset[int] = frozenset()
 
 
-def render(source: str) -> Rendered:
+# Maps @names as typed to the usernames of the accounts they name, leaving out names that are
+# nobody's (forum/conversation/mentions.py's resolver_for: one query for all of them).
+MentionResolver = Callable[[Sequence[str]], Mapping[str, str]]
+# A post names at most this many members for the resolver to look up (the notifications take
+# the first ten); later names stay text.
+MAX_RESOLVED_MENTIONS = 100
+
+
+def render(source: str, mention_resolver: MentionResolver | None = None) -> Rendered:
     """Turn a post's Markdown source into sanitised HTML, ready to store, with what it found.
-    Called where text is saved (forum/discussion/posting.py), by `flask posts rerender`, and
-    through :func:`preview`; nowhere else."""
-    return _render(source)[0]
+    With `mention_resolver`, each @name that is a member's becomes a link to their profile
+    (as it is when the post is saved: `flask posts rerender` resolves again). Called where
+    text is saved (forum/discussion/posting.py), by `flask posts rerender`, and through
+    :func:`preview`; nowhere else."""
+    return _render(source, mention_resolver)[0]
 
 
-def preview(source: str) -> str:
+def preview(source: str, mention_resolver: MentionResolver | None = None) -> str:
     """What `source` will look like once posted: the HTML render() would store."""
-    return _render(source)[0].html
+    return _render(source, mention_resolver)[0].html
 
 
 def rendering(source: str) -> Rendering:
     """:func:`render`, with its work counted. The part of `source` past markup_bounds'
     budget becomes escaped paragraphs, after the sanitised Markdown of the part before."""
-    return _render(source)[1]
+    return _render(source, None)[1]
 
 
-def _render(source: str) -> tuple[Rendered, Rendering]:
+def _render(source: str, resolver: MentionResolver | None) -> tuple[Rendered, Rendering]:
     cut = spoiler_markup.cut_outside_spoiler(source, bounds.markdown_length(source))
     head, tail = source[:cut], source[cut:]
     md = _md if head.count("[") <= MAX_LINK_BRACKETS else _md_without_links
     with bounds.allowance():
         tokens = md.parse(head)
+        found = _references(tokens)
+        if resolver is not None and found.linkable:
+            members = resolver(found.linkable[:MAX_RESOLVED_MENTIONS])
+            if members:
+                _link_mentions(tokens, members)
         html = md.renderer.render(tokens, md.options, {})
     token_count = sum(1 + len(token.children or ()) for token in tokens)
     stored = _sanitize(html) + _plain_paragraphs(tail)
-    mentions, quoted = _references(tokens)
     spoilers = spoiler_html.spoiler_keys(stored)
     return (
-        Rendered(html=stored, mentions=mentions, quoted_post_ids=quoted, spoiler_codes=spoilers),
+        Rendered(
+            html=stored,
+            mentions=found.mentions,
+            quoted_post_ids=found.quoted,
+            spoiler_codes=spoilers,
+        ),
         Rendering(
             html=stored,
             markdown_chars=cut,
@@ -325,27 +356,107 @@ _MENTION = re.compile(r"(?<![\w@])@([\w-]{2,30})(?![\w-])")
 _PERMALINK = re.compile(r"^/p/([1-9][0-9]{0,9})/?$")
 
 
-def _references(tokens: list[Token]) -> tuple[tuple[str, ...], tuple[int, ...]]:
+@dataclass(frozen=True, slots=True)
+class _References:
+    mentions: tuple[str, ...]  # outside quotes, code and spoilers: Rendered.mentions
+    linkable: tuple[str, ...]  # outside code, spoilers and link texts, quotes included
+    quoted: tuple[int, ...]
+
+
+def _mentionable(block: Token) -> Iterator[tuple[Token, bool]]:
+    """The text tokens of an inline block where an @name may be (outside spoilers), each with
+    whether it is inside a link's text (shown as written: a link can't hold another)."""
+    in_spoiler = False  # spoilers don't nest
+    links = 0
+    for token in block.children or ():
+        if token.type in spoiler_markup.TOKEN_TYPES:
+            in_spoiler = token.type == "spoiler_open"
+        elif token.type == "link_open":
+            links += 1
+        elif token.type == "link_close":
+            links -= 1
+        elif token.type == "text" and "@" in token.content and not in_spoiler:
+            yield token, links > 0
+
+
+def _references(tokens: list[Token]) -> _References:
     """The @names in plain text outside spoilers and the permalinks inside blockquotes, from the
     parsed tokens: one pass over what Markdown already produced, so code spans and blocks (their
-    own token types) and link addresses (attributes, not text) are skipped for free."""
+    own token types) and link addresses (attributes, not text) are skipped for free. A mention
+    inside a spoiler stays text and notifies nobody (either would give away what it hides); one
+    inside a quote is linked but notifies nobody (the quoted author wrote it)."""
     mentions: dict[str, None] = {}
+    linkable: dict[str, None] = {}
     quoted: dict[int, None] = {}
     quote_depth = 0
     for block in tokens:
         quote_depth += block.type == "blockquote_open"
         quote_depth -= block.type == "blockquote_close"
-        in_spoiler = False  # a mention's notification would give away what the spoiler hides
-        for token in block.children or ():
-            if token.type in spoiler_markup.TOKEN_TYPES:  # spoilers don't nest
-                in_spoiler = token.type == "spoiler_open"
-            elif token.type == "text" and "@" in token.content and not in_spoiler:
-                mentions.update((name, None) for name in _MENTION.findall(token.content))
-            elif quote_depth and token.type == "link_open":
-                found = _PERMALINK.match(str(token.attrs.get("href", "")))
-                if found:
-                    quoted[int(found.group(1))] = None
-    return tuple(mentions), tuple(quoted)
+        for token, in_link in _mentionable(block):
+            names = _MENTION.findall(token.content)
+            if not quote_depth:
+                mentions.update(dict.fromkeys(names))
+            if not in_link:
+                linkable.update(dict.fromkeys(names))
+        if quote_depth:
+            for token in block.children or ():
+                if token.type == "link_open":
+                    found = _PERMALINK.match(str(token.attrs.get("href", "")))
+                    if found:
+                        quoted[int(found.group(1))] = None
+    return _References(tuple(mentions), tuple(linkable), tuple(quoted))
+
+
+def profile_path(username: str) -> str:
+    """A member's profile (forum/views/users.py's /u/<username>), without Flask: markup runs
+    in jobs and the CLI too."""
+    return "/u/" + quote(username, safe="")
+
+
+def _link_mentions(tokens: list[Token], members: Mapping[str, str]) -> None:
+    """Each @name in `members` (as typed -> username) becomes a link to that member's profile,
+    its text as typed: the same text tokens _references read, split around the names."""
+    for block in tokens:
+        if block.type != "inline" or not block.children:
+            continue
+        targets = {id(token) for token, in_link in _mentionable(block) if not in_link}
+        if not targets:
+            continue
+        children: list[Token] = []
+        for token in block.children:
+            if id(token) in targets:
+                children.extend(_split_mentions(token, members))
+            else:
+                children.append(token)
+        block.children = children
+
+
+def _split_mentions(token: Token, members: Mapping[str, str]) -> list[Token]:
+    pieces: list[Token] = []
+    done = 0
+    for found in _MENTION.finditer(token.content):
+        username = members.get(found.group(1))
+        if username is None:
+            continue
+        if found.start() > done:
+            pieces.append(_text(token.content[done : found.start()], token.level))
+        opening = Token("link_open", "a", 1, level=token.level)
+        opening.attrs = {"href": profile_path(username), "class": MENTION_CLASS}
+        pieces += [
+            opening,
+            _text(found.group(), token.level + 1),
+            Token("link_close", "a", -1, level=token.level),
+        ]
+        done = found.end()
+    if not pieces:
+        return [token]
+    if done < len(token.content):
+        pieces.append(_text(token.content[done:], token.level))
+    return pieces
+
+
+def _text(content: str, level: int) -> Token:
+    return Token("text", "", 0, content=content, level=level)
 
 
 _BLANK_LINES = re.compile(r"\n[ \t]*\n\s*")

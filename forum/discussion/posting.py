@@ -25,7 +25,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from forum.access import permissions
 from forum.access.spoilers import thread_slug
 from forum.access.viewer import Viewer
-from forum.conversation import notifications, thread_states
+from forum.conversation import mentions, notifications, thread_states
 from forum.discussion import antispam, markup
 from forum.models import Board, Post, PostRevision, Thread, User, UTCDateTime, utcnow
 from forum.platform import freshness
@@ -66,7 +66,7 @@ def reply(
     refusal = permissions.reply_refusal(viewer, thread)
     if refusal or viewer.user is None:
         return Refused(refusal or "Log in to reply.", None, 403)
-    rendered = markup.render(body)
+    rendered = markup.render(body, mentions.resolver_for(session))
     if message := antispam.text_refusal(session, viewer.user, rendered.html, body, dict(config)):
         return Refused(message, "body", 200)
     try:
@@ -143,7 +143,7 @@ def start_thread(
     limits = dict(config)
     if message := antispam.thread_limit_refusal(session, viewer.user, limits):
         return Refused(message, None, 200)
-    rendered = markup.render(body)
+    rendered = markup.render(body, mentions.resolver_for(session))
     if message := antispam.text_refusal(session, viewer.user, rendered.html, body, limits):
         return Refused(message, "body", 200)
     try:
@@ -342,7 +342,7 @@ def _append(
 def edit_post(session: Session, post: Post, body: str, editor: User) -> Refused | None:
     """Replace a post's text, keeping the previous version as a revision. A quote added by the
     edit raises the episode the post discusses (never lowers it), as in a reply."""
-    rendered = markup.render(body)
+    rendered = markup.render(body, mentions.resolver_for(session))
     # Only the quotes the edit adds: one already there was judged when it was written (and a
     # moderator redacting an old post must not be refused over it).
     added = set(rendered.quoted_post_ids)
