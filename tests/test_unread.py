@@ -9,7 +9,6 @@ import re
 from datetime import timedelta
 
 import pytest
-from flask import Flask
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
@@ -70,8 +69,7 @@ def board_page(browser: Browserish, board: Board) -> str:
 def posts_of(db: Session, thread: Thread) -> dict[int, Post]:
     """The thread's posts by number."""
     return {
-        post.number: post
-        for post in db.scalars(select(Post).where(Post.thread_id == thread.id))
+        post.number: post for post in db.scalars(select(Post).where(Post.thread_id == thread.id))
     }
 
 
