@@ -345,7 +345,7 @@ def worker_command(workers: int) -> None:
 
 def init_app(app: Flask) -> None:
     # Importing a module declares its jobs; these are the modules that have some.
-    from forum.conversation import notification_mail  # noqa: F401
+    from forum.conversation import fan_out, notification_mail  # noqa: F401
     from forum.discussion import episodes  # noqa: F401
     from forum.platform import mail  # noqa: F401
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from forum.access.spoilers import public_thread_label, thread_may_be_masked, thread_slug
 from forum.accounts import membership
+from forum.conversation import notifications
 from forum.discussion import posting
 from forum.models import (
     Board,
@@ -130,6 +131,8 @@ def set_locked(
         target=thread,
         reason=reason,
     )
+    what = "locked your thread" if locked else "unlocked your thread"
+    notifications.moderated(session, actor=actor, thread=thread, what=what, reason=reason)
 
 
 def set_pinned(
@@ -161,6 +164,9 @@ def rename_thread(
         # The old title of a thread some readers have masked stays out of the public log.
         details="" if thread_may_be_masked(thread) else f"from “{old}”",
     )
+    notifications.moderated(
+        session, actor=actor, thread=thread, what="renamed your thread", reason=reason
+    )
 
 
 def set_thread_hidden(
@@ -179,6 +185,8 @@ def set_thread_hidden(
         target=thread,
         reason=reason,
     )
+    what = "hid your thread" if hidden else "restored your thread"
+    notifications.moderated(session, actor=actor, thread=thread, what=what, reason=reason)
 
 
 def move_thread(
@@ -202,6 +210,8 @@ def move_thread(
         reason=reason,
         details=f"from {origin_name} to {destination.name}",
     )
+    what = f"moved your thread to {destination.name}"
+    notifications.moderated(session, actor=actor, thread=thread, what=what, reason=reason)
 
 
 def _shift_board_totals(session: Session, board_id: int, threads: int, posts: int) -> None:
@@ -245,6 +255,8 @@ def set_post_hidden(
         board_id=board_id,
         reason=reason,
     )
+    what = f"{'hid' if hidden else 'restored'} your post #{post.number}"
+    notifications.moderated(session, actor=actor, post=post, what=what, reason=reason)
 
 
 def edit_others_post(
@@ -256,6 +268,8 @@ def edit_others_post(
     log_action(
         session, actor, LoggedAction.EDIT_POST, target=post, board_id=board_id, reason=reason
     )
+    what = f"edited your post #{post.number}"
+    notifications.moderated(session, actor=actor, post=post, what=what, reason=reason)
     return None
 
 
@@ -265,6 +279,8 @@ def purge_post(session: Session, actor: User, post: Post, reason: str = "") -> N
     log_action(
         session, actor, LoggedAction.PURGE_POST, target=post, board_id=board_id, reason=reason
     )
+    what = f"removed your post #{post.number}"
+    notifications.moderated(session, actor=actor, post=post, what=what, reason=reason)
     post.source = ""
     post.html = ""
     post.is_deleted = True
@@ -308,6 +324,10 @@ def handle_report(
 ) -> None:
     """Resolve or dismiss a report (and the other open reports of the same post)."""
     now = utcnow()
+    # Before the update: the members told are those whose reports were open.
+    notifications.report_resolved(
+        session, report, actor=actor, status=status, resolution=resolution
+    )
     session.execute(
         update(Report)
         .where(Report.post_id == report.post_id, Report.status == ReportStatus.OPEN.value)

@@ -8,7 +8,8 @@ live, so a healthy database has no differences:
   and `last_post_at` / `last_poster_id` are that post's;
 - a board counts its visible threads and every post in them (a hidden thread leaves its board's
   counts until restored); its last post is the newest post (created_at, then id) in them;
-- a member counts every post they wrote, in any thread.
+- a member counts every post they wrote, in any thread, and their unread notifications (the
+  bell: rows with no read_at, forum/conversation/notifications.py).
 
 Each table is checked by one statement whatever its size, counting in the database (GROUP BY
 over posts), and a repair is one UPDATE ... FROM per table that has differences. Repaired rows
@@ -23,7 +24,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, Subquery, func, or_, select, text, update
 from sqlalchemy.orm import Session, aliased
 
-from forum.models import Board, Post, Thread, User
+from forum.models import Board, Notification, Post, Thread, User
 
 
 @dataclass(frozen=True)
@@ -149,9 +150,20 @@ def _user_actuals() -> Subquery:
     posts = (
         select(Post.author_id, func.count(Post.id).label("n")).group_by(Post.author_id).subquery()
     )
+    unread = (
+        select(Notification.user_id, func.count(Notification.id).label("n"))
+        .where(Notification.read_at.is_(None))
+        .group_by(Notification.user_id)
+        .subquery()
+    )
     return (
-        select(user.id, func.coalesce(posts.c.n, 0).label("post_count"))
+        select(
+            user.id,
+            func.coalesce(posts.c.n, 0).label("post_count"),
+            func.coalesce(unread.c.n, 0).label("unread_notifications"),
+        )
         .outerjoin(posts, posts.c.author_id == user.id)
+        .outerjoin(unread, unread.c.user_id == user.id)
         .subquery("actual_users")
     )
 
