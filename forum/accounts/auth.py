@@ -42,8 +42,9 @@ from forum.platform.origin import is_same_origin
 from forum.platform.text import strip_control
 
 # Requests that never involve the viewer: static files (the same for everyone, so shareable by
-# caches) and the health probes (which must answer while the database is down).
-NO_VIEWER = frozenset({"static", "health.healthz", "health.readyz"})
+# caches) and the health probes (which must answer while the database is down). A live thread's
+# poll (views/live.py) loads the viewer only for a hidden thread, itself; its answer is a count.
+NO_VIEWER = frozenset({"static", "health.healthz", "health.readyz", "live.poll"})
 
 
 class _LoginManager(LoginManager):
