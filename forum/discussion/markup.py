@@ -459,6 +459,31 @@ def _text(content: str, level: int) -> Token:
     return Token("text", "", 0, content=content, level=level)
 
 
+def without_quotes(source: str) -> str:
+    """`source` without the lines of its blockquotes, for a quote of it (forum/conversation/
+    quoting.py): as on Discourse, quoting a post doesn't quote what it quoted. Parsed as
+    :func:`render` parses it, so a spoiler line (`>!x!<`) is not taken for a quote; past the
+    Markdown budget (plain text when rendered) nothing is a quote."""
+    # Line numbers as markdown-it counts them: it reads \r\n and a lone \r as \n too.
+    source = source.replace("\r\n", "\n").replace("\r", "\n")
+    cut = spoiler_markup.cut_outside_spoiler(source, bounds.markdown_length(source))
+    head = source[:cut]
+    md = _md if head.count("[") <= MAX_LINK_BRACKETS else _md_without_links
+    with bounds.allowance():
+        tokens = md.parse(head)
+    dropped: set[int] = set()
+    depth = 0
+    for token in tokens:
+        if token.type == "blockquote_open" and depth == 0 and token.map:
+            dropped.update(range(*token.map))
+        depth += token.type == "blockquote_open"
+        depth -= token.type == "blockquote_close"
+    if not dropped:
+        return source
+    lines = head.split("\n")
+    return "\n".join(line for n, line in enumerate(lines) if n not in dropped) + source[cut:]
+
+
 _BLANK_LINES = re.compile(r"\n[ \t]*\n\s*")
 
 

@@ -158,6 +158,8 @@ RULES: dict[str, list[Rule]] = {
     "signin.totp_enable": SECOND_FACTOR,
     "search.search": [SEARCHES],
     "search.suggest": [SEARCHES],
+    # The @mention autocomplete (forum/views/quoting.py): asked as members type, like search's.
+    "quoting.suggest": [Rule("LIMIT_SEARCH", by_member_or_ip, methods=("GET",))],
 }
 
 
