@@ -14,7 +14,7 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
 from forum.accounts import membership
-from forum.conversation import mentions
+from forum.conversation import mentions, notification_mail
 from forum.db import db_session, engine
 from forum.discussion import episodes, markup
 from forum.discussion.episode_codes import code_of
@@ -37,6 +37,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(recount_command)
     app.cli.add_command(search_group)
     app.cli.add_command(db_group)
+    app.cli.add_command(notification_mail.notifications_cli)
 
 
 @click.command("init-db")

@@ -489,3 +489,18 @@ def test_the_queued_mail_job_is_declared_with_its_delay() -> None:
     job = jobs.DECLARED["mail_notification"]
     assert job.start_delay({"NOTIFICATION_MAIL_DELAY_SECONDS": 120}) == 120
     assert job.start_delay({"NOTIFICATION_MAIL_DELAY_SECONDS": 0}) == 0
+
+
+def test_the_digest_command_sends_what_is_due(
+    app: Flask, db: Session, make: Factory, inbox: Inbox, fans: tuple[User, User]
+) -> None:
+    nina, omar = fans
+    thread = make.thread(author=omar, title="Command line thread")
+    notify(app, db, nina, NotificationKind.WATCHED_REPLY, make.reply(thread, omar, "Hi"), omar)
+
+    first = app.test_cli_runner().invoke(args=["notifications", "digest"])
+    again = app.test_cli_runner().invoke(args=["notifications", "digest"])
+
+    assert (first.exit_code, first.output) == (0, "1 digest sent.\n")
+    assert (again.exit_code, again.output) == (0, "0 digests sent.\n")
+    assert "Command line thread" in body_of(only(inbox.to(nina.email)))

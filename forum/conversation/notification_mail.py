@@ -23,7 +23,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import current_app
+import click
+from flask import current_app, has_app_context
+from flask.cli import AppGroup
 from huey import crontab
 from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.orm import Session, joinedload
@@ -68,7 +70,10 @@ def notification_written(
     session: Session, notification_id: int, recipient: User, kind: str
 ) -> None:
     """Called after a notification is written or bumped (not committed): when the member has
-    this kind mailed immediately, queue its mail for after the commit (and the delay)."""
+    this kind mailed immediately, queue its mail for after the commit (and the delay).
+    Without an app (a script's or a test's own session) there is no queue to mail through."""
+    if not has_app_context():
+        return
     if may_mail(recipient) and email_choice(recipient, kind) == EmailChoice.IMMEDIATE:
         jobs.after_commit(session, mail_notification, notification_id)
 
@@ -146,6 +151,16 @@ def send_digests() -> None:
     """Hourly: a digest to each member whose last one is about a day old and who has unread,
     unmailed notifications of kinds they have mailed in the digest."""
     send_due_digests(db_session())
+
+
+notifications_cli = AppGroup("notifications", help="Notification email.")
+
+
+@notifications_cli.command("digest")
+def digest_command() -> None:
+    """Send the daily digests that are due now (the worker does it hourly)."""
+    sent = send_due_digests(db_session())
+    click.echo(f"{sent:,} digest{'s' if sent != 1 else ''} sent.")
 
 
 def send_due_digests(session: Session, now: datetime | None = None) -> int:
