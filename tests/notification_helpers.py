@@ -37,7 +37,9 @@ def start_thread(db: Session, browser: Browserish, board: Board, title: str, bod
     )
     assert response.status_code == 302, response.get_data(as_text=True)
     db.expire_all()
-    thread = db.scalar(select(Thread).where(Thread.title == title))
+    thread = db.scalar(
+        select(Thread).where(Thread.title == title).order_by(Thread.id.desc()).limit(1)
+    )
     assert thread is not None
     return thread
 
