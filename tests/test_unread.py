@@ -37,7 +37,7 @@ def thread_url(thread: Thread) -> str:
 
 def row_of(page: str, thread: Thread) -> str:
     """The board list's row (the <li>) of `thread`."""
-    rows = re.findall(r'<li class="thread-row[^"]*">.*?</li>', page, re.DOTALL)
+    rows: list[str] = re.findall(r'<li class="thread-row[^"]*">.*?</li>', page, re.DOTALL)
     found = [row for row in rows if f'href="{thread_url(thread)}"' in row]
     assert len(found) == 1, f"no single row for {thread.title!r}"
     return found[0]
