@@ -32,13 +32,14 @@ def resolver_for(session: Session) -> MentionResolver:
         keys = {name: identity_key(name) for name in names}
         if not keys:
             return {}
-        found = dict(
-            session.execute(
+        found = {
+            key: username
+            for key, username in session.execute(
                 select(User.username_key, User.username).where(
                     User.username_key.in_(sorted(set(keys.values())))
                 )
-            ).tuples()
-        )
+            )
+        }
         return {name: found[key] for name, key in keys.items() if key in found}
 
     return resolve
