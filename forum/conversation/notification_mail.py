@@ -376,7 +376,8 @@ def _sentence(kind: NotificationKind, count: int, actor: str, detail: str, threa
         case NotificationKind.MODERATED:
             return f"A moderator {detail or 'acted on your post'} in {thread}"
         case NotificationKind.REPORT_RESOLVED:
-            return f"Your report in {thread} was resolved" + (f": {detail}" if detail else "")
+            # The detail is what the moderator did: "resolved (action taken: ...)", "dismissed".
+            return f"Your report of a post in {thread} was {detail or 'resolved'}"
     return f"Something new in {thread}"  # pragma: no cover - every kind is matched above
 
 
