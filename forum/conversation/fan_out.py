@@ -159,7 +159,8 @@ def _named_members(
     keys = list(dict.fromkeys(identity_key(name) for name in mention_names[:NAMES_LOOKED_UP]))
     keys = [key for key in keys if key]
     quoted = list(dict.fromkeys(int(i) for i in quoted_post_ids))[:QUOTE_LIMIT]
-    starter = post.starter_id if post.number > 1 else None
+    # An opening post has no starter to tell, nor a reply by the starter.
+    starter = post.starter_id if post.number > 1 and post.starter_id != post.author_id else None
     if not keys and not quoted and starter is None:
         return {}
     quoted_authors = select(Post.author_id).where(Post.id.in_(quoted))
