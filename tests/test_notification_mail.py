@@ -346,6 +346,10 @@ def test_one_click_unsubscribe_needs_no_csrf_token(
 
     assert answer.status_code == 200
     assert choices_of(db, nina) == {"mention": "never"}
+    everything = urlsplit(link_after(message, "Stop all notification mail")).path
+    as_multipart = provider.post(everything, data=ONE_CLICK, content_type="multipart/form-data")
+    assert as_multipart.status_code == 200, "RFC 8058 allows either encoding"
+    assert set(choices_of(db, nina).values()) == {"never"}
 
 
 def test_any_other_post_to_the_link_still_needs_the_token(
@@ -358,6 +362,7 @@ def test_any_other_post_to_the_link_still_needs_the_token(
     for data in ({}, {"List-Unsubscribe": "one-click "}, {"unsubscribe": "yes"}):
         answer = forger.raw_post(path, data, headers={"Origin": "https://evil.example"})
         assert answer.status_code == 400, data
+        assert "This form came from another site; nothing was done." in text_of(answer)
 
     assert choices_of(db, nina) == {}
 
@@ -508,3 +513,11 @@ def test_the_digest_command_sends_what_is_due(
     assert (first.exit_code, first.output) == (0, "1 digest sent.\n")
     assert (again.exit_code, again.output) == (0, "0 digests sent.\n")
     assert "Command line thread" in body_of(only(inbox.to(nina.email)))
+
+
+def test_a_failed_mail_keeps_no_unsubscribe_link() -> None:
+    link = "<https://fans.example/unsubscribe/SECRET-TOKEN>"
+    kept = jobs.DECLARED["deliver"].summary(
+        "nina@example.org", "Subject", "body SECRET-TOKEN", [["List-Unsubscribe", link]]
+    )
+    assert "nina@example.org" in kept and "SECRET-TOKEN" not in kept
