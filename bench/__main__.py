@@ -28,14 +28,26 @@ from bench.dataset import (
     sqlite_dataset,
 )
 from bench.finale import finale_suite
+from bench.live import live_suite
 from bench.load import MODES, read_suite
 from bench.profile import profile_page, profile_replies, py_spy
+from bench.reply_cost import reply_cost
 from bench.search import search_suite
 from bench.search_data import SEARCH_SCALES
 from bench.servers import ROOT, WORKER_CLASSES
 from bench.writes import WRITER_PASSWORD, write_suite, writer_names
 
-PARTS = ("reads", "writes", "finale", "profile", "ablations", "adversarial", "search")
+PARTS = (
+    "reads",
+    "live",
+    "writes",
+    "reply_cost",
+    "finale",
+    "profile",
+    "ablations",
+    "adversarial",
+    "search",
+)
 # Parts that need no dataset of --scale: the slowest Markdown anyone can post (no dataset or
 # server), and search (its own datasets, at every --search-scales).
 NO_DATASET = {"adversarial", "search"}
@@ -109,6 +121,20 @@ def main(argv: list[str] | None = None) -> int:
                             logs,
                         )
                     )
+        if "live" in args.parts:
+            results["live"] = {}
+            for worker_class in args.worker_classes:
+                _say(f"live: a thread's 'no news' poll, {worker_class}")
+                results["live"][worker_class] = live_suite(
+                    dataset, worker_class, args.duration, args.warmup, logs
+                )
+        if "reply_cost" in args.parts:
+            results["reply_cost"] = []
+            for database in args.databases:
+                _say(f"reply_cost: a reply with no watchers and with 5,000, {database}")
+                results["reply_cost"].append(
+                    {"database": database, **reply_cost(databases.url(database))}
+                )
         if "finale" in args.parts:
             results["finale"] = []
             for worker_class in args.worker_classes:

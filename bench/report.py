@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import search_report
+from bench.live import LIVE_CEILING_SHARE, ceiling_share
 
 Cell = tuple[str, bool | None]  # what was measured, and whether it meets the target
 
@@ -17,6 +18,9 @@ PG_REPLIES_PER_S = 200
 # than without (same run, same server).
 PROGRESS_COST_LIMIT = 1.10
 PROGRESS_PAGES = ("index", "board", "thread")
+# Issue 13: a reply in a thread 5,000 members watch costs the request what one in a thread
+# nobody watches costs (fan-out is a job): median time within this factor, same statements.
+REPLY_COST_LIMIT = 1.15
 
 
 def targets(results: dict[str, Any]) -> list[tuple[str, dict[str, Cell]]]:
@@ -57,6 +61,31 @@ def targets(results: dict[str, Any]) -> list[tuple[str, dict[str, Cell]]]:
                     run["lost"] == 0 and exact,
                 ),
             )
+    for worker_class, run in results.get("live", {}).items():
+        for mode in ("visitor", "member"):
+            share = ceiling_share(run, mode)
+            if share is not None:
+                add(
+                    f"live poll, no news, {mode} >= {LIVE_CEILING_SHARE}x ceiling",
+                    worker_class,
+                    (f"{share[0]:.2f}x (CPU: {share[1]:.2f}x)", share[0] >= LIVE_CEILING_SHARE),
+                )
+    for run in results.get("reply_cost", []):
+        quiet, watched = run["quiet"], run["watched"]
+        same = quiet["statements_per_reply"] == watched["statements_per_reply"]
+        add(
+            f"reply with {watched['watchers']:,} watchers <= {REPLY_COST_LIMIT:.2f}x one with "
+            "none (median), same statements, no notification in the request",
+            run["database"],
+            (
+                f"{run['watched_over_quiet']:.2f}x, {watched['statements_per_reply']:g} vs "
+                f"{quiet['statements_per_reply']:g} statements, "
+                f"{run['notifications_written_in_requests']} written",
+                run["watched_over_quiet"] <= REPLY_COST_LIMIT
+                and same
+                and run["notifications_written_in_requests"] == 0,
+            ),
+        )
     return [*rows.items(), *search_report.targets(results.get("search"))]
 
 
@@ -173,8 +202,12 @@ def markdown(results: dict[str, Any]) -> str:
         spoilers = _progress(worker_class, run, results["pages"])
         if spoilers:
             parts.append(spoilers)
+    for worker_class, run in results.get("live", {}).items():
+        parts.append(_live(worker_class, run))
     if results.get("writes"):
         parts.append(_writes(results["writes"]))
+    if results.get("reply_cost"):
+        parts.append(_reply_cost(results["reply_cost"]))
     if results.get("finale"):
         parts.append(_finale(results["finale"]))
     checks = targets(results)
@@ -296,6 +329,59 @@ def _reads(worker_class: str, run: dict[str, Any], pages: list[dict[str, str]]) 
         "load",
     ]
     return f"{title}\n\n{_table(header, rows)}"
+
+
+def _live(worker_class: str, run: dict[str, Any]) -> str:
+    """The "no news" poll next to the ceiling measured in the same run."""
+    ceiling = run["ceiling_requests_per_s"]
+    rows = [["hello world (ceiling)", f"{ceiling:,.0f}", "-", "-", "1.00", "1.00", "-"]]
+    for mode in ("visitor", "member", "floor"):
+        poll = run["pages"].get(f"live/{mode}")
+        share = ceiling_share(run, mode)
+        if poll is None or share is None:
+            continue
+        rows.append(
+            [
+                "/healthz (the app's floor)" if mode == "floor" else f"poll, no news, {mode}",
+                f"{poll['requests_per_s']:,.0f}",
+                _ms(poll["p50_ms"]),
+                _ms(poll["p99_ms"]),
+                f"{share[0]:.2f}",
+                f"{share[1]:.2f}",
+                str(poll["errors"] + poll["socket_errors"]),
+            ]
+        )
+    path = run["pages"].get("live/visitor", {}).get("path", "")
+    header = ["Request", "req/s", "p50 ms", "p99 ms", "x ceiling", "x ceiling (CPU)", "errors"]
+    return (
+        f"**Live threads, `--worker-class {worker_class}`** (`{path}`: 204 from the process's "
+        f"memo; the member sends their session cookie)\n\n{_table(header, rows)}"
+    )
+
+
+def _reply_cost(runs: list[dict[str, Any]]) -> str:
+    rows = []
+    for run in runs:
+        for name in ("quiet", "watched"):
+            thread = run[name]
+            rows.append(
+                [
+                    run["database"],
+                    f"{thread['watchers']:,}",
+                    f"{thread['wall_ms_median']:.1f}",
+                    f"{thread['wall_ms_mean']:.1f}",
+                    f"{thread['cpu_ms_mean']:.1f}",
+                    f"{thread['statements_per_reply']:g}",
+                ]
+            )
+    first = runs[0]
+    header = ["Database", "watchers", "ms median", "ms mean", "CPU ms", "statements"]
+    return (
+        f"**Reply cost** ({first['replies_per_thread']} replies to each thread in turns, in "
+        f"process; jobs queued, not run: {first['jobs_queued']} queued, "
+        f"{first['notifications_written_in_requests']} notifications written by the requests)"
+        f"\n\n{_table(header, rows)}"
+    )
 
 
 def _pages(pages: list[dict[str, str]]) -> str:

@@ -83,7 +83,8 @@ class Clock:
 @pytest.fixture
 def clock(app: Flask) -> Clock:
     clock = Clock()
-    app.extensions["forum.live"] = ThreadCounts(clock=clock)
+    counts: ThreadCounts = app.extensions["forum.live"]
+    counts.clock = clock
     return clock
 
 
@@ -372,3 +373,23 @@ def test_the_bar_is_on_the_last_page_only_hidden_until_the_script_fills_it(
     region = one(last, "div", "live-region")
     assert region.attrs["aria-live"] == "polite"
     assert "role" not in region.attrs
+
+
+def test_only_the_exact_poll_is_answered_in_front_of_flask(
+    make: Factory, app: Flask, clock: Clock, sql: StatementLog
+) -> None:
+    thread = make.thread(replies=1)
+    visitor = browser_for(app)
+    assert poll(visitor, thread).status_code == 204  # the memo now knows it
+    fast = poll(visitor, thread)
+    # Answered before Flask: no request id, as with nothing Flask's hooks add.
+    assert fast.status_code == 204 and "X-Request-ID" not in fast.headers
+    assert fast.headers["X-Content-Type-Options"] == "nosniff"
+    # Any other shape goes through the view, which answers the same (or refuses), also from
+    # the memo: no statement.
+    sql.clear()
+    slow = visitor.get(f"/t/{thread.id}/live?after={thread.post_count}&x=1")
+    assert slow.status_code == 204 and "X-Request-ID" in slow.headers
+    assert sql.statements == []
+    assert visitor.get(f"/t/{thread.id}/live?after=0").get_json() == {"posts": 2, "new": 2}
+    assert visitor.post(f"/t/{thread.id}/live?after=9").status_code in (400, 405)
