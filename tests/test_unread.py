@@ -5,6 +5,7 @@ forum/views/unread.py). Visitors get none of it."""
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import timedelta
 
@@ -17,6 +18,7 @@ from forum.discussion import posting
 from forum.models import (
     Board,
     BoardState,
+    CacheState,
     MemberMute,
     Post,
     Thread,
@@ -27,6 +29,7 @@ from forum.models import (
 from forum.platform import freshness
 from forum.staff import moderation
 from tests.conftest import Browserish, Factory, LoginAs, moderator_of, text_of
+from tests.test_freshness import undeclared_writers
 
 PER_PAGE = 20  # POSTS_PER_PAGE's default (forum/platform/config.py)
 
@@ -449,3 +452,39 @@ def test_thread_states_only_grow(
         )
         == 25
     )
+
+
+# ------------------------------------------------------------------------------ freshness
+
+
+def test_every_unread_write_declares_itself_private() -> None:
+    assert undeclared_writers(unread) == []
+
+
+@pytest.mark.parametrize("where", ["board", "site"])
+def test_marking_read_leaves_every_cached_page(
+    db: Session,
+    board: Board,
+    make: Factory,
+    talker: User,
+    rae: Browserish,
+    visitor: Browserish,
+    caplog: pytest.LogCaptureFixture,
+    where: str,
+) -> None:
+    thread = make.thread(board=board, author=talker, title="Cached for visitors")
+    pages = [f"/b/{board.slug}", "/", thread_url(thread)]
+    for page in pages:
+        visitor.get(page)
+        assert visitor.get(page).headers["X-Cache"] == "hit", page
+    before = db.scalar(select(CacheState.version))
+    url = f"/b/{board.slug}/mark-read" if where == "board" else "/mark-read"
+
+    with caplog.at_level(logging.INFO):
+        assert rae.post(url, page="/").status_code == 302
+
+    assert "undeclared write" not in caplog.text
+    db.expire_all()
+    assert db.scalar(select(CacheState.version)) == before
+    for page in pages:
+        assert visitor.get(page).headers["X-Cache"] == "hit", page
