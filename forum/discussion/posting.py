@@ -270,7 +270,8 @@ def add_post(
     """Append a post to a thread and keep thread, board and author counters exact, no
     questions asked: for the demo data, imports and tests. Members reply through `reply`.
     The post discusses up to `episode_key`, by default its thread's episode."""
-    return _append(session, thread, author, body, markup.render(body), episode_key)
+    rendered = markup.render(body, mentions.resolver_for(session))
+    return _append(session, thread, author, body, rendered, episode_key)
 
 
 def _append(

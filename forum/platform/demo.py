@@ -22,9 +22,22 @@ from sqlalchemy.orm import Session
 from forum.access.spoilers import thread_slug
 from forum.accounts.membership import create_user
 from forum.accounts.passwords import hash_password
+from forum.conversation import notifications
 from forum.discussion import markup, posting
 from forum.discussion.episode_codes import key_of
-from forum.models import Board, Episode, Post, Role, SearchDocument, Thread, User, utcnow
+from forum.models import (
+    Board,
+    Episode,
+    NotificationKind,
+    Post,
+    Role,
+    SearchDocument,
+    Thread,
+    ThreadState,
+    User,
+    WatchLevel,
+    utcnow,
+)
 from forum.platform import freshness
 from forum.platform.demo_content import (
     BULK_BODIES,
@@ -113,6 +126,7 @@ def seed_demo(session: Session) -> bool:
     # The episode threads and the news come first, as they did on the show's real timeline.
     if EPISODE_BOARD in boards:
         _seed_episode_guide(session, boards[EPISODE_BOARD], users)
+    threads: dict[str, Thread] = {}
     for slug, title, posts in CONVERSATIONS:
         board = boards.get(slug)
         if board is None:
@@ -121,9 +135,57 @@ def seed_demo(session: Session) -> bool:
         thread = posting.create_thread(session, board, users[author], title, body)
         for author, body in posts[1:]:
             posting.add_post(session, thread, users[author], body)
+        threads[title] = thread
+    _seed_conversation(session, users["demo"], threads)
     freshness.changed(session, site=True)  # new members, threads and counts everywhere
     session.flush()
     return True
+
+
+# What the demo member finds when they log in: the season-2 thread they replied to is watched,
+# with the four replies after their own unread (the first mentions them: two notifications,
+# a mention and "3 new replies"), and the petition thread is one they never opened; every
+# other thread is read.
+DEMO_READ_UP_TO = {"Will Partner Track get a season 2?": 6}
+DEMO_UNOPENED = "Petition to revive the show: sign and share"
+
+
+def _seed_conversation(session: Session, demo: User, threads: dict[str, Thread]) -> None:
+    session.flush()
+    every_thread = session.scalars(select(Thread)).all()
+    for thread in every_thread:
+        if thread.title == DEMO_UNOPENED:
+            continue
+        read_up_to = DEMO_READ_UP_TO.get(thread.title, thread.post_count)
+        watching = thread.title in DEMO_READ_UP_TO
+        session.add(
+            ThreadState(
+                user_id=demo.id,
+                thread_id=thread.id,
+                last_read_number=read_up_to,
+                level=(WatchLevel.WATCHING if watching else WatchLevel.NORMAL).value,
+            )
+        )
+    session.flush()
+    for title, read_up_to in DEMO_READ_UP_TO.items():
+        thread = threads.get(title)
+        if thread is None:
+            continue
+        unread = session.execute(
+            select(Post.id, Post.author_id, Post.source)
+            .where(Post.thread_id == thread.id, Post.number > read_up_to)
+            .order_by(Post.number)
+        ).all()
+        for post_id, author_id, source in unread:
+            mentioned = f"@{demo.username}" in source
+            notifications.notify(
+                session,
+                recipient_id=demo.id,
+                kind=NotificationKind.MENTION if mentioned else NotificationKind.WATCHED_REPLY,
+                thread_id=thread.id,
+                post_id=post_id,
+                actor_id=author_id,
+            )
 
 
 # ---------------------------------------------------------------------------- bulk generation

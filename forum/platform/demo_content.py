@@ -64,7 +64,7 @@ CONVERSATIONS: list[tuple[str, str, list[tuple[str, str]]]] = [
                 "on with Jeff\n2. The firm's diversity initiative, for "
                 "real this time\n3. More Rachel, obviously",
             ),
-            ("tvdebates", "3, always 3. Alexandra Turshen stole every scene she was in."),
+            ("tvdebates", "@demo 3, always 3. Alexandra Turshen stole every scene she was in."),
             (
                 "lawfirm_lurker",
                 "2, but mostly I want >!S1E10: Ingrid making the firm pay for what Jeff did!<.",
