@@ -43,7 +43,7 @@ def _format() -> str | None:
 
 
 @bp.get("/p/<int:post_id>/quote")
-def quote(post_id: int) -> str | Response | tuple[str | Response, int, dict[str, str]]:
+def quote(post_id: int) -> Response | tuple[str, int] | tuple[str | Response, int, dict[str, str]]:
     wanted = _format()
     if not current_user.is_authenticated:
         if wanted is not None:
