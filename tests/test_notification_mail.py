@@ -154,6 +154,9 @@ def test_a_mention_is_mailed_at_once_with_unsubscribe_headers(
     link = header_link(message)
     assert link.startswith(f"{public}/unsubscribe/")
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    # As it came over the wire, not folded into an RFC 2047 encoded word (which mail programs
+    # don't read as a link).
+    assert dict(message.raw_items())["List-Unsubscribe"] == f"<{link}>"
     assert urlsplit(link).path == link_after(message, "Stop these mails")
     assert emailed_at(db, row) is not None
 

@@ -88,6 +88,11 @@ def deliver(to: str, subject: str, body: str, headers: Sequence[Sequence[str]] =
     for name, value in headers:
         message[name] = value
     message.set_content(body)
+    if headers:
+        # A List-Unsubscribe link is one long word: folded at the default 78 characters it
+        # would be sent as an RFC 2047 encoded word, which mail programs don't read as a link.
+        # RFC 5322 allows lines of up to 998; the body is already encoded by now.
+        message.policy = message.policy.clone(max_line_length=998)
     url = current_app.config.get("SMTP_URL")
     if url:
         _send_smtp(url, message, current_app.config["SMTP_TIMEOUT"])
