@@ -27,7 +27,7 @@ from forum.models import (
     WatchLevel,
 )
 from forum.staff import moderation
-from tests.conftest import Browserish, Factory, LoginAs, fresh
+from tests.conftest import AppBuilder, Browserish, Factory, LoginAs, browser_for, fresh
 
 TOKEN_PAGE = "/watching"
 
@@ -48,7 +48,8 @@ def muted_ids(db: Session, user: User) -> set[int]:
 
 
 def flash_of(client: Browserish) -> str:
-    return client.get(TOKEN_PAGE).get_data(as_text=True)
+    page: str = client.get(TOKEN_PAGE).get_data(as_text=True)
+    return page
 
 
 def without_tokens(page: bytes) -> bytes:
