@@ -28,7 +28,14 @@ from forum.models import (
 )
 from forum.platform import freshness
 from forum.staff import moderation
-from tests.conftest import Browserish, Factory, LoginAs, moderator_of, text_of
+from tests.conftest import (
+    Browserish,
+    Factory,
+    LoginAs,
+    StatementLog,
+    moderator_of,
+    text_of,
+)
 from tests.test_freshness import undeclared_writers
 
 PER_PAGE = 20  # POSTS_PER_PAGE's default (forum/platform/config.py)
@@ -488,3 +495,15 @@ def test_marking_read_leaves_every_cached_page(
     assert db.scalar(select(CacheState.version)) == before
     for page in pages:
         assert visitor.get(page).headers["X-Cache"] == "hit", page
+
+
+def test_the_jump_costs_two_statements_after_the_member(
+    make: Factory, db: Session, long_thread: Thread, rae: Browserish, sql: StatementLog
+) -> None:
+    """The thread (visibility, slug), then one statement for where to land: three LIMIT 1
+    ranges, whatever the thread's length."""
+    rae.get(thread_url(long_thread))
+    rae.get("/search")  # settings warmed
+    sql.clear()
+    jump(rae, long_thread)
+    assert len(sql) == 1 + 2  # the member's row, then the jump's own
