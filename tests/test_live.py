@@ -153,7 +153,7 @@ def test_news_is_the_count_and_how_many_are_new(
     assert poll(visitor, thread, after=9).status_code == 204
 
 
-@pytest.mark.parametrize("after", ["", "x", "-1", "1.5", "99999999999", "%20"])
+@pytest.mark.parametrize("after", ["", "x", "-1", "1.5", "99999999999", "%20", "%C2%B2", "\u00b2"])
 def test_a_poll_without_a_post_number_is_a_400(make: Factory, app: Flask, after: str) -> None:
     thread = make.thread()
     answer = browser_for(app).get(f"/t/{thread.id}/live?after={after}")
@@ -393,3 +393,13 @@ def test_only_the_exact_poll_is_answered_in_front_of_flask(
     assert sql.statements == []
     assert visitor.get(f"/t/{thread.id}/live?after=0").get_json() == {"posts": 2, "new": 2}
     assert visitor.post(f"/t/{thread.id}/live?after=9").status_code in (400, 405)
+
+
+def test_a_raw_byte_in_the_polls_query_is_a_400_even_with_a_fresh_memo(
+    make: Factory, app: Flask, clock: Clock
+) -> None:
+    thread = make.thread()
+    visitor = browser_for(app)
+    assert poll(visitor, thread).status_code == 204
+    answer = visitor.get(f"/t/{thread.id}/live", environ_overrides={"QUERY_STRING": "after=\xb2"})
+    assert answer.status_code == 400

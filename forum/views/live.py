@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, cast
+from urllib.parse import parse_qs
 
 from flask import (
     Blueprint,
@@ -90,17 +91,19 @@ class NoNewsPolls:
             return False
         found = _POLL_PATH.fullmatch(path)
         after = query[6:]
-        if found is None or not after.isdigit() or len(after) > 10:
+        if found is None or not (after.isascii() and after.isdigit()) or len(after) > 10:
             return False
         known = self.counts.fresh(int(found.group(1)))
         return known is not None and not known.is_hidden and known.post_count <= int(after)
 
 
-def _after() -> int:
-    """The number of the last post the page shows (?after=), or 400."""
-    raw = request.args.get("after", "")
-    if not raw.isdigit() or len(raw) > 10 or int(raw) > MAX_ID:
-        abort(400, description="after: the number of the last post the page shows")
+def _after() -> int | None:
+    """The number of the last post the page shows (?after=); None when it is not one."""
+    # Read from the raw query: request.args fails on bytes that aren't UTF-8.
+    raw = parse_qs(request.query_string.decode("latin-1")).get("after", [""])[0]
+    # isascii: "²".isdigit() is true, and int() refuses it.
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 10 or int(raw) > MAX_ID:
+        return None
     return int(raw)
 
 
@@ -108,6 +111,12 @@ def _after() -> int:
 def poll(thread_id: int) -> Response:
     """204 when the thread has no post after `after`; {"posts": N, "new": k} when it has."""
     after = _after()
+    if after is None:
+        # Answered here, not by the error page: it prints the request's address, which fails
+        # on a query that isn't UTF-8 (and a script has no use for a page).
+        return Response(
+            "after: the number of the last post the page shows\n", 400, mimetype="text/plain"
+        )
     counts: live.ThreadCounts = current_app.extensions["forum.live"]
     known = counts.fresh(thread_id) or counts.read(db_session(), thread_id)
     post_count = known.post_count
