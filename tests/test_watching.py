@@ -523,10 +523,8 @@ def test_watching_never_shows_a_hidden_thread_or_a_spoiler_title(
     assert b"partner dies" not in member_client.get("/watching").get_data()
 
 
-def test_watching_is_paged(build_app: object, make: Factory, member: User, db: Session) -> None:
-    app = build_app(THREADS_PER_PAGE=3)  # type: ignore[operator]
-    from tests.conftest import browser_for
-
+def test_watching_is_paged(build_app: AppBuilder, make: Factory, member: User, db: Session) -> None:
+    app = build_app(THREADS_PER_PAGE=3)
     client = browser_for(app, member)
     board = make.board()
     threads = [make.thread(board=board, title=f"Watched number {n}") for n in range(5)]
