@@ -7,11 +7,9 @@ after a conditional UPDATE claims its notifications (unread, not yet emailed) an
 read that lands first, a retried job or a second digest run finds nothing left to claim. A
 notification is mailed once while it stays unread; later events that add to it don't mail again.
 
-Mail shows what the RECIPIENT may see: their Viewer is built as a request's would be
-(viewer_for, then their spoiler limits), titles come from spoilers.thread_title, and an
-excerpt only from a post's open text (no spoiler, generic or episode) when they may read the
-post and its episode is within their limit. A notification whose post or thread they can no
-longer read is not mailed (in the digest it is settled: marked emailed, left out).
+Mail shows only what the RECIPIENT may see (forum/conversation/mail_items.py: masked titles,
+excerpts of open text only). A notification whose post or thread they can no longer read is
+not mailed (in the digest it is settled: marked emailed, left out).
 
 Every mail carries unsubscribe links that work without logging in, and the RFC 8058 headers
 (List-Unsubscribe with a one-click POST), all absolute URLs on the public address.
@@ -20,44 +18,27 @@ Every mail carries unsubscribe links that work without logging in, and the RFC 8
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import click
-from flask import current_app, has_app_context
+from flask import has_app_context
 from flask.cli import AppGroup
 from huey import crontab
 from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
-from forum.access import permissions, spoilers
-from forum.access.viewer import Viewer, viewer_for
 from forum.conversation import email_choices
+from forum.conversation.mail_items import MailItem, present, recipient_viewer
 from forum.conversation.notification_kinds import KIND_LABELS, EmailChoice, email_choice
 from forum.db import db_session, rows_matched
-from forum.discussion import plain_text
-from forum.models import Notification, NotificationKind, Thread, User, utcnow
+from forum.models import Notification, Thread, User, utcnow
 from forum.platform import freshness, jobs, mail
 from forum.platform.publicurl import external_url
-from forum.platform.settings import get_settings
 
 # Hourly runs: a digest sent at 10:41 is due again at the next day's 10:41 run, not 11:41.
 DIGEST_EVERY = timedelta(hours=23, minutes=30)
 # A digest lists at most this many notifications; the rest are counted and settled with it.
 DIGEST_MAX_ITEMS = 50
-EXCERPT_CHARS = 280
-
-# Kinds about a post someone wrote: not mailed once the recipient may no longer read it.
-# (A moderator's action or a resolved report is news even when the post is now hidden.)
-_ABOUT_A_POST = frozenset(
-    {
-        NotificationKind.MENTION,
-        NotificationKind.QUOTE,
-        NotificationKind.REPLY,
-        NotificationKind.WATCHED_REPLY,
-        NotificationKind.NEW_THREAD,
-    }
-)
 
 
 def may_mail(user: User) -> bool:
@@ -271,125 +252,6 @@ def _by_thread(items: Sequence[MailItem]) -> list[tuple[str, list[MailItem]]]:
     for item in sorted(items, key=lambda item: item.updated_at, reverse=True):
         groups.setdefault(item.thread_id, []).append(item)
     return [(group[0].heading, group) for group in groups.values()]
-
-
-# ------------------------------------------------------------------------------ what a mail says
-
-
-@dataclass(frozen=True)
-class MailItem:
-    """One notification as its recipient may see it, in words."""
-
-    kind: NotificationKind
-    thread_id: int | None
-    sentence: str  # "mel mentioned you in “Title”" (the immediate mail's subject)
-    short: str  # the same, for a line under the thread's heading ("mel mentioned you")
-    where: str  # " on Partner Track" or ""
-    heading: str  # "“Title” on Partner Track"
-    excerpt: str  # open text only, "" when they may not read it
-    link: str
-    updated_at: datetime
-
-
-def recipient_viewer(session: Session, user: User) -> Viewer:
-    """The member as a request of theirs would see the site (forum/access/viewer.py's
-    current_viewer, outside a request)."""
-    return spoilers.with_limits(
-        viewer_for(session, user),
-        get_settings(session).episodes,
-        utcnow().date(),
-        current_app.config["SPOILER_GRACE_DAYS"],
-    )
-
-
-def present(viewer: Viewer, row: Notification) -> MailItem | None:
-    """`row` in words for `viewer`, its recipient; None when there is nothing they may read."""
-    kind = NotificationKind(row.kind)
-    thread, post = row.thread, row.post
-    sees_thread = thread is not None and permissions.can_see_thread(viewer, thread)
-    reads_post = (
-        sees_thread
-        and thread is not None
-        and post is not None
-        and permissions.can_see_post_text(viewer, post, thread)
-    )
-    if kind in _ABOUT_A_POST and not reads_post:
-        return None
-    title, where, excerpt = "", "", ""
-    if sees_thread and thread is not None:
-        shown = spoilers.thread_title(viewer, thread)
-        title, where = shown.text, f" on {thread.board.name}"
-        if (
-            reads_post
-            and post is not None
-            and not shown.masked
-            and not spoilers.spoils(viewer, thread.board_id, post.episode_key)
-        ):
-            excerpt = _excerpt(plain_text.open_text(post.html))
-    if reads_post and post is not None:
-        link = external_url("threads.permalink", post_id=post.id)
-    elif sees_thread and thread is not None:
-        link = external_url("threads.thread", thread_id=thread.id)
-    else:
-        link = external_url("notifications.index")
-    actor = row.actor.username if row.actor is not None else "Someone"
-    detail = " ".join((row.detail or "").split())
-    named = f"“{title}”" if title else "a thread"
-    return MailItem(
-        kind=kind,
-        thread_id=row.thread_id if sees_thread else None,
-        sentence=_sentence(kind, row.count, actor, detail, named),
-        short=_sentence(kind, row.count, actor, detail, "this thread"),
-        where=where,
-        heading=f"{named}{where}" if title else "Elsewhere",
-        excerpt=excerpt,
-        link=link,
-        updated_at=row.updated_at,
-    )
-
-
-def _sentence(kind: NotificationKind, count: int, actor: str, detail: str, thread: str) -> str:
-    several = count > 1
-    match kind:
-        case NotificationKind.MENTION:
-            return (
-                f"{count} new mentions of you in {thread}"
-                if several
-                else (f"{actor} mentioned you in {thread}")
-            )
-        case NotificationKind.QUOTE:
-            return (
-                f"{count} new quotes of your posts in {thread}"
-                if several
-                else (f"{actor} quoted you in {thread}")
-            )
-        case NotificationKind.REPLY:
-            return (
-                f"{count} new replies to your thread {thread}"
-                if several
-                else (f"{actor} replied to your thread {thread}")
-            )
-        case NotificationKind.WATCHED_REPLY:
-            return f"{count} new replies in {thread}" if several else f"{actor} replied in {thread}"
-        case NotificationKind.NEW_THREAD:
-            return f"{actor} started {thread}"
-        case NotificationKind.MODERATED:
-            return f"A moderator {detail or 'acted on your post'} in {thread}"
-        case NotificationKind.REPORT_RESOLVED:
-            # The detail is what the moderator did: "resolved (action taken: ...)", "dismissed".
-            return f"Your report of a post in {thread} was {detail or 'resolved'}"
-    return f"Something new in {thread}"  # pragma: no cover - every kind is matched above
-
-
-def _excerpt(text: str) -> str:
-    """At most EXCERPT_CHARS of `text`, cut at a word, with an ellipsis when cut."""
-    text = " ".join(text.split())
-    if len(text) <= EXCERPT_CHARS:
-        return text
-    cut = text[: EXCERPT_CHARS - 1]
-    if " " in cut:
-        cut = cut.rsplit(" ", 1)[0]
-    return cut.rstrip(" ,;:.-") + "…"
 
 
 def _load(session: Session, condition: ColumnElement[bool]) -> list[Notification]:
