@@ -42,6 +42,14 @@ def thread_limit_refusal(session: Session, user: User, config: dict[str, Any]) -
     return None
 
 
+def _outside_links(body_html: str) -> int:
+    """Links a post makes to elsewhere: @mention links and the permalink a quote carries point
+    to this forum's own pages (their notifications have limits of their own, stricter for new
+    members: forum/conversation/fan_out.py), so they don't count."""
+    internal = body_html.count('<a href="/u/') + body_html.count('<a href="/p/')
+    return body_html.count("<a ") - internal
+
+
 def text_refusal(
     session: Session,
     user: User,
@@ -54,7 +62,7 @@ def text_refusal(
         return None
     if _is_new_member(user, config):
         max_links = config["NEW_MEMBER_MAX_LINKS"]
-        if body_html.count("<a ") > max_links:
+        if _outside_links(body_html) > max_links:
             return (
                 f"New members can include up to {max_links} links per post during their "
                 "first day. Remove some links and try again."

@@ -8,6 +8,7 @@ from werkzeug.wrappers import Response
 
 from forum.access import permissions
 from forum.access.viewer import current_viewer
+from forum.conversation import mentions
 from forum.db import db_session
 from forum.discussion import markup, posting, presenting, reading, watching
 from forum.discussion.episode_forms import ProgressForm
@@ -93,7 +94,11 @@ def new_thread(slug: str) -> str | Response | tuple[str, int]:
     # start a thread here learns why at once, with what they typed kept.
     if refusal := permissions.posting_refusal(current_viewer(), board):
         return _new_thread_page(board, form, None, refusal, 403)
-    preview = markup.preview(form.body.data) if form.is_submitted() and not form.errors else None
+    preview = (
+        markup.preview(form.body.data, mentions.resolver_for(db_session()))
+        if form.is_submitted() and not form.errors
+        else None
+    )
     return _new_thread_page(board, form, preview, None, 200)
 
 

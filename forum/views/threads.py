@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 from forum.access import permissions, spoilers
 from forum.access.spoilers import EpisodeInfo
 from forum.access.viewer import current_viewer
-from forum.conversation import read_marks
+from forum.conversation import mentions, read_marks
 from forum.db import db_session
 from forum.discussion import markup, posting, presenting, reading
 from forum.discussion.episode_codes import code_of
@@ -178,7 +178,11 @@ def reply(thread_id: int) -> str | Response | tuple[str, int]:
         if refusal := permissions.reply_refusal(current_viewer(), current):
             form.body.errors = [refusal]
             return _thread_with_reply_form(current, form, None), 403
-        preview = markup.preview(form.body.data) if not form.errors else None
+        preview = (
+            markup.preview(form.body.data, mentions.resolver_for(db_session()))
+            if not form.errors
+            else None
+        )
         return _thread_with_reply_form(current, form, preview)
     try:
         episode_key = parse_episode(request.form.get("episode"), _episodes_of(current))
@@ -277,7 +281,7 @@ def edit(post_id: int) -> str | Response | tuple[str, int]:
     preview = None
     if form.validate_on_submit():
         if "preview" in request.form:
-            preview = markup.preview(form.body.data)
+            preview = markup.preview(form.body.data, mentions.resolver_for(db_session()))
         else:
             if post.author_id == current_user.id:
                 refused = posting.edit_post(session, post, form.body.data, editor=current_user)
@@ -324,4 +328,6 @@ def preview() -> tuple[str, int, dict[str, str]] | str:
     body = request.form.get("body", "")
     if len(body) > 50_000:
         return "Too long to preview.", 413, {"Content-Type": "text/plain"}
-    return render_template("threads/_preview.html", preview=markup.preview(body))
+    return render_template(
+        "threads/_preview.html", preview=markup.preview(body, mentions.resolver_for(db_session()))
+    )
