@@ -164,7 +164,7 @@ def _named_members(
     if not keys and not quoted and starter is None:
         return {}
     quoted_authors = select(Post.author_id).where(Post.id.in_(quoted))
-    named = [User.username_key.in_(keys), User.id.in_(quoted_authors)]
+    named: list[ColumnElement[bool]] = [User.username_key.in_(keys), User.id.in_(quoted_authors)]
     if starter is not None:
         named.append(User.id == starter)
     rows = session.execute(
