@@ -166,6 +166,9 @@ def test_the_new_replies_bar_screenshots(open_page: object, device: str, scheme:
     region = reader.locator(".live-region")
     assert region.get_attribute("aria-live") == "polite"
     assert region.get_attribute("role") is None
+    # The bar slides in: wait until it has (a screenshot mid-way shows it faded).
+    # (evaluate, not wait_for_function: the page's CSP forbids the eval that one uses).
+    reader.evaluate("() => Promise.all(document.getAnimations().map((a) => a.finished))")
     path: Path = screenshot(reader, f"live-bar-{device}-{scheme}")
     assert path.exists()
     # On a phone, nothing sticks out sideways.
@@ -173,4 +176,8 @@ def test_the_new_replies_bar_screenshots(open_page: object, device: str, scheme:
     assert not wide
     button.click()
     expect(reader.locator("article.post")).to_have_count(4)
+    # Focus went to the first new post (outlined), which scrolled to it; the full-page
+    # capture is taken from the top, as the page is read.
+    assert reader.evaluate("document.activeElement.dataset.number") == "3"
+    reader.evaluate("window.scrollTo(0, 0)")
     screenshot(reader, f"live-bar-after-{device}-{scheme}")
