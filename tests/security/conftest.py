@@ -21,8 +21,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from forum import create_app
 from forum.accounts.membership import create_user
+from forum.conversation import notifications
 from forum.discussion import posting
-from forum.models import Board, User
+from forum.models import Board, NotificationKind, User
 from forum.platform import settings
 from forum.platform.pagecache import LocalStore
 from forum.staff import moderation
@@ -93,13 +94,21 @@ def forum(
         db, moderated_board, victor, "A thread about to vanish", f"Hidden thread body: {SECRET}"
     )
     moderation.set_thread_hidden(db, admin, hidden_thread, True, "spoilers")
+    told = notifications.notify(
+        db,
+        recipient_id=admin.id,
+        kind=NotificationKind.MENTION,
+        thread_id=pt.thread_id,
+        post_id=pt.post_id,
+        actor_id=victor.id,
+    )
     db.commit()
     return Forum(
         admin=admin,
         moderator=board_moderator,
         mallory=hostile_member,
         victor=victor,
-        partner_track=replace(pt, destination_board_id=sv.board_id),
+        partner_track=replace(pt, destination_board_id=sv.board_id, notification_id=told or 0),
         severance=replace(sv, destination_board_id=pt.board_id),
         hidden_thread_id=hidden_thread.id,
         hidden_thread_post_id=hidden_thread.last_post_id or 0,

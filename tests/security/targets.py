@@ -61,6 +61,7 @@ class Aim:
     reported_post_id: int  # mallory's post with victor's open report on it
     hidden_post_id: int  # victor's reply, hidden by the admin, holding SECRET
     destination_board_id: int  # the other board, for moves
+    notification_id: int = 0  # the admin's notification about victor's reply (main board only)
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,18 @@ def board_objects(db: Session, admin: User, victor: User, mallory: User, board: 
 # A route missing here fails the CSRF and access-control tests, so none slips through.
 NEW_PASSWORD = "a forged new passphrase"
 FORMS: dict[str, Callable[[Aim], dict[str, Any]]] = {
+    # The conversation (issue 13): the admin's own notification, levels, mutes, read marks.
+    "/notifications/<int:notification_id>/read": lambda a: {},
+    "/notifications/read-all": lambda a: {},
+    "/notifications/email": lambda a: {"mention": "never"},
+    "/unsubscribe/<token>": lambda a: {},
+    "/t/<int:thread_id>/watch": lambda a: {"level": "muted"},
+    "/b/<slug>/watch": lambda a: {"level": "watching"},
+    "/u/<username>/mute": lambda a: {},
+    "/u/<username>/unmute": lambda a: {},
+    "/watching/settings": lambda a: {},
+    "/b/<slug>/mark-read": lambda a: {},
+    "/mark-read": lambda a: {},
     "/t/<int:thread_id>/episode": lambda a: {"episode": "", "is_news": "y"},
     "/b/<slug>/progress": lambda a: {"watched": "none"},
     "/b/<slug>/episodes": lambda a: {"season": "1", "number": "1", "title": "Forged episode"},
@@ -210,6 +223,7 @@ def route_url(rule: str, aim: Aim, username: str = "victor", token: str = "") ->
         "post_id": getattr(aim, POST_ID_FOR.get(rule, "post_id")),
         "username": username,
         "token": token,
+        "notification_id": aim.notification_id,
     }
 
     def value(match: re.Match[str]) -> str:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
 from forum.accounts import tokens
+from forum.conversation import email_choices
 from forum.models import User
 from tests.conftest import Browserish, browser_for, who
 from tests.html_scan import read
@@ -49,6 +50,7 @@ NO_ROWS_CHANGE = {
     "/settings/security/totp/disable": "the admin has no app to turn off",
     "/settings/sessions/end": "no session has that id (answered with a notice)",
     "/settings/sessions/end-others": "the admin is signed in on one device only",
+    "/u/<username>/unmute": "the admin never muted victor",
 }
 # WebAuthn ceremonies (JSON, token in X-CSRFToken): the forged requests must be refused like
 # any form, but a control needs a browser's signed answer, so tests/test_passkeys.py sends
@@ -68,6 +70,15 @@ CONTROL_OVERRIDES = {"/reset": {"email": "nobody-here@example.org"}}
 def reset_link_token(app: Flask, user: User) -> str:
     with app.test_request_context():
         return tokens.reset_token(user)
+
+
+def link_token(app: Flask, rule: str, forum: Forum) -> str:
+    """The token in the rule's link: the admin's own unsubscribe link (a control that works),
+    else victor's password reset link."""
+    if rule == "/unsubscribe/<token>":
+        with app.test_request_context():
+            return email_choices.unsubscribe_token(forum.admin, "all")
+    return reset_link_token(app, forum.victor)
 
 
 def is_csrf_refusal(response: TestResponse) -> bool:
@@ -96,7 +107,7 @@ def test_forged_post_is_refused_and_changes_nothing(
     assert rule in FORMS, f"new POST route {rule}: add its form to FORMS"
     admin = browser_for(app, forum.admin.username)
     someone_else = Browserish(app.test_client()).token("/login")
-    url = route_url(rule, forum.main, token=reset_link_token(app, forum.victor))
+    url = route_url(rule, forum.main, token=link_token(app, rule, forum))
     form = FORMS[rule](forum.main)
     before = snapshot(db)
 
