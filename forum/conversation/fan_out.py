@@ -25,7 +25,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import ColumnElement, Select, and_, exists, false, literal, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select
 from sqlalchemy.orm import Session
 
 from forum.conversation import notifications
@@ -101,26 +101,26 @@ def fan_out(
     now = now or utcnow()
     named = _named_members(session, post, mention_names, quoted_post_ids)
     told: set[int] = set()
+    written = 0
     for kind in (NotificationKind.MENTION, NotificationKind.QUOTE, NotificationKind.REPLY):
         chosen = [user_id for user_id in named.get(kind, ()) if user_id not in told]
         if chosen:
-            _write(session, post, kind, select(User.id).where(User.id.in_(chosen)), now)
+            written += _write(session, post, kind, select(User.id).where(User.id.in_(chosen)), now)
             told.update(chosen)
     if post.number == 1:
         board_watchers = select(BoardState.user_id).where(
             BoardState.board_id == post.board_id, BoardState.level == WatchLevel.WATCHING.value
         )
         watchers = _eligible(post, NotificationKind.NEW_THREAD, board_watchers, told)
-        _write(session, post, NotificationKind.NEW_THREAD, watchers, now)
+        written += _write(session, post, NotificationKind.NEW_THREAD, watchers, now)
     else:
         thread_watchers = select(ThreadState.user_id).where(
             ThreadState.thread_id == post.thread_id,
             ThreadState.level == WatchLevel.WATCHING.value,
         )
         watchers = _eligible(post, NotificationKind.WATCHED_REPLY, thread_watchers, told)
-        _write(session, post, NotificationKind.WATCHED_REPLY, watchers, now)
-    notifications.count_new_rows(session, thread_id=post.thread_id, now=now, post_id=post.id)
-    return _hand_to_mail(session, post, now)
+        written += _write(session, post, NotificationKind.WATCHED_REPLY, watchers, now)
+    return written
 
 
 def _load(session: Session, post_id: int) -> NewPost | None:
@@ -267,7 +267,9 @@ def _mutes_thread_or_board(post: NewPost) -> ColumnElement[bool]:
 
 def _write(
     session: Session, post: NewPost, kind: NotificationKind, recipients: Select[Any], now: datetime
-) -> None:
+) -> int:
+    """Three statements for every member `recipients` names: write or bump their rows, count
+    the new ones into their bells, and hand what was written to the mail part. How many rows."""
     session.execute(
         notifications.upsert_from(
             session,
@@ -280,20 +282,15 @@ def _write(
             now=now,
         )
     )
-
-
-def _hand_to_mail(session: Session, post: NewPost, now: datetime) -> int:
-    """The rows written or bumped at `now`, with their members, to the mail part; how many."""
+    notifications.count_new_rows(session, recipients, kind=kind, thread_id=post.thread_id, now=now)
     written = session.execute(
-        select(Notification.id, Notification.kind, User)
+        select(Notification.id, User)
         .join(User, User.id == Notification.user_id)
         .where(
-            Notification.thread_id == post.thread_id,
-            Notification.updated_at == literal(now, Notification.updated_at.type),
-            Notification.latest_post_id == post.id,
-            Notification.read_at.is_(None),
+            Notification.user_id.in_(recipients.correlate(None)),
+            notifications.written_now(kind, post.thread_id, now),
         )
     ).all()
-    for notification_id, kind, recipient in written:
-        notifications.tell_mail(session, notification_id, recipient, NotificationKind(kind))
+    for notification_id, recipient in written:
+        notifications.tell_mail(session, notification_id, recipient, kind)
     return len(written)

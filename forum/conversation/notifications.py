@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, exists, literal, select, true, update
+from sqlalchemy import ColumnElement, Select, and_, exists, literal, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -142,23 +142,42 @@ def _already_told(
     )
 
 
-def count_new_rows(
-    session: Session, *, thread_id: int, now: datetime, post_id: int | None = None
-) -> None:
-    """Add the rows upsert_from just created (count 1, written at `now`) to their members'
-    bells. One statement whatever the number of members; a retried job's rows were written at
-    another moment, so they are never counted twice."""
-    new_rows = select(Notification.user_id).where(
+def written_now(
+    kind: NotificationKind, thread_id: int, now: datetime, *, new: bool = False
+) -> ColumnElement[bool]:
+    """Notification rows of this kind and thread that upsert_from wrote at `now` (`new`: only
+    those it created). Meant with Notification.user_id pinned to a member, so the lookup rides
+    the unread index (user, kind, thread)."""
+    conditions = [
+        Notification.kind == kind.value,
         Notification.thread_id == thread_id,
-        Notification.updated_at == now,
-        Notification.count == 1,
         Notification.read_at.is_(None),
+        Notification.updated_at == literal(now, Notification.updated_at.type),
+    ]
+    if new:
+        conditions.append(Notification.count == 1)
+    return and_(*conditions)
+
+
+def count_new_rows(
+    session: Session,
+    recipients: Select[Any],
+    *,
+    kind: NotificationKind,
+    thread_id: int,
+    now: datetime,
+) -> None:
+    """Add the rows upsert_from just created for `recipients` (count 1, written at `now`) to
+    their members' bells. One statement whatever the number of members; a retried job's rows
+    were written at another moment, so they are never counted twice."""
+    new_row = exists().where(
+        Notification.user_id == User.id, written_now(kind, thread_id, now, new=True)
     )
-    if post_id is not None:
-        new_rows = new_rows.where(Notification.post_id == post_id)
     session.execute(
         update(User)
-        .where(User.id.in_(new_rows))
+        # correlate(None): `recipients` selects from users too, and must stay a list of ids
+        # of its own rather than a condition on the row being updated.
+        .where(User.id.in_(recipients.correlate(None)), new_row)
         .values(unread_notifications=User.unread_notifications + 1)
         .execution_options(synchronize_session=False)
     )
