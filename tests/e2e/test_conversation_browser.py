@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect
 from werkzeug.serving import make_server
 
@@ -36,6 +37,7 @@ from tests.e2e.conftest import (
 pytestmark = pytest.mark.browser
 
 PASSWORD = "conversation-pass-1"
+BLOCKING = {"serious", "critical"}
 # The page polls every 5 s and the server's memo is at most 1.5 s old: the bar shows within
 # 7 s of a reply; the rest is margin for a busy machine.
 LIVE_WAIT_MS = 20_000
@@ -96,6 +98,16 @@ def _reply(page: Page, text: str) -> None:
     page.locator("#reply textarea[name=body]").fill(text)
     page.get_by_role("button", name="Post reply").click()
     expect(page.locator("article.post").last).to_contain_text(text)
+
+
+def _axe_blocking(page: Page) -> list[str]:
+    """axe-core's serious and critical findings on the page as it is now."""
+    violations = Axe().run(page).response["violations"]
+    return [
+        f"{v['id']}: {v['help']} {[n['target'] for n in v['nodes'][:3]]}"
+        for v in violations
+        if v.get("impact") in BLOCKING
+    ]
 
 
 def _bell_count(page: Page) -> int:
@@ -171,6 +183,7 @@ def test_the_new_replies_bar_screenshots(open_page: object, device: str, scheme:
     reader.evaluate("() => Promise.all(document.getAnimations().map((a) => a.finished))")
     path: Path = screenshot(reader, f"live-bar-{device}-{scheme}")
     assert path.exists()
+    assert _axe_blocking(reader) == []
     # On a phone, nothing sticks out sideways.
     wide = reader.evaluate("document.documentElement.scrollWidth > window.innerWidth + 1")
     assert not wide
@@ -181,3 +194,4 @@ def test_the_new_replies_bar_screenshots(open_page: object, device: str, scheme:
     assert reader.evaluate("document.activeElement.dataset.number") == "3"
     reader.evaluate("window.scrollTo(0, 0)")
     screenshot(reader, f"live-bar-after-{device}-{scheme}")
+    assert _axe_blocking(reader) == []
