@@ -3,9 +3,10 @@
 `notifications.post_added` queues `fan_out_post` for after the post's commit, so the request
 costs the same whether the thread has no watchers or 5,000. The job works on sets, never per
 watcher: one statement reads the post, one the few named members (the mentioned, the quoted,
-the thread's starter), then one INSERT ... SELECT per kind writes every row of that kind, one
-UPDATE counts the new rows into the bells, and one SELECT hands the written rows to the mail
-part. Running it twice writes nothing the second time (notifications.upsert_from).
+the thread's starter), then three per kind that has anyone to tell: an INSERT ... SELECT that
+writes or bumps every row of that kind, an UPDATE that counts the new rows into the bells, and
+a SELECT that hands the written rows to the mail part (a reply with watchers only: 4 in all).
+Running it twice writes nothing the second time (notifications.upsert_from).
 
 Who hears of a post, one notification per member, the first kind that applies:
   mention (named outside quotes, code and spoilers: markup's job; at most MENTION_LIMIT per
