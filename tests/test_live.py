@@ -403,3 +403,19 @@ def test_a_raw_byte_in_the_polls_query_is_a_400_even_with_a_fresh_memo(
     assert poll(visitor, thread).status_code == 204
     answer = visitor.get(f"/t/{thread.id}/live", environ_overrides={"QUERY_STRING": "after=\xb2"})
     assert answer.status_code == 400
+
+
+def test_a_moderators_tools_on_new_posts_lead_back_to_the_thread_page(
+    make: Factory, db: Session, app: Flask
+) -> None:
+    board = make.board()
+    author = make.user()
+    thread = make.thread(board=board, author=author)
+    post = make.reply(thread, author, "Needs a look")
+    moderator = moderator_of(make, db, board)
+    body = fragment(browser_for(app, moderator), thread, 1).get_data(as_text=True)
+    hide_links = [a.attrs["href"] for a in find(body, "a") if "hide" in a.attrs["href"]]
+    assert len(hide_links) == 1
+    # Back to the post on the thread's page, never to this fragment's address.
+    assert f"next=/t/{thread.id}/{thread.slug}%23post-{post.id}" in hide_links[0]
+    assert "after" not in hide_links[0]
