@@ -177,6 +177,29 @@ def test_a_moderator_hiding_a_post_tells_its_author(
     assert TITLE in page
 
 
+def test_a_moderator_deleting_a_post_tells_its_author_but_an_author_deleting_tells_nobody(
+    db: Session,
+    make: Factory,
+    login_as: LoginAs,
+    alice: User,
+    bob: User,
+    global_moderator: User,
+) -> None:
+    thread = started_by(db, login_as, make, alice)
+    b = login_as(bob)
+    reply(b, thread, "Off-topic rant")
+    rant = latest_post(db, thread)
+    reply(b, thread, "Never mind me")
+    own = latest_post(db, thread)
+    page = f"/t/{thread.id}/{thread.slug}"
+
+    assert login_as(global_moderator).post(f"/p/{rant.id}/delete", {}, page=page).status_code == 302
+    assert b.post(f"/p/{own.id}/delete", {}, page=page).status_code == 302
+
+    assert bell(b) == 1
+    assert f"A moderator deleted your post #{rant.number} in" in notifications_page(b)
+
+
 def test_a_moderator_locking_tells_the_starter_but_not_for_their_own_thread(
     db: Session, make: Factory, login_as: LoginAs, alice: User, global_moderator: User
 ) -> None:

@@ -7,10 +7,13 @@ statements, and a change that adds one should be a decision, not an accident.
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from flask import Flask
 
 from forum.models import Thread, User
-from tests.conftest import Browserish, Factory, StatementLog
+from tests.conftest import AppBuilder, Browserish, Factory, StatementLog
 
 # The same before the use cases moved into posting and after, on SQLite and PostgreSQL; one
 # more since full-text search (the post's search_documents row, issue 14), and one more since
@@ -34,6 +37,13 @@ def posting_statements(
     response = browser.client.post(url, data={"csrf_token": token, **data})
     assert response.status_code == 302, response.get_data(as_text=True)
     return len(sql), list(sql.statements)
+
+
+@pytest.fixture
+def app(build_app: AppBuilder, tmp_path: Path) -> Flask:
+    """Jobs queued, not run: the tests' default runs them in the request, after its commit,
+    and the notification fan-out's statements would be counted as the reply's."""
+    return build_app(JOBS_IMMEDIATE=False, JOBS_PATH=str(tmp_path / "jobs.sqlite3"))
 
 
 def test_a_reply_costs_its_statements(app: Flask, make: Factory, sql: StatementLog) -> None:

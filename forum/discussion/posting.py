@@ -405,11 +405,16 @@ def _later(chosen: int | None, thread_episode: int | None) -> int | None:
     return max(chosen, thread_episode)
 
 
-def delete_post(post: Post) -> None:
-    """Soft delete: the post shows as removed, its row and text are kept."""
+def delete_post(post: Post, deleted_by: User | None = None) -> None:
+    """Soft delete: the post shows as removed, its row and text are kept. A moderator deleting
+    someone else's post (`deleted_by`) tells its author, as their other actions do."""
     post.is_deleted = True
     session = Session.object_session(post)
     assert session is not None, "a post being deleted was loaded through a session"
+    if deleted_by is not None and post.author_id not in (None, deleted_by.id):
+        notifications.moderated(
+            session, actor=deleted_by, post=post, what=f"deleted your post #{post.number}"
+        )
     # Counters count deleted posts too, so only the pages that print the post change (and for
     # an opening post, the feeds that print it).
     board_id = _board_of(session, post) if post.number == 1 else None

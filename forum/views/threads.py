@@ -310,7 +310,7 @@ def delete(post_id: int) -> Response:
     post, current = _post_or_abort(post_id, permissions.can_delete_post)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    posting.delete_post(post)
+    posting.delete_post(post, deleted_by=current_user)
     target = post_url(post, current)
     session.commit()
     return redirect(target)
