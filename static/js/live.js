@@ -107,6 +107,9 @@
         updateReplyCount(last);
       }
       bar.hidden = true;
+      // For scripts that set up posts once at load (app.js: scrollable code blocks get a
+      // tabindex) to do the same for these.
+      document.dispatchEvent(new CustomEvent("showboard:posts-added", { detail: { added } }));
       const first = added.find((node) => node.matches("article, .live-too-many"));
       if (first && (hadFocus || document.activeElement === document.body)) {
         // The button they pressed is gone: focus goes on to what it showed, never away from
