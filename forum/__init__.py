@@ -37,6 +37,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         limits,
         pagecache,
         publicurl,
+        querystring,
         requestlog,
         security,
         startup,
@@ -58,5 +59,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     limits.init_app(app)  # after the blueprints: it wraps their views
     cli.init_app(app)
     startup.guard_commands(app)  # after every command is added: each waits for the database
+    querystring.init_app(app)  # outside every other wrapper but ProxyFix: they read the query
     publicurl.trust_proxies(app)  # last: the outermost WSGI wrapper
     return app
