@@ -72,6 +72,8 @@ def test_upgrading_from_the_first_schema_keeps_authors_and_links(tmp_path: Path)
         assert db.execute(text("SELECT last_post_id FROM boards")).scalar_one() == 1
         # Accounts that existed before email verification count as verified.
         assert db.execute(text("SELECT email_verified_at FROM users")).scalar_one() is not None
+        # Members who were there before unread tracking have read what there was (0013).
+        assert db.execute(text("SELECT marked_read_at FROM users")).scalar_one() is not None
     engine.dispose()
 
 

@@ -139,6 +139,26 @@ def test_another_members_replies_make_the_row_bold_with_their_count_until_read(
     assert badge_of(row) is None
 
 
+def test_a_muted_boards_threads_are_not_bold_unless_the_member_follows_one(
+    make: Factory, board: Board, talker: User, rae: Browserish
+) -> None:
+    ignored = make.thread(board=board, author=talker, title="Thread left alone")
+    followed = make.thread(board=board, author=talker, title="Thread followed anyway")
+    rae.get(thread_url(ignored))
+    rae.get(thread_url(followed))
+    page = f"/t/{followed.id}/{followed.slug}"
+    assert rae.post(f"/t/{followed.id}/watch", {"level": "watching"}, page=page).status_code == 302
+    board_url = f"/b/{board.slug}"
+    assert rae.post(f"{board_url}/watch", {"level": "muted"}, page=board_url).status_code == 302
+
+    make.reply(ignored, talker, "News nobody on this board asked for")
+    make.reply(followed, talker, "News the member asked for")
+    listing = board_page(rae, board)
+
+    assert not is_bold(row_of(listing, ignored))
+    assert badge_of(row_of(listing, followed)) == "1 new"
+
+
 def test_a_thread_never_opened_is_new_unless_it_is_older_than_the_member(
     make: Factory, db: Session, board: Board, talker: User, login_as: LoginAs
 ) -> None:

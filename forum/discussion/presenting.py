@@ -206,10 +206,15 @@ class ThreadRow:
 
 def unread_posts(thread: Thread, state: ThreadState | None, viewer: Viewer) -> tuple[bool, int]:
     """(unread, how many new posts) for a member's row of `thread`: a thread they read up to
-    its last post, muted, or with nothing newer than their "mark all read" is read; one they
-    never opened is unread ("new", 0) when it had a post since they joined."""
+    its last post, muted (or on a board they muted, unless they chose to follow the thread), or
+    with nothing newer than their "mark all read" is read; one they never opened is unread
+    ("new", 0) when it had a post since they joined."""
     if viewer.user is None or (state is not None and state.level == WatchLevel.MUTED):
         return False, 0
+    if viewer.board_level(thread.board_id) == WatchLevel.MUTED and not (
+        state is not None and state.level_chosen
+    ):
+        return False, 0  # a muted board's threads don't call for attention
     floor = viewer.read_floor(thread.board_id)
     if floor is not None and thread.last_post_at <= floor:
         return False, 0

@@ -10,6 +10,8 @@ tracking (forum/conversation/), and the member's settings for them on the user r
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -162,6 +164,14 @@ def upgrade() -> None:
         )
         batch_op.add_column(sa.Column("marked_read_at", forum.models.UTCDateTime(), nullable=True))
         batch_op.add_column(sa.Column("digest_sent_at", forum.models.UTCDateTime(), nullable=True))
+
+    # Members who were here before unread tracking have read what there was: without a floor,
+    # every thread would be bold for everyone the day this deploys.
+    op.execute(
+        sa.text("UPDATE users SET marked_read_at = :now").bindparams(
+            sa.bindparam("now", datetime.now(UTC), type_=forum.models.UTCDateTime())
+        )
+    )
 
 
 def downgrade() -> None:
