@@ -101,7 +101,7 @@ def test_visitors_are_sent_to_log_in(client: Browserish, thread: Thread) -> None
     assert script.status_code == 401
 
 
-def test_a_hidden_post_is_not_found_for_members_but_quotable_by_its_moderators(
+def test_a_hidden_post_is_not_found_for_members_and_refused_to_its_moderators(
     app: Flask,
     db: Session,
     make: Factory,
@@ -115,12 +115,66 @@ def test_a_hidden_post_is_not_found_for_members_but_quotable_by_its_moderators(
     with app.app_context():  # the moderator's action queues its notification's jobs
         moderation.set_post_hidden(db, global_moderator, post, True, "off topic")
         db.commit()
+    moderator = login_as(global_moderator)
 
     for url in (f"/p/{post.id}/quote", f"/p/{post.id}/quote?format=md"):
         response = member_client.get(url)
         assert response.status_code == 404
         assert b"Hidden words" not in response.data
-    assert b"Hidden words" in login_as(global_moderator).get(f"/p/{post.id}/quote").data
+    # Moderators still read it on the thread page, but a quote would publish it again.
+    for url in (f"/p/{post.id}/quote", f"/p/{post.id}/quote?format=md"):
+        response = moderator.get(url)
+        assert response.status_code == 403
+        assert b"Hidden words" not in response.data
+        assert quoting.HIDDEN_REFUSAL in unescape(text_of(response))
+        assert 'name="body"' not in text_of(response)
+    as_json = moderator.get(f"/p/{post.id}/quote", headers={"Accept": "application/json"})
+    assert as_json.status_code == 403
+    assert as_json.get_json() == {"error": quoting.HIDDEN_REFUSAL}
+    assert quoting.quote_markdown(db, Viewer(user=global_moderator), post) is None
+
+
+def test_no_quote_button_for_a_hidden_post_even_for_moderators(
+    app: Flask,
+    db: Session,
+    make: Factory,
+    member_client: Browserish,
+    login_as: LoginAs,
+    global_moderator: User,
+    thread: Thread,
+    author: User,
+) -> None:
+    shown = make.reply(thread, author, "Words anyone may quote")
+    hidden = make.reply(thread, author, "Hidden words for moderators")
+    with app.app_context():  # the moderator's action queues its notification's jobs
+        moderation.set_post_hidden(db, global_moderator, hidden, True, "off topic")
+        db.commit()
+
+    for client in (member_client, login_as(global_moderator)):
+        page = text_of(client.get(f"/t/{thread.id}", follow_redirects=True))
+        assert f'href="/p/{shown.id}/quote"' in page
+        assert f'href="/p/{hidden.id}/quote"' not in page
+        assert f'data-quote="{hidden.id}"' not in page
+
+
+def test_a_hidden_threads_posts_are_quotable_by_its_moderators(
+    app: Flask,
+    db: Session,
+    make: Factory,
+    login_as: LoginAs,
+    global_moderator: User,
+    thread: Thread,
+    author: User,
+) -> None:
+    post = make.reply(thread, author, "Words in a hidden thread")
+    with app.app_context():  # the moderator's action queues its notification's jobs
+        moderation.set_thread_hidden(db, global_moderator, thread, True, "off topic")
+        db.commit()
+
+    response = login_as(global_moderator).get(f"/p/{post.id}/quote?format=md")
+
+    assert response.status_code == 200
+    assert "> Words in a hidden thread" in text_of(response)
 
 
 def test_a_deleted_post_or_a_missing_one_is_not_found(

@@ -4,9 +4,12 @@ A quote is a blockquote whose first line credits the author and links to the pos
 permalink (`> [@demo said](/p/123):`), which is what forum/discussion/markup.py recognises as a
 quote when the reply is saved (the quoted author is notified, and the reply discusses the
 quoted post's episode: posting.episode_of_quotes). Then the post's Markdown source, since the
-reply should quote what was written, not its HTML, with three things taken out:
+reply should quote what was written, not its HTML, with four things taken out:
 
 - nothing at all of a post the viewer may not read (hidden from them, deleted): None;
+- nothing of a hidden post, even for the moderators who still read it: hiding took its text
+  off the page, and a quote would publish it again in a reply everyone reads (HIDDEN_REFUSAL;
+  the posts of a hidden thread are quoted as usual, by the moderators who may reply there);
 - episode spoilers (`>!S1E8: ...!<`) beyond the viewer's progress on the board: their text is
   replaced by a placeholder, still in spoiler syntax, so the viewer never gets it in their
   reply box (a source has no stored HTML to withhold it from, so it is cut out here); and a
@@ -35,6 +38,7 @@ from forum.models import Post, Thread, User
 
 # Of the quoted text: a quote says what it answers; the permalink has the rest.
 QUOTE_MAX_CHARS = 3_000
+HIDDEN_REFUSAL = "Hidden posts can't be quoted: a quote would publish their text again."
 NOT_WATCHED = "(spoiler not copied: you haven't watched it yet)"
 # Leniently: `>! S1E8 :` is no episode spoiler for markup (it is a plain one), but taking it
 # for one costs a reader nothing, while missing one would copy its text.
@@ -70,8 +74,10 @@ def quoted_post(session: Session, viewer: Viewer, post_id: int) -> QuotedPost | 
 
 def quote_markdown(session: Session, viewer: Viewer, post: Post) -> str | None:
     """`post` as a Markdown quote for `viewer` to put in a reply (see the module docstring):
-    None when they may not read it. `post` may come with its thread and author loaded
-    (quoted_post); otherwise they are read through `session`."""
+    None when they may not read it or it is hidden. `post` may come with its thread and author
+    loaded (quoted_post); otherwise they are read through `session`."""
+    if post.is_hidden:
+        return None
     thread = session.get(Thread, post.thread_id)
     if thread is None or not permissions.can_see_thread(viewer, thread):
         return None

@@ -160,7 +160,11 @@ def post_cards(
                 else None,
                 can_moderate=moderator,
                 quote_url=link("quoting.quote", post_id=post.id)
-                if may_reply and shows_text and withheld is None and not post.is_deleted
+                if may_reply
+                and shows_text
+                and withheld is None
+                and not post.is_deleted
+                and not post.is_hidden
                 else None,
                 author_muted=post.author_id in muted,
                 first_unread=last_read is not None and post.number == last_read + 1,

@@ -4,7 +4,8 @@
 quote (forum/conversation/quoting.py), posting to threads.reply like the thread page's form.
 static/js/quoting.js asks the same URL for the Markdown alone (`?format=md`, or JSON when it
 accepts only that) and puts it in the reply box at the cursor. Both are for members; a post
-the member may not read is a 404, as if it weren't there.
+the member may not read is a 404, as if it weren't there; a hidden post is refused (403) to
+the moderators who may read it: quoting it would publish its text again.
 """
 
 from __future__ import annotations
@@ -52,10 +53,18 @@ def quote(post_id: int) -> Response | tuple[str, int] | tuple[str | Response, in
     session = db_session()
     viewer = current_viewer()
     found = quoting.quoted_post(session, viewer, post_id)
-    markdown = quoting.quote_markdown(session, viewer, found.post) if found else None
-    if found is None or markdown is None:
+    if found is None:
         abort(404)
-    refusal = permissions.reply_refusal(viewer, found.thread)
+    if found.post.is_hidden:
+        # Only the board's moderators get this far with a hidden post: they are told why not.
+        refusal: str | None = quoting.HIDDEN_REFUSAL
+        markdown = ""
+    else:
+        quoted = quoting.quote_markdown(session, viewer, found.post)
+        if quoted is None:
+            abort(404)
+        markdown = quoted
+        refusal = permissions.reply_refusal(viewer, found.thread)
     if wanted is not None:
         if refusal:
             return _plain(refusal, wanted, 403)

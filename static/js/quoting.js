@@ -68,6 +68,36 @@ function spoilerSyntax(label, inner) {
   return `>!${code ? `${code}: ` : ""}${inner.trim()}!<`;
 }
 
+// A link keeps its address when it is one to follow (on this site, or http(s) elsewhere):
+// `[text](href)`; any other (javascript:, data:, mailto:) is its text alone. A mention is the
+// @name it says, which the reply links again.
+function isFollowable(href) {
+  try {
+    return ["http:", "https:"].includes(new URL(href, window.location.href).protocol);
+  } catch (error) {
+    return false;
+  }
+}
+
+function hexByte(character) {
+  return character.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0");
+}
+
+function linkMarkdown(anchor, inner) {
+  if (anchor.matches("a.mention")) {
+    const name = anchor.textContent.trim().replace(/^@/, "");
+    return name ? `@${name}` : inner;
+  }
+  const href = (anchor.getAttribute("href") || "").trim();
+  if (!href || !isFollowable(href)) return inner;
+  const text = inner.trim().replace(/\s*\n\s*/g, " ") || href;
+  // Brackets in the text and spaces, parentheses or angle brackets in the address would end
+  // the link early.
+  const label = text.replace(/[[\]\\]/g, (c) => `\\${c}`);
+  const target = href.replace(/[\s()<>]/g, (c) => `%${hexByte(c)}`);
+  return `[${label}](${target})`;
+}
+
 function asMarkdown(node) {
   let out = "";
   node.childNodes.forEach((child) => {
@@ -77,7 +107,9 @@ function asMarkdown(node) {
     }
     if (child.nodeType !== Node.ELEMENT_NODE) return;
     const tag = child.tagName.toLowerCase();
-    if (child.matches(".spoiler-withheld")) {
+    if (child.matches(".post-removed, .is-hidden-text")) {
+      // a hidden or removed post's text is not for a reply (forum/conversation/quoting.py)
+    } else if (child.matches(".spoiler-withheld")) {
       out += child.dataset.episode ? `>!${child.dataset.episode}: ${NOT_WATCHED}!<` : "";
     } else if (child.matches("label.spoiler")) {
       const text = child.querySelector(".spoiler-text");
@@ -96,6 +128,8 @@ function asMarkdown(node) {
       out += `\n- ${asMarkdown(child).trim()}\n`;
     } else if (/^(p|h[1-6]|ul|ol|table|tr|div)$/.test(tag)) {
       out += `\n\n${asMarkdown(child)}\n\n`;
+    } else if (tag === "a") {
+      out += linkMarkdown(child, asMarkdown(child));
     } else if (tag === "em") {
       out += `*${asMarkdown(child)}*`;
     } else if (tag === "strong") {
@@ -110,8 +144,13 @@ function asMarkdown(node) {
 function quoteOfSelection(range, article) {
   const inside = range.commonAncestorContainer;
   const element = inside.nodeType === Node.ELEMENT_NODE ? inside : inside.parentElement;
-  if (!element || element.closest(".spoiler-withheld")) return null;
+  if (!element || element.closest(".spoiler-withheld, .post-removed, .is-hidden-text")) {
+    return null;
+  }
   let text = asMarkdown(range.cloneContents());
+  // A selection inside one link has no <a> in its copy: it is still that link.
+  const anchor = element.closest(".post-body a[href]");
+  if (anchor) text = linkMarkdown(anchor, anchor.matches("a.mention") ? "" : text);
   // A selection inside one spoiler has no label in its copy: it is still that spoiler.
   const spoiler = element.closest("label.spoiler");
   if (spoiler) text = spoilerSyntax(spoiler, text.replace(/\s*\n\s*/g, " "));
@@ -151,7 +190,14 @@ function setUpSelectionQuotes() {
     const element = inside.nodeType === Node.ELEMENT_NODE ? inside : inside.parentElement;
     const body = element && element.closest(".post-body");
     const article = body && body.closest("article.post");
-    if (!article || !article.querySelector("a.quote-link[data-quote]")) {
+    // A hidden post's text (shown to moderators) and a removed post's stub are never quoted,
+    // whatever links the page has (the server refuses them too).
+    const quotable =
+      article &&
+      !body.matches(".is-hidden-text") &&
+      !article.querySelector(".post-body.is-hidden-text, .post-removed") &&
+      article.querySelector("a.quote-link[data-quote]");
+    if (!quotable) {
       hide();
       return;
     }

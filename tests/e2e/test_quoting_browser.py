@@ -1,7 +1,8 @@
 """Quotes and @mentions in Chromium (static/js/quoting.js): the Quote button puts the quote
 into the reply box at the cursor without losing typed text, a text selection gets its own
-Quote button (and never copies a spoiler the reader hasn't reached), and the @ autocomplete
-is a combobox the keyboard drives. Screenshots: test-artifacts/screenshots/quoting-*.png.
+Quote button (and never copies a spoiler the reader hasn't reached, nor a hidden post's text,
+and keeps links and @mentions), and the @ autocomplete is a combobox the keyboard drives, on
+the reply, new-thread and edit forms. Screenshots: test-artifacts/screenshots/quoting-*.png.
 
 Each test registers its own member and starts its own thread (the server is shared).
 """
@@ -12,9 +13,11 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
+from forum.platform import demo
 from tests.e2e.conftest import (
     DEMO_USER,
     PageFactory,
+    log_in,
     register,
     screenshot,
     start_thread,
@@ -161,3 +164,109 @@ def test_the_new_thread_form_has_the_autocomplete(new_page: PageFactory) -> None
 
     expect(page.get_by_role("listbox", name="Members")).to_be_visible()
     screenshot(page, "quoting-mentions-new-thread-desktop-dark")
+
+
+SELECT_CONTENTS = """(element) => {
+    const range = document.createRange();
+    range.selectNodeContents(element);
+    const selection = window.getSelection();
+    selection.removeAllRanges();
+    selection.addRange(range);
+}"""
+
+
+def test_a_hidden_post_offers_no_quote_even_to_its_moderators(new_page: PageFactory) -> None:
+    page, _name = member_with_thread(new_page, "Opening words anyone may quote.")
+    thread_url = page.url
+    reply_box(page).fill("Hidden words for moderators only.")
+    page.get_by_role("button", name="Post reply").click()
+    expect(page.locator("article.post")).to_have_count(2)
+
+    moderator = new_page()
+    log_in(moderator, "mod_maria", demo.DEMO_PASSWORD)
+    moderator.goto(thread_url)
+    moderator.locator("article.post").nth(1).get_by_role("link", name="Hide…").click()
+    moderator.get_by_label("Reason").fill("Off topic")
+    moderator.get_by_role("button", name="Hide post").click()
+    moderator.goto(thread_url)
+    opener, hidden = (
+        moderator.locator("article.post").first,
+        moderator.locator("article.post").nth(1),
+    )
+    hidden_body = hidden.locator(".post-body.is-hidden-text")
+    expect(hidden_body).to_contain_text("Hidden words for moderators only.")
+    expect(hidden.locator("a.quote-link")).to_have_count(0)
+    expect(opener.locator("a.quote-link")).to_have_count(1)
+    # Even with a Quote link on it (a page from before the post was hidden), the selection
+    # quote leaves the hidden text alone.
+    hidden.evaluate(
+        """(article) => {
+            const link = document.createElement("a");
+            link.className = "quote-link";
+            link.dataset.quote = article.id.replace("post-", "");
+            link.href = `/p/${link.dataset.quote}/quote`;
+            link.textContent = "Quote";
+            article.append(link);
+        }"""
+    )
+    button = moderator.get_by_role("button", name="Quote the selected text in your reply")
+    opener.locator(".post-body").evaluate(SELECT_CONTENTS)
+    expect(button).to_be_visible()
+
+    hidden_body.evaluate(SELECT_CONTENTS)
+
+    expect(button).to_be_hidden()
+    expect(reply_box(moderator)).to_have_value("")
+
+
+def test_a_selection_keeps_its_links_and_mentions(new_page: PageFactory) -> None:
+    page, _name = member_with_thread(
+        new_page,
+        f"See [the recap](https://example.org/recap) and [the board](/b/{BOARD}), "
+        f"ask @{DEMO_USER}, or [mail me](mailto:fan@example.org).",
+    )
+    body = page.locator("article.post").first.locator(".post-body")
+    expect(body.locator("a.mention")).to_have_text(f"@{DEMO_USER}")
+    # No post makes one (markup drops it), but a script address must never be copied as one.
+    body.locator("p").evaluate(
+        """(paragraph) => {
+            const link = document.createElement("a");
+            link.setAttribute("href", "javascript:alert(1)");
+            link.textContent = "click here";
+            paragraph.append(" Or ", link, ".");
+        }"""
+    )
+    button = page.get_by_role("button", name="Quote the selected text in your reply")
+    box = reply_box(page)
+
+    body.evaluate(SELECT_CONTENTS)
+    button.click()
+
+    value = box.input_value()
+    assert "[the recap](https://example.org/recap)" in value, value
+    assert f"[the board](/b/{BOARD})" in value, value
+    assert f"ask @{DEMO_USER}, or mail me." in value, value
+    assert "Or click here." in value, value
+    assert "mailto:" not in value and "javascript:" not in value, value
+
+    # A selection inside one link is still that link.
+    box.fill("")
+    body.get_by_role("link", name="the recap").evaluate(SELECT_CONTENTS)
+    button.click()
+    assert "> [the recap](https://example.org/recap)\n" in box.input_value(), box.input_value()
+
+
+def test_the_edit_page_has_the_autocomplete(new_page: PageFactory) -> None:
+    page, _name = member_with_thread(new_page, "Words to edit later.")
+    page.locator("article.post").first.get_by_role("link", name="Edit").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Edit post")
+    box = page.locator(".editor textarea[name=body]")
+    box.press("End")
+
+    box.press_sequentially(" Thanks @dem", delay=40)
+
+    listbox = page.get_by_role("listbox", name="Members")
+    expect(listbox).to_be_visible()
+    expect(listbox.get_by_role("option", name=f"@{DEMO_USER}", exact=True)).to_be_visible()
+    box.press("Enter")
+    expect(box).to_have_value(f"Words to edit later. Thanks @{DEMO_USER} ")
