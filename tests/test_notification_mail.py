@@ -9,6 +9,7 @@ handed to `notification_written` as it does."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import timedelta
 from email.message import EmailMessage
@@ -400,6 +401,75 @@ def test_a_forged_or_stale_token_fails_cleanly(
     stale = client.open(genuine, method=method, data=ONE_CLICK if method == "POST" else None)
     assert stale.status_code == 404, "a link mailed to the old address stops working"
     assert choices_of(db, nina) == {}
+
+
+def page_heading(page: str) -> str:
+    found = re.search(r"<h1[^>]*>(.*?)</h1>", page, re.S)
+    assert found, page
+    return found.group(1).strip()
+
+
+def test_the_unsubscribe_page_names_the_kind_and_knows_when_it_is_off(
+    app: Flask, db: Session, make: Factory, inbox: Inbox, fans: tuple[User, User]
+) -> None:
+    message = mention_mail(app, db, make, inbox, fans)
+    link = link_after(message, "Stop these mails")
+    visitor = Browserish(app.test_client())
+
+    page = text_of(visitor.get(link))
+    assert page_heading(page) == "Stop emails for “Someone mentions you”?"
+    assert '<button class="button" type="submit">Unsubscribe</button>' in page
+
+    done = text_of(visitor.post(link, page=link))
+    assert "Emails for “Someone mentions you” are off now." in done
+
+    again = visitor.get(link)
+    assert again.status_code == 200
+    assert page_heading(text_of(again)) == "Emails for “Someone mentions you” are already off."
+    assert "<button" not in text_of(again).split("<main", 1)[-1], "nothing left to press"
+    assert 'href="/notifications/email"' in text_of(again)
+
+
+def test_the_all_and_digest_links_say_what_they_stop(
+    app: Flask, db: Session, make: Factory, inbox: Inbox, fans: tuple[User, User]
+) -> None:
+    nina = fans[0]
+    message = mention_mail(app, db, make, inbox, fans)
+    everything = link_after(message, "Stop all notification mail")
+    with app.app_context():
+        digest = urlsplit(notification_mail.unsubscribe_url(nina, email_choices.DIGEST)).path
+    visitor = Browserish(app.test_client())
+
+    page = text_of(visitor.get(digest))
+    assert page_heading(page) == "Stop the daily digest?"
+    assert "<li>Replies in threads you watch</li>" in page
+    assert "<li>Someone mentions you</li>" not in page, "mailed at once, not in the digest"
+    assert page_heading(text_of(visitor.get(everything))) == "Stop all notification emails?"
+
+    visitor.post(everything, page=everything)
+
+    assert page_heading(text_of(visitor.get(everything))) == (
+        "All notification emails are already off."
+    )
+    assert page_heading(text_of(visitor.get(digest))) == (
+        "The daily digest is already off: nothing is in it."
+    )
+
+
+def test_the_token_fingerprints_the_address_with_the_secret_key(
+    app: Flask, fans: tuple[User, User]
+) -> None:
+    nina = fans[0]
+    with app.app_context():
+        token = email_choices.unsubscribe_token(nina, "mention")
+        payload = URLSafeSerializer(app.config["SECRET_KEY"], salt="showboard-unsubscribe")
+        fingerprint = payload.loads(token)["e"]
+        # What a token holder could compute for a guessed address, without the key.
+        for guess in (f"unsubscribe\n{nina.email_key}", nina.email_key, nina.email):
+            unkeyed = hashlib.sha256(guess.encode()).hexdigest()
+            assert fingerprint not in (unkeyed, unkeyed[: len(fingerprint)])
+        app.config["SECRET_KEY"] = "another secret key entirely"
+        assert email_choices._fingerprint(nina) != fingerprint, "keyed by the secret key"
 
 
 def test_tokens_name_only_known_scopes(app: Flask, fans: tuple[User, User]) -> None:

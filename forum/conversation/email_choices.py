@@ -4,7 +4,9 @@ notification mail carries.
 
 An unsubscribe token is signed (itsdangerous, the app's secret key, a salt of its own) and
 carries the member's id, what it stops (one kind, "digest" or "all") and a fingerprint of
-their email address. It has no expiry: a link in an old mail keeps working, and using it twice
+their email address: an HMAC keyed with the secret key, so whoever holds a token can't test
+guessed addresses against it offline (the payload is signed, not encrypted). It has no
+expiry: a link in an old mail keeps working, and using it twice
 does no harm. It stops working when the member changes their address (a mail that went to the
 old address can't change the new owner's settings) or deletes their account.
 """
@@ -12,6 +14,7 @@ old address can't change the new owner's settings) or deletes their account.
 from __future__ import annotations
 
 import hashlib
+import hmac
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -138,7 +141,10 @@ def _serializer() -> URLSafeSerializer:
 
 
 def _fingerprint(user: User) -> str:
-    return hashlib.sha256(f"unsubscribe\n{user.email_key}".encode()).hexdigest()[:16]
+    secret = current_app.config["SECRET_KEY"]
+    key = secret if isinstance(secret, bytes) else str(secret).encode()
+    message = f"{_SALT}\n{user.email_key}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()[:16]
 
 
 def _valid_scope(scope: object) -> bool:
@@ -175,10 +181,39 @@ def read_unsubscribe_token(
     return Unsubscribe(user, str(scope))
 
 
-def scope_label(scope: str) -> str:
-    """What a link stops, in words for its page."""
+@dataclass(frozen=True)
+class UnsubscribeWords:
+    """What an unsubscribe link's pages say, for its member now."""
+
+    question: str  # the page's heading: "Stop emails for “Someone mentions you”?"
+    already_off: str  # "Emails for “…” are already off." when there is nothing to stop, else ""
+    done: str  # after it: "Emails for “…” are off now."
+    mailed: list[str]  # the kinds it would stop that are mailed now, their labels
+    one_kind: bool = False  # the question names it already: no list
+
+
+def unsubscribe_words(user: User, scope: str) -> UnsubscribeWords:
+    kinds = kinds_stopped_by(user, scope)
+    mailed = [KIND_LABELS[kind] for kind in kinds if email_choice(user, kind) != EmailChoice.NEVER]
     if scope == ALL:
-        return "all notification email"
+        return UnsubscribeWords(
+            question="Stop all notification emails?",
+            already_off="" if mailed else "All notification emails are already off.",
+            done="All notification emails are off now.",
+            mailed=mailed,
+        )
     if scope == DIGEST:
-        return "the daily digest"
-    return f"email when: {KIND_LABELS[NotificationKind(scope)].lower()}"
+        return UnsubscribeWords(
+            question="Stop the daily digest?",
+            already_off="" if mailed else "The daily digest is already off: nothing is in it.",
+            done="The daily digest is off now.",
+            mailed=mailed,
+        )
+    label = KIND_LABELS[NotificationKind(scope)]
+    return UnsubscribeWords(
+        question=f"Stop emails for “{label}”?",
+        already_off="" if mailed else f"Emails for “{label}” are already off.",
+        done=f"Emails for “{label}” are off now.",
+        mailed=mailed,
+        one_kind=True,
+    )

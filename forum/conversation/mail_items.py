@@ -60,8 +60,10 @@ def recipient_viewer(session: Session, user: User) -> Viewer:
     )
 
 
-def present(viewer: Viewer, row: Notification) -> MailItem | None:
-    """`row` in words for `viewer`, its recipient; None when there is nothing they may read."""
+def present(viewer: Viewer, row: Notification, since_mailed: int | None = None) -> MailItem | None:
+    """`row` in words for `viewer`, its recipient; None when there is nothing they may read.
+    `since_mailed`: for a notification mailed before, the replies since (the sentence says
+    "3 more replies" and the excerpt, already mailed, is left out); None for one never mailed."""
     kind = NotificationKind(row.kind)
     thread, post = row.thread, row.post
     sees_thread = thread is not None and permissions.can_see_thread(viewer, thread)
@@ -79,6 +81,7 @@ def present(viewer: Viewer, row: Notification) -> MailItem | None:
         title, where = shown.text, f" on {thread.board.name}"
         if (
             reads_post
+            and since_mailed is None
             and post is not None
             and not shown.masked
             and not spoilers.spoils(viewer, thread.board_id, post.episode_key)
@@ -93,11 +96,13 @@ def present(viewer: Viewer, row: Notification) -> MailItem | None:
     actor = row.actor.username if row.actor is not None else "Someone"
     detail = " ".join((row.detail or "").split())
     named = f"“{title}”" if title else "a thread"
+    # Never more than the notification itself counts (posts since may include ones it skipped).
+    more = None if since_mailed is None else min(since_mailed, row.count)
     return MailItem(
         kind=kind,
         thread_id=row.thread_id if sees_thread else None,
-        sentence=_sentence(kind, row.count, actor, detail, named),
-        short=_sentence(kind, row.count, actor, detail, "this thread"),
+        sentence=_sentence(kind, row.count, actor, detail, named, more),
+        short=_sentence(kind, row.count, actor, detail, "this thread", more),
         where=where,
         heading=f"{named}{where}" if title else "Elsewhere",
         excerpt=excerpt,
@@ -106,7 +111,13 @@ def present(viewer: Viewer, row: Notification) -> MailItem | None:
     )
 
 
-def _sentence(kind: NotificationKind, count: int, actor: str, detail: str, thread: str) -> str:
+def _sentence(
+    kind: NotificationKind, count: int, actor: str, detail: str, thread: str, more: int | None
+) -> str:
+    if more is not None:
+        return _sentence_again(kind, more, thread) or _sentence(
+            kind, count, actor, detail, thread, None
+        )
     several = count > 1
     match kind:
         case NotificationKind.MENTION:
@@ -137,6 +148,22 @@ def _sentence(kind: NotificationKind, count: int, actor: str, detail: str, threa
             # The detail is what the moderator did: "resolved (action taken: ...)", "dismissed".
             return f"Your report of a post in {thread} was {detail or 'resolved'}"
     return f"Something new in {thread}"  # pragma: no cover - every kind is matched above
+
+
+def _sentence_again(kind: NotificationKind, more: int, thread: str) -> str:
+    """A notification mailed before, with `more` replies since (0: unknown, such as posts
+    hidden since); "" for kinds that say the same again."""
+    replies = "1 more reply" if more == 1 else f"{more} more replies" if more else "More replies"
+    match kind:
+        case NotificationKind.WATCHED_REPLY:
+            return f"{replies} in {thread}"
+        case NotificationKind.REPLY:
+            return f"{replies} to your thread {thread}"
+        case NotificationKind.MENTION:
+            return f"More mentions of you in {thread}"
+        case NotificationKind.QUOTE:
+            return f"More quotes of your posts in {thread}"
+    return ""
 
 
 def _excerpt(text: str) -> str:

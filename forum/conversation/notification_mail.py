@@ -3,9 +3,11 @@ short delay) or in a daily digest (a periodic job), as each member chose per kin
 (forum/conversation/email_choices.py).
 
 Nothing already read in the app is mailed, and nothing is mailed twice: a mail is sent only
-after a conditional UPDATE claims its notifications (unread, not yet emailed) and commits, so a
-read that lands first, a retried job or a second digest run finds nothing left to claim. A
-notification is mailed once while it stays unread; later events that add to it don't mail again.
+after a conditional UPDATE claims its notifications (unread, not mailed since their latest
+event) and commits, so a read that lands first, a retried job or a second digest run finds
+nothing left to claim. An immediate mail goes once while its notification stays unread (later
+events that add to it don't mail again); a digest notification that gathers more events after
+it was mailed is in the next digest again ("3 more replies in …").
 
 Mail shows only what the RECIPIENT may see (forum/conversation/mail_items.py: masked titles,
 excerpts of open text only). A notification whose post or thread they can no longer read is
@@ -24,14 +26,14 @@ import click
 from flask import has_app_context
 from flask.cli import AppGroup
 from huey import crontab
-from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy import ColumnElement, ScalarSelect, exists, func, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from forum.conversation import email_choices
 from forum.conversation.mail_items import MailItem, present, recipient_viewer
 from forum.conversation.notification_kinds import KIND_LABELS, EmailChoice, email_choice
 from forum.db import db_session, rows_matched
-from forum.models import Notification, Thread, User, utcnow
+from forum.models import MemberMute, Notification, Post, Thread, User, utcnow
 from forum.platform import freshness, jobs, mail
 from forum.platform.publicurl import external_url
 
@@ -129,8 +131,8 @@ def immediate_mail(user: User, item: MailItem) -> mail.Mail:
 
 @jobs.periodic(crontab(minute="41"))
 def send_digests() -> None:
-    """Hourly: a digest to each member whose last one is about a day old and who has unread,
-    unmailed notifications of kinds they have mailed in the digest."""
+    """Hourly: a digest to each member whose last one is about a day old and who has something
+    to put in it (see send_due_digests)."""
     send_due_digests(db_session())
 
 
@@ -146,22 +148,31 @@ def digest_command() -> None:
 
 def send_due_digests(session: Session, now: datetime | None = None) -> int:
     """Build and queue every digest due at `now`; how many were sent. Safe to run twice (or
-    side by side): each member's digest is claimed by a conditional UPDATE first."""
+    side by side): each notification is claimed by a conditional UPDATE, then the member's day.
+
+    A member is looked at when their last digest is about a day old (or they never had one) and
+    they have an unread notification of a kind they have mailed in the digest that is waiting:
+    never mailed, or mailed but with more events since (its `updated_at` is past its
+    `emailed_at`: "3 more replies in …"). Only a digest actually sent moves `digest_sent_at`,
+    so at most one a day is sent, and a member with nothing to send (only kinds mailed at once
+    or never, or notifications they may no longer read) is looked at again the next hour: a
+    watched reply then isn't held back a day. The flip side, accepted: a quiet member's first
+    digest-kind notification is mailed within the hour, as a one-item digest."""
     now = now or utcnow()
-    candidates = list(
-        session.scalars(
-            select(Notification.user_id)
-            .join(User, User.id == Notification.user_id)
-            .where(
-                Notification.read_at.is_(None),
-                Notification.emailed_at.is_(None),
-                User.email_verified_at.is_not(None),
-                User.is_banned.is_(False),
-                _digest_due(now),
-            )
-            .distinct()
-            .order_by(Notification.user_id)
-        )
+    waiting = (
+        select(Notification.user_id, Notification.kind)
+        .where(Notification.read_at.is_(None), _waiting_for_digest())
+        .group_by(Notification.user_id, Notification.kind)
+        .subquery()
+    )
+    kinds_waiting = session.execute(
+        select(User, waiting.c.kind)
+        .join(waiting, waiting.c.user_id == User.id)
+        .where(User.email_verified_at.is_not(None), User.is_banned.is_(False), _digest_due(now))
+        .order_by(User.id)
+    ).all()
+    candidates = sorted(
+        {user.id for user, kind in kinds_waiting if email_choice(user, kind) == EmailChoice.DIGEST}
     )
     session.commit()  # ends the read; each member gets a transaction of their own
     return sum(1 for user_id in candidates if _send_digest(session, user_id, now))
@@ -171,50 +182,94 @@ def _digest_due(now: datetime) -> ColumnElement[bool]:
     return or_(User.digest_sent_at.is_(None), User.digest_sent_at <= now - DIGEST_EVERY)
 
 
+def _waiting_for_digest() -> ColumnElement[bool]:
+    """Not mailed yet, or mailed before its latest events (a bumped row)."""
+    return or_(Notification.emailed_at.is_(None), Notification.updated_at > Notification.emailed_at)
+
+
 def _send_digest(session: Session, user_id: int, now: datetime) -> bool:
-    # Claim the member's digest: a run that finds it claimed already leaves it.
-    claimed = rows_matched(
-        session.execute(
-            update(User)
-            .where(User.id == user_id, _digest_due(now))
-            .values(digest_sent_at=now)
-            .execution_options(synchronize_session=False)
-        )
-    )
-    freshness.private(session)
-    user = session.get(User, user_id, populate_existing=True) if claimed else None
-    if user is None:
+    user = session.get(User, user_id)
+    if user is None or not may_mail(user):
         session.rollback()
         return False
     kinds = [kind.value for kind in KIND_LABELS if email_choice(user, kind) == EmailChoice.DIGEST]
-    ids = (
-        list(
+    waiting = (
+        Notification.user_id == user.id,
+        Notification.kind.in_(kinds),
+        Notification.read_at.is_(None),
+        _waiting_for_digest(),
+    )
+    # Before the claim overwrites emailed_at: how many replies came since the last mail.
+    found = session.execute(
+        select(Notification.id, Notification.emailed_at.is_not(None), _posts_since_mailed()).where(
+            *waiting
+        )
+    ).all()
+    since_mailed = {row_id: (count if mailed else None) for row_id, mailed, count in found}
+    # Notifications first, then the member's row: the order the fan-out takes its locks in.
+    # Stamped with the time of the claim, not the run's start: an event that bumped a row
+    # while the run was busy with other members is in this mail and mustn't bring it back.
+    mailed_at = max(now, utcnow())
+    claimed = (
+        set(
             session.scalars(
                 update(Notification)
-                .where(
-                    Notification.user_id == user.id,
-                    Notification.kind.in_(kinds),
-                    Notification.read_at.is_(None),
-                    Notification.emailed_at.is_(None),
-                )
-                .values(emailed_at=now)
+                .where(Notification.id.in_(list(since_mailed)), *waiting)
+                .values(emailed_at=mailed_at)
                 .returning(Notification.id)
                 .execution_options(synchronize_session=False)
             )
         )
-        if kinds
-        else []
+        if since_mailed
+        else set()
     )
-    rows = _load(session, Notification.id.in_(ids)) if ids else []
+    rows = _load(session, Notification.id.in_(claimed)) if claimed else []
     viewer = recipient_viewer(session, user)
-    items = [item for item in (present(viewer, row) for row in rows) if item is not None]
-    # Nothing to say still counts as this day's digest: the member isn't looked at again
-    # every hour for notifications they don't have mailed.
-    session.commit()
+    presented = (present(viewer, row, since_mailed.get(row.id)) for row in rows)
+    items = [item for item in presented if item is not None]
     if not items:
+        # What they may no longer read is settled (not looked at again until it changes), but
+        # the day isn't taken: nothing was sent.
+        freshness.private(session)
+        session.commit()
         return False
+    day_claimed = rows_matched(
+        session.execute(
+            update(User)
+            .where(User.id == user.id, _digest_due(now))
+            .values(digest_sent_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    if not day_claimed:  # another run sent this member's digest meanwhile: leave it all
+        session.rollback()
+        return False
+    freshness.private(session)  # shown on no cached page
+    session.commit()
     mail.send(digest_mail(user, items))
     return True
+
+
+def _posts_since_mailed() -> ScalarSelect[int]:
+    """For a notification mailed before: the posts in its thread since, up to its latest one,
+    that its recipient could have been told of (not theirs, not hidden or deleted, not by a
+    member they muted)."""
+    return (
+        select(func.count(Post.id))
+        .where(
+            Post.thread_id == Notification.thread_id,
+            Post.created_at > Notification.emailed_at,
+            Post.id <= Notification.latest_post_id,
+            Post.author_id != Notification.user_id,
+            Post.is_hidden.is_(False),
+            Post.is_deleted.is_(False),
+            ~exists().where(
+                MemberMute.user_id == Notification.user_id, MemberMute.muted_id == Post.author_id
+            ),
+        )
+        .correlate(Notification)
+        .scalar_subquery()
+    )
 
 
 def digest_mail(user: User, items: Sequence[MailItem]) -> mail.Mail:

@@ -66,12 +66,10 @@ def unsubscribe(token: str) -> str | tuple[str, int]:
     found = _read(token)
     if found is None:
         return _invalid()
-    kinds = email_choices.kinds_stopped_by(found.user, found.scope)
     return render_template(
         "notifications/unsubscribe.html",
         token=token,
-        what=email_choices.scope_label(found.scope),
-        kinds=[KIND_LABELS[kind] for kind in kinds],
+        words=email_choices.unsubscribe_words(found.user, found.scope),
         username=found.user.username,
     )
 
@@ -85,14 +83,11 @@ def unsubscribe_now(token: str) -> str | tuple[str, int] | Response:
     found = _read(token)
     if found is None:
         return _invalid()
+    words = email_choices.unsubscribe_words(found.user, found.scope)  # what it stops: before
     session = db_session()
-    kinds = email_choices.unsubscribe(session, found.user, found.scope)
+    email_choices.unsubscribe(session, found.user, found.scope)
     session.commit()
     if one_click:
         # A mail provider's server reads nothing but the status.
         return Response("Unsubscribed.\n", mimetype="text/plain")
-    return render_template(
-        "notifications/unsubscribe_done.html",
-        what=email_choices.scope_label(found.scope),
-        kinds=[KIND_LABELS[kind] for kind in kinds],
-    )
+    return render_template("notifications/unsubscribe_done.html", words=words)
