@@ -12,14 +12,16 @@ from html.parser import HTMLParser
 import pytest
 from flask import Flask
 from sqlalchemy.orm import Session
+from werkzeug.test import TestResponse
 
 from forum.conversation.live import MAX_NEW_POSTS, ThreadCounts
 from forum.discussion import posting
 from forum.discussion.episode_codes import key_of
 from forum.discussion.episodes import EpisodeEntry, upsert_episodes
-from forum.models import Board, MemberMute, Thread, User, utcnow
+from forum.models import Board, MemberMute, Thread, ThreadState, User, WatchLevel, utcnow
 from forum.staff import moderation
 from tests.conftest import Browserish, Factory, StatementLog, browser_for, moderator_of
+from tests.notification_helpers import bell, reply
 
 
 @dataclass
@@ -88,13 +90,15 @@ def clock(app: Flask) -> Clock:
     return clock
 
 
-def poll(browser: Browserish, thread: Thread, after: int | None = None) -> object:
+def poll(browser: Browserish, thread: Thread, after: int | None = None) -> TestResponse:
     number = thread.post_count if after is None else after
-    return browser.get(f"/t/{thread.id}/live?after={number}")
+    answer: TestResponse = browser.get(f"/t/{thread.id}/live?after={number}")
+    return answer
 
 
-def fragment(browser: Browserish, thread: Thread, after: int, query: str = "") -> object:
-    return browser.get(f"/t/{thread.id}/after/{after}{query}")
+def fragment(browser: Browserish, thread: Thread, after: int, query: str = "") -> TestResponse:
+    answer: TestResponse = browser.get(f"/t/{thread.id}/after/{after}{query}")
+    return answer
 
 
 # ------------------------------------------------------------------------------ the poll
@@ -385,12 +389,12 @@ def test_only_the_exact_poll_is_answered_in_front_of_flask(
     # Answered before Flask: no request id, as with nothing Flask's hooks add.
     assert fast.status_code == 204 and "X-Request-ID" not in fast.headers
     assert fast.headers["X-Content-Type-Options"] == "nosniff"
-    # Any other shape goes through the view, which answers the same (or refuses), also from
-    # the memo: no statement.
+    # Any other shape goes through the view, which answers the same (or refuses) from the
+    # database, never from the memo: one statement, the thread's count.
     sql.clear()
     slow = visitor.get(f"/t/{thread.id}/live?after={thread.post_count}&x=1")
     assert slow.status_code == 204 and "X-Request-ID" in slow.headers
-    assert sql.statements == []
+    assert len(sql.statements) == 1 and "post_count" in sql.statements[0]
     assert visitor.get(f"/t/{thread.id}/live?after=0").get_json() == {"posts": 2, "new": 2}
     assert visitor.post(f"/t/{thread.id}/live?after=9").status_code in (400, 405)
 
@@ -419,3 +423,81 @@ def test_a_moderators_tools_on_new_posts_lead_back_to_the_thread_page(
     # Back to the post on the thread's page, never to this fragment's address.
     assert f"next=/t/{thread.id}/{thread.slug}%23post-{post.id}" in hide_links[0]
     assert "after" not in hide_links[0]
+
+
+def test_a_thread_hidden_while_the_memo_is_fresh_is_a_404_through_flask_at_once(
+    make: Factory, db: Session, app: Flask, clock: Clock
+) -> None:
+    board = make.board()
+    thread = make.thread(board=board, replies=1)  # posts 1 and 2
+    visitor = browser_for(app)
+    assert poll(visitor, thread, after=2).status_code == 204  # the memo: visible, 2 posts
+    moderation.set_thread_hidden(db, moderator_of(make, db, board), thread, True, "gone")
+    db.commit()
+
+    # The memo is still fresh (the clock hasn't moved) and says there is news after post 0:
+    # the poll goes through Flask, which reads the thread as it is now.
+    answer = poll(visitor, thread, after=0)
+    assert answer.status_code == 404
+    assert b'"posts"' not in answer.get_data()
+    # That read refreshed the memo: the no-news poll stops answering in front of Flask too.
+    assert poll(visitor, thread, after=2).status_code == 404
+
+
+# ------------------------------------------------------------------------------ read marks
+
+
+WRITE = ("INSERT", "UPDATE", "DELETE")
+
+
+def _writes(sql: StatementLog) -> list[str]:
+    return [s for s in sql.statements if s.lstrip().upper().startswith(WRITE)]
+
+
+def test_new_posts_shown_live_move_the_read_mark_and_clear_their_notifications(
+    make: Factory, db: Session, app: Flask, sql: StatementLog
+) -> None:
+    author = make.user("live_author")
+    reader = make.user("live_reader")
+    thread = make.thread(author=author, replies=1)  # posts 1 and 2
+    db.add(
+        ThreadState(
+            user_id=reader.id,
+            thread_id=thread.id,
+            last_read_number=2,
+            level=WatchLevel.WATCHING.value,
+            level_chosen=True,
+        )
+    )
+    db.commit()
+    writing = browser_for(app, author)
+    for text in ("Live three", "Live four"):
+        reply(writing, thread, text)  # the fan-out tells the reader (a watcher): one row
+    browser = browser_for(app, reader)
+    assert bell(browser) == 1
+
+    sql.clear()
+    assert fragment(browser, thread, 2).status_code == 200
+    marks = [s for s in _writes(sql) if "thread_states" in s]
+    assert len(marks) == 1  # one read-mark write, as for a page view
+
+    db.expire_all()
+    state = db.get(ThreadState, (reader.id, thread.id))
+    assert state is not None and state.last_read_number == 4
+    assert bell(browser) == 0
+
+    # Fetched again (another tab): the mark doesn't move, nothing is written.
+    sql.clear()
+    assert fragment(browser, thread, 2).status_code == 200
+    assert _writes(sql) == []
+
+
+def test_new_posts_shown_to_a_visitor_cost_no_read_mark(
+    make: Factory, app: Flask, sql: StatementLog
+) -> None:
+    thread = make.thread(replies=3)
+    visitor = browser_for(app)
+    sql.clear()
+    assert fragment(visitor, thread, 1).status_code == 200
+    assert _writes(sql) == []
+    assert not [s for s in sql.statements if "thread_states" in s]

@@ -65,10 +65,14 @@ def test_a_reply_tells_the_threads_starter(
 
     assert bell(a) == 1
     page = notifications_page(a)
-    post = latest_post(db, thread)
-    assert f'bob_b replied to your thread <a href="/p/{post.id}"><em>{TITLE}</em></a>' in page
+    (row,) = rows_of(db, alice)
+    opens = f"/notifications/{row.id}/go"
+    assert f'bob_b replied to your thread <a href="{opens}"><em>{TITLE}</em></a>' in page
     assert "Unread" in page
-    assert [row.kind for row in rows_of(db, alice)] == [NotificationKind.REPLY.value]
+    assert row.kind == NotificationKind.REPLY.value
+    # Opening it goes to the reply and clears it.
+    assert a.get(opens).headers["Location"] == f"/p/{latest_post(db, thread).id}"
+    assert bell(a) == 0
 
 
 def test_a_reply_tells_the_watchers_grouped_one_row_per_thread(
@@ -89,7 +93,7 @@ def test_a_reply_tells_the_watchers_grouped_one_row_per_thread(
     assert rows[0].count == 3 and rows[0].kind == NotificationKind.WATCHED_REPLY.value
     first = latest_post(db, thread).number - 2
     page = notifications_page(c)
-    assert f'3 new replies in <a href="/p/{rows[0].post_id}"><em>{TITLE}</em></a>' in page
+    assert f'3 new replies in <a href="/notifications/{rows[0].id}/go"><em>{TITLE}</em></a>' in page
     assert rows[0].post_id is not None
     # The link goes to the first of the three.
     assert db.scalar(select(Thread.id).where(Thread.id == thread.id)) == thread.id
@@ -567,3 +571,133 @@ def test_a_read_row_and_a_new_one_coexist(
     assert bell(a) == 1
     assert db.scalar(select(Notification.count).where(Notification.id == rows[1].id)) == 1
     assert rows[0].read_at is not None and rows[0].read_at <= utcnow()
+
+
+# ------------------------------------------------------------------------------ opening one
+
+
+def test_opening_a_notification_reads_it_and_goes_to_the_post(
+    db: Session, make: Factory, login_as: LoginAs, sql: StatementLog, alice: User, bob: User
+) -> None:
+    threads = [started_by(db, login_as, make, alice) for _ in range(2)]
+    b = login_as(bob)
+    for thread in threads:
+        reply(b, thread, "Open me")
+    a = login_as(alice)
+    assert bell(a) == 2
+    first, _second = rows_of(db, alice)
+
+    opened = a.get(f"/notifications/{first.id}/go")
+
+    assert opened.status_code == 302
+    assert opened.headers["Location"] == f"/p/{first.post_id}"
+    assert bell(a) == 1  # exact: only that one
+    fresh(db, first)
+    assert first.read_at is not None
+    # Again: it still leads there, and nothing is written.
+    sql.clear()
+    again = a.get(f"/notifications/{first.id}/go")
+    assert again.headers["Location"] == f"/p/{first.post_id}"
+    assert not [s for s in sql.statements if s.lstrip().upper().startswith(("UPDATE", "INSERT"))]
+    assert bell(a) == 1
+
+
+def test_a_notification_about_the_thread_opens_the_thread(
+    db: Session, make: Factory, login_as: LoginAs, alice: User, global_moderator: User
+) -> None:
+    thread = started_by(db, login_as, make, alice)
+    response = login_as(global_moderator).post(
+        f"/mod/threads/{thread.id}", {"action": "lock"}, page=f"/t/{thread.id}/{thread.slug}"
+    )
+    assert response.status_code == 302
+    a = login_as(alice)
+    (row,) = rows_of(db, alice)
+    assert row.post_id is None
+
+    opened = a.get(f"/notifications/{row.id}/go")
+
+    assert opened.status_code == 302
+    assert opened.headers["Location"] == f"/t/{thread.id}/{thread.slug}"
+    assert bell(a) == 0
+
+
+def test_opening_one_about_a_post_gone_since_goes_back_to_the_list_naming_nothing(
+    db: Session,
+    make: Factory,
+    login_as: LoginAs,
+    alice: User,
+    bob: User,
+    global_moderator: User,
+) -> None:
+    thread = started_by(db, login_as, make, alice)
+    reply(login_as(make.user("sneaky_sid")), thread, "A post soon hidden")
+    post = latest_post(db, thread)
+    login_as(global_moderator).post(
+        f"/mod/posts/{post.id}/hide", {"reason": "spam"}, page=f"/mod/posts/{post.id}/hide/confirm"
+    )
+    a = login_as(alice)
+    (row,) = rows_of(db, alice)
+    assert f"/notifications/{row.id}/go" not in notifications_page(a)  # no link to it
+
+    opened = a.get(f"/notifications/{row.id}/go")
+
+    assert opened.status_code == 302
+    assert opened.headers["Location"] == "/notifications"
+    page = a.get("/notifications").get_data()
+    assert b"no longer available" in page
+    assert b"sneaky_sid" not in page and b"A post soon hidden" not in page
+    assert f"/p/{post.id}".encode() not in page
+    assert bell(a) == 0  # opened is read
+
+
+def test_opening_another_members_notification_is_not_found(
+    db: Session, make: Factory, login_as: LoginAs, alice: User, bob: User, hostile_member: User
+) -> None:
+    thread = started_by(db, login_as, make, alice)
+    reply(login_as(bob), thread, "For alice")
+    (target,) = rows_of(db, alice)
+
+    answer = login_as(hostile_member).get(f"/notifications/{target.id}/go")
+
+    assert answer.status_code == 404
+    assert f"/p/{target.post_id}".encode() not in answer.get_data()
+    assert unread_of(db, alice) == 1
+    assert login_as(alice).get("/notifications/987654/go").status_code == 404
+
+
+def test_a_visitor_opening_one_goes_to_log_in(visitor: Browserish) -> None:
+    answer = visitor.get("/notifications/1/go")
+    assert answer.status_code == 302
+    assert "/login" in answer.headers["Location"]
+
+
+def test_a_grouped_row_clears_when_its_latest_post_is_read_not_its_first(
+    db: Session, make: Factory, login_as: LoginAs, alice: User, bob: User
+) -> None:
+    # 19 posts: bob's three replies are posts 20 (page 1) and 21, 22 (page 2).
+    thread = make.thread(author=make.user(), title="Grouped over two pages", replies=18)
+    db.add(
+        ThreadState(
+            user_id=alice.id,
+            thread_id=thread.id,
+            last_read_number=19,
+            level=WatchLevel.WATCHING.value,
+            level_chosen=True,
+        )
+    )
+    db.commit()
+    b = login_as(bob)
+    for n in range(3):
+        reply(b, thread, f"Reply {n} over two pages")
+    a = login_as(alice)
+    (row,) = rows_of(db, alice)
+    assert row.count == 3
+    page_one = f"/t/{thread.id}/{thread.slug}"
+
+    assert a.get(page_one).status_code == 200
+    assert bell(a) == 1  # page 1 shows the first of the three only
+    assert rows_of(db, alice)[0].read_at is None
+
+    assert a.get(f"{page_one}?page=2").status_code == 200
+    assert bell(a) == 0
+    assert rows_of(db, alice)[0].read_at is not None

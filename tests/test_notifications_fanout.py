@@ -10,9 +10,10 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from forum.conversation import fan_out
+from forum.conversation import fan_out, notifications
 from forum.models import (
     BoardModerator,
+    BoardState,
     Notification,
     NotificationKind,
     Post,
@@ -239,3 +240,66 @@ def test_the_author_is_never_told_of_their_own_post(app: Flask, make: Factory, d
     fresh(db, author)
     assert author.unread_notifications == 0
     assert db.scalar(select(func.count(Notification.id))) == 0
+
+
+def test_a_thread_the_member_chose_to_watch_beats_their_board_mute(
+    app: Flask, make: Factory, db: Session
+) -> None:
+    thread = make.thread(author=make.user())
+    chose = make.user("chose_to_watch")
+    auto = make.user("auto_watched")
+    for user, chosen in ((chose, True), (auto, False)):
+        db.add(BoardState(user_id=user.id, board_id=thread.board_id, level=WatchLevel.MUTED.value))
+        db.add(
+            ThreadState(
+                user_id=user.id,
+                thread_id=thread.id,
+                level=WatchLevel.WATCHING.value,
+                level_chosen=chosen,
+            )
+        )
+    db.commit()
+
+    run(app, db, make.reply(thread, make.user()))
+
+    # The chosen level wins; auto-watch (never chosen) stays silenced by the board's mute.
+    assert {row.user_id for row in told(db, NotificationKind.WATCHED_REPLY)} == {chose.id}
+    assert bells(db, [chose, auto]) == [1, 0]
+
+
+def test_an_edit_tells_only_the_members_it_newly_names(
+    app: Flask, make: Factory, db: Session
+) -> None:
+    thread, fans = watched_thread(make, db, 1)
+    quoted_author = make.user("quoted_quill")
+    quoted = make.reply(thread, quoted_author, "Quotable")
+    named = make.user("named_nia")
+    post = make.reply(thread, make.user("editor_ed"), "First draft")
+    run(app, db, post)  # as posted: the starter (reply) and the watcher (watched reply)
+    as_posted = [(row.user_id, row.kind, row.count) for row in told(db)]
+    # Since then: a member who watches now, and the one the edit names, who read past it.
+    late = make.user("late_watcher")
+    db.add(ThreadState(user_id=late.id, thread_id=thread.id, level=WatchLevel.WATCHING.value))
+    db.add(ThreadState(user_id=named.id, thread_id=thread.id, last_read_number=post.number))
+    db.commit()
+
+    with app.app_context():
+        notifications.post_edited(db, post, ["named_nia"], [quoted.id])
+        db.commit()  # the job is queued at the commit (run at once in tests)
+
+    rows = told(db)
+    added = {
+        (named.id, NotificationKind.MENTION.value, 1),
+        (quoted_author.id, NotificationKind.QUOTE.value, 1),
+    }
+    # The watchers and the starter aren't told again (the late watcher not at all).
+    assert {(row.user_id, row.kind, row.count) for row in rows} == set(as_posted) | added
+    assert bells(db, [named, quoted_author, late, fans[0]]) == [1, 1, 0, 1]
+
+    # Nothing added, nothing queued; a retried edit job writes nothing twice.
+    with app.app_context():
+        notifications.post_edited(db, post, [], [])
+        db.commit()
+        fan_out.fan_out_post.func(post.id, ["named_nia"], [quoted.id], True)
+    assert len(told(db)) == len(rows)
+    assert bells(db, [named, quoted_author]) == [1, 1]

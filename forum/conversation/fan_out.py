@@ -16,7 +16,13 @@ Who hears of a post, one notification per member, the first kind that applies:
 Nobody hears of: their own post; a post they may not read (a hidden post or thread reaches only
 the board's moderators; a deleted post nobody); anything from a member they muted; a reply or
 new thread from a thread or board they muted (mentions and quotes still reach them there); a
-post they have already read past; and banned or deleted accounts hear nothing."""
+post they have already read past; and banned or deleted accounts hear nothing. A thread level
+the member chose (watching) beats their board's mute; auto-watch doesn't.
+
+An edit that adds mentions or quotes (notifications.post_edited) runs the same job with
+`edited`: only the members it newly names, by mention or quote, are told (also when they had
+read the post before: it didn't name them then); watchers and the starter heard of the post
+when it was written."""
 
 from __future__ import annotations
 
@@ -26,7 +32,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, true
 from sqlalchemy.orm import Session
 
 from forum.conversation import notifications
@@ -79,10 +85,13 @@ class NewPost:
     backoff=2,
     summary=lambda post_id, *_: f"post={post_id}",
 )
-def fan_out_post(post_id: int, mention_names: list[str], quoted_post_ids: list[int]) -> None:
-    """The job: notify whoever post `post_id` concerns, and commit."""
+def fan_out_post(
+    post_id: int, mention_names: list[str], quoted_post_ids: list[int], edited: bool = False
+) -> None:
+    """The job: notify whoever post `post_id` concerns, and commit. `edited`: the names and
+    quotes an edit added (notifications.post_edited); nobody else hears of it again."""
     session = db_session()
-    fan_out(session, post_id, mention_names, quoted_post_ids)
+    fan_out(session, post_id, mention_names, quoted_post_ids, edited=edited)
     session.commit()
 
 
@@ -92,15 +101,19 @@ def fan_out(
     mention_names: Sequence[str],
     quoted_post_ids: Sequence[int],
     now: datetime | None = None,
+    *,
+    edited: bool = False,
 ) -> int:
     """Write the notifications post `post_id` causes (not committed); how many rows were
-    written or bumped. A deleted or missing post tells nobody."""
+    written or bumped. A deleted or missing post tells nobody. `edited`: an edit added these
+    mentions and quotes: only those are told (the watchers and the thread's starter were told
+    when it was posted), also when they had read the post before the edit named them."""
     post = _load(session, post_id)
     if post is None:
         return 0
     freshness.private(session)
     now = now or utcnow()
-    named = _named_members(session, post, mention_names, quoted_post_ids)
+    named = _named_members(session, post, mention_names, quoted_post_ids, edited=edited)
     told: set[int] = set()
     written = 0
     for kind in (NotificationKind.MENTION, NotificationKind.QUOTE, NotificationKind.REPLY):
@@ -108,6 +121,8 @@ def fan_out(
         if chosen:
             written += _write(session, post, kind, select(User.id).where(User.id.in_(chosen)), now)
             told.update(chosen)
+    if edited:
+        return written
     if post.number == 1:
         board_watchers = select(BoardState.user_id).where(
             BoardState.board_id == post.board_id, BoardState.level == WatchLevel.WATCHING.value
@@ -152,16 +167,24 @@ def _load(session: Session, post_id: int) -> NewPost | None:
 
 
 def _named_members(
-    session: Session, post: NewPost, mention_names: Sequence[str], quoted_post_ids: Sequence[int]
+    session: Session,
+    post: NewPost,
+    mention_names: Sequence[str],
+    quoted_post_ids: Sequence[int],
+    *,
+    edited: bool = False,
 ) -> dict[NotificationKind, list[int]]:
     """The members the post names, by kind (before precedence): mentioned ones in the order
-    written (capped), quoted posts' authors, the thread's starter. One statement, which also
-    applies every rule of the module docstring that concerns one member."""
+    written (capped), quoted posts' authors, the thread's starter (not for an edit). One
+    statement, which also applies every rule of the module docstring that concerns one member
+    (for an edit, all but "read past it": the post didn't name them when they read it)."""
     keys = list(dict.fromkeys(identity_key(name) for name in mention_names[:NAMES_LOOKED_UP]))
     keys = [key for key in keys if key]
     quoted = list(dict.fromkeys(int(i) for i in quoted_post_ids))[:QUOTE_LIMIT]
     # An opening post has no starter to tell, nor a reply by the starter.
     starter = post.starter_id if post.number > 1 and post.starter_id != post.author_id else None
+    if edited:
+        starter = None
     if not keys and not quoted and starter is None:
         return {}
     quoted_authors = select(Post.author_id).where(Post.id.in_(quoted))
@@ -174,7 +197,7 @@ def _named_members(
             User.username_key,
             User.id.in_(quoted_authors).label("quoted"),
             _mutes_thread_or_board(post).label("mutes_thread"),
-        ).where(or_(*named), *_may_be_told(post))
+        ).where(or_(*named), *_may_be_told(post, read_past_counts=not edited))
     ).all()
     by_key = {row.username_key: row.id for row in rows}
     mentioned = [by_key[key] for key in keys if key in by_key][: _mention_limit(post)]
@@ -210,22 +233,24 @@ def _eligible(
     return select(User.id).where(*conditions)
 
 
-def _may_be_told(post: NewPost) -> list[ColumnElement[bool]]:
-    """Conditions on User for anyone this post may notify."""
+def _may_be_told(post: NewPost, *, read_past_counts: bool = True) -> list[ColumnElement[bool]]:
+    """Conditions on User for anyone this post may notify (`read_past_counts`: not those who
+    read past it already)."""
     conditions: list[ColumnElement[bool]] = [User.is_banned == false()]
     if post.author_id is not None:
         conditions += [
             User.id != post.author_id,
             ~exists().where(MemberMute.user_id == User.id, MemberMute.muted_id == post.author_id),
         ]
-    # Already read past it (a member following the thread live).
-    conditions.append(
-        ~exists().where(
-            ThreadState.user_id == User.id,
-            ThreadState.thread_id == post.thread_id,
-            ThreadState.last_read_number >= post.number,
+    if read_past_counts:
+        # Already read past it (a member following the thread live).
+        conditions.append(
+            ~exists().where(
+                ThreadState.user_id == User.id,
+                ThreadState.thread_id == post.thread_id,
+                ThreadState.last_read_number >= post.number,
+            )
         )
-    )
     if post.hidden:
         conditions.append(_moderates_board(post.board_id))
     return conditions
@@ -249,16 +274,27 @@ def _moderates_board(board_id: int) -> ColumnElement[bool]:
 
 
 def _mutes_thread_or_board(post: NewPost) -> ColumnElement[bool]:
+    """User muted the post's thread, or its board without having chosen to watch this thread:
+    a level the member picked for one thread beats the board's (auto-watch is no choice, so a
+    thread they only replied to stays silent on a muted board)."""
     return or_(
         exists().where(
             ThreadState.user_id == User.id,
             ThreadState.thread_id == post.thread_id,
             ThreadState.level == WatchLevel.MUTED.value,
         ),
-        exists().where(
-            BoardState.user_id == User.id,
-            BoardState.board_id == post.board_id,
-            BoardState.level == WatchLevel.MUTED.value,
+        and_(
+            exists().where(
+                BoardState.user_id == User.id,
+                BoardState.board_id == post.board_id,
+                BoardState.level == WatchLevel.MUTED.value,
+            ),
+            ~exists().where(
+                ThreadState.user_id == User.id,
+                ThreadState.thread_id == post.thread_id,
+                ThreadState.level_chosen == true(),
+                ThreadState.level == WatchLevel.WATCHING.value,
+            ),
         ),
     )
 

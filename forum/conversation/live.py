@@ -11,6 +11,12 @@ host. A count is a number the board page prints anyway (a thread's replies, hidd
 posts included), so the memo answers for anyone when the thread is visible to everyone; a
 hidden thread is checked against the viewer, the slow way, so it can't be probed.
 
+Only "no news" (a bare 204, in front of Flask: forum/views/live.py NoNewsPolls) is answered
+from the memo. A poll that reaches Flask reads the thread from the database every time (and
+refreshes the memo), so a thread a moderator just hid is a 404 there at once. What remains is
+a window of at most MEMO_SECONDS per process in which a no-news poll of a just-hidden thread
+still gets its 204: it tells no count and nothing that wasn't public a moment before.
+
 When there is news, the page asks `/t/<id>/after/<n>` for the posts as HTML, built like the
 thread page's own (presenting.post_cards: visibility, withheld spoilers, muted authors).
 """

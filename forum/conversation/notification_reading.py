@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, aliased
 
 from forum.access import permissions, spoilers
@@ -40,7 +40,8 @@ class NotificationItem:
     title: str | None
     title_masked: bool
     after: str
-    url: str | None
+    url: str | None  # where the notification leads (the post's permalink, else the thread)
+    open_url: str | None  # the list's link: opens it through /notifications/<id>/go (read)
     when: datetime
     kind_label: str
 
@@ -73,6 +74,19 @@ _ABOUT_A_POST = frozenset(
 )
 
 
+def _with_context(user_id: int) -> Select[Notification, Thread, bool, bool, str]:
+    """The member's notifications with what presenting them needs: thread, the post's state,
+    the actor's name (one statement)."""
+    actor = aliased(User)
+    return (
+        select(Notification, Thread, Post.is_deleted, Post.is_hidden, actor.username)
+        .outerjoin(Thread, Thread.id == Notification.thread_id)
+        .outerjoin(Post, Post.id == Notification.post_id)
+        .outerjoin(actor, actor.id == Notification.actor_id)
+        .where(Notification.user_id == user_id)
+    )
+
+
 def notification_page(session: Session, viewer: Viewer, page_number: int) -> NotificationPage:
     """A page of `viewer`'s notifications (a member), newest activity first."""
     assert viewer.user is not None, "notifications are a member's"
@@ -82,13 +96,8 @@ def notification_page(session: Session, viewer: Viewer, page_number: int) -> Not
         or 0
     )
     page = page_of(total, PER_PAGE, page_number)
-    actor = aliased(User)
     rows = session.execute(
-        select(Notification, Thread, Post.is_deleted, Post.is_hidden, actor.username)
-        .outerjoin(Thread, Thread.id == Notification.thread_id)
-        .outerjoin(Post, Post.id == Notification.post_id)
-        .outerjoin(actor, actor.id == Notification.actor_id)
-        .where(Notification.user_id == user_id)
+        _with_context(user_id)
         .order_by(Notification.updated_at.desc(), Notification.id.desc())
         .offset(page.offset)
         .limit(PER_PAGE)
@@ -98,6 +107,22 @@ def notification_page(session: Session, viewer: Viewer, page_number: int) -> Not
         for row, thread, post_deleted, post_hidden, actor_name in rows
     ]
     return NotificationPage(items, page, viewer.user.unread_notifications)
+
+
+def one_notification(
+    session: Session, viewer: Viewer, notification_id: int
+) -> NotificationItem | None:
+    """`viewer`'s notification by id, worked out as the list shows it (its `url` is None when
+    what it is about is no longer theirs to see); None when they have none by that id (another
+    member's is the same as a missing one). One statement."""
+    assert viewer.user is not None, "notifications are a member's"
+    row = session.execute(
+        _with_context(viewer.user.id).where(Notification.id == notification_id)
+    ).first()
+    if row is None:
+        return None
+    notification, thread, post_deleted, post_hidden, actor_name = row
+    return present(viewer, notification, thread, post_deleted, post_hidden, actor_name)
 
 
 def present(
@@ -121,6 +146,7 @@ def present(
             title_masked=masked,
             after=after,
             url=url,
+            open_url=link("notifications.go", notification_id=row.id) if url else None,
             when=row.updated_at,
             kind_label=_KIND_LABELS.get(kind, "Notification"),
         )

@@ -54,6 +54,21 @@ def post_added(session: Session, post: Post, rendered: markup.Rendered) -> None:
     )
 
 
+def post_edited(
+    session: Session, post: Post, mention_names: list[str], quoted_post_ids: list[int]
+) -> None:
+    """An edit of `post` (not committed) added these @mentions and quotes (only the added
+    ones): queue the job that tells those members, and nobody else (watchers and the thread's
+    starter heard of the post when it was written). Nothing to queue when it added none."""
+    if not mention_names and not quoted_post_ids:
+        return
+    from forum.conversation.fan_out import fan_out_post
+
+    jobs.after_commit(
+        session, fan_out_post, post.id, list(mention_names), list(quoted_post_ids), True
+    )
+
+
 # ------------------------------------------------------------------------------ writing
 
 
@@ -355,7 +370,9 @@ def mark_all_read(session: Session, user: User) -> int:
 
 def read_in_thread(session: Session, user: User, thread_id: int, up_to_number: int) -> int:
     """Mark read the member's unread notifications about posts of the thread up to post
-    `up_to_number` (they just saw them), keeping the bell's count exact; how many."""
+    `up_to_number` (they just saw them), keeping the bell's count exact; how many. A grouped
+    row ("3 new replies") is read once its LATEST post was shown, not its first; a row about
+    the thread itself (no post) is left for the member to open."""
     freshness.private(session)
     shown = select(Post.id).where(Post.thread_id == thread_id, Post.number <= up_to_number)
     read = rows_matched(
@@ -365,7 +382,8 @@ def read_in_thread(session: Session, user: User, thread_id: int, up_to_number: i
                 Notification.user_id == user.id,
                 Notification.thread_id == thread_id,
                 Notification.read_at.is_(None),
-                Notification.post_id.in_(shown),
+                Notification.post_id.is_not(None),
+                Notification.latest_post_id.in_(shown),
             )
             .values(read_at=utcnow())
             .execution_options(synchronize_session=False)

@@ -6,8 +6,19 @@ a WSGI wrapper): when the process's memo (forum/conversation/live.py) is fresh, 
 thread is visible to everyone and has no post after the page's last, the answer is a bare 204
 with no request context, session, hooks or SQL. Every other poll (memo too old, a hidden or
 missing thread, news, a malformed query) goes through Flask to the `poll` view below, which
-reads the database at most once per thread per MEMO_SECONDS, checks a hidden thread against
-the viewer, and is listed in auth.NO_VIEWER (no session touch, no remember-cookie refresh).
+always reads the thread's current state from the database (one statement, which refreshes the
+memo; a fresh memo is never trusted there), checks a hidden thread against the viewer, and is
+listed in auth.NO_VIEWER (no session touch, no remember-cookie refresh).
+
+The window a memo leaves after a moderator hides a thread: for at most MEMO_SECONDS, in each
+process whose memo last saw the thread visible, NoNewsPolls may still answer a no-news poll
+204, which says no more than "no news" (it is the only answer the wrapper ever gives: never a
+count, never a body). Any poll that reaches Flask answers 404 at once, and refreshes the memo,
+so the wrapper stops answering for that thread in that process too.
+
+The new posts (`posts`) are shown to the member, so they move the member's read mark like a
+page view (forum/conversation/read_marks.py: write_apart, at most one write, none when the
+mark doesn't move) and read the notifications about them; a visitor's fetch writes nothing.
 
 What the wrapper skips, on purpose, for that one answer: the request log line (like the health
 probes: 200 lines a second of "no news" would bury the page views), the Host check (a 204 carries
@@ -40,7 +51,7 @@ from flask_login import current_user
 
 from forum.access import permissions, spoilers
 from forum.access.viewer import current_viewer
-from forum.conversation import live
+from forum.conversation import live, read_marks
 from forum.db import db_session
 from forum.discussion import presenting, reading
 from forum.discussion.forms import EmptyForm
@@ -118,7 +129,9 @@ def poll(thread_id: int) -> Response:
             "after: the number of the last post the page shows\n", 400, mimetype="text/plain"
         )
     counts: live.ThreadCounts = current_app.extensions["forum.live"]
-    known = counts.fresh(thread_id) or counts.read(db_session(), thread_id)
+    # Never the memo here: a thread hidden a moment ago must be a 404 at once, and the count
+    # read now is the memo's next answer for NoNewsPolls.
+    known = counts.read(db_session(), thread_id)
     post_count = known.post_count
     if known.is_hidden:
         # Hidden (or missing): only its moderators may learn anything, even that it exists.
@@ -159,20 +172,22 @@ def posts(thread_id: int, number: int) -> Response:
         page=page if page > 1 else None,
         reveal="1" if revealed else None,
     )
-    response = Response(
-        render_template(
-            "conversation/live_posts.html",
-            found=found,
-            thread=thread,
-            cards=cards,
-            action_form=EmptyForm() if deletable else None,
-            revealed="1" if revealed else None,
-            reload_url=page_url,
-            # The moderator tools' "back to" links (mod/_post_tools.html) go to the thread
-            # page, not to this fragment's address.
-            request=_ThreadPageRequest(page_url),
-        )
+    html = render_template(
+        "conversation/live_posts.html",
+        found=found,
+        thread=thread,
+        cards=cards,
+        action_form=EmptyForm() if deletable else None,
+        revealed="1" if revealed else None,
+        reload_url=page_url,
+        # The moderator tools' "back to" links (mod/_post_tools.html) go to the thread
+        # page, not to this fragment's address.
+        request=_ThreadPageRequest(page_url),
     )
+    if found.posts:
+        # Last, after every read: it ends the read transaction (db.write_apart).
+        read_marks.mark_shown_read(db_session(), viewer, thread.id, found.posts[-1].number)
+    response = Response(html)
     response.headers["Cache-Control"] = NO_STORE
     return response
 
