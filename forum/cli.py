@@ -11,14 +11,14 @@ import click
 from alembic.util import CommandError
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from forum.accounts import membership
 from forum.conversation import mentions, notification_mail
 from forum.db import db_session, engine
-from forum.discussion import episodes, markup
+from forum.discussion import episodes, markup, posting, quote_copies
 from forum.discussion.episode_codes import code_of
-from forum.models import Board, BoardModerator, Post, Role, utcnow
+from forum.models import Board, BoardModerator, Post, PostQuote, Role, utcnow
 from forum.platform import backup, demo, freshness, migrate
 from forum.platform.text import USERNAME_PATTERN
 from forum.search import search_documents, search_sqlite
@@ -254,9 +254,26 @@ def rerender(everything: bool) -> None:
     stmt = select(Post).execution_options(yield_per=1000)
     if not everything:
         stmt = stmt.where(Post.render_version != markup.RENDER_VERSION)
+    # What the posts quote is found again as they render (posts from before post_quotes
+    # existed get their rows here).
+    old_rows = delete(PostQuote).execution_options(synchronize_session=False)
+    if not everything:
+        old_rows = old_rows.where(
+            PostQuote.post_id.in_(
+                select(Post.id).where(Post.render_version != markup.RENDER_VERSION)
+            )
+        )
+    session.execute(old_rows)
+    resolver = mentions.resolver_for(session)
     count = 0
     for post in session.scalars(stmt):
-        html = markup.render(post.source, mentions.resolver_for(session)).html
+        rendered = markup.render(post.source, resolver)
+        # A quote of a hidden or deleted post keeps no copy (forum/discussion/quote_copies.py).
+        quotes = posting.quoted_posts(session, None, rendered.quoted_post_ids, judged=())
+        if quotes.withheld:
+            rendered = markup.render(post.source, resolver, quotes.withheld)
+        quote_copies.write(session, post.id, quotes.found)
+        html = rendered.html
         if html != post.html:
             # What search finds follows the text (its title, if any, is unchanged).
             search_documents.index_text(session, post.id, html)

@@ -687,3 +687,20 @@ class Notification(Base):
     thread: Mapped[Thread | None] = relationship(lazy="raise")
     post: Mapped[Post | None] = relationship(foreign_keys=[post_id], lazy="raise")
     actor: Mapped[User | None] = relationship(foreign_keys=[actor_id], lazy="raise")
+
+
+class PostQuote(Base):
+    """`post_id` quotes `quoted_post_id` (a blockquote crediting its permalink, as markup finds
+    it: Rendered.quoted_post_ids), written with the post's text. The quoting post's stored HTML
+    carries a copy of the quoted text, so when the quoted post is hidden, deleted or purged
+    (or restored) forum/discussion/quote_copies.py finds the copies here and re-renders them."""
+
+    __tablename__ = "post_quotes"
+    __table_args__ = (Index("ix_post_quotes_quoted", "quoted_post_id"),)
+
+    post_id: Mapped[int] = mapped_column(
+        ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True
+    )
+    quoted_post_id: Mapped[int] = mapped_column(
+        ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True
+    )

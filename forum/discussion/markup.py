@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from html import unescape
 from typing import TYPE_CHECKING, Any
@@ -298,13 +298,21 @@ MentionResolver = Callable[[Sequence[str]], Mapping[str, str]]
 MAX_RESOLVED_MENTIONS = 100
 
 
-def render(source: str, mention_resolver: MentionResolver | None = None) -> Rendered:
+def render(
+    source: str,
+    mention_resolver: MentionResolver | None = None,
+    withheld_quotes: Collection[int] = (),
+) -> Rendered:
     """Turn a post's Markdown source into sanitised HTML, ready to store, with what it found.
     With `mention_resolver`, each @name that is a member's becomes a link to their profile
-    (as it is when the post is saved: `flask posts rerender` resolves again). Called where
-    text is saved (forum/discussion/posting.py), by `flask posts rerender`, and through
+    (as it is when the post is saved: `flask posts rerender` resolves again). A quote of one of
+    the posts in `withheld_quotes` (hidden, deleted, in a hidden thread) keeps only
+    WITHHELD_QUOTE: the stored HTML is public, and the quote is a copy of text its readers may
+    no longer see (forum/discussion/quote_copies.py re-renders the copies when that changes).
+    `quoted_post_ids` still names them. Called where text is saved
+    (forum/discussion/posting.py, quote_copies.py), by `flask posts rerender`, and through
     :func:`preview`; nowhere else."""
-    return _render(source, mention_resolver)[0]
+    return _render(source, mention_resolver, withheld_quotes)[0]
 
 
 def preview(source: str, mention_resolver: MentionResolver | None = None) -> str:
@@ -318,26 +326,35 @@ def rendering(source: str) -> Rendering:
     return _render(source, None)[1]
 
 
-def _render(source: str, resolver: MentionResolver | None) -> tuple[Rendered, Rendering]:
+def _render(
+    source: str, resolver: MentionResolver | None, withheld: Collection[int] = ()
+) -> tuple[Rendered, Rendering]:
     cut = spoiler_markup.cut_outside_spoiler(source, bounds.markdown_length(source))
     head, tail = source[:cut], source[cut:]
     md = _md if head.count("[") <= MAX_LINK_BRACKETS else _md_without_links
     with bounds.allowance():
         tokens = md.parse(head)
         found = _references(tokens)
+        if withheld and found.quoted and _withhold_quotes(tokens, set(withheld), head):
+            # A withheld quote was still open where Markdown stopped: the plain text after the
+            # cut goes on with it, up to its first blank line.
+            tail = _after_first_paragraph(tail)
         if resolver is not None and found.linkable:
             members = resolver(found.linkable[:MAX_RESOLVED_MENTIONS])
             if members:
                 _link_mentions(tokens, members)
         html = md.renderer.render(tokens, md.options, {})
     token_count = sum(1 + len(token.children or ()) for token in tokens)
-    stored = _sanitize(html) + _plain_paragraphs(tail)
+    # Past the budget a quote is plain text, but still a copy of the post it credits.
+    quoted = dict.fromkeys(found.quoted)
+    quoted.update(dict.fromkeys(_plain_quoted_ids(tail)))
+    stored = _sanitize(html) + _plain_paragraphs(tail, withheld)
     spoilers = spoiler_html.spoiler_keys(stored)
     return (
         Rendered(
             html=stored,
             mentions=found.mentions,
-            quoted_post_ids=found.quoted,
+            quoted_post_ids=tuple(quoted),
             spoiler_codes=spoilers,
         ),
         Rendering(
@@ -405,6 +422,69 @@ def _references(tokens: list[Token]) -> _References:
                     if found:
                         quoted[int(found.group(1))] = None
     return _References(tuple(mentions), tuple(linkable), tuple(quoted))
+
+
+WITHHELD_QUOTE = "The quoted post is no longer available."
+
+
+def _quoted_id(block: Token) -> Iterator[int]:
+    """The posts an inline block's links point to by permalink."""
+    for token in block.children or ():
+        if token.type == "link_open":
+            found = _PERMALINK.match(str(token.attrs.get("href", "")))
+            if found:
+                yield int(found.group(1))
+
+
+def _withhold_quotes(tokens: list[Token], withheld: set[int], head: str) -> bool:
+    """Empty every blockquote that credits a post in `withheld` (a permalink in its own text,
+    outside the quotes nested in it: wherever _references found it, so every withheld id of
+    quoted_post_ids loses its quote), nested quotes and all, leaving WITHHELD_QUOTE as its one
+    paragraph. Whatever was inside goes, typed or copied: the attribution says it is that
+    post's text. True when one of them reached the end of `head` (the Markdown part)."""
+    closing: dict[int, int] = {}  # blockquote_open index -> its blockquote_close index
+    owners: list[int] = []  # the blockquotes open at this token, innermost last
+    marked: set[int] = set()
+    for index, token in enumerate(tokens):
+        if token.type == "blockquote_open":
+            owners.append(index)
+        elif token.type == "blockquote_close" and owners:
+            closing[owners.pop()] = index
+        elif token.type == "inline" and owners and not withheld.isdisjoint(_quoted_id(token)):
+            marked.add(owners[-1])
+    if not marked:
+        return False
+    # markdown-it counts \r and \r\n as line ends too: counting \n alone errs towards
+    # "reached the end", which withholds more, never less.
+    last_line = head.count("\n")
+    kept: list[Token] = []
+    reached_end = False
+    index = 0
+    while index < len(tokens):
+        token = tokens[index]
+        kept.append(token)
+        if index in marked:
+            reached_end |= token.map is not None and token.map[1] >= last_line
+            kept += _placeholder(token.level + 1)
+            index = closing[index]  # the close is kept; nested marked quotes went with it
+            continue
+        index += 1
+    tokens[:] = kept
+    return reached_end
+
+
+def _placeholder(level: int) -> list[Token]:
+    opening = Token("paragraph_open", "p", 1, level=level, block=True)
+    text = Token("inline", "", 0, content=WITHHELD_QUOTE, level=level + 1, block=True)
+    text.children = [_text(WITHHELD_QUOTE, 0)]
+    return [opening, text, Token("paragraph_close", "p", -1, level=level, block=True)]
+
+
+def _after_first_paragraph(text: str) -> str:
+    """`text` from its first blank line on (a blockquote's lines, lazy ones too, end there)."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    found = _BLANK_LINE.search(text)
+    return text[found.end() :] if found else ""
 
 
 def profile_path(username: str) -> str:
@@ -485,20 +565,59 @@ def without_quotes(source: str) -> str:
 
 
 _BLANK_LINES = re.compile(r"\n[ \t]*\n\s*")
+_BLANK_LINE = re.compile(r"(?:^|\n)[ \t]*(?:\n|$)")
 
 
-def _plain_paragraphs(text: str) -> str:
+# Plain text that reads as a quote: a line starting as a blockquote does (not a `>!spoiler`);
+# as in Markdown it may interrupt a paragraph, and the paragraph's later lines go on with it.
+_PLAIN_QUOTE = re.compile(r"^ {0,3}>(?!!)", re.MULTILINE)
+_PLAIN_PERMALINK = re.compile(r"\]\(/p/([1-9][0-9]{0,9})/?\)")
+
+
+def _paragraphs(text: str) -> list[str]:
+    """Text past the Markdown budget, split at blank lines. Whole-string operations only: this
+    part may be long."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\0", "\ufffd").strip()
+    return _BLANK_LINES.split(text) if text else []
+
+
+def _plain_quote(part: str) -> tuple[str, tuple[int, ...]]:
+    """A paragraph of plain text as (what comes before its quote, the posts the quote credits
+    by permalink); a paragraph without a quote is all before."""
+    found = _PLAIN_QUOTE.search(part)
+    if found is None:
+        return part, ()
+    quote = part[found.start() :]
+    return part[: found.start()], tuple(int(i) for i in _PLAIN_PERMALINK.findall(quote))
+
+
+def _plain_quoted_ids(text: str) -> Iterator[int]:
+    """The posts the quotes in plain `text` credit: past the budget a quote is plain text,
+    still a copy of the post it credits."""
+    for part in _paragraphs(text):
+        yield from _plain_quote(part)[1]
+
+
+def _plain_paragraphs(text: str, withheld: Collection[int] = ()) -> str:
     """Text past the Markdown budget, as written: escaped (it never reaches bleach, so no tag
     can come from it), blank lines between paragraphs, line breaks kept so lists and tables
-    still read as they were typed. Whole-string operations only: this part may be long."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\0", "\ufffd").strip()
-    if not text:
-        return ""
-    paragraphs = _BLANK_LINES.split(text)
-    return "".join(
-        "<p>" + spoiler_markup.escape_with_spoilers(part).replace("\n", "<br>\n") + "</p>\n"
-        for part in paragraphs
-    )
+    still read as they were typed. A quote of a withheld post keeps only WITHHELD_QUOTE, as
+    in the Markdown part."""
+    withheld = set(withheld)
+    html: list[str] = []
+    for part in _paragraphs(text):
+        before, credited = _plain_quote(part) if withheld else (part, ())
+        if withheld.isdisjoint(credited):
+            html.append(_plain_paragraph(part))
+            continue
+        if before.strip():
+            html.append(_plain_paragraph(before.rstrip("\n")))
+        html.append(f"<blockquote>\n<p>{WITHHELD_QUOTE}</p>\n</blockquote>\n")
+    return "".join(html)
+
+
+def _plain_paragraph(text: str) -> str:
+    return "<p>" + spoiler_markup.escape_with_spoilers(text).replace("\n", "<br>\n") + "</p>\n"
 
 
 def as_markup(html: str) -> Markup:

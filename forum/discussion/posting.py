@@ -26,9 +26,10 @@ from forum.access import permissions
 from forum.access.spoilers import thread_slug
 from forum.access.viewer import Viewer
 from forum.conversation import mentions, notifications, thread_states
-from forum.discussion import antispam, markup
+from forum.discussion import antispam, markup, quote_copies
 from forum.models import Board, Post, PostRevision, Thread, User, UTCDateTime, utcnow
 from forum.platform import freshness
+from forum.platform.text import identity_key
 from forum.search import search_documents
 
 
@@ -66,14 +67,17 @@ def reply(
     refusal = permissions.reply_refusal(viewer, thread)
     if refusal or viewer.user is None:
         return Refused(refusal or "Log in to reply.", None, 403)
-    rendered = markup.render(body, mentions.resolver_for(session))
+    resolver = mentions.resolver_for(session)
+    rendered = markup.render(body, resolver)
     if message := antispam.text_refusal(session, viewer.user, rendered.html, body, dict(config)):
         return Refused(message, "body", 200)
     try:
-        episode_key = _later(episode_key, episode_of_quotes(session, thread.board_id, rendered))
+        quotes = quoted_posts(session, thread.board_id, rendered.quoted_post_ids)
     except QuoteFromAnotherShow as refused:
         return Refused(str(refused), "body", 200)
-    post = _append(session, thread, viewer.user, body, rendered, episode_key)
+    rendered = _withholding(body, resolver, rendered, quotes)
+    episode_key = _later(episode_key, quotes.episode_key)
+    post = _append(session, thread, viewer.user, body, rendered, episode_key, quotes.found)
     _converse(session, viewer.user, post, thread, rendered)
     return Posted(post, thread)
 
@@ -86,41 +90,77 @@ class QuoteFromAnotherShow(ValueError):
         )
 
 
-def episode_of_quotes(
+@dataclass(frozen=True, slots=True)
+class QuotedPosts:
+    """What the posts a text quotes mean for it (quoted_posts)."""
+
+    # The latest episode the readable ones discuss (the quoting post discusses it too).
+    episode_key: int | None = None
+    # Those whose copy the stored HTML must not carry (quote_copies.gone(): hidden, deleted,
+    # in a hidden thread): markup.render's withheld_quotes.
+    withheld: frozenset[int] = frozenset()
+    # Those that exist: the post_quotes rows (quote_copies), so the copies follow their state.
+    found: tuple[int, ...] = ()
+
+
+def quoted_posts(
     session: Session,
-    board_id: int,
-    rendered: markup.Rendered,
-    ids: Collection[int] | None = None,
-) -> int | None:
-    """The latest episode the posts `rendered` quotes discuss: a quote carries its source's
-    spoilers along, so the post quoting it discusses that episode too. Episodes compare only
-    within one show, so quoting another board's post that discusses an episode or holds an
-    episode spoiler raises QuoteFromAnotherShow. `ids`: only these of its quotes (an edit's
-    new ones). No statement when nothing is quoted."""
-    if not (rendered.quoted_post_ids if ids is None else ids):
-        return None
+    board_id: int | None,
+    quoted_post_ids: Collection[int],
+    judged: Collection[int] | None = None,
+) -> QuotedPosts:
+    """The posts a text quotes (`quoted_post_ids`, from its render), in one statement (none
+    when it quotes nothing): which exist, whose copies are withheld, and the latest episode
+    they discuss. A quote carries its source's spoilers along, so the post quoting it
+    discusses that episode too; episodes compare only within one show, so quoting another
+    board's post that discusses an episode or holds an episode spoiler raises
+    QuoteFromAnotherShow. A hidden or deleted post (or one in a hidden thread) counts for
+    neither, on any board: refusing it or raising the episode would tell the quoter it
+    exists, and what about. `judged`: only these quotes count for the episode and the
+    refusal (an edit's new ones; () for none: `board_id` is then unused)."""
+    if not quoted_post_ids:
+        return QuotedPosts()
     quoted = session.execute(
         select(
+            Post.id,
             Thread.board_id,
             Post.episode_key,
             # The attribute as spoiler_html writes it: typed text has its quotes escaped.
             Post.html.contains('data-episode="'),
-            Thread.is_hidden | Post.is_hidden | Post.is_deleted,
+            quote_copies.gone(),
         )
         .join(Post.thread)
-        .where(Post.id.in_(ids if ids is not None else rendered.quoted_post_ids))
+        .where(Post.id.in_(quoted_post_ids))
     ).all()
     latest: int | None = None
-    for quoted_board, key, has_spoilers, hidden in quoted:
+    withheld: set[int] = set()
+    for post_id, quoted_board, key, has_spoilers, gone in quoted:
+        if gone:
+            withheld.add(post_id)
+            continue
+        if judged is not None and post_id not in judged:
+            continue
+        assert board_id is not None, "a judged quote is judged for a board"
         if quoted_board != board_id:
-            # A hidden or deleted post is as good as not there: refusing it would tell the
-            # quoter it exists (and where).
-            if (key is not None or has_spoilers) and not hidden:
+            if key is not None or has_spoilers:
                 raise QuoteFromAnotherShow()
             continue
-        # Same board: a hidden post's episode still counts (over-protecting is harmless).
         latest = _later(latest, key)
-    return latest
+    found = {row[0] for row in quoted}
+    return QuotedPosts(latest, frozenset(withheld), tuple(i for i in quoted_post_ids if i in found))
+
+
+def _withholding(
+    body: str,
+    resolver: markup.MentionResolver,
+    rendered: markup.Rendered,
+    quotes: QuotedPosts,
+) -> markup.Rendered:
+    """`rendered` again without the copies of the quoted posts that are gone (rare: the
+    first render is what found the quotes)."""
+    if not quotes.withheld:
+        return rendered
+    return markup.render(body, resolver, quotes.withheld)
 
 
 def start_thread(
@@ -143,15 +183,17 @@ def start_thread(
     limits = dict(config)
     if message := antispam.thread_limit_refusal(session, viewer.user, limits):
         return Refused(message, None, 200)
-    rendered = markup.render(body, mentions.resolver_for(session))
+    resolver = mentions.resolver_for(session)
+    rendered = markup.render(body, resolver)
     if message := antispam.text_refusal(session, viewer.user, rendered.html, body, limits):
         return Refused(message, "body", 200)
     try:
-        quoted_episode = episode_of_quotes(session, board.id, rendered)
+        quotes = quoted_posts(session, board.id, rendered.quoted_post_ids)
     except QuoteFromAnotherShow as refused:
         return Refused(str(refused), "body", 200)
+    rendered = _withholding(body, resolver, rendered, quotes)
     thread = _open_thread(session, board, viewer.user, title, episode_key, is_news)
-    post = _append(session, thread, viewer.user, body, rendered, quoted_episode)
+    post = _append(session, thread, viewer.user, body, rendered, quotes.episode_key, quotes.found)
     _converse(session, viewer.user, post, thread, rendered)
     return Posted(post, thread)
 
@@ -270,8 +312,11 @@ def add_post(
     """Append a post to a thread and keep thread, board and author counters exact, no
     questions asked: for the demo data, imports and tests. Members reply through `reply`.
     The post discusses up to `episode_key`, by default its thread's episode."""
-    rendered = markup.render(body, mentions.resolver_for(session))
-    return _append(session, thread, author, body, rendered, episode_key)
+    resolver = mentions.resolver_for(session)
+    rendered = markup.render(body, resolver)
+    quotes = quoted_posts(session, None, rendered.quoted_post_ids, judged=())
+    rendered = _withholding(body, resolver, rendered, quotes)
+    return _append(session, thread, author, body, rendered, episode_key, quotes.found)
 
 
 def _append(
@@ -280,7 +325,8 @@ def _append(
     author: User,
     body: str,
     rendered: markup.Rendered,
-    episode_key: int | None = None,
+    episode_key: int | None,
+    quoted_post_ids: Collection[int],
 ) -> Post:
     now = utcnow()
     connection = session.connection()
@@ -302,6 +348,7 @@ def _append(
     search_documents.index_new_post(
         session, post.id, rendered.html, thread.title if number == 1 else None
     )
+    quote_copies.write(session, post.id, quoted_post_ids)
     latest = {
         "b_thread": thread.id,
         "b_board": thread.board_id,
@@ -343,21 +390,27 @@ def _append(
 def edit_post(session: Session, post: Post, body: str, editor: User) -> Refused | None:
     """Replace a post's text, keeping the previous version as a revision. A quote added by the
     edit raises the episode the post discusses (never lowers it), as in a reply."""
-    rendered = markup.render(body, mentions.resolver_for(session))
+    resolver = mentions.resolver_for(session)
+    rendered = markup.render(body, resolver)
+    # What the previous text referred to (only rendered when it may have referred to anything).
+    previous = (
+        markup.render(post.source)
+        if "/p/" in post.source or "@" in post.source
+        else markup.Rendered("")
+    )
     # Only the quotes the edit adds: one already there was judged when it was written (and a
     # moderator redacting an old post must not be refused over it).
-    added = set(rendered.quoted_post_ids)
-    if added:
-        added -= set(markup.render(post.source).quoted_post_ids)
+    quoted_before = set(previous.quoted_post_ids)
+    added = [i for i in rendered.quoted_post_ids if i not in quoted_before]
     board_id = _board_of(session, post) if added or post.number == 1 else None
-    if added:
-        assert board_id is not None
-        try:
-            post.episode_key = _later(
-                post.episode_key, episode_of_quotes(session, board_id, rendered, added)
-            )
-        except QuoteFromAnotherShow as refused:
-            return Refused(str(refused), "body", 200)
+    try:
+        quotes = quoted_posts(session, board_id, rendered.quoted_post_ids, judged=added)
+    except QuoteFromAnotherShow as refused:
+        return Refused(str(refused), "body", 200)
+    rendered = _withholding(body, resolver, rendered, quotes)
+    post.episode_key = _later(post.episode_key, quotes.episode_key)
+    if set(rendered.quoted_post_ids) != quoted_before:
+        quote_copies.replace(session, post.id, quotes.found)
     if post.revision_count == 0:
         # The original text becomes revision 1 on the first edit.
         session.add(
@@ -388,6 +441,13 @@ def edit_post(session: Session, post: Post, body: str, editor: User) -> Refused 
     # The post shows on its thread's pages and in its author's recent posts; an opening post
     # also in its board's and the site's feeds (their cache keys read board versions).
     freshness.changed(session, thread=post.thread_id, user=post.author_id, board=board_id)
+    # Whoever the edit newly names or quotes is told, as by a new post (a quote of a post
+    # that is gone tells nobody: its author must not learn it was quoted from a copy).
+    named_before = {identity_key(name) for name in previous.mentions}
+    added_mentions = [name for name in rendered.mentions if identity_key(name) not in named_before]
+    added_quotes = [i for i in added if i in quotes.found and i not in quotes.withheld]
+    if added_mentions or added_quotes:
+        notifications.post_edited(session, post, added_mentions, added_quotes)
     return None
 
 
@@ -411,6 +471,8 @@ def delete_post(post: Post, deleted_by: User | None = None) -> None:
     post.is_deleted = True
     session = Session.object_session(post)
     assert session is not None, "a post being deleted was loaded through a session"
+    # Its text leaves the posts that quote it too.
+    refresh_copies(session, post_id=post.id)
     if deleted_by is not None and post.author_id not in (None, deleted_by.id):
         notifications.moderated(
             session, actor=deleted_by, post=post, what=f"deleted your post #{post.number}"
@@ -419,3 +481,41 @@ def delete_post(post: Post, deleted_by: User | None = None) -> None:
     # an opening post, the feeds that print it).
     board_id = _board_of(session, post) if post.number == 1 else None
     freshness.changed(session, thread=post.thread_id, user=post.author_id, board=board_id)
+
+
+def refresh_copies(
+    session: Session, *, post_id: int | None = None, thread_id: int | None = None
+) -> int:
+    """Render again every post that quotes `post_id` (or any post of `thread_id`), now that
+    it was hidden, restored, deleted or purged (forum/discussion/quote_copies.py): with the
+    quoted posts that are gone withheld. Each post whose HTML changes gets its search document,
+    and its thread's, author's and (an opening post) board's pages are declared changed. Two
+    queries, then per quoting post a render (and its mention lookup) and two writes: rare,
+    and a moderator's action. Returns how many posts changed."""
+    copies = quote_copies.copies_of(session, post_id=post_id, thread_id=thread_id)
+    resolver = mentions.resolver_for(session)
+    threads: set[int] = set()
+    users: set[int] = set()
+    boards: set[int] = set()
+    changed = 0
+    for copy in copies:
+        post = copy.post
+        rendered = markup.render(post.source, resolver, copy.withheld)
+        if rendered.html == post.html:
+            continue
+        changed += 1
+        post.html = rendered.html
+        post.render_version = markup.RENDER_VERSION
+        search_documents.index_text(session, post.id, rendered.html)
+        threads.add(post.thread_id)
+        if post.author_id is not None:
+            users.add(post.author_id)
+        if post.number == 1:  # an opening post is in its board's feeds too
+            boards.add(copy.board_id)
+    for changed_thread in threads:
+        freshness.changed(session, thread=changed_thread)
+    for author in users:
+        freshness.changed(session, user=author)
+    for board in boards:
+        freshness.changed(session, board=board)
+    return changed

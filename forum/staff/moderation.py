@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from forum.access.spoilers import public_thread_label, thread_may_be_masked, thread_slug
 from forum.accounts import membership
 from forum.conversation import notifications
-from forum.discussion import posting
+from forum.discussion import posting, quote_copies
 from forum.models import (
     Board,
     BoardModerator,
@@ -178,6 +178,8 @@ def set_thread_hidden(
         session.flush()
         sign = -1 if hidden else 1
         _shift_board_totals(session, thread.board_id, sign, sign * thread.post_count)
+        # Quotes of its posts elsewhere are copies of text that leaves (or comes back) with it.
+        posting.refresh_copies(session, thread_id=thread.id)
     log_action(
         session,
         actor,
@@ -246,6 +248,8 @@ def set_post_hidden(
 ) -> None:
     post.is_hidden = hidden
     post.hidden_reason = reason if hidden else ""
+    # Quotes of it are copies of its text: they leave (or come back) with it.
+    posting.refresh_copies(session, post_id=post.id)
     board_id = session.scalar(select(Thread.board_id).where(Thread.id == post.thread_id))
     log_action(
         session,
@@ -286,6 +290,9 @@ def purge_post(session: Session, actor: User, post: Post, reason: str = "") -> N
     post.is_deleted = True
     # Its words must not stay findable; an opener's document keeps the thread's title.
     search_documents.purge_text(session, post.id, post.number)
+    # Nor quoted elsewhere; and with no text left it quotes nothing.
+    posting.refresh_copies(session, post_id=post.id)
+    quote_copies.replace(session, post.id, ())
     session.execute(delete(PostRevision).where(PostRevision.post_id == post.id))
 
 

@@ -5,7 +5,9 @@ Revises: 0012
 Create Date: 2026-12-02
 
 The tables behind quotes and mentions, notifications, watching and muting and unread
-tracking (forum/conversation/), and the member's settings for them on the user row.
+tracking (forum/conversation/), and the member's settings for them on the user row. Posts
+written before it get their post_quotes rows from `flask posts rerender` (render version 6
+comes with this release, so every older post is re-rendered).
 """
 
 from __future__ import annotations
@@ -147,6 +149,27 @@ def upgrade() -> None:
             postgresql_where=sa.text("read_at IS NULL"),
         )
 
+    op.create_table(
+        "post_quotes",
+        sa.Column("post_id", sa.Integer(), nullable=False),
+        sa.Column("quoted_post_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["post_id"],
+            ["posts.id"],
+            name=op.f("fk_post_quotes_post_id_posts"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["quoted_post_id"],
+            ["posts.id"],
+            name=op.f("fk_post_quotes_quoted_post_id_posts"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("post_id", "quoted_post_id", name=op.f("pk_post_quotes")),
+    )
+    with op.batch_alter_table("post_quotes", schema=None) as batch_op:
+        batch_op.create_index("ix_post_quotes_quoted", ["quoted_post_id"], unique=False)
+
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("unread_notifications", sa.Integer(), server_default="0", nullable=False)
@@ -183,6 +206,10 @@ def downgrade() -> None:
         batch_op.drop_column("email_choices")
         batch_op.drop_column("unread_notifications")
 
+    with op.batch_alter_table("post_quotes", schema=None) as batch_op:
+        batch_op.drop_index("ix_post_quotes_quoted")
+
+    op.drop_table("post_quotes")
     with op.batch_alter_table("notifications", schema=None) as batch_op:
         batch_op.drop_index(
             "uq_notifications_unread",
