@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from forum.discussion import markup, posting
 from forum.discussion.episode_codes import key_of
-from forum.models import Board, Post, PostQuote, Thread, User
+from forum.models import Board, Notification, NotificationKind, Post, PostQuote, Thread, User
 from forum.staff import moderation
 from tests.conftest import Browserish, Factory, LoginAs, fresh, text_of
 
@@ -314,6 +314,43 @@ def test_an_edit_replaces_what_the_post_quotes(
     db.commit()
 
     assert db.scalar(select(PostQuote).where(PostQuote.post_id == post.id)) is None
+
+
+def test_an_edit_tells_whom_it_newly_names_or_quotes_never_a_hidden_posts_author(
+    app: Flask,
+    db: Session,
+    global_moderator: User,
+    make: Factory,
+    show: Board,
+    source_author: User,
+    source: Post,
+    other_thread: Thread,
+) -> None:
+    writer = make.user("editor_ed")
+    named = make.user("named_nia")
+    quotable_author = make.user("quoted_quill")
+    quotable = make.reply(other_thread, quotable_author, "Quotable")
+    post = make.reply(other_thread, writer, "First draft, @named_nia")
+    with app.app_context():
+        moderation.set_post_hidden(db, global_moderator, source, True, "Off topic")
+        db.commit()
+
+    def told(user: User) -> list[str]:
+        rows = db.scalars(select(Notification.kind).where(Notification.user_id == user.id))
+        return sorted(rows)
+
+    with app.app_context():
+        edited = (
+            f"Still @NAMED_NIA\n\n> [q](/p/{quotable.id}):\n> Quotable\n\n"
+            f"> [s](/p/{source.id}):\n> {SOURCE_TEXT}"
+        )
+        assert posting.edit_post(db, post, edited, writer) is None
+        db.commit()  # the job runs at the commit in tests
+
+    assert told(named) == [], "named before the edit (the same account, typed otherwise)"
+    assert told(quotable_author) == [NotificationKind.QUOTE.value]
+    # The hidden post's author only hears of it being hidden, not of a quote of it.
+    assert NotificationKind.QUOTE.value not in told(source_author)
 
 
 def test_rerender_withholds_the_copies_and_records_the_quotes(
