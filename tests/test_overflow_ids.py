@@ -17,6 +17,7 @@ TOO_BIG = (2**31, 2**63, 10**20)
 # Every route taking an integer id, with the methods it answers; `{}` is the id.
 ROUTES: list[tuple[str, str]] = [
     ("POST", "/notifications/{0}/read"),
+    ("GET", "/notifications/{0}/go"),
     ("POST", "/t/{0}/watch"),
     ("GET", "/t/{0}/unread"),
     ("GET", "/p/{0}/quote"),

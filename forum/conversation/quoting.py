@@ -3,7 +3,7 @@
 A quote is a blockquote whose first line credits the author and links to the post's
 permalink (`> [@demo said](/p/123):`), which is what forum/discussion/markup.py recognises as a
 quote when the reply is saved (the quoted author is notified, and the reply discusses the
-quoted post's episode: posting.episode_of_quotes). Then the post's Markdown source, since the
+quoted post's episode: posting.quoted_posts). Then the post's Markdown source, since the
 reply should quote what was written, not its HTML, with four things taken out:
 
 - nothing at all of a post the viewer may not read (hidden from them, deleted): None;
