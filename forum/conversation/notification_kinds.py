@@ -46,6 +46,6 @@ EMAIL_DEFAULTS: Mapping[NotificationKind, EmailChoice] = MappingProxyType(
 def email_choice(user: User, kind: NotificationKind | str) -> EmailChoice:
     """How `user` wants `kind` mailed: their choice, else the default."""
     chosen = (user.email_choices or {}).get(str(kind))
-    if chosen in EmailChoice.__members__.values():
+    if isinstance(chosen, str) and chosen in EmailChoice.__members__.values():
         return EmailChoice(chosen)
     return EMAIL_DEFAULTS[NotificationKind(kind)]

@@ -191,7 +191,7 @@ def _visible_thread_with_board(boards: frozenset[int] | None) -> Select[Thread]:
 
 # The same, with the member's own ThreadState row (read mark, watch level) joined in.
 @lru_cache(maxsize=256)
-def _visible_thread_with_state(boards: frozenset[int] | None) -> Select[tuple[Thread, ThreadState]]:
+def _visible_thread_with_state(boards: frozenset[int] | None) -> Select[Thread, ThreadState]:
     return (
         select(Thread, ThreadState)
         .outerjoin(
@@ -226,7 +226,8 @@ def thread_listing(
             _visible_thread_with_state(moderated_boards(viewer)),
             {"thread_id": thread_id, "user_id": viewer.id},
         ).first()
-        thread, state = row if row is not None else (None, None)
+        thread = row[0] if row is not None else None
+        state = row[1] if row is not None else None
     if thread is None:
         return None
     page = page_of(thread.post_count, per_page, page_number)

@@ -168,12 +168,12 @@ def _seed_conversation(session: Session, demo: User, threads: dict[str, Thread])
         )
     session.flush()
     for title, read_up_to in DEMO_READ_UP_TO.items():
-        thread = threads.get(title)
-        if thread is None:
+        watched = threads.get(title)
+        if watched is None:
             continue
         unread = session.execute(
             select(Post.id, Post.author_id, Post.source)
-            .where(Post.thread_id == thread.id, Post.number > read_up_to)
+            .where(Post.thread_id == watched.id, Post.number > read_up_to)
             .order_by(Post.number)
         ).all()
         for post_id, author_id, source in unread:
@@ -182,7 +182,7 @@ def _seed_conversation(session: Session, demo: User, threads: dict[str, Thread])
                 session,
                 recipient_id=demo.id,
                 kind=NotificationKind.MENTION if mentioned else NotificationKind.WATCHED_REPLY,
-                thread_id=thread.id,
+                thread_id=watched.id,
                 post_id=post_id,
                 actor_id=author_id,
             )
