@@ -170,7 +170,7 @@ function setUpSelectionQuotes() {
   button.type = "button";
   button.className = "button quote-selection";
   button.textContent = "Quote";
-  button.setAttribute("aria-label", "Quote the selected text in your reply");
+  button.setAttribute("aria-label", "Quote the selected text");
   button.hidden = true;
   document.body.append(button);
   let chosen = null; // { range, article } while the button shows

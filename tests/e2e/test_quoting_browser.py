@@ -88,7 +88,7 @@ def test_a_selection_is_quoted_and_unreached_spoilers_are_not_copied(
             selection.addRange(range);
         }"""
     )
-    button = page.get_by_role("button", name="Quote the selected text in your reply")
+    button = page.get_by_role("button", name="Quote the selected text")
     expect(button).to_be_visible()
     screenshot(page, "quoting-selection-desktop-light")
 
@@ -209,7 +209,7 @@ def test_a_hidden_post_offers_no_quote_even_to_its_moderators(new_page: PageFact
             article.append(link);
         }"""
     )
-    button = moderator.get_by_role("button", name="Quote the selected text in your reply")
+    button = moderator.get_by_role("button", name="Quote the selected text")
     opener.locator(".post-body").evaluate(SELECT_CONTENTS)
     expect(button).to_be_visible()
 
@@ -236,7 +236,7 @@ def test_a_selection_keeps_its_links_and_mentions(new_page: PageFactory) -> None
             paragraph.append(" Or ", link, ".");
         }"""
     )
-    button = page.get_by_role("button", name="Quote the selected text in your reply")
+    button = page.get_by_role("button", name="Quote the selected text")
     box = reply_box(page)
 
     body.evaluate(SELECT_CONTENTS)
