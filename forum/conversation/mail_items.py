@@ -16,8 +16,8 @@ from forum.access import permissions, spoilers
 from forum.access.viewer import Viewer, viewer_for
 from forum.discussion import plain_text
 from forum.models import Notification, NotificationKind, User, utcnow
+from forum.platform import settings
 from forum.platform.publicurl import external_url
-from forum.platform.settings import get_settings
 
 EXCERPT_CHARS = 280
 
@@ -54,7 +54,7 @@ def recipient_viewer(session: Session, user: User) -> Viewer:
     current_viewer, outside a request)."""
     return spoilers.with_limits(
         viewer_for(session, user),
-        get_settings(session).episodes,
+        settings.get_settings(session).episodes,
         utcnow().date(),
         current_app.config["SPOILER_GRACE_DAYS"],
     )
