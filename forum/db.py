@@ -14,6 +14,7 @@ from weakref import WeakSet
 
 from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import MetaData, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -153,6 +154,15 @@ def db_session() -> Session:
     if "db_session" not in g:
         g.db_session = session_factory(current_app)()
     return cast(Session, g.db_session)
+
+
+def upsert(session: Session, model: type[Any]) -> Any:
+    """An INSERT into `model`'s table that takes ON CONFLICT (`.on_conflict_do_update`,
+    `.on_conflict_do_nothing`, `.excluded`): the dialect's own, since the clause is spelled the
+    same on SQLite and PostgreSQL but core `insert()` has none."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(model)
+    return sqlite.insert(model)
 
 
 def engine() -> Engine:

@@ -17,9 +17,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, exists, literal, select, true, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from forum import db
 from forum.conversation import notification_mail
 from forum.db import rows_matched
 from forum.discussion import markup
@@ -72,11 +72,6 @@ def post_edited(
 # ------------------------------------------------------------------------------ writing
 
 
-def _insert(session: Session) -> Any:
-    dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Notification)
-
-
 def upsert_from(
     session: Session,
     recipients: Select[Any],
@@ -125,7 +120,7 @@ def upsert_from(
         chosen = chosen.where(~_already_told(user_id, kind, thread_id, post_id))
     else:
         chosen = chosen.where(true())
-    insert = _insert(session).from_select(list(columns), chosen)
+    insert = db.upsert(session, Notification).from_select(list(columns), chosen)
     excluded = insert.excluded
     if kind in _ACTION_KINDS:
         newer: ColumnElement[bool] = true()

@@ -22,12 +22,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import and_, delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, contains_eager
 
+from forum import db
 from forum.access import permissions, spoilers
 from forum.access.viewer import Viewer
 from forum.access.visibility import visible_threads
@@ -60,11 +59,6 @@ def parse_level(raw: str | None) -> WatchLevel | None:
         return None
 
 
-def _insert(session: Session, model: type[Any]) -> Any:
-    dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
-
-
 def _has_settings(user: User) -> None:
     """The viewer loads this member's mutes and board levels from now on."""
     if not user.has_conversation_settings:
@@ -91,7 +85,7 @@ def set_thread_level(session: Session, viewer: Viewer, thread: Thread, level: Wa
 def set_board_level(session: Session, user: User, board: Board, level: WatchLevel) -> None:
     """`user` watches the board's new threads, mutes it, or goes back to normal. The row's
     "mark all read" (forum/conversation/unread.py) is left as it is. One upsert."""
-    insert = _insert(session, BoardState).values(
+    insert = db.upsert(session, BoardState).values(
         user_id=user.id, board_id=board.id, level=level.value
     )
     session.execute(
@@ -118,7 +112,7 @@ def mute_member(session: Session, user: User, target: User) -> MuteRefused | Non
     `target` is never told."""
     if target.id == user.id:
         return MuteRefused("You can't mute yourself.")
-    insert = _insert(session, MemberMute).values(user_id=user.id, muted_id=target.id)
+    insert = db.upsert(session, MemberMute).values(user_id=user.id, muted_id=target.id)
     session.execute(insert.on_conflict_do_nothing(index_elements=["user_id", "muted_id"]))
     _has_settings(user)
     freshness.private(session)

@@ -9,15 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import case, func
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from forum import db
 from forum.models import ThreadState, User, WatchLevel
-
-
-def _insert(session: Session) -> Any:
-    dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(ThreadState)
 
 
 def _greatest(session: Session) -> Any:
@@ -29,7 +24,7 @@ def after_posting(session: Session, author: User, thread_id: int, number: int) -
     """`author` just wrote post `number` of the thread: it counts as read, and the thread is
     watched if they auto-watch and never chose its level. One statement."""
     level = WatchLevel.WATCHING if author.auto_watch else WatchLevel.NORMAL
-    insert = _insert(session).values(
+    insert = db.upsert(session, ThreadState).values(
         user_id=author.id, thread_id=thread_id, last_read_number=number, level=level.value
     )
     excluded = insert.excluded
@@ -54,7 +49,9 @@ def after_posting(session: Session, author: User, thread_id: int, number: int) -
 
 def upsert_read_mark(session: Session, user_id: int, thread_id: int, number: int) -> None:
     """The member has read the thread up to post `number` (never moves back). One statement."""
-    insert = _insert(session).values(user_id=user_id, thread_id=thread_id, last_read_number=number)
+    insert = db.upsert(session, ThreadState).values(
+        user_id=user_id, thread_id=thread_id, last_read_number=number
+    )
     session.execute(
         insert.on_conflict_do_update(
             index_elements=[ThreadState.user_id, ThreadState.thread_id],
@@ -69,7 +66,7 @@ def upsert_read_mark(session: Session, user_id: int, thread_id: int, number: int
 
 def set_level(session: Session, user_id: int, thread_id: int, level: WatchLevel) -> None:
     """The member chose how closely to follow the thread. One statement."""
-    insert = _insert(session).values(
+    insert = db.upsert(session, ThreadState).values(
         user_id=user_id, thread_id=thread_id, level=level.value, level_chosen=True
     )
     session.execute(

@@ -27,9 +27,9 @@ from sqlalchemy import (
     union_all,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from forum import db
 from forum.access.viewer import Viewer
 from forum.access.visibility import readable_posts
 from forum.models import BoardState, Post, Thread, ThreadState, User, UTCDateTime, utcnow
@@ -113,7 +113,7 @@ def mark_board_read(session: Session, user: User, board_id: int) -> None:
     the marks they have on the board's threads moved to each thread's last post."""
     freshness.private(session)
     now = utcnow()
-    insert = _insert(session, BoardState).values(
+    insert = db.upsert(session, BoardState).values(
         user_id=user.id, board_id=board_id, marked_read_at=now
     )
     session.execute(
@@ -160,8 +160,3 @@ def _catch_up_marks(session: Session, user_id: int, threads: ColumnElement[bool]
         .values(last_read_number=last_number)
         .execution_options(synchronize_session=False)
     )
-
-
-def _insert(session: Session, model: type[BoardState]) -> Any:
-    dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
